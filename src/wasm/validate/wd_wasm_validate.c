@@ -195,7 +195,7 @@ static int wd_val_push_list(wd_val_t *v, uint32_t n, const uint8_t *types)
 {
     if (wd_val_grow((void **)&v->vals, &v->cap_vals, (uint64_t)v->nvals + n, 1) < 0)
         WD_VAL_FAIL(v, v->at, "out of memory");
-    memcpy(v->vals + v->nvals, types, n);
+    if (n) memcpy(v->vals + v->nvals, types, n);
     v->nvals += n;
     return 0;
 }
