@@ -17,7 +17,7 @@ endif
 B := objs
 ifdef SANITIZE
   ifeq ($(SANITIZE),1)
-    SANITIZE := address,undefined
+    override SANITIZE := address,undefined
   endif
   B := $(B)/san
   SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
