@@ -1,0 +1,643 @@
+/*
+ * wd_wasm_interp.c -- the interpreter loop.
+ *
+ * Executes translated code (see wd_wasm_rt.h): every instruction names frame
+ * slots, so an operator is one load per operand plus one store. Dispatch is
+ * threaded through computed goto (`goto *disp[*ip]`, the jump is replicated
+ * at the end of every handler) or, with -DWD_WASM_SWITCH_DISPATCH=1, a plain
+ * switch in a loop.
+ *
+ * Calls never recurse in C: a Wasm call pushes a wd_wasm_frame_t on the
+ * running ("thread") instance's frame array and continues in this same loop
+ * with the callee's frame starting at the caller's argument slots (so the
+ * arguments are already the callee's first locals and the results come back
+ * in the same slots). A call into another instance's function switches the
+ * cached instance state (functions, globals, tables, memory base and size)
+ * and the return switches back. Host functions are called from the loop; a
+ * WD_WASM_HOST_SUSPEND saves ip (at the call instruction), fp and the
+ * function, so resuming re-executes the call and thus re-invokes the host.
+ *
+ * The hot state (ip, fp, memory base/size, fuel) lives in C locals; it is
+ * written back to the instance only when leaving the loop or calling out.
+ * Linear memory accesses are bounds-checked explicitly against the cached
+ * size with 64-bit arithmetic (address + offset + width cannot wrap).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <math.h>
+#include "wd_wasm_rt.h"
+#include "wd_wasm_numeric.h"
+
+uint32_t wd_wasm_xop_cell[WD_XOP_LIMIT_];
+
+void wd_wasm_interp_init(void)
+{
+    if (wd_wasm_xop_cell[1] == 1) return;
+    for (uint32_t i = 0; i < WD_XOP_LIMIT_; i++) wd_wasm_xop_cell[i] = i;
+}
+
+static const char *const wd_wasm_trap_msgs[] = {
+    [WD_TRAP_NONE] = "no trap",
+    [WD_TRAP_UNREACHABLE] = "unreachable",
+    [WD_TRAP_DIV_ZERO] = "integer divide by zero",
+    [WD_TRAP_INT_OVERFLOW] = "integer overflow",
+    [WD_TRAP_INVALID_CONVERSION] = "invalid conversion to integer",
+    [WD_TRAP_OOB_MEMORY] = "out of bounds memory access",
+    [WD_TRAP_OOB_TABLE] = "out of bounds table access",
+    [WD_TRAP_INDIRECT_TYPE] = "indirect call type mismatch",
+    [WD_TRAP_UNINIT_ELEMENT] = "uninitialized element",
+    [WD_TRAP_UNDEFINED_ELEMENT] = "undefined element",
+    [WD_TRAP_STACK_EXHAUSTED] = "call stack exhausted",
+    [WD_TRAP_FUEL] = "fuel exhausted",
+    [WD_TRAP_MEMORY_LIMIT] = "memory limit exceeded",
+    [WD_TRAP_INTERRUPT] = "deadline exceeded",
+    [WD_TRAP_HOST] = "host trap",
+    [WD_TRAP_EXIT] = "exit",
+};
+
+const char *wd_wasm_trap_kind_message(wd_wasm_trap_kind_t k)
+{
+    if ((unsigned)k >= sizeof(wd_wasm_trap_msgs) / sizeof(wd_wasm_trap_msgs[0])) return "trap";
+    return wd_wasm_trap_msgs[k];
+}
+
+int wd_wasm_trap_set(wd_wasm_instance_t *thread, wd_wasm_trap_kind_t k, wd_wasm_func_t *f)
+{
+    thread->trap.kind = k;
+    if (k == WD_TRAP_HOST || k == WD_TRAP_EXIT) {
+        snprintf(thread->trap.msg, sizeof(thread->trap.msg), "%s", thread->host_msg);
+    } else {
+        snprintf(thread->trap.msg, sizeof(thread->trap.msg), "%s", wd_wasm_trap_kind_message(k));
+    }
+    thread->trap.func_index = f ? (int64_t)f->index : -1;
+    return -1;
+}
+
+static int wd_wasm_types_equal(const wd_wasm_functype_t *a, const wd_wasm_functype_t *b)
+{
+    return a->nparams == b->nparams && a->nresults == b->nresults &&
+           !memcmp(a->params, b->params, a->nparams) && !memcmp(a->results, b->results, a->nresults);
+}
+
+static inline float wd_f32(uint64_t s) { float f; uint32_t u = (uint32_t)s; memcpy(&f, &u, 4); return f; }
+static inline double wd_f64(uint64_t s) { double d; memcpy(&d, &s, 8); return d; }
+static inline uint64_t wd_bf32(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+static inline uint64_t wd_bf64(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
+
+#if WD_WASM_SWITCH_DISPATCH
+#define CASE(x) case x:
+#define NEXT() goto dispatch
+#else
+#define CASE(x) L_##x:
+#define NEXT() goto *disp[*ip]
+#endif
+
+#define S(k) fp[ip[k]]
+#define U32(k) ((uint32_t)fp[ip[k]])
+#define REL(k) ((int32_t)ip[k])
+
+#define RELOAD_INST() do { \
+        funcs = inst->funcs; globals = inst->globals; \
+        if (inst->mem) { mem_base = inst->mem->base; mem_size = inst->mem->size; } \
+        else { mem_base = NULL; mem_size = 0; } \
+    } while (0)
+
+#define TRAP(k) do { trap_kind = (k); goto do_trap; } while (0)
+
+#define BIN32(OP, expr) CASE(WD_OP_##OP) { uint32_t a = U32(2), b = U32(3); (void)a; (void)b; \
+        S(1) = (uint32_t)(expr); ip += 4; NEXT(); }
+#define BIN64(OP, expr) CASE(WD_OP_##OP) { uint64_t a = S(2), b = S(3); (void)a; (void)b; \
+        S(1) = (uint64_t)(expr); ip += 4; NEXT(); }
+#define UN32(OP, expr) CASE(WD_OP_##OP) { uint32_t a = U32(2); S(1) = (uint32_t)(expr); ip += 3; NEXT(); }
+#define UN64(OP, expr) CASE(WD_OP_##OP) { uint64_t a = S(2); S(1) = (uint64_t)(expr); ip += 3; NEXT(); }
+#define BINF32(OP, expr) CASE(WD_OP_##OP) { float a = wd_f32(S(2)), b = wd_f32(S(3)); \
+        S(1) = wd_bf32(expr); ip += 4; NEXT(); }
+#define BINF64(OP, expr) CASE(WD_OP_##OP) { double a = wd_f64(S(2)), b = wd_f64(S(3)); \
+        S(1) = wd_bf64(expr); ip += 4; NEXT(); }
+#define CMPF32(OP, expr) CASE(WD_OP_##OP) { float a = wd_f32(S(2)), b = wd_f32(S(3)); \
+        S(1) = (expr) ? 1 : 0; ip += 4; NEXT(); }
+#define CMPF64(OP, expr) CASE(WD_OP_##OP) { double a = wd_f64(S(2)), b = wd_f64(S(3)); \
+        S(1) = (expr) ? 1 : 0; ip += 4; NEXT(); }
+#define UNF32(OP, expr) CASE(WD_OP_##OP) { float a = wd_f32(S(2)); S(1) = wd_bf32(expr); ip += 3; NEXT(); }
+#define UNF64(OP, expr) CASE(WD_OP_##OP) { double a = wd_f64(S(2)); S(1) = wd_bf64(expr); ip += 3; NEXT(); }
+#define CONV(OP, expr) CASE(WD_OP_##OP) { uint64_t a = S(2); S(1) = (expr); ip += 3; NEXT(); }
+#define IMM32(XOP, expr) CASE(WD_XOP_##XOP) { uint32_t a = U32(2), b = ip[3]; \
+        S(1) = (uint32_t)(expr); ip += 4; NEXT(); }
+#define BRCMP(XOP, expr) CASE(WD_XOP_##XOP) { uint32_t a = U32(1), b = U32(2); \
+        if (expr) ip += 3 + REL(3); else ip += 4; NEXT(); }
+#define BRCMPI(XOP, expr) CASE(WD_XOP_##XOP) { uint32_t a = U32(1), b = ip[2]; \
+        if (expr) ip += 3 + REL(3); else ip += 4; NEXT(); }
+
+#define EA(width) \
+        uint64_t ea = (uint64_t)U32(2) + ip[3]; \
+        if (__builtin_expect(ea + (width) > mem_size, 0)) TRAP(WD_TRAP_OOB_MEMORY);
+#define LOAD(OP, T, conv) CASE(WD_OP_##OP) { EA(sizeof(T)) T v; memcpy(&v, mem_base + ea, sizeof(T)); \
+        S(1) = (conv); ip += 4; NEXT(); }
+#define STORE(OP, T) CASE(WD_OP_##OP) { uint64_t ea = (uint64_t)U32(1) + ip[3]; \
+        if (__builtin_expect(ea + sizeof(T) > mem_size, 0)) TRAP(WD_TRAP_OOB_MEMORY); \
+        T v = (T)S(2); memcpy(mem_base + ea, &v, sizeof(T)); ip += 4; NEXT(); }
+
+#define TRUNC(OP, fn, FT, IT, UT) CASE(WD_OP_##OP) { IT r; int k = fn(FT(S(2)), &r); \
+        if (k) { TRAP((wd_wasm_trap_kind_t)k); } S(1) = (UT)r; ip += 3; NEXT(); }
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+#pragma GCC diagnostic ignored "-Wpedantic"
+
+wd_wasm_status_t wd_wasm_interp_run(wd_wasm_instance_t *thread, const uint32_t *ip, uint64_t *fp,
+                                    wd_wasm_func_t *cur)
+{
+#if !WD_WASM_SWITCH_DISPATCH
+    static const void *const disp[WD_XOP_LIMIT_] = {
+        [0 ... WD_XOP_LIMIT_ - 1] = &&L_BAD,
+#define WD_X_(sym, code, text, imm, sig, al) [WD_OP_##sym] = &&L_WD_OP_##sym,
+        WD_WASM_OPCODES(WD_X_)
+#undef WD_X_
+#define WD_X_(sym, code, text, imm, sig, al) [WD_OP_FC_BASE + code] = &&L_WD_OP_##sym,
+        WD_WASM_OPCODES_FC(WD_X_)
+#undef WD_X_
+#define WD_X_(n) [WD_XOP_##n] = &&L_WD_XOP_##n,
+        WD_WASM_XOPS(WD_X_)
+#undef WD_X_
+    };
+#endif
+    wd_wasm_instance_t *inst = cur->inst;
+    wd_wasm_func_t **funcs;
+    wd_wasm_global_t **globals;
+    uint8_t *mem_base;
+    uint64_t mem_size;
+    int64_t fuel = thread->fuel;
+    wd_wasm_frame_t *frames = thread->frames;
+    uint32_t depth = thread->depth;
+    const uint32_t max_depth = thread->max_depth;
+    uint64_t *const stack_end = thread->stack_end;
+    wd_wasm_trap_kind_t trap_kind = WD_TRAP_NONE;
+    wd_wasm_func_t *f;
+    uint64_t *nfp;
+    const uint32_t *call_ip;
+    RELOAD_INST();
+
+#if WD_WASM_SWITCH_DISPATCH
+dispatch:
+    switch (*ip) {
+#else
+    NEXT();
+#endif
+
+    /* ---- engine instructions ---- */
+    CASE(WD_XOP_MOV) { S(1) = S(2); ip += 3; NEXT(); }
+    CASE(WD_XOP_CONST32) { S(1) = ip[2]; ip += 3; NEXT(); }
+    CASE(WD_XOP_CONST64) { S(1) = (uint64_t)ip[2] | ((uint64_t)ip[3] << 32); ip += 4; NEXT(); }
+    CASE(WD_XOP_BR) { ip += 1 + REL(1); NEXT(); }
+    CASE(WD_XOP_BR_IF) { if (U32(1)) ip += 2 + REL(2); else ip += 3; NEXT(); }
+    CASE(WD_XOP_BR_UNLESS) { if (!U32(1)) ip += 2 + REL(2); else ip += 3; NEXT(); }
+    CASE(WD_XOP_BR_IF_EQZ) { if (!U32(1)) ip += 2 + REL(2); else ip += 3; NEXT(); }
+    CASE(WD_XOP_BR_TABLE) {
+        uint32_t i = U32(1), n = ip[2];
+        if (i > n) i = n;
+        ip += 3 + i;
+        ip += REL(0);
+        NEXT();
+    }
+    CASE(WD_XOP_FUEL) {
+        fuel -= ip[1];
+        if (__builtin_expect(fuel < 0 || thread->interrupt, 0)) {
+            if (thread->interrupt) TRAP(WD_TRAP_INTERRUPT);
+            if (thread->fuel_limited) { fuel = 0; TRAP(WD_TRAP_FUEL); }
+            fuel = INT64_MAX;
+        }
+        ip += 2;
+        NEXT();
+    }
+    CASE(WD_XOP_TRAP_UNREACHABLE) { TRAP(WD_TRAP_UNREACHABLE); }
+    CASE(WD_XOP_SELECT) { S(1) = U32(4) ? S(2) : S(3); ip += 5; NEXT(); }
+    CASE(WD_XOP_GLOBAL_GET) { S(1) = globals[ip[2]]->val; ip += 3; NEXT(); }
+    CASE(WD_XOP_GLOBAL_SET) { globals[ip[2]]->val = S(1); ip += 3; NEXT(); }
+    CASE(WD_XOP_REF_FUNC) { S(1) = (uint64_t)(uintptr_t)funcs[ip[2]]; ip += 3; NEXT(); }
+    CASE(WD_XOP_REF_IS_NULL) { S(1) = S(2) == 0; ip += 3; NEXT(); }
+    CASE(WD_XOP_TABLE_GET) {
+        wd_wasm_table_t *t = inst->tables[ip[3]];
+        uint32_t i = U32(2);
+        if (i >= t->size) TRAP(WD_TRAP_OOB_TABLE);
+        S(1) = t->elems[i];
+        ip += 4;
+        NEXT();
+    }
+    CASE(WD_XOP_TABLE_SET) {
+        wd_wasm_table_t *t = inst->tables[ip[3]];
+        uint32_t i = U32(1);
+        if (i >= t->size) TRAP(WD_TRAP_OOB_TABLE);
+        t->elems[i] = S(2);
+        ip += 4;
+        NEXT();
+    }
+    CASE(WD_XOP_TABLE_GROW) {
+        wd_wasm_table_t *t = inst->tables[ip[4]];
+        S(1) = (uint32_t)wd_wasm_table_grow_n(t, U32(3), S(2));
+        ip += 5;
+        NEXT();
+    }
+    CASE(WD_XOP_TABLE_FILL) {
+        wd_wasm_table_t *t = inst->tables[ip[4]];
+        uint64_t i = U32(1), n = U32(3), v = S(2);
+        if (i + n > t->size) TRAP(WD_TRAP_OOB_TABLE);
+        for (uint64_t k = 0; k < n; k++) t->elems[i + k] = v;
+        ip += 5;
+        NEXT();
+    }
+
+    IMM32(I32_ADD_IMM, a + b)
+    IMM32(I32_SUB_IMM, a - b)
+    IMM32(I32_AND_IMM, a & b)
+    IMM32(I32_OR_IMM, a | b)
+    IMM32(I32_XOR_IMM, a ^ b)
+    IMM32(I32_SHL_IMM, a << (b & 31))
+    IMM32(I32_SHR_U_IMM, a >> (b & 31))
+    IMM32(I32_SHR_S_IMM, (uint32_t)((int32_t)a >> (b & 31)))
+    IMM32(I32_MUL_IMM, a * b)
+    IMM32(I32_EQ_IMM, a == b)
+    IMM32(I32_NE_IMM, a != b)
+    IMM32(I32_LT_S_IMM, (int32_t)a < (int32_t)b)
+    IMM32(I32_LT_U_IMM, a < b)
+    IMM32(I32_GT_S_IMM, (int32_t)a > (int32_t)b)
+    IMM32(I32_GT_U_IMM, a > b)
+    IMM32(I32_LE_S_IMM, (int32_t)a <= (int32_t)b)
+    IMM32(I32_LE_U_IMM, a <= b)
+    IMM32(I32_GE_S_IMM, (int32_t)a >= (int32_t)b)
+    IMM32(I32_GE_U_IMM, a >= b)
+    CASE(WD_XOP_I64_ADD_IMM) { S(1) = S(2) + (uint64_t)(int64_t)(int32_t)ip[3]; ip += 4; NEXT(); }
+
+    BRCMP(BR_IF_I32_EQ, a == b)
+    BRCMP(BR_IF_I32_NE, a != b)
+    BRCMP(BR_IF_I32_LT_S, (int32_t)a < (int32_t)b)
+    BRCMP(BR_IF_I32_LT_U, a < b)
+    BRCMP(BR_IF_I32_GT_S, (int32_t)a > (int32_t)b)
+    BRCMP(BR_IF_I32_GT_U, a > b)
+    BRCMP(BR_IF_I32_LE_S, (int32_t)a <= (int32_t)b)
+    BRCMP(BR_IF_I32_LE_U, a <= b)
+    BRCMP(BR_IF_I32_GE_S, (int32_t)a >= (int32_t)b)
+    BRCMP(BR_IF_I32_GE_U, a >= b)
+    BRCMPI(BR_IF_I32_EQ_IMM, a == b)
+    BRCMPI(BR_IF_I32_NE_IMM, a != b)
+    BRCMPI(BR_IF_I32_LT_S_IMM, (int32_t)a < (int32_t)b)
+    BRCMPI(BR_IF_I32_LT_U_IMM, a < b)
+    BRCMPI(BR_IF_I32_GT_S_IMM, (int32_t)a > (int32_t)b)
+    BRCMPI(BR_IF_I32_GT_U_IMM, a > b)
+    BRCMPI(BR_IF_I32_LE_S_IMM, (int32_t)a <= (int32_t)b)
+    BRCMPI(BR_IF_I32_LE_U_IMM, a <= b)
+    BRCMPI(BR_IF_I32_GE_S_IMM, (int32_t)a >= (int32_t)b)
+    BRCMPI(BR_IF_I32_GE_U_IMM, a >= b)
+
+    CASE(WD_XOP_CALL) {
+        call_ip = ip;
+        f = funcs[ip[1]];
+        nfp = fp + ip[2];
+        ip += 3;
+        goto do_call;
+    }
+    CASE(WD_XOP_CALL_INDIRECT) {
+        call_ip = ip;
+        wd_wasm_table_t *t = inst->tables[ip[2]];
+        uint32_t i = U32(4);
+        if (i >= t->size) TRAP(WD_TRAP_UNDEFINED_ELEMENT);
+        f = (wd_wasm_func_t *)(uintptr_t)t->elems[i];
+        if (f == NULL) TRAP(WD_TRAP_UNINIT_ELEMENT);
+        const wd_wasm_module_t *m = inst->module;
+        if (!(f->module == m && f->code && f->canon == m->type_canon[ip[1]]) &&
+            !wd_wasm_types_equal(f->type, &m->types[ip[1]]))
+            TRAP(WD_TRAP_INDIRECT_TYPE);
+        nfp = fp + ip[3];
+        ip += 5;
+        goto do_call;
+    }
+    CASE(WD_XOP_RETURN) {
+        wd_wasm_frame_t *fr = &frames[--depth];
+        if (fr->func == NULL) {
+            thread->depth = depth;
+            thread->fuel = fuel;
+            return WD_WASM_OK;
+        }
+        ip = fr->ret_ip;
+        fp = fr->fp;
+        cur = fr->func;
+        if (cur->inst != inst) { inst = cur->inst; RELOAD_INST(); }
+        NEXT();
+    }
+
+    /* ---- Wasm operators ---- */
+    CASE(WD_OP_MEMORY_SIZE) { S(1) = (uint32_t)(mem_size >> 16); ip += 2; NEXT(); }
+    CASE(WD_OP_MEMORY_GROW) {
+        int64_t r = inst->mem ? wd_wasm_memory_grow_pages(inst->mem, U32(2)) : -1;
+        S(1) = (uint32_t)r;
+        RELOAD_INST();
+        ip += 3;
+        NEXT();
+    }
+    LOAD(I32_LOAD, uint32_t, v)
+    LOAD(I64_LOAD, uint64_t, v)
+    LOAD(F32_LOAD, uint32_t, v)
+    LOAD(F64_LOAD, uint64_t, v)
+    LOAD(I32_LOAD8_S, int8_t, (uint32_t)(int32_t)v)
+    LOAD(I32_LOAD8_U, uint8_t, v)
+    LOAD(I32_LOAD16_S, int16_t, (uint32_t)(int32_t)v)
+    LOAD(I32_LOAD16_U, uint16_t, v)
+    LOAD(I64_LOAD8_S, int8_t, (uint64_t)(int64_t)v)
+    LOAD(I64_LOAD8_U, uint8_t, v)
+    LOAD(I64_LOAD16_S, int16_t, (uint64_t)(int64_t)v)
+    LOAD(I64_LOAD16_U, uint16_t, v)
+    LOAD(I64_LOAD32_S, int32_t, (uint64_t)(int64_t)v)
+    LOAD(I64_LOAD32_U, uint32_t, v)
+    STORE(I32_STORE, uint32_t)
+    STORE(I64_STORE, uint64_t)
+    STORE(F32_STORE, uint32_t)
+    STORE(F64_STORE, uint64_t)
+    STORE(I32_STORE8, uint8_t)
+    STORE(I32_STORE16, uint16_t)
+    STORE(I64_STORE8, uint8_t)
+    STORE(I64_STORE16, uint16_t)
+    STORE(I64_STORE32, uint32_t)
+
+    UN32(I32_EQZ, a == 0)
+    BIN32(I32_EQ, a == b)
+    BIN32(I32_NE, a != b)
+    BIN32(I32_LT_S, (int32_t)a < (int32_t)b)
+    BIN32(I32_LT_U, a < b)
+    BIN32(I32_GT_S, (int32_t)a > (int32_t)b)
+    BIN32(I32_GT_U, a > b)
+    BIN32(I32_LE_S, (int32_t)a <= (int32_t)b)
+    BIN32(I32_LE_U, a <= b)
+    BIN32(I32_GE_S, (int32_t)a >= (int32_t)b)
+    BIN32(I32_GE_U, a >= b)
+    CASE(WD_OP_I64_EQZ) { S(1) = S(2) == 0; ip += 3; NEXT(); }
+    BIN64(I64_EQ, a == b)
+    BIN64(I64_NE, a != b)
+    BIN64(I64_LT_S, (int64_t)a < (int64_t)b)
+    BIN64(I64_LT_U, a < b)
+    BIN64(I64_GT_S, (int64_t)a > (int64_t)b)
+    BIN64(I64_GT_U, a > b)
+    BIN64(I64_LE_S, (int64_t)a <= (int64_t)b)
+    BIN64(I64_LE_U, a <= b)
+    BIN64(I64_GE_S, (int64_t)a >= (int64_t)b)
+    BIN64(I64_GE_U, a >= b)
+    CMPF32(F32_EQ, a == b)
+    CMPF32(F32_NE, a != b)
+    CMPF32(F32_LT, a < b)
+    CMPF32(F32_GT, a > b)
+    CMPF32(F32_LE, a <= b)
+    CMPF32(F32_GE, a >= b)
+    CMPF64(F64_EQ, a == b)
+    CMPF64(F64_NE, a != b)
+    CMPF64(F64_LT, a < b)
+    CMPF64(F64_GT, a > b)
+    CMPF64(F64_LE, a <= b)
+    CMPF64(F64_GE, a >= b)
+
+    UN32(I32_CLZ, wd_num_i32_clz(a))
+    UN32(I32_CTZ, wd_num_i32_ctz(a))
+    UN32(I32_POPCNT, wd_num_i32_popcnt(a))
+    BIN32(I32_ADD, a + b)
+    BIN32(I32_SUB, a - b)
+    BIN32(I32_MUL, a * b)
+    CASE(WD_OP_I32_DIV_S) { int32_t r; int k = wd_num_i32_div_s((int32_t)U32(2), (int32_t)U32(3), &r);
+        if (k) { TRAP((wd_wasm_trap_kind_t)k); } S(1) = (uint32_t)r; ip += 4; NEXT(); }
+    CASE(WD_OP_I32_DIV_U) { uint32_t r; int k = wd_num_i32_div_u(U32(2), U32(3), &r);
+        if (k) { TRAP((wd_wasm_trap_kind_t)k); } S(1) = r; ip += 4; NEXT(); }
+    CASE(WD_OP_I32_REM_S) { int32_t r; int k = wd_num_i32_rem_s((int32_t)U32(2), (int32_t)U32(3), &r);
+        if (k) { TRAP((wd_wasm_trap_kind_t)k); } S(1) = (uint32_t)r; ip += 4; NEXT(); }
+    CASE(WD_OP_I32_REM_U) { uint32_t r; int k = wd_num_i32_rem_u(U32(2), U32(3), &r);
+        if (k) { TRAP((wd_wasm_trap_kind_t)k); } S(1) = r; ip += 4; NEXT(); }
+    BIN32(I32_AND, a & b)
+    BIN32(I32_OR, a | b)
+    BIN32(I32_XOR, a ^ b)
+    BIN32(I32_SHL, wd_num_i32_shl(a, b))
+    BIN32(I32_SHR_S, wd_num_i32_shr_s(a, b))
+    BIN32(I32_SHR_U, wd_num_i32_shr_u(a, b))
+    BIN32(I32_ROTL, wd_num_i32_rotl(a, b))
+    BIN32(I32_ROTR, wd_num_i32_rotr(a, b))
+    UN64(I64_CLZ, wd_num_i64_clz(a))
+    UN64(I64_CTZ, wd_num_i64_ctz(a))
+    UN64(I64_POPCNT, wd_num_i64_popcnt(a))
+    BIN64(I64_ADD, a + b)
+    BIN64(I64_SUB, a - b)
+    BIN64(I64_MUL, a * b)
+    CASE(WD_OP_I64_DIV_S) { int64_t r; int k = wd_num_i64_div_s((int64_t)S(2), (int64_t)S(3), &r);
+        if (k) { TRAP((wd_wasm_trap_kind_t)k); } S(1) = (uint64_t)r; ip += 4; NEXT(); }
+    CASE(WD_OP_I64_DIV_U) { uint64_t r; int k = wd_num_i64_div_u(S(2), S(3), &r);
+        if (k) { TRAP((wd_wasm_trap_kind_t)k); } S(1) = r; ip += 4; NEXT(); }
+    CASE(WD_OP_I64_REM_S) { int64_t r; int k = wd_num_i64_rem_s((int64_t)S(2), (int64_t)S(3), &r);
+        if (k) { TRAP((wd_wasm_trap_kind_t)k); } S(1) = (uint64_t)r; ip += 4; NEXT(); }
+    CASE(WD_OP_I64_REM_U) { uint64_t r; int k = wd_num_i64_rem_u(S(2), S(3), &r);
+        if (k) { TRAP((wd_wasm_trap_kind_t)k); } S(1) = r; ip += 4; NEXT(); }
+    BIN64(I64_AND, a & b)
+    BIN64(I64_OR, a | b)
+    BIN64(I64_XOR, a ^ b)
+    BIN64(I64_SHL, wd_num_i64_shl(a, b))
+    BIN64(I64_SHR_S, wd_num_i64_shr_s(a, b))
+    BIN64(I64_SHR_U, wd_num_i64_shr_u(a, b))
+    BIN64(I64_ROTL, wd_num_i64_rotl(a, b))
+    BIN64(I64_ROTR, wd_num_i64_rotr(a, b))
+
+    CASE(WD_OP_F32_ABS) { S(1) = wd_num_f32_abs_bits(U32(2)); ip += 3; NEXT(); }
+    CASE(WD_OP_F32_NEG) { S(1) = wd_num_f32_neg_bits(U32(2)); ip += 3; NEXT(); }
+    UNF32(F32_CEIL, wd_num_f32_ceil(a))
+    UNF32(F32_FLOOR, wd_num_f32_floor(a))
+    UNF32(F32_TRUNC, wd_num_f32_trunc(a))
+    UNF32(F32_NEAREST, wd_num_f32_nearest(a))
+    UNF32(F32_SQRT, sqrtf(a))
+    BINF32(F32_ADD, a + b)
+    BINF32(F32_SUB, a - b)
+    BINF32(F32_MUL, a * b)
+    BINF32(F32_DIV, a / b)
+    BINF32(F32_MIN, wd_num_f32_min(a, b))
+    BINF32(F32_MAX, wd_num_f32_max(a, b))
+    CASE(WD_OP_F32_COPYSIGN) { S(1) = wd_num_f32_copysign_bits(U32(2), U32(3)); ip += 4; NEXT(); }
+    CASE(WD_OP_F64_ABS) { S(1) = wd_num_f64_abs_bits(S(2)); ip += 3; NEXT(); }
+    CASE(WD_OP_F64_NEG) { S(1) = wd_num_f64_neg_bits(S(2)); ip += 3; NEXT(); }
+    UNF64(F64_CEIL, wd_num_f64_ceil(a))
+    UNF64(F64_FLOOR, wd_num_f64_floor(a))
+    UNF64(F64_TRUNC, wd_num_f64_trunc(a))
+    UNF64(F64_NEAREST, wd_num_f64_nearest(a))
+    UNF64(F64_SQRT, sqrt(a))
+    BINF64(F64_ADD, a + b)
+    BINF64(F64_SUB, a - b)
+    BINF64(F64_MUL, a * b)
+    BINF64(F64_DIV, a / b)
+    BINF64(F64_MIN, wd_num_f64_min(a, b))
+    BINF64(F64_MAX, wd_num_f64_max(a, b))
+    CASE(WD_OP_F64_COPYSIGN) { S(1) = wd_num_f64_copysign_bits(S(2), S(3)); ip += 4; NEXT(); }
+
+    CONV(I32_WRAP_I64, (uint32_t)a)
+    TRUNC(I32_TRUNC_F32_S, wd_num_i32_trunc_f32_s, wd_f32, int32_t, uint32_t)
+    TRUNC(I32_TRUNC_F32_U, wd_num_i32_trunc_f32_u, wd_f32, uint32_t, uint32_t)
+    TRUNC(I32_TRUNC_F64_S, wd_num_i32_trunc_f64_s, wd_f64, int32_t, uint32_t)
+    TRUNC(I32_TRUNC_F64_U, wd_num_i32_trunc_f64_u, wd_f64, uint32_t, uint32_t)
+    CONV(I64_EXTEND_I32_S, (uint64_t)(int64_t)(int32_t)(uint32_t)a)
+    CONV(I64_EXTEND_I32_U, (uint64_t)(uint32_t)a)
+    TRUNC(I64_TRUNC_F32_S, wd_num_i64_trunc_f32_s, wd_f32, int64_t, uint64_t)
+    TRUNC(I64_TRUNC_F32_U, wd_num_i64_trunc_f32_u, wd_f32, uint64_t, uint64_t)
+    TRUNC(I64_TRUNC_F64_S, wd_num_i64_trunc_f64_s, wd_f64, int64_t, uint64_t)
+    TRUNC(I64_TRUNC_F64_U, wd_num_i64_trunc_f64_u, wd_f64, uint64_t, uint64_t)
+    CONV(F32_CONVERT_I32_S, wd_bf32(wd_num_f32_convert_i32_s((int32_t)(uint32_t)a)))
+    CONV(F32_CONVERT_I32_U, wd_bf32(wd_num_f32_convert_i32_u((uint32_t)a)))
+    CONV(F32_CONVERT_I64_S, wd_bf32(wd_num_f32_convert_i64_s((int64_t)a)))
+    CONV(F32_CONVERT_I64_U, wd_bf32(wd_num_f32_convert_i64_u(a)))
+    CONV(F32_DEMOTE_F64, wd_bf32(wd_num_f32_demote_f64(wd_f64(a))))
+    CONV(F64_CONVERT_I32_S, wd_bf64(wd_num_f64_convert_i32_s((int32_t)(uint32_t)a)))
+    CONV(F64_CONVERT_I32_U, wd_bf64(wd_num_f64_convert_i32_u((uint32_t)a)))
+    CONV(F64_CONVERT_I64_S, wd_bf64(wd_num_f64_convert_i64_s((int64_t)a)))
+    CONV(F64_CONVERT_I64_U, wd_bf64(wd_num_f64_convert_i64_u(a)))
+    CONV(F64_PROMOTE_F32, wd_bf64(wd_num_f64_promote_f32(wd_f32(a))))
+    CONV(I32_REINTERPRET_F32, (uint32_t)a)
+    CONV(I64_REINTERPRET_F64, a)
+    CONV(F32_REINTERPRET_I32, (uint32_t)a)
+    CONV(F64_REINTERPRET_I64, a)
+    CONV(I32_EXTEND8_S, wd_num_i32_extend8_s((uint32_t)a))
+    CONV(I32_EXTEND16_S, wd_num_i32_extend16_s((uint32_t)a))
+    CONV(I64_EXTEND8_S, wd_num_i64_extend8_s(a))
+    CONV(I64_EXTEND16_S, wd_num_i64_extend16_s(a))
+    CONV(I64_EXTEND32_S, wd_num_i64_extend32_s(a))
+
+    CONV(I32_TRUNC_SAT_F32_S, (uint32_t)wd_num_i32_trunc_sat_f32_s(wd_f32(a)))
+    CONV(I32_TRUNC_SAT_F32_U, (uint32_t)wd_num_i32_trunc_sat_f32_u(wd_f32(a)))
+    CONV(I32_TRUNC_SAT_F64_S, (uint32_t)wd_num_i32_trunc_sat_f64_s(wd_f64(a)))
+    CONV(I32_TRUNC_SAT_F64_U, (uint32_t)wd_num_i32_trunc_sat_f64_u(wd_f64(a)))
+    CONV(I64_TRUNC_SAT_F32_S, (uint64_t)wd_num_i64_trunc_sat_f32_s(wd_f32(a)))
+    CONV(I64_TRUNC_SAT_F32_U, (uint64_t)wd_num_i64_trunc_sat_f32_u(wd_f32(a)))
+    CONV(I64_TRUNC_SAT_F64_S, (uint64_t)wd_num_i64_trunc_sat_f64_s(wd_f64(a)))
+    CONV(I64_TRUNC_SAT_F64_U, (uint64_t)wd_num_i64_trunc_sat_f64_u(wd_f64(a)))
+
+    /* bulk memory: [op d s n imm...] */
+    CASE(WD_OP_MEMORY_INIT) {
+        uint64_t d = U32(1), s = U32(2), n = U32(3);
+        uint32_t seg = ip[4];
+        uint64_t slen = inst->data_len[seg];
+        if (s + n > slen || d + n > mem_size) TRAP(WD_TRAP_OOB_MEMORY);
+        if (n) memcpy(mem_base + d, inst->module->bytes + inst->module->datas[seg].bytes.off + s, n);
+        ip += 5;
+        NEXT();
+    }
+    CASE(WD_OP_DATA_DROP) { inst->data_len[ip[1]] = 0; ip += 2; NEXT(); }
+    CASE(WD_OP_MEMORY_COPY) {
+        uint64_t d = U32(1), s = U32(2), n = U32(3);
+        if (s + n > mem_size || d + n > mem_size) TRAP(WD_TRAP_OOB_MEMORY);
+        if (n) memmove(mem_base + d, mem_base + s, n);
+        ip += 4;
+        NEXT();
+    }
+    CASE(WD_OP_MEMORY_FILL) {
+        uint64_t d = U32(1), n = U32(3);
+        if (d + n > mem_size) TRAP(WD_TRAP_OOB_MEMORY);
+        if (n) memset(mem_base + d, (int)(uint8_t)U32(2), n);
+        ip += 4;
+        NEXT();
+    }
+    CASE(WD_OP_TABLE_INIT) {
+        uint64_t d = U32(1), s = U32(2), n = U32(3);
+        uint32_t seg = ip[4];
+        wd_wasm_table_t *t = inst->tables[ip[5]];
+        if (s + n > inst->elem_len[seg] || d + n > t->size) TRAP(WD_TRAP_OOB_TABLE);
+        if (n) memcpy(t->elems + d, inst->elem_items[seg] + s, n * sizeof(uint64_t));
+        ip += 6;
+        NEXT();
+    }
+    CASE(WD_OP_ELEM_DROP) { inst->elem_len[ip[1]] = 0; ip += 2; NEXT(); }
+    CASE(WD_OP_TABLE_COPY) {
+        uint64_t d = U32(1), s = U32(2), n = U32(3);
+        wd_wasm_table_t *td = inst->tables[ip[4]], *ts = inst->tables[ip[5]];
+        if (s + n > ts->size || d + n > td->size) TRAP(WD_TRAP_OOB_TABLE);
+        if (n) memmove(td->elems + d, ts->elems + s, n * sizeof(uint64_t));
+        ip += 6;
+        NEXT();
+    }
+    CASE(WD_OP_TABLE_SIZE) { S(1) = inst->tables[ip[2]]->size; ip += 3; NEXT(); }
+
+#if WD_WASM_SWITCH_DISPATCH
+    default: goto bad;
+    }
+#endif
+
+#if !WD_WASM_SWITCH_DISPATCH
+    /* opcodes the translator never emits as such */
+L_WD_OP_UNREACHABLE: L_WD_OP_NOP: L_WD_OP_BLOCK: L_WD_OP_LOOP: L_WD_OP_IF: L_WD_OP_ELSE:
+L_WD_OP_END: L_WD_OP_BR: L_WD_OP_BR_IF: L_WD_OP_BR_TABLE: L_WD_OP_RETURN: L_WD_OP_CALL:
+L_WD_OP_CALL_INDIRECT: L_WD_OP_DROP: L_WD_OP_SELECT: L_WD_OP_SELECT_T: L_WD_OP_LOCAL_GET:
+L_WD_OP_LOCAL_SET: L_WD_OP_LOCAL_TEE: L_WD_OP_GLOBAL_GET: L_WD_OP_GLOBAL_SET: L_WD_OP_TABLE_GET:
+L_WD_OP_TABLE_SET: L_WD_OP_I32_CONST: L_WD_OP_I64_CONST: L_WD_OP_F32_CONST: L_WD_OP_F64_CONST:
+L_WD_OP_REF_NULL: L_WD_OP_REF_IS_NULL: L_WD_OP_REF_FUNC: L_WD_OP_TABLE_GROW: L_WD_OP_TABLE_FILL:
+L_BAD:
+#endif
+    goto bad;
+bad:
+    TRAP(WD_TRAP_UNREACHABLE);
+
+do_call:
+    if (f->code) {
+        const wd_wasm_code_t *code = f->code;
+        if (__builtin_expect(depth >= max_depth || nfp + code->max_slots > stack_end, 0)) {
+            ip = call_ip;
+            TRAP(WD_TRAP_STACK_EXHAUSTED);
+        }
+        frames[depth].ret_ip = ip;
+        frames[depth].fp = fp;
+        frames[depth].func = cur;
+        depth++;
+        uint32_t np = code->nparams, nl = code->nlocals;
+        if (nl > np) memset(nfp + np, 0, (size_t)(nl - np) * sizeof(uint64_t));
+        fp = nfp;
+        cur = f;
+        ip = code->cells;
+        if (f->inst != inst) { inst = f->inst; RELOAD_INST(); }
+        NEXT();
+    } else {
+        const wd_wasm_functype_t *ft = f->type;
+        uint64_t *res = nfp + ft->nparams;
+        if (res + ft->nresults + 1 > stack_end) { ip = call_ip; TRAP(WD_TRAP_STACK_EXHAUSTED); }
+        thread->fuel = fuel;
+        thread->depth = depth;
+        uint64_t *saved_base = thread->s_direct_args;
+        thread->s_direct_args = res + ft->nresults;   /* re-entrant calls start above */
+        inst->host_msg[0] = 0;
+        wd_wasm_host_rc_t rc = f->host(inst, nfp, res, f->ud);
+        thread->s_direct_args = saved_base;
+        fuel = thread->fuel;
+        RELOAD_INST();
+        if (rc == WD_WASM_HOST_OK) {
+            memmove(nfp, res, ft->nresults * sizeof(uint64_t));
+            NEXT();
+        }
+        if (rc == WD_WASM_HOST_SUSPEND) {
+            thread->suspended = 1;
+            thread->s_ip = call_ip;
+            thread->s_fp = fp;
+            thread->s_func = cur;
+            thread->depth = depth;
+            thread->fuel = fuel;
+            return WD_WASM_SUSPENDED;
+        }
+        memcpy(thread->host_msg, inst->host_msg, sizeof(thread->host_msg));
+        if (inst->host_exited) {
+            thread->host_exited = 1;
+            thread->exit_code = inst->exit_code;
+            trap_kind = WD_TRAP_EXIT;
+        } else {
+            if (!thread->host_msg[0]) snprintf(thread->host_msg, sizeof(thread->host_msg), "host trap");
+            trap_kind = WD_TRAP_HOST;
+        }
+        wd_wasm_trap_set(thread, trap_kind, f);
+        goto unwind;
+    }
+
+do_trap:
+    wd_wasm_trap_set(thread, trap_kind, cur);
+unwind:
+    /* pop frames up to and including this run's entry sentinel */
+    while (depth > 0) {
+        depth--;
+        if (frames[depth].func == NULL) break;
+    }
+    thread->depth = depth;
+    thread->fuel = fuel;
+    return WD_WASM_TRAP;
+}
+
+#pragma GCC diagnostic pop

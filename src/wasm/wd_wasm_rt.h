@@ -1,0 +1,215 @@
+/*
+ * wd_wasm_rt.h -- runtime objects shared by the translator, the interpreter
+ * and the runtime (store, instances, memories, tables, globals, functions).
+ *
+ * Translated code ("xcode") is an array of 32-bit cells: an internal opcode
+ * followed by its operands. Operands are frame slot indices: a frame is an
+ * array of 64-bit slots whose first slots are the function's parameters and
+ * locals and whose following slots hold the operand stack at the heights the
+ * translator computed statically. Branch targets are cell offsets relative to
+ * the cell that holds them. Internal opcodes 0..WD_OP_LIMIT_-1 are the Wasm
+ * opcodes themselves (same operand layout for every plain numeric op: dst
+ * then sources then immediates); WD_XOP_* below are the engine's own.
+ */
+#ifndef WD_WASM_RT_H
+#define WD_WASM_RT_H
+
+#include <signal.h>
+#include "wd_wasm_int.h"
+#include "wd_wasm_opcodes.h"
+
+/* Engine-only instructions (numbered after the Wasm opcodes). */
+#define WD_WASM_XOPS(X) \
+    X(MOV)            /* dst src */ \
+    X(CONST32)        /* dst imm32 */ \
+    X(CONST64)        /* dst lo hi */ \
+    X(BR)             /* rel */ \
+    X(BR_IF)          /* cond rel */ \
+    X(BR_UNLESS)      /* cond rel */ \
+    X(BR_TABLE)       /* idx n rel*(n+1) */ \
+    X(CALL)           /* funcidx argbase */ \
+    X(CALL_INDIRECT)  /* typeidx tableidx argbase idxslot */ \
+    X(RETURN)         /* (results already moved to slots 0..n) */ \
+    X(FUEL)           /* n */ \
+    X(TRAP_UNREACHABLE) \
+    X(SELECT)         /* dst a b cond */ \
+    X(GLOBAL_GET)     /* dst idx */ \
+    X(GLOBAL_SET)     /* src idx */ \
+    X(TABLE_GET)      /* dst idx table */ \
+    X(TABLE_SET)      /* idx val table */ \
+    X(TABLE_GROW)     /* dst init n table */ \
+    X(TABLE_FILL)     /* i val n table */ \
+    X(REF_FUNC)       /* dst funcidx */ \
+    X(REF_IS_NULL)    /* dst a */ \
+    X(I32_ADD_IMM)    /* dst a imm */ \
+    X(I32_SUB_IMM) \
+    X(I32_AND_IMM) \
+    X(I32_OR_IMM) \
+    X(I32_XOR_IMM) \
+    X(I32_SHL_IMM) \
+    X(I32_SHR_U_IMM) \
+    X(I32_SHR_S_IMM) \
+    X(I32_MUL_IMM) \
+    X(I32_EQ_IMM) \
+    X(I32_NE_IMM) \
+    X(I32_LT_S_IMM) \
+    X(I32_LT_U_IMM) \
+    X(I32_GT_S_IMM) \
+    X(I32_GT_U_IMM) \
+    X(I32_LE_S_IMM) \
+    X(I32_LE_U_IMM) \
+    X(I32_GE_S_IMM) \
+    X(I32_GE_U_IMM) \
+    X(I64_ADD_IMM) \
+    X(BR_IF_EQZ)      /* a rel   (i32.eqz + br_if) */ \
+    X(BR_IF_I32_EQ)   /* a b rel  compare + br_if */ \
+    X(BR_IF_I32_NE) \
+    X(BR_IF_I32_LT_S) \
+    X(BR_IF_I32_LT_U) \
+    X(BR_IF_I32_GT_S) \
+    X(BR_IF_I32_GT_U) \
+    X(BR_IF_I32_LE_S) \
+    X(BR_IF_I32_LE_U) \
+    X(BR_IF_I32_GE_S) \
+    X(BR_IF_I32_GE_U) \
+    X(BR_IF_I32_EQ_IMM) /* a imm rel */ \
+    X(BR_IF_I32_NE_IMM) \
+    X(BR_IF_I32_LT_S_IMM) \
+    X(BR_IF_I32_LT_U_IMM) \
+    X(BR_IF_I32_GT_S_IMM) \
+    X(BR_IF_I32_GT_U_IMM) \
+    X(BR_IF_I32_LE_S_IMM) \
+    X(BR_IF_I32_LE_U_IMM) \
+    X(BR_IF_I32_GE_S_IMM) \
+    X(BR_IF_I32_GE_U_IMM)
+
+enum {
+    WD_XOP_FIRST_ = WD_OP_LIMIT_ - 1,
+#define WD_X_(n) WD_XOP_##n,
+    WD_WASM_XOPS(WD_X_)
+#undef WD_X_
+    WD_XOP_LIMIT_
+};
+
+typedef struct wd_wasm_code {
+    uint32_t *cells;
+    uint32_t ncells;
+    uint32_t nparams, nresults;
+    uint32_t nlocals;             /* params + declared locals */
+    uint32_t max_slots;           /* frame size in slots (locals + operand stack + call scratch) */
+    uint32_t func_index;
+} wd_wasm_code_t;
+
+typedef struct wd_wasm_obj {
+    struct wd_wasm_obj *next;
+    void (*free_fn)(struct wd_wasm_obj *o);
+} wd_wasm_obj_t;
+
+struct wd_wasm_store {
+    wd_wasm_obj_t *objs;          /* every object, newest first */
+};
+
+struct wd_wasm_func {
+    wd_wasm_obj_t obj;
+    const wd_wasm_functype_t *type;
+    wd_wasm_instance_t *inst;     /* wasm functions: owner instance */
+    const wd_wasm_module_t *module;
+    uint32_t canon;               /* canonical type index in module (wasm functions) */
+    uint32_t index;
+    wd_wasm_code_t *code;         /* NULL for host functions */
+    wd_wasm_host_fn host;
+    void *ud;
+    wd_wasm_functype_t own_type;  /* host functions: copy of the type */
+};
+
+struct wd_wasm_global {
+    wd_wasm_obj_t obj;
+    uint64_t val;
+    uint8_t type, mutable_;
+};
+
+struct wd_wasm_table {
+    wd_wasm_obj_t obj;
+    uint64_t *elems;
+    uint32_t size, max;
+    uint8_t has_max, reftype;
+};
+
+struct wd_wasm_memory {
+    wd_wasm_obj_t obj;
+    uint8_t *base;
+    uint64_t size;                /* bytes */
+    uint32_t pages;
+    uint32_t max_pages;           /* effective maximum (declared max and limit) */
+    uint32_t decl_max;
+    uint8_t has_max;
+    size_t reserved;              /* bytes reserved at base */
+    int memfd;                    /* snapshot image, or -1 */
+    uint64_t snap_size;
+};
+
+typedef struct {
+    const uint32_t *ret_ip;
+    uint64_t *fp;
+    wd_wasm_func_t *func;         /* the caller's function (NULL: return to the embedder) */
+} wd_wasm_frame_t;
+
+struct wd_wasm_instance {
+    wd_wasm_obj_t obj;
+    wd_wasm_store_t *store;
+    const wd_wasm_module_t *module;
+    wd_wasm_func_t **funcs;
+    wd_wasm_table_t **tables;
+    wd_wasm_memory_t *mem;
+    wd_wasm_global_t **globals;
+    uint64_t **elem_items;        /* per elem segment: resolved references */
+    uint32_t *elem_len;           /* 0 once dropped */
+    uint32_t *data_len;           /* 0 once dropped */
+    void *user;
+
+    /* execution state: this instance's stack runs every call made through it */
+    uint64_t *stack, *stack_end;
+    size_t stack_bytes;
+    wd_wasm_frame_t *frames;
+    uint32_t max_depth, depth;
+    int64_t fuel;                 /* remaining; INT64_MAX when unlimited */
+    uint64_t fuel_set;
+    int fuel_limited;
+    volatile sig_atomic_t interrupt;
+    uint64_t max_memory_bytes;
+    wd_wasm_trap_t trap;
+    int exit_code;
+    char host_msg[256];
+    int host_exited;
+
+    /* suspended call */
+    int suspended;
+    const uint32_t *s_ip;
+    uint64_t *s_fp;
+    wd_wasm_func_t *s_func;       /* function executing (wasm), or the host fn called directly */
+    wd_wasm_func_t *s_entry;      /* the function wd_wasm_call was called with */
+    uint64_t *s_entry_base;       /* where its results appear */
+    uint64_t *s_direct_args;      /* set while a host function runs: re-entrant calls start here */
+
+    /* snapshot */
+    int has_snap;
+    uint64_t *snap_globals;
+    uint32_t *snap_elem_len, *snap_data_len;
+    uint32_t *snap_table_size;
+    uint64_t **snap_table_elems;
+};
+
+/* translator: internal opcode -> cell value (identity for switch dispatch) */
+void wd_wasm_interp_init(void);
+extern uint32_t wd_wasm_xop_cell[WD_XOP_LIMIT_];
+
+/* interpreter: run from the state set up in inst (frames/fp/ip); returns status */
+wd_wasm_status_t wd_wasm_interp_run(wd_wasm_instance_t *thread, const uint32_t *ip, uint64_t *fp,
+                                    wd_wasm_func_t *func);
+int wd_wasm_trap_set(wd_wasm_instance_t *thread, wd_wasm_trap_kind_t k, wd_wasm_func_t *f);
+
+/* memory / table helpers shared by runtime and interpreter */
+int64_t wd_wasm_memory_grow_pages(wd_wasm_memory_t *mem, uint32_t delta);
+int64_t wd_wasm_table_grow_n(wd_wasm_table_t *t, uint32_t n, uint64_t init);
+
+#endif /* WD_WASM_RT_H */

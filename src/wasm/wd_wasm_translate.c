@@ -1,0 +1,909 @@
+/*
+ * wd_wasm_translate.c -- validated Wasm bodies -> register-style internal code.
+ *
+ * One pass per function. The translator keeps a virtual operand stack whose
+ * entries are either materialized (the value lives in the entry's home slot,
+ * nlocals + height) or pending references to a local or a constant. Operators
+ * read their operands straight from the slots the entries name, so
+ * `local.get a; local.get b; i32.add; local.set c` becomes one
+ * `i32.add c, a, b` (the producer's destination is retargeted by local.set).
+ * Constants feed *_IMM superinstructions; a compare followed by br_if becomes
+ * one compare-and-branch.
+ *
+ * Control flow: every block boundary (block/loop/if entry, else, end) puts
+ * the values crossing it in their home slots; branches copy their carried
+ * values to the target's home slots and jump to a precomputed relative
+ * target. Code after br/br_table/return/unreachable is dead until the
+ * enclosing else/end and is not emitted (the polymorphic stack never has to
+ * be modelled). The module was validated first, so operands are trusted;
+ * only implementation limits are checked.
+ *
+ * Fuel: a FUEL cell at function entry and at each loop head charges the
+ * number of Wasm instructions of the straight code it heads (instructions of
+ * the function or loop body outside nested loops).
+ */
+#include <string.h>
+#include "wd_wasm_rt.h"
+
+enum { WD_VE_STACK = 0, WD_VE_LOCAL = 1, WD_VE_CONST = 2 };
+
+typedef struct {
+    uint8_t kind;
+    uint32_t slot;                /* LOCAL: local slot */
+    uint64_t c;                   /* CONST: value */
+} wd_ve_t;
+
+typedef struct {
+    int op;                       /* WD_OP_BLOCK/LOOP/IF, or -1 for the function */
+    uint8_t unreachable;          /* rest of this block is dead */
+    uint8_t dead;                 /* the whole construct is dead code */
+    uint8_t has_else;
+    uint32_t height;              /* vstack height at entry, below the params */
+    uint32_t nparams, nresults;
+    uint32_t loop_pos;            /* LOOP: branch target cell */
+    uint32_t fixups;              /* chain of cells to patch with the end position (pos+1, 0 = none) */
+    uint32_t else_fix;            /* IF: cell of the BR_UNLESS target (pos+1) */
+    uint32_t fuel_pos;            /* fuel cell active outside this loop */
+} wd_ctl_t;
+
+typedef struct {
+    const wd_wasm_module_t *m;
+    const uint8_t *p, *end;
+    wd_wasm_error_t *err;
+    uint32_t max_br_table;
+    int64_t func_index;
+    uint32_t L;                   /* locals incl. params */
+    uint32_t *cells;
+    size_t ncells, cap;
+    wd_ve_t *vs;
+    size_t vh, vcap, vmax;
+    wd_ctl_t *ctl;
+    size_t nctl, ctlcap;
+    uint32_t fuel_pos;
+    int64_t last_dst;             /* cell index of the last emitted producer's dst, or -1 */
+    int last_op;                  /* internal op of that producer */
+    size_t last_op_pos;
+    uint32_t scratch;             /* extra slots needed above the stack (calls) */
+    int oom;
+} wd_tr_t;
+
+#define WD_CELL(op) (wd_wasm_xop_cell[(op)])
+
+static int wd_tr_reserve(wd_tr_t *t, size_t n)
+{
+    if (t->ncells + n <= t->cap) return 0;
+    size_t nc = t->cap ? t->cap * 2 : 256;
+    while (nc < t->ncells + n) nc *= 2;
+    uint32_t *c = wd_wasm_realloc(t->cells, nc * sizeof(uint32_t));
+    if (c == NULL) { t->oom = 1; return -1; }
+    t->cells = c;
+    t->cap = nc;
+    return 0;
+}
+
+static void wd_tr_emit(wd_tr_t *t, uint32_t v)
+{
+    if (wd_tr_reserve(t, 1) < 0) return;
+    t->cells[t->ncells++] = v;
+}
+
+static void wd_tr_op(wd_tr_t *t, int op)
+{
+    t->last_dst = -1;
+    t->last_op = op;
+    t->last_op_pos = t->ncells;
+    wd_tr_emit(t, WD_CELL(op));
+}
+
+static int wd_tr_push(wd_tr_t *t, uint8_t kind, uint32_t slot, uint64_t c)
+{
+    if (t->vh == t->vcap) {
+        size_t nc = t->vcap ? t->vcap * 2 : 64;
+        wd_ve_t *v = wd_wasm_realloc(t->vs, nc * sizeof(*v));
+        if (v == NULL) { t->oom = 1; return -1; }
+        t->vs = v;
+        t->vcap = nc;
+    }
+    t->vs[t->vh].kind = kind;
+    t->vs[t->vh].slot = slot;
+    t->vs[t->vh].c = c;
+    t->vh++;
+    if (t->vh > t->vmax) t->vmax = t->vh;
+    return 0;
+}
+
+static uint32_t wd_tr_home(wd_tr_t *t, size_t pos) { return t->L + (uint32_t)pos; }
+
+/* Put entry pos into its home slot. */
+static void wd_tr_mat(wd_tr_t *t, size_t pos)
+{
+    wd_ve_t *e = &t->vs[pos];
+    uint32_t home = wd_tr_home(t, pos);
+    if (e->kind == WD_VE_LOCAL) {
+        wd_tr_op(t, WD_XOP_MOV);
+        wd_tr_emit(t, home);
+        wd_tr_emit(t, e->slot);
+    } else if (e->kind == WD_VE_CONST) {
+        if (e->c <= 0xffffffffu) {
+            wd_tr_op(t, WD_XOP_CONST32);
+            wd_tr_emit(t, home);
+            wd_tr_emit(t, (uint32_t)e->c);
+        } else {
+            wd_tr_op(t, WD_XOP_CONST64);
+            wd_tr_emit(t, home);
+            wd_tr_emit(t, (uint32_t)e->c);
+            wd_tr_emit(t, (uint32_t)(e->c >> 32));
+        }
+    } else {
+        return;
+    }
+    e->kind = WD_VE_STACK;
+    t->last_dst = -1;
+}
+
+static void wd_tr_mat_top(wd_tr_t *t, size_t n)
+{
+    for (size_t i = t->vh - n; i < t->vh; i++) wd_tr_mat(t, i);
+}
+
+static void wd_tr_mat_all(wd_tr_t *t) { wd_tr_mat_top(t, t->vh); }
+
+/* Slot of an entry for reading; constants are materialized first. */
+static uint32_t wd_tr_src(wd_tr_t *t, size_t pos)
+{
+    wd_ve_t *e = &t->vs[pos];
+    if (e->kind == WD_VE_CONST) wd_tr_mat(t, pos);
+    return e->kind == WD_VE_LOCAL ? e->slot : wd_tr_home(t, pos);
+}
+
+/* Push a materialized result at the current height; returns its home slot and
+ * remembers it as the last producer (for local.set retargeting). */
+static uint32_t wd_tr_result(wd_tr_t *t)
+{
+    uint32_t home = wd_tr_home(t, t->vh);
+    wd_tr_push(t, WD_VE_STACK, 0, 0);
+    return home;
+}
+
+static void wd_tr_dst(wd_tr_t *t, uint32_t home)
+{
+    t->last_dst = (int64_t)t->ncells;
+    wd_tr_emit(t, home);
+}
+
+static void wd_tr_fail(wd_tr_t *t, const char *msg)
+{
+    wd_wasm_set_error(t->err, t->p - t->m->bytes, t->func_index, "%s", msg);
+}
+
+static uint32_t wd_tr_u32(wd_tr_t *t)
+{
+    uint32_t v = 0;
+    const char *why;
+    wd_wasm_read_u32(&t->p, t->end, &v, &why);
+    return v;
+}
+
+static void wd_tr_blocktype(wd_tr_t *t, uint32_t *np, uint32_t *nr)
+{
+    uint8_t b = *t->p;
+    if (b == 0x40) { t->p++; *np = 0; *nr = 0; return; }
+    if (b == WD_WASM_I32 || b == WD_WASM_I64 || b == WD_WASM_F32 || b == WD_WASM_F64 ||
+        b == WD_WASM_FUNCREF || b == WD_WASM_EXTERNREF) {
+        t->p++; *np = 0; *nr = 1; return;
+    }
+    int64_t idx = 0;
+    const char *why;
+    wd_wasm_read_s33(&t->p, t->end, &idx, &why);
+    *np = t->m->types[idx].nparams;
+    *nr = t->m->types[idx].nresults;
+}
+
+/* Skip the immediates of op (dead code). */
+static void wd_tr_skip_imm(wd_tr_t *t, int op)
+{
+    const char *why;
+    int64_t s;
+    int32_t s32;
+    uint32_t n;
+    switch (wd_wasm_opinfo[op].imm) {
+    case WD_IMM_NONE: case WD_IMM_MEM_MEM: break;
+    case WD_IMM_BLOCK: { uint32_t a, b; wd_tr_blocktype(t, &a, &b); break; }
+    case WD_IMM_BR_TABLE:
+        n = wd_tr_u32(t);
+        for (uint32_t i = 0; i <= n; i++) wd_tr_u32(t);
+        break;
+    case WD_IMM_CALL_IND: case WD_IMM_MEMARG: case WD_IMM_ELEM_TABLE: case WD_IMM_TABLE_TABLE:
+        wd_tr_u32(t); wd_tr_u32(t); break;
+    case WD_IMM_MEM: case WD_IMM_REFTYPE: t->p++; break;
+    case WD_IMM_DATA_MEM: wd_tr_u32(t); t->p++; break;
+    case WD_IMM_I32: wd_wasm_read_s32(&t->p, t->end, &s32, &why); break;
+    case WD_IMM_I64: wd_wasm_read_s64(&t->p, t->end, &s, &why); break;
+    case WD_IMM_F32: t->p += 4; break;
+    case WD_IMM_F64: t->p += 8; break;
+    case WD_IMM_SELECT_T: n = wd_tr_u32(t); t->p += n; break;
+    default: wd_tr_u32(t); break;
+    }
+}
+
+static int wd_tr_read_op(wd_tr_t *t)
+{
+    uint8_t b = *t->p++;
+    if (b == WD_WASM_PREFIX_FC) return WD_OP_FC_BASE + (int)wd_tr_u32(t);
+    return b;
+}
+
+/* Chain a fixup cell for ctl c (patched at its end). */
+static void wd_tr_fixup(wd_tr_t *t, wd_ctl_t *c)
+{
+    uint32_t pos = (uint32_t)t->ncells;
+    wd_tr_emit(t, c->fixups);
+    c->fixups = pos + 1;
+}
+
+static void wd_tr_patch_chain(wd_tr_t *t, uint32_t chain, uint32_t target)
+{
+    while (chain && !t->oom) {
+        uint32_t pos = chain - 1;
+        chain = t->cells[pos];
+        t->cells[pos] = target - pos;
+    }
+}
+
+/* Emit the branch target cell for ctl c (loop: backward, else forward fixup). */
+static void wd_tr_target(wd_tr_t *t, wd_ctl_t *c)
+{
+    if (c->op == WD_OP_LOOP) {
+        uint32_t pos = (uint32_t)t->ncells;
+        wd_tr_emit(t, c->loop_pos - pos);
+    } else {
+        wd_tr_fixup(t, c);
+    }
+}
+
+static uint32_t wd_tr_arity(wd_ctl_t *c) { return c->op == WD_OP_LOOP ? c->nparams : c->nresults; }
+
+/* Does branching to c need value moves? */
+static int wd_tr_needs_moves(wd_tr_t *t, wd_ctl_t *c)
+{
+    uint32_t n = wd_tr_arity(c);
+    for (uint32_t i = 0; i < n; i++) {
+        size_t pos = t->vh - n + i;
+        wd_ve_t *e = &t->vs[pos];
+        if (e->kind != WD_VE_STACK || pos != c->height + i) return 1;
+    }
+    return 0;
+}
+
+static void wd_tr_moves(wd_tr_t *t, wd_ctl_t *c)
+{
+    uint32_t n = wd_tr_arity(c);
+    for (uint32_t i = 0; i < n; i++) {
+        size_t pos = t->vh - n + i;
+        wd_ve_t *e = &t->vs[pos];
+        uint32_t dst = wd_tr_home(t, c->height + i);
+        if (e->kind == WD_VE_CONST) {
+            if (e->c <= 0xffffffffu) {
+                wd_tr_op(t, WD_XOP_CONST32); wd_tr_emit(t, dst); wd_tr_emit(t, (uint32_t)e->c);
+            } else {
+                wd_tr_op(t, WD_XOP_CONST64); wd_tr_emit(t, dst); wd_tr_emit(t, (uint32_t)e->c);
+                wd_tr_emit(t, (uint32_t)(e->c >> 32));
+            }
+            continue;
+        }
+        uint32_t src = e->kind == WD_VE_LOCAL ? e->slot : wd_tr_home(t, pos);
+        if (src != dst) {
+            wd_tr_op(t, WD_XOP_MOV); wd_tr_emit(t, dst); wd_tr_emit(t, src);
+        }
+    }
+    t->last_dst = -1;
+}
+
+/* Results of the function into slots 0..n, then RETURN. */
+static void wd_tr_return(wd_tr_t *t)
+{
+    uint32_t n = t->ctl[0].nresults;
+    wd_tr_mat_top(t, n);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t src = wd_tr_home(t, t->vh - n + i);
+        if (src != i) { wd_tr_op(t, WD_XOP_MOV); wd_tr_emit(t, i); wd_tr_emit(t, src); }
+    }
+    wd_tr_op(t, WD_XOP_RETURN);
+}
+
+static void wd_tr_set_unreachable(wd_tr_t *t)
+{
+    wd_ctl_t *c = &t->ctl[t->nctl - 1];
+    c->unreachable = 1;
+    t->vh = c->height;
+    t->last_dst = -1;
+}
+
+static int wd_tr_push_ctl(wd_tr_t *t, int op, uint32_t np, uint32_t nr, int dead)
+{
+    if (t->nctl == t->ctlcap) {
+        size_t nc = t->ctlcap ? t->ctlcap * 2 : 16;
+        wd_ctl_t *c = wd_wasm_realloc(t->ctl, nc * sizeof(*c));
+        if (c == NULL) { t->oom = 1; return -1; }
+        t->ctl = c;
+        t->ctlcap = nc;
+    }
+    wd_ctl_t *c = &t->ctl[t->nctl++];
+    memset(c, 0, sizeof(*c));
+    c->op = op;
+    c->dead = (uint8_t)dead;
+    c->unreachable = (uint8_t)dead;
+    c->nparams = np;
+    c->nresults = nr;
+    c->height = dead ? (uint32_t)t->vh : (uint32_t)(t->vh - np);
+    c->fuel_pos = t->fuel_pos;
+    return 0;
+}
+
+static int wd_tr_is_cmp_i32(int op)
+{
+    return op >= WD_OP_I32_EQ && op <= WD_OP_I32_GE_U;
+}
+
+static int wd_tr_imm_variant(int op)
+{
+    switch (op) {
+    case WD_OP_I32_ADD: return WD_XOP_I32_ADD_IMM;
+    case WD_OP_I32_SUB: return WD_XOP_I32_SUB_IMM;
+    case WD_OP_I32_AND: return WD_XOP_I32_AND_IMM;
+    case WD_OP_I32_OR: return WD_XOP_I32_OR_IMM;
+    case WD_OP_I32_XOR: return WD_XOP_I32_XOR_IMM;
+    case WD_OP_I32_SHL: return WD_XOP_I32_SHL_IMM;
+    case WD_OP_I32_SHR_U: return WD_XOP_I32_SHR_U_IMM;
+    case WD_OP_I32_SHR_S: return WD_XOP_I32_SHR_S_IMM;
+    case WD_OP_I32_MUL: return WD_XOP_I32_MUL_IMM;
+    case WD_OP_I32_EQ: return WD_XOP_I32_EQ_IMM;
+    case WD_OP_I32_NE: return WD_XOP_I32_NE_IMM;
+    case WD_OP_I32_LT_S: return WD_XOP_I32_LT_S_IMM;
+    case WD_OP_I32_LT_U: return WD_XOP_I32_LT_U_IMM;
+    case WD_OP_I32_GT_S: return WD_XOP_I32_GT_S_IMM;
+    case WD_OP_I32_GT_U: return WD_XOP_I32_GT_U_IMM;
+    case WD_OP_I32_LE_S: return WD_XOP_I32_LE_S_IMM;
+    case WD_OP_I32_LE_U: return WD_XOP_I32_LE_U_IMM;
+    case WD_OP_I32_GE_S: return WD_XOP_I32_GE_S_IMM;
+    case WD_OP_I32_GE_U: return WD_XOP_I32_GE_U_IMM;
+    case WD_OP_I64_ADD: return WD_XOP_I64_ADD_IMM;
+    default: return -1;
+    }
+}
+
+/* Plain operators: "pops:pushes" signature, dst then sources then immediates. */
+static void wd_tr_plain(wd_tr_t *t, int op)
+{
+    const wd_wasm_opinfo_t *oi = &wd_wasm_opinfo[op];
+    const char *colon = strchr(oi->sig, ':');
+    uint32_t npop = (uint32_t)(colon - oi->sig);
+    uint32_t npush = (uint32_t)strlen(colon + 1);
+    uint32_t imm[2];
+    int nimm = 0;
+    switch (oi->imm) {
+    case WD_IMM_MEMARG: wd_tr_u32(t); imm[nimm++] = wd_tr_u32(t); break;
+    case WD_IMM_MEM: t->p++; break;
+    case WD_IMM_MEM_MEM: t->p += 2; break;
+    case WD_IMM_DATA_MEM: imm[nimm++] = wd_tr_u32(t); t->p++; break;
+    case WD_IMM_DATA: case WD_IMM_ELEM: case WD_IMM_TABLE: imm[nimm++] = wd_tr_u32(t); break;
+    case WD_IMM_ELEM_TABLE: case WD_IMM_TABLE_TABLE:
+        imm[nimm++] = wd_tr_u32(t); imm[nimm++] = wd_tr_u32(t); break;
+    default: break;
+    }
+    /* i32 binop with a constant right operand -> *_IMM form */
+    if (npop == 2 && npush == 1 && t->vs[t->vh - 1].kind == WD_VE_CONST) {
+        int x = wd_tr_imm_variant(op);
+        if (x >= 0 && (op != WD_OP_I64_ADD || (int64_t)t->vs[t->vh - 1].c == (int32_t)t->vs[t->vh - 1].c)) {
+            uint32_t c = (uint32_t)t->vs[t->vh - 1].c;
+            uint32_t a = wd_tr_src(t, t->vh - 2);
+            t->vh -= 2;
+            uint32_t d = wd_tr_result(t);
+            wd_tr_op(t, x);
+            wd_tr_dst(t, d);
+            wd_tr_emit(t, a);
+            wd_tr_emit(t, c);
+            return;
+        }
+    }
+    uint32_t src[3];
+    for (uint32_t i = 0; i < npop; i++) src[i] = wd_tr_src(t, t->vh - npop + i);
+    t->vh -= npop;
+    uint32_t d = npush ? wd_tr_result(t) : 0;
+    wd_tr_op(t, op);
+    if (npush) wd_tr_dst(t, d);
+    for (uint32_t i = 0; i < npop; i++) wd_tr_emit(t, src[i]);
+    for (int i = 0; i < nimm; i++) wd_tr_emit(t, imm[i]);
+}
+
+static void wd_tr_local_set(wd_tr_t *t, uint32_t x, int tee)
+{
+    size_t top = t->vh - 1;
+    int refs = 0;
+    for (size_t i = 0; i < top; i++)
+        if (t->vs[i].kind == WD_VE_LOCAL && t->vs[i].slot == x) refs = 1;
+    wd_ve_t e = t->vs[top];
+    if (refs) {
+        for (size_t i = 0; i < top; i++)
+            if (t->vs[i].kind == WD_VE_LOCAL && t->vs[i].slot == x) wd_tr_mat(t, i);
+        t->last_dst = -1;
+    }
+    if (e.kind == WD_VE_STACK && t->last_dst >= 0 && t->cells[t->last_dst] == wd_tr_home(t, top)) {
+        t->cells[t->last_dst] = x;               /* the producer writes the local directly */
+    } else if (e.kind == WD_VE_CONST) {
+        if (e.c <= 0xffffffffu) {
+            wd_tr_op(t, WD_XOP_CONST32); wd_tr_emit(t, x); wd_tr_emit(t, (uint32_t)e.c);
+        } else {
+            wd_tr_op(t, WD_XOP_CONST64); wd_tr_emit(t, x); wd_tr_emit(t, (uint32_t)e.c);
+            wd_tr_emit(t, (uint32_t)(e.c >> 32));
+        }
+    } else {
+        uint32_t s = e.kind == WD_VE_LOCAL ? e.slot : wd_tr_home(t, top);
+        if (s != x) { wd_tr_op(t, WD_XOP_MOV); wd_tr_emit(t, x); wd_tr_emit(t, s); }
+    }
+    t->last_dst = -1;
+    t->vh--;
+    if (tee) wd_tr_push(t, WD_VE_LOCAL, x, 0);
+}
+
+static void wd_tr_end_block(wd_tr_t *t, wd_ctl_t *c)
+{
+    uint32_t here = (uint32_t)t->ncells;
+    wd_tr_patch_chain(t, c->fixups, here);
+    if (c->else_fix) wd_tr_patch_chain(t, c->else_fix, here);
+    t->vh = c->height;
+    for (uint32_t i = 0; i < c->nresults; i++) wd_tr_push(t, WD_VE_STACK, 0, 0);
+    t->last_dst = -1;
+}
+
+static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_functype_t *ft)
+{
+    /* function entry: fuel cell */
+    wd_tr_push_ctl(t, -1, 0, ft->nresults, 0);
+    t->ctl[0].height = 0;
+    wd_tr_op(t, WD_XOP_FUEL);
+    t->fuel_pos = (uint32_t)t->ncells;
+    wd_tr_emit(t, 0);
+
+    while (t->nctl > 0 && !t->oom) {
+        if (t->p >= t->end) { wd_tr_fail(t, "unexpected end"); return -1; }
+        int op = wd_tr_read_op(t);
+        wd_ctl_t *c = &t->ctl[t->nctl - 1];
+        if (c->unreachable) {
+            /* dead code: follow nesting only */
+            switch (op) {
+            case WD_OP_BLOCK: case WD_OP_LOOP: case WD_OP_IF: {
+                uint32_t np, nr;
+                wd_tr_blocktype(t, &np, &nr);
+                wd_tr_push_ctl(t, op, np, nr, 1);
+                continue;
+            }
+            case WD_OP_ELSE:
+                if (c->dead) continue;
+                break;            /* live if whose then-arm ended unreachable */
+            case WD_OP_END:
+                if (c->dead) { t->nctl--; continue; }
+                break;
+            default:
+                wd_tr_skip_imm(t, op);
+                continue;
+            }
+        }
+        if (t->fuel_pos && !t->oom) t->cells[t->fuel_pos]++;
+        switch (op) {
+        case WD_OP_UNREACHABLE:
+            wd_tr_op(t, WD_XOP_TRAP_UNREACHABLE);
+            wd_tr_set_unreachable(t);
+            break;
+        case WD_OP_NOP:
+            break;
+        case WD_OP_BLOCK: case WD_OP_LOOP: case WD_OP_IF: {
+            uint32_t np, nr;
+            wd_tr_blocktype(t, &np, &nr);
+            uint32_t cond = 0;
+            if (op == WD_OP_IF) {
+                cond = wd_tr_src(t, t->vh - 1);
+                if (t->vs[t->vh - 1].kind == WD_VE_LOCAL) cond = t->vs[t->vh - 1].slot;
+                t->vh--;
+            }
+            wd_tr_mat_all(t);
+            if (wd_tr_push_ctl(t, op, np, nr, 0) < 0) return -1;
+            c = &t->ctl[t->nctl - 1];
+            if (op == WD_OP_LOOP) {
+                wd_tr_op(t, WD_XOP_FUEL);
+                c->loop_pos = (uint32_t)t->ncells - 1;
+                t->fuel_pos = (uint32_t)t->ncells;
+                wd_tr_emit(t, 1);
+            } else if (op == WD_OP_IF) {
+                wd_tr_op(t, WD_XOP_BR_UNLESS);
+                wd_tr_emit(t, cond);
+                c->else_fix = (uint32_t)t->ncells + 1;
+                wd_tr_emit(t, 0);
+            }
+            t->last_dst = -1;
+            break;
+        }
+        case WD_OP_ELSE: {
+            if (!c->unreachable) {
+                wd_tr_mat_top(t, c->nresults);
+                wd_tr_op(t, WD_XOP_BR);
+                wd_tr_fixup(t, c);
+            }
+            wd_tr_patch_chain(t, c->else_fix, (uint32_t)t->ncells);
+            c->else_fix = 0;
+            c->has_else = 1;
+            c->unreachable = 0;
+            t->vh = c->height;
+            for (uint32_t i = 0; i < c->nparams; i++) wd_tr_push(t, WD_VE_STACK, 0, 0);
+            t->last_dst = -1;
+            break;
+        }
+        case WD_OP_END: {
+            if (!c->unreachable) {
+                if (t->nctl == 1) {
+                    wd_tr_return(t);
+                    t->nctl--;
+                    break;
+                }
+                wd_tr_mat_top(t, c->nresults);
+            }
+            if (t->nctl == 1) {
+                /* function end after unreachable code: branches to the function label land here */
+                uint32_t here = (uint32_t)t->ncells;
+                wd_tr_patch_chain(t, c->fixups, here);
+                if (c->fixups) {
+                    t->vh = 0;
+                    for (uint32_t i = 0; i < c->nresults; i++) wd_tr_push(t, WD_VE_STACK, 0, 0);
+                    wd_tr_return(t);
+                } else {
+                    wd_tr_op(t, WD_XOP_TRAP_UNREACHABLE);   /* never reached */
+                }
+                t->nctl--;
+                break;
+            }
+            if (c->op == WD_OP_LOOP) t->fuel_pos = c->fuel_pos;
+            int reachable_after = !c->unreachable || c->fixups || c->else_fix ||
+                                  (c->op == WD_OP_IF && !c->has_else);
+            wd_tr_end_block(t, c);
+            t->nctl--;
+            if (!reachable_after) wd_tr_set_unreachable(t);
+            break;
+        }
+        case WD_OP_BR: {
+            uint32_t l = wd_tr_u32(t);
+            wd_ctl_t *tc = &t->ctl[t->nctl - 1 - l];
+            if (tc->op == -1) { wd_tr_return(t); wd_tr_set_unreachable(t); break; }
+            wd_tr_moves(t, tc);
+            wd_tr_op(t, WD_XOP_BR);
+            wd_tr_target(t, tc);
+            wd_tr_set_unreachable(t);
+            break;
+        }
+        case WD_OP_BR_IF: {
+            uint32_t l = wd_tr_u32(t);
+            wd_ctl_t *tc = &t->ctl[t->nctl - 1 - l];
+            /* fused compare-and-branch when the condition was just computed */
+            size_t ctop = t->vh - 1;
+            int fuse = t->vs[ctop].kind == WD_VE_STACK && t->last_dst >= 0 &&
+                       t->cells[t->last_dst] == wd_tr_home(t, ctop);
+            int pop = fuse ? t->last_op : -1;
+            uint32_t cond = wd_tr_src(t, ctop);
+            t->vh--;
+            if (tc->op == -1 || wd_tr_needs_moves(t, tc)) {
+                /* pending values are materialized on both paths, before the test */
+                wd_tr_mat_top(t, wd_tr_arity(tc));
+                wd_tr_op(t, WD_XOP_BR_UNLESS);
+                wd_tr_emit(t, cond);
+                uint32_t skip = (uint32_t)t->ncells;
+                wd_tr_emit(t, 0);
+                if (tc->op == -1) {
+                    wd_tr_return(t);
+                } else {
+                    wd_tr_moves(t, tc);
+                    wd_tr_op(t, WD_XOP_BR);
+                    wd_tr_target(t, tc);
+                }
+                t->cells[skip] = (uint32_t)t->ncells - skip;
+                t->last_dst = -1;
+                break;
+            }
+            if (pop >= 0 && (pop == WD_OP_I32_EQZ || wd_tr_is_cmp_i32(pop) ||
+                             (pop >= WD_XOP_I32_EQ_IMM && pop <= WD_XOP_I32_GE_U_IMM))) {
+                /* rewrite the compare in place: [op dst a (b|imm)] -> [brop a (b|imm) rel] */
+                size_t at = t->last_op_pos;
+                uint32_t a = t->cells[at + 2];
+                int nop;
+                if (pop == WD_OP_I32_EQZ) {
+                    nop = WD_XOP_BR_IF_EQZ;
+                    t->ncells = at;
+                    wd_tr_op(t, nop); wd_tr_emit(t, a);
+                } else {
+                    uint32_t b = t->cells[at + 3];
+                    if (pop >= WD_XOP_I32_EQ_IMM) nop = WD_XOP_BR_IF_I32_EQ_IMM + (pop - WD_XOP_I32_EQ_IMM);
+                    else nop = WD_XOP_BR_IF_I32_EQ + (pop - WD_OP_I32_EQ);
+                    t->ncells = at;
+                    wd_tr_op(t, nop); wd_tr_emit(t, a); wd_tr_emit(t, b);
+                }
+                wd_tr_target(t, tc);
+                t->last_dst = -1;
+                break;
+            }
+            wd_tr_op(t, WD_XOP_BR_IF);
+            wd_tr_emit(t, cond);
+            wd_tr_target(t, tc);
+            break;
+        }
+        case WD_OP_BR_TABLE: {
+            uint32_t n = wd_tr_u32(t);
+            if (n >= t->max_br_table) { wd_tr_fail(t, "br_table too large"); return -1; }
+            uint32_t *labels = wd_wasm_calloc((size_t)n + 1, sizeof(uint32_t));
+            if (labels == NULL) { t->oom = 1; return -1; }
+            for (uint32_t i = 0; i <= n; i++) labels[i] = wd_tr_u32(t);
+            uint32_t idx = wd_tr_src(t, t->vh - 1);
+            t->vh--;
+            wd_tr_mat_top(t, wd_tr_arity(&t->ctl[t->nctl - 1 - labels[n]]));
+            wd_tr_op(t, WD_XOP_BR_TABLE);
+            wd_tr_emit(t, idx);
+            wd_tr_emit(t, n);
+            if (wd_tr_reserve(t, (size_t)n + 1) < 0) { wd_wasm_free(labels); return -1; }
+            size_t tab = t->ncells;
+            for (uint32_t i = 0; i <= n; i++) wd_tr_emit(t, 0);
+            for (uint32_t i = 0; i <= n && !t->oom; i++) {
+                wd_ctl_t *tc = &t->ctl[t->nctl - 1 - labels[i]];
+                size_t cell = tab + i;
+                if (tc->op != -1 && !wd_tr_needs_moves(t, tc)) {
+                    if (tc->op == WD_OP_LOOP) {
+                        t->cells[cell] = tc->loop_pos - (uint32_t)cell;
+                    } else {
+                        t->cells[cell] = tc->fixups;
+                        tc->fixups = (uint32_t)cell + 1;
+                    }
+                    continue;
+                }
+                t->cells[cell] = (uint32_t)t->ncells - (uint32_t)cell;   /* stub */
+                if (tc->op == -1) {
+                    wd_tr_return(t);
+                } else {
+                    wd_tr_moves(t, tc);
+                    wd_tr_op(t, WD_XOP_BR);
+                    wd_tr_target(t, tc);
+                }
+            }
+            wd_wasm_free(labels);
+            wd_tr_set_unreachable(t);
+            break;
+        }
+        case WD_OP_RETURN:
+            wd_tr_return(t);
+            wd_tr_set_unreachable(t);
+            break;
+        case WD_OP_CALL: case WD_OP_CALL_INDIRECT: {
+            uint32_t fi = wd_tr_u32(t), ti = 0, tab = 0, idx = 0;
+            const wd_wasm_functype_t *ft2;
+            if (op == WD_OP_CALL) {
+                ft2 = &t->m->types[t->m->func_types[fi]];
+            } else {
+                ti = fi;
+                tab = wd_tr_u32(t);
+                ft2 = &t->m->types[ti];
+                idx = wd_tr_src(t, t->vh - 1);
+                t->vh--;
+            }
+            wd_tr_mat_top(t, ft2->nparams);
+            uint32_t base = wd_tr_home(t, t->vh - ft2->nparams);
+            uint32_t need = base - t->L + ft2->nparams + ft2->nresults;
+            if (need > t->scratch) t->scratch = need;
+            t->vh -= ft2->nparams;
+            for (uint32_t i = 0; i < ft2->nresults; i++) wd_tr_push(t, WD_VE_STACK, 0, 0);
+            if (op == WD_OP_CALL) {
+                wd_tr_op(t, WD_XOP_CALL);
+                wd_tr_emit(t, fi);
+                wd_tr_emit(t, base);
+            } else {
+                wd_tr_op(t, WD_XOP_CALL_INDIRECT);
+                wd_tr_emit(t, ti);
+                wd_tr_emit(t, tab);
+                wd_tr_emit(t, base);
+                wd_tr_emit(t, idx);
+            }
+            t->last_dst = -1;
+            break;
+        }
+        case WD_OP_DROP:
+            t->vh--;
+            t->last_dst = -1;
+            break;
+        case WD_OP_SELECT: case WD_OP_SELECT_T: {
+            if (op == WD_OP_SELECT_T) { uint32_t n = wd_tr_u32(t); t->p += n; }
+            uint32_t a = wd_tr_src(t, t->vh - 3), b = wd_tr_src(t, t->vh - 2);
+            uint32_t cnd = wd_tr_src(t, t->vh - 1);
+            t->vh -= 3;
+            uint32_t d = wd_tr_result(t);
+            wd_tr_op(t, WD_XOP_SELECT);
+            wd_tr_dst(t, d);
+            wd_tr_emit(t, a); wd_tr_emit(t, b); wd_tr_emit(t, cnd);
+            break;
+        }
+        case WD_OP_LOCAL_GET:
+            wd_tr_push(t, WD_VE_LOCAL, wd_tr_u32(t), 0);
+            t->last_dst = -1;
+            break;
+        case WD_OP_LOCAL_SET:
+            wd_tr_local_set(t, wd_tr_u32(t), 0);
+            break;
+        case WD_OP_LOCAL_TEE:
+            wd_tr_local_set(t, wd_tr_u32(t), 1);
+            break;
+        case WD_OP_GLOBAL_GET: {
+            uint32_t g = wd_tr_u32(t);
+            uint32_t d = wd_tr_result(t);
+            wd_tr_op(t, WD_XOP_GLOBAL_GET);
+            wd_tr_dst(t, d);
+            wd_tr_emit(t, g);
+            break;
+        }
+        case WD_OP_GLOBAL_SET: {
+            uint32_t g = wd_tr_u32(t);
+            uint32_t s = wd_tr_src(t, t->vh - 1);
+            t->vh--;
+            wd_tr_op(t, WD_XOP_GLOBAL_SET);
+            wd_tr_emit(t, s);
+            wd_tr_emit(t, g);
+            break;
+        }
+        case WD_OP_TABLE_GET: {
+            uint32_t tb = wd_tr_u32(t);
+            uint32_t i = wd_tr_src(t, t->vh - 1);
+            t->vh--;
+            uint32_t d = wd_tr_result(t);
+            wd_tr_op(t, WD_XOP_TABLE_GET);
+            wd_tr_dst(t, d); wd_tr_emit(t, i); wd_tr_emit(t, tb);
+            break;
+        }
+        case WD_OP_TABLE_SET: {
+            uint32_t tb = wd_tr_u32(t);
+            uint32_t i = wd_tr_src(t, t->vh - 2), v = wd_tr_src(t, t->vh - 1);
+            t->vh -= 2;
+            wd_tr_op(t, WD_XOP_TABLE_SET);
+            wd_tr_emit(t, i); wd_tr_emit(t, v); wd_tr_emit(t, tb);
+            break;
+        }
+        case WD_OP_TABLE_GROW: {
+            uint32_t tb = wd_tr_u32(t);
+            uint32_t v = wd_tr_src(t, t->vh - 2), n = wd_tr_src(t, t->vh - 1);
+            t->vh -= 2;
+            uint32_t d = wd_tr_result(t);
+            wd_tr_op(t, WD_XOP_TABLE_GROW);
+            wd_tr_dst(t, d); wd_tr_emit(t, v); wd_tr_emit(t, n); wd_tr_emit(t, tb);
+            break;
+        }
+        case WD_OP_TABLE_FILL: {
+            uint32_t tb = wd_tr_u32(t);
+            uint32_t i = wd_tr_src(t, t->vh - 3), v = wd_tr_src(t, t->vh - 2);
+            uint32_t n = wd_tr_src(t, t->vh - 1);
+            t->vh -= 3;
+            wd_tr_op(t, WD_XOP_TABLE_FILL);
+            wd_tr_emit(t, i); wd_tr_emit(t, v); wd_tr_emit(t, n); wd_tr_emit(t, tb);
+            break;
+        }
+        case WD_OP_REF_NULL:
+            t->p++;
+            wd_tr_push(t, WD_VE_CONST, 0, 0);
+            t->last_dst = -1;
+            break;
+        case WD_OP_REF_IS_NULL: {
+            uint32_t a = wd_tr_src(t, t->vh - 1);
+            t->vh--;
+            uint32_t d = wd_tr_result(t);
+            wd_tr_op(t, WD_XOP_REF_IS_NULL);
+            wd_tr_dst(t, d); wd_tr_emit(t, a);
+            break;
+        }
+        case WD_OP_REF_FUNC: {
+            uint32_t f = wd_tr_u32(t);
+            uint32_t d = wd_tr_result(t);
+            wd_tr_op(t, WD_XOP_REF_FUNC);
+            wd_tr_dst(t, d); wd_tr_emit(t, f);
+            break;
+        }
+        case WD_OP_I32_CONST: {
+            int32_t v = 0;
+            const char *why;
+            wd_wasm_read_s32(&t->p, t->end, &v, &why);
+            wd_tr_push(t, WD_VE_CONST, 0, (uint32_t)v);
+            t->last_dst = -1;
+            break;
+        }
+        case WD_OP_I64_CONST: {
+            int64_t v = 0;
+            const char *why;
+            wd_wasm_read_s64(&t->p, t->end, &v, &why);
+            wd_tr_push(t, WD_VE_CONST, 0, (uint64_t)v);
+            t->last_dst = -1;
+            break;
+        }
+        case WD_OP_F32_CONST: {
+            uint32_t v;
+            memcpy(&v, t->p, 4);
+            t->p += 4;
+            wd_tr_push(t, WD_VE_CONST, 0, v);
+            t->last_dst = -1;
+            break;
+        }
+        case WD_OP_F64_CONST: {
+            uint64_t v;
+            memcpy(&v, t->p, 8);
+            t->p += 8;
+            wd_tr_push(t, WD_VE_CONST, 0, v);
+            t->last_dst = -1;
+            break;
+        }
+        default:
+            if (op < WD_OP_LIMIT_ && wd_wasm_opinfo[op].name && wd_wasm_opinfo[op].sig[0] != '*') {
+                wd_tr_plain(t, op);
+                break;
+            }
+            wd_tr_fail(t, "illegal opcode");
+            return -1;
+        }
+    }
+    if (t->oom) { wd_tr_fail(t, "out of memory"); return -1; }
+    (void)fd;
+    return 0;
+}
+
+static int wd_tr_func(const wd_wasm_module_t *m, uint32_t i, const wd_wasm_load_opts_t *opts,
+                      wd_wasm_error_t *err, wd_tr_t *t)
+{
+    wd_wasm_func_decl_t *fd = &m->funcs[i];
+    const wd_wasm_functype_t *ft = &m->types[fd->type_index];
+    t->m = m;
+    t->p = m->bytes + fd->expr.off;
+    t->end = t->p + fd->expr.len;
+    t->err = err;
+    t->max_br_table = opts && opts->max_br_table ? opts->max_br_table : WD_WASM_DEFAULT_MAX_BR_TABLE;
+    t->func_index = m->nfuncs_imported + i;
+    t->L = ft->nparams + (uint32_t)fd->nlocals;
+    t->ncells = 0;
+    t->vh = t->vmax = 0;
+    t->nctl = 0;
+    t->fuel_pos = 0;
+    t->last_dst = -1;
+    t->scratch = 0;
+    t->oom = 0;
+    if (wd_tr_body(t, fd, ft) < 0) return -1;
+    wd_wasm_code_t *code = wd_wasm_calloc(1, sizeof(*code));
+    uint32_t *cells = wd_wasm_malloc(t->ncells * sizeof(uint32_t));
+    if (code == NULL || cells == NULL) {
+        wd_wasm_free(code); wd_wasm_free(cells);
+        wd_wasm_set_error(err, fd->body_off, t->func_index, "out of memory");
+        return -1;
+    }
+    memcpy(cells, t->cells, t->ncells * sizeof(uint32_t));
+    code->cells = cells;
+    code->ncells = (uint32_t)t->ncells;
+    code->nparams = ft->nparams;
+    code->nresults = ft->nresults;
+    code->nlocals = t->L;
+    uint64_t slots = (uint64_t)t->L + t->vmax + t->scratch + 4;
+    if (slots < ft->nresults) slots = ft->nresults;
+    code->max_slots = (uint32_t)slots;
+    code->func_index = (uint32_t)t->func_index;
+    fd->code = code;
+    return 0;
+}
+
+int wd_wasm_translate(wd_wasm_module_t *m, const wd_wasm_load_opts_t *opts, wd_wasm_error_t *err)
+{
+    wd_wasm_interp_init();
+    wd_tr_t t;
+    memset(&t, 0, sizeof(t));
+    int rc = 0;
+    for (uint32_t i = 0; i < m->nfuncs - m->nfuncs_imported; i++) {
+        if (wd_tr_func(m, i, opts, err, &t) < 0) { rc = -1; break; }
+    }
+    wd_wasm_free(t.cells);
+    wd_wasm_free(t.vs);
+    wd_wasm_free(t.ctl);
+    return rc;
+}
