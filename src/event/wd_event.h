@@ -1,0 +1,126 @@
+/*
+ * wd_event.h -- the per-worker event loop and its connections.
+ *
+ * Each worker process runs one libuv loop (wd_worker_process_run).  The loop polls the
+ * cycle's listening sockets with uv_poll_t and accepts with accept4() itself, so that
+ * accepting can be paused (worker_connections reached, EMFILE/ENFILE) without closing a
+ * listener and without spinning.  Every accepted socket becomes a wd_connection_t that
+ * embeds its uv_tcp_t and ONE uv_timer_t; protocol code (src/http) re-arms that timer for
+ * whichever timeout currently applies instead of creating timers per request.
+ *
+ * Ownership: connections are owned by the worker; protocol code closes them with
+ * wd_connection_close(), and the memory is recycled only after both libuv close callbacks
+ * ran (libuv rule: handle memory is freed only in the close callback).  Closed connection
+ * objects go to a free list and are reused by later accepts.
+ *
+ * Signals handled in the worker (uv_signal_t): QUIT = graceful shutdown (stop accepting,
+ * close idle keep-alive connections, let in-flight requests finish, exit when none are left
+ * or after worker_shutdown_timeout), TERM/INT = exit now, USR1 = reopen log files.
+ */
+#ifndef WD_EVENT_H
+#define WD_EVENT_H
+
+#include <uv.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "wd_core.h"
+#include "wd_cycle.h"
+
+typedef struct wd_connection_s wd_connection_t;
+typedef struct wd_worker_s wd_worker_t;
+
+/* Doubly linked list node (intrusive). */
+typedef struct wd_queue_s {
+    struct wd_queue_s *prev, *next;
+} wd_queue_t;
+
+#define wd_queue_init(q)      ((q)->prev = (q), (q)->next = (q))
+#define wd_queue_empty(q)     ((q)->next == (q))
+#define wd_queue_insert_tail(h, x) \
+    ((x)->prev = (h)->prev, (x)->prev->next = (x), (x)->next = (h), (h)->prev = (x))
+#define wd_queue_remove(x) \
+    ((x)->next->prev = (x)->prev, (x)->prev->next = (x)->next, (x)->prev = (x), (x)->next = (x))
+#define wd_queue_data(q, type, link) ((type *) ((char *) (q) - offsetof(type, link)))
+
+typedef void (*wd_connection_handler_pt)(wd_connection_t *c);
+
+struct wd_connection_s {
+    uv_tcp_t            tcp;        /* tcp.data == this connection */
+    uv_timer_t          timer;      /* the one timer of the connection; timer.data == this */
+    wd_queue_t          link;       /* worker->connections or worker->free */
+    wd_queue_t          idle_link;  /* worker->idle when waiting for a keep-alive request */
+    wd_worker_t        *worker;
+    wd_listening_t     *listening;
+    void               *data;       /* protocol state (wd_http_connection_t) */
+
+    /* called by the worker on graceful shutdown for an idle connection (closes it) */
+    wd_connection_handler_pt close_idle;
+
+    struct sockaddr_storage sockaddr;
+    socklen_t           socklen;
+    char                addr_text[64];
+    size_t              addr_text_len;
+
+    uint64_t            number;     /* $connection: per-worker serial number */
+    unsigned            requests;   /* $connection_requests */
+    int                 closing;    /* close callbacks pending: 0..2 */
+    unsigned            closed:1;
+    unsigned            idle:1;
+};
+
+struct wd_worker_s {
+    uv_loop_t           loop;
+    wd_cycle_t         *cycle;
+    int                 index;
+    int                 nlisteners;
+    struct wd_listener_s *listeners;
+
+    uv_signal_t         sig_quit, sig_term, sig_int, sig_usr1;
+    uv_timer_t          shutdown_timer;
+    uv_timer_t          accept_timer;  /* resumes accepting after EMFILE/ENFILE */
+    uv_check_t          check;         /* end of each loop iteration: flush buffered logs */
+
+    wd_queue_t          connections;   /* all open connections */
+    wd_queue_t          idle;          /* keep-alive connections waiting for a request */
+    wd_queue_t          free;          /* closed connection objects for reuse */
+    unsigned            nconnections;
+    unsigned            max_connections;
+    uint64_t            connection_number;
+
+    unsigned            accepting:1;   /* listeners polled */
+    unsigned            accept_paused:1; /* paused by EMFILE: accept_timer resumes */
+    unsigned            quitting:1;    /* graceful shutdown in progress */
+    unsigned            terminating:1;
+    uint64_t            last_emfile_log;
+};
+
+/* The worker of this process (NULL outside wd_worker_process_run). */
+extern wd_worker_t *wd_worker;
+
+/* Runs the event loop of worker `worker_index` on `cycle` until it exits (returns then;
+ * the caller exits the process). Called by the master in each worker process, or directly
+ * in single-process mode (master_process off). */
+void wd_worker_process_run(wd_cycle_t *cycle, int worker_index);
+
+/* Closes a connection: both handles; the object is recycled after their callbacks. */
+void wd_connection_close(wd_connection_t *c);
+
+/* Marks a connection idle (waiting for a keep-alive request: closed first on graceful
+ * shutdown) or busy again. */
+void wd_connection_set_idle(wd_connection_t *c, int idle);
+
+/* Hook registry: functions called at the end of every loop iteration (flush buffered
+ * access logs) and on USR1 (reopen files). Register before wd_worker_process_run. */
+typedef void (*wd_event_hook_pt)(void *data);
+int wd_event_add_flush_hook(wd_event_hook_pt fn, void *data);
+int wd_event_add_reopen_hook(wd_event_hook_pt fn, void *data);
+
+/* Entry from the worker into the protocol: a new accepted connection (src/http). */
+void wd_http_init_connection(wd_connection_t *c);
+
+/* Milliseconds of the loop's cached clock (uv_now). */
+uint64_t wd_event_now(void);
+
+#endif /* WD_EVENT_H */

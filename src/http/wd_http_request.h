@@ -1,0 +1,298 @@
+/*
+ * wd_http_request.h -- the HTTP request object and the API content handlers use.
+ *
+ * One wd_http_connection_t per client connection owns a read buffer, an output queue and
+ * ONE wd_http_request_t that is reused for every request of a keep-alive connection (its
+ * pool is reset, not freed).  Requests on a connection are strictly sequential: the next
+ * pipelined request is parsed only after the current response was completely written;
+ * bytes that arrived early wait in the connection buffer.
+ *
+ * Lifecycle (wd_http_request.c): read + parse headers (wd_http_parse.c, llhttp in strict
+ * mode plus our own framing checks) -> find server by Host -> normalize URI -> find
+ * location -> content phase (`return` of the location, else its `handler`, else 404) ->
+ * finalize (discard an unread body, log, keep-alive or close).
+ *
+ * ---- The content handler contract ----
+ * A handler `int handler(wd_http_request_t *r)` (wd_http_handler_pt in wd_http_conf.h)
+ * returns:
+ *   WD_OK        the response is complete or will be completed now: the server calls
+ *                wd_http_finish(r) if the handler did not (sending the header first if needed).
+ *   WD_DONE      the handler continues asynchronously and calls
+ *                wd_http_finalize_request(r, rc) later (rc: WD_OK, WD_ERROR or a status).
+ *   100..599     send the server's own response for that status (if no header was sent).
+ *   WD_DECLINED  404.
+ *   WD_ERROR     500 if nothing was sent yet, else the connection is closed (truncated).
+ * If the client goes away while a request is in progress (read error, EOF before the
+ * response was complete, send_timeout), the server calls r->cleanup(r) (when set) and
+ * then releases the request: after the cleanup returns the handler must not touch r.
+ *
+ * ---- Request body (pull API with back-pressure) ----
+ *   ssize_t n = wd_http_body_read(r, buf, len);
+ *     > 0          bytes of decoded body (Content-Length or chunked) copied into buf
+ *     0            end of body (also for requests without a body)
+ *     WD_AGAIN     no data now; r->read_event_handler(r) is called when more arrived,
+ *                  the body ended, or an error happened (then call body_read again)
+ *     WD_ERROR     the body is bad or too big or timed out; r->body_status holds the
+ *                  status the server will answer with (400, 408, 413) when the handler
+ *                  returns that status / calls wd_http_finalize_request(r, r->body_status)
+ *                  (the connection is then closed).
+ *   The first call sends "HTTP/1.1 100 Continue" when the client asked for it.  The socket
+ *   is read only as far as the connection buffer has room: a slow consumer stops the
+ *   client (back-pressure).  client_max_body_size is checked against Content-Length before
+ *   the handler runs (413) and against the running total of a chunked body.
+ *   A handler that never reads the body is fine: the server discards the rest after the
+ *   response (within client_body_timeout), so the next pipelined request still parses.
+ *   wd_http_read_body(r, done) is the convenience: read the whole body into r->body
+ *   (pool memory), then done(r) is called (r->body_status != 0 on error).
+ *
+ * ---- Response ----
+ *   wd_http_set_status(r, 200);
+ *   wd_http_add_header(r, name, nlen, value, vlen);   WD_OK, or WD_ERROR for an invalid
+ *       name (not a token), a value with CR/LF/NUL/CTL, a hop-by-hop header (Connection,
+ *       Keep-Alive, Transfer-Encoding, TE, Trailer, Upgrade, Proxy-Connection) or a header
+ *       after the header was sent.  "Content-Length" sets the length (digits only);
+ *       "Content-Type" replaces the default type; "Date" and "Server" are rejected (the
+ *       server sets them).
+ *   wd_http_send_header(r);   serializes status line + headers into one buffer; they are
+ *       written together with the first body bytes (one vectored write).
+ *   wd_http_write(r, data, len);  WD_OK: accepted (copied if the socket could not take it
+ *       at once); WD_AGAIN: accepted, but more than the high-water mark is now queued: wait
+ *       for r->write_event_handler(r) before writing more; WD_ERROR: the connection is gone
+ *       or the body exceeds the declared Content-Length (the response is aborted).
+ *       Without Content-Length an HTTP/1.1 response is sent chunked; for HTTP/1.0 the
+ *       body is delimited by closing the connection.
+ *   wd_http_finish(r);  completes the response (final chunk); if a Content-Length was set
+ *       and fewer bytes were written, the connection is closed without completing (WD_ERROR).
+ *   wd_http_abort(r);   closes the connection without completing the response.
+ *   For HEAD (and 204/304) the header goes out and body writes are counted but dropped.
+ *
+ * ---- Variables ----
+ *   wd_http_variables.c keeps a registry of named getters ($status, $request_time, ...,
+ *   prefixes $http_NAME, $sent_http_NAME, $arg_NAME); modules add their own with
+ *   wd_http_add_variable() before the configuration is parsed (or lazily at first use);
+ *   the access log compiles formats against it.
+ */
+#ifndef WD_HTTP_REQUEST_H
+#define WD_HTTP_REQUEST_H
+
+#include <uv.h>
+#include <llhttp.h>
+
+#include "wd_core.h"
+#include "wd_log.h"
+#include "wd_event.h"
+
+typedef struct wd_http_request_s    wd_http_request_t;
+typedef struct wd_http_connection_s wd_http_connection_t;
+
+#ifndef WD_HTTP_HANDLER_PT_DEFINED
+#define WD_HTTP_HANDLER_PT_DEFINED
+typedef int (*wd_http_handler_pt)(struct wd_http_request_s *r);
+#endif
+typedef void (*wd_http_event_handler_pt)(wd_http_request_t *r);
+typedef void (*wd_http_cleanup_pt)(wd_http_request_t *r);
+
+typedef struct {
+    wd_str_t    name;
+    wd_str_t    value;
+} wd_http_header_t;
+
+typedef struct {
+    wd_http_header_t  *elts;
+    unsigned           nelts;
+    unsigned           nalloc;
+} wd_http_headers_t;
+
+/* body reading states */
+enum {
+    WD_HTTP_BODY_NONE = 0,      /* no body in the request */
+    WD_HTTP_BODY_PENDING,       /* body bytes follow */
+    WD_HTTP_BODY_DONE,          /* completely parsed */
+    WD_HTTP_BODY_ERROR          /* bad/too big/timed out: r->body_status */
+};
+
+/* Per-request phases (what the connection timer means) */
+enum {
+    WD_HTTP_PHASE_IDLE = 0,     /* keep-alive, waiting for the first byte */
+    WD_HTTP_PHASE_HEADER,       /* reading the request header */
+    WD_HTTP_PHASE_HANDLER,      /* content handler running / response being written */
+    WD_HTTP_PHASE_DISCARD,      /* response done, discarding an unread body */
+    WD_HTTP_PHASE_LINGER        /* closing after an error: draining briefly */
+};
+
+struct wd_http_request_s {
+    wd_http_connection_t   *hc;
+    wd_connection_t        *connection;
+    wd_pool_t              *pool;         /* reset after each request */
+
+    /* ---- request line ---- */
+    unsigned                method;       /* llhttp_method_t (HTTP_GET, ...) */
+    wd_str_t                method_name;
+    wd_str_t                request_line; /* "GET /x HTTP/1.1" */
+    wd_str_t                unparsed_uri; /* request-target as sent */
+    wd_str_t                uri;          /* decoded, normalized path ($uri) */
+    wd_str_t                args;         /* query string without '?' ($args) */
+    wd_str_t                http_protocol;/* "HTTP/1.1" */
+    unsigned                http_major, http_minor;
+    unsigned                http_version; /* major * 1000 + minor */
+
+    /* ---- request headers (pointers stay valid for the request's lifetime) ---- */
+    wd_http_headers_t       headers_in;
+    wd_http_header_t       *h_host, *h_content_length, *h_transfer_encoding,
+                           *h_connection, *h_expect, *h_user_agent, *h_referer;
+    wd_str_t                host;         /* lowercased, without port ($host) */
+    int64_t                 content_length_n;  /* -1: none */
+
+    /* ---- configuration chosen for this request ---- */
+    void                   *srv_conf;     /* wd_http_core_srv_conf_t * */
+    void                   *loc_conf;     /* wd_http_core_loc_conf_t * */
+
+    /* ---- response ---- */
+    unsigned                status;
+    wd_http_headers_t       headers_out;  /* added by the handler / add_header */
+    int64_t                 content_length_out; /* -1: unknown */
+    wd_str_t                content_type;
+    wd_str_t                location;     /* for redirects */
+    uint64_t                body_bytes_sent;  /* $body_bytes_sent (body only) */
+    uint64_t                bytes_sent;       /* $bytes_sent (header + body + framing) */
+    uint64_t                request_length;   /* $request_length: header + body bytes read */
+    size_t                  header_len;
+
+    /* ---- body ---- */
+    int                     body_state;   /* WD_HTTP_BODY_* */
+    unsigned                body_status;  /* error status for body problems */
+    uint64_t                body_received;/* decoded body bytes */
+    wd_str_t                body;         /* wd_http_read_body() result */
+    size_t                  body_received_cap;
+    wd_http_event_handler_pt body_done;
+
+    /* ---- handler hooks ---- */
+    wd_http_event_handler_pt read_event_handler;   /* body data available */
+    wd_http_event_handler_pt write_event_handler;  /* output drained below low-water */
+    wd_http_cleanup_pt      cleanup;      /* client went away: release handler state */
+    void                   *ctx;          /* the content handler's own state */
+    void                  **module_ctx;   /* per-module state, indexed by ctx_index */
+
+    /* ---- timing ---- */
+    wd_msec_t               start_msec;   /* wall clock ms when the request started */
+
+    /* ---- flags ---- */
+    unsigned                chunked:1;          /* request body chunked */
+    unsigned                expect_continue:1;  /* "Expect: 100-continue" */
+    unsigned                continue_sent:1;
+    unsigned                keepalive:1;        /* connection may be reused */
+    unsigned                header_only:1;      /* HEAD, 204, 304: no response body */
+    unsigned                header_sent:1;      /* wd_http_send_header() called */
+    unsigned                header_written:1;   /* header bytes handed to the socket */
+    unsigned                chunked_out:1;      /* response body is chunked */
+    unsigned                response_done:1;    /* wd_http_finish() done */
+    unsigned                finalized:1;        /* handler finished (rc seen) */
+    unsigned                async:1;            /* handler returned WD_DONE */
+    unsigned                write_wait:1;       /* WD_AGAIN returned by wd_http_write */
+    unsigned                in_handler:1;       /* content handler on the C stack */
+    unsigned                aborted:1;
+    unsigned                close_after:1;      /* close the connection after the response */
+    unsigned                body_reading:1;     /* handler started reading the body */
+    unsigned                logged:1;
+    unsigned                lingering:1;
+
+    /* ---- parser state (wd_http_parse.c) ---- */
+    llhttp_t                parser;
+    size_t                  url_off, url_len;
+    size_t                  hdr_name_off, hdr_name_len, hdr_value_off, hdr_value_len;
+    int                     hdr_in_value;       /* last callback was a value */
+    unsigned                nheaders_raw;
+    struct wd_http_raw_header_s *raw_headers;   /* offsets into the connection buffer */
+    unsigned                raw_nalloc;
+    size_t                  header_end;         /* offset just past the header block */
+    unsigned                parse_status;       /* status of a parse error */
+    uint64_t                chunk_left;         /* bytes left in the current chunk */
+    int                     crlf_need;          /* bytes of CRLF still to verify after chunk data */
+    u_char                 *body_dst;           /* on_body copies here (NULL: discard) */
+    size_t                  body_dst_len, body_dst_pos;
+    const u_char           *feed_end;           /* end of the bytes given to llhttp */
+    unsigned                in_body:1;          /* header callbacks are trailers now */
+    unsigned                body_complete:1;    /* on_message_complete seen */
+    unsigned                url_done:1;
+};
+
+typedef struct wd_http_raw_header_s {
+    size_t  name_off, name_len, value_off, value_len;
+} wd_http_raw_header_t;
+
+/* ---- connection buffers / output queue ---- */
+typedef struct {
+    u_char  *data;
+    size_t   len, size;
+} wd_http_buf_t;
+
+struct wd_http_connection_s {
+    wd_connection_t    *c;
+    wd_http_request_t   r;            /* reused for every request */
+    u_char             *buf;          /* read buffer */
+    size_t              size, pos, last;
+    wd_http_buf_t       out[2];       /* [fill] queued output, [1-fill] being written */
+    int                 fill;
+    uv_write_t          wreq;
+    uv_buf_t            wbuf;
+    uv_shutdown_t       shutdown_req;
+    const void         *addr_conf;    /* wd_http_addr_conf_t * of the listening socket */
+    void               *default_clcf; /* default server's loc conf (header phase limits) */
+    void               *clcf;         /* loc conf in effect for timeouts */
+    u_char             *hdr_buf;      /* serialized response header (request pool) */
+    size_t              hdr_len;
+    unsigned            phase;        /* WD_HTTP_PHASE_* */
+    unsigned            running;      /* wd_http_run() depth */
+    unsigned            next_pending:1; /* request done inside wd_http_run(): start next */
+    unsigned            shutdown:1;   /* uv_shutdown issued (lingering close) */
+    unsigned            writing:1;    /* uv_write in flight */
+    unsigned            reading:1;    /* uv_read_start active */
+    unsigned            eof:1;        /* peer closed its side */
+    unsigned            closed:1;
+    unsigned            in_request:1; /* a request is being processed */
+    wd_msec_t           header_start; /* when the current request's first byte arrived */
+    size_t              large_header; /* large_client_header_buffers size (one line) */
+    size_t              max_header;   /* number * size (whole header) */
+    int64_t             max_body;     /* client_max_body_size of the location (0: none) */
+};
+
+/* ---- request body ---- */
+ssize_t wd_http_body_read(wd_http_request_t *r, void *buf, size_t len);
+int     wd_http_read_body(wd_http_request_t *r, wd_http_event_handler_pt done);
+
+/* ---- response ---- */
+void    wd_http_set_status(wd_http_request_t *r, unsigned status);
+int     wd_http_add_header(wd_http_request_t *r, const char *name, size_t nlen,
+                           const char *value, size_t vlen);
+int     wd_http_send_header(wd_http_request_t *r);
+int     wd_http_write(wd_http_request_t *r, const void *data, size_t len);
+int     wd_http_finish(wd_http_request_t *r);
+void    wd_http_abort(wd_http_request_t *r);
+/* Ends a request whose handler returned WD_DONE (rc as a handler's return value). */
+void    wd_http_finalize_request(wd_http_request_t *r, int rc);
+/* Sends a complete simple response (used by `return` and error pages). */
+int     wd_http_send_simple(wd_http_request_t *r, unsigned status, const char *ctype,
+                            const u_char *body, size_t len);
+/* Sends the server's own page for status (error pages, redirects with r->location). */
+int     wd_http_special_response(wd_http_request_t *r, unsigned status);
+const char *wd_http_status_text(unsigned status);
+
+/* Finds a request header (case-insensitive name); NULL if absent. */
+wd_http_header_t *wd_http_find_header(wd_http_headers_t *h, const char *name, size_t len);
+
+/* ---- internal (between the http sources) ---- */
+int     wd_http_parse_header(wd_http_request_t *r);     /* WD_AGAIN, WD_OK, or a status */
+int     wd_http_parse_body(wd_http_request_t *r, u_char *dst, size_t dst_len, size_t *produced);
+void    wd_http_parser_start(wd_http_request_t *r);
+int     wd_http_process_request_header(wd_http_request_t *r);
+int     wd_http_output(wd_http_connection_t *hc, const uv_buf_t *bufs, unsigned nbufs);
+void    wd_http_request_done(wd_http_request_t *r);
+void    wd_http_close_connection(wd_http_connection_t *hc);
+void    wd_http_log_request(wd_http_request_t *r);      /* access log */
+void    wd_http_set_timer(wd_http_connection_t *hc, wd_msec_t ms);
+int     wd_http_headers_push(wd_pool_t *pool, wd_http_headers_t *h, wd_http_header_t **out);
+
+#define WD_HTTP_OUT_HIGH  (64 * 1024)
+#define WD_HTTP_OUT_LOW   (16 * 1024)
+
+#endif /* WD_HTTP_REQUEST_H */
