@@ -878,7 +878,7 @@ main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
 
     json_error_t jerr;
-    json_t *root = json_load_file(s.path, 0, &jerr);
+    json_t *root = json_load_file(s.path, JSON_ALLOW_NUL, &jerr);
     if (!root) {
         fprintf(stderr, "wd_spec: %s:%d: %s\n", s.path, jerr.line, jerr.text);
         return 2;
