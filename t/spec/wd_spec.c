@@ -824,6 +824,7 @@ wd_spec_command(wd_spec_t *s, json_t *c)
 
 /* ------------------------------------------------------------------- main */
 
+#ifndef __SANITIZE_ADDRESS__
 static void
 wd_spec_crash(int sig)
 {
@@ -834,6 +835,7 @@ wd_spec_crash(int sig)
     signal(sig, SIG_DFL);
     raise(sig);
 }
+#endif
 
 static void
 wd_spec_usage(void)
@@ -865,7 +867,12 @@ main(int argc, char **argv)
     if (slash) *slash = 0;
     else strcpy(dir, ".");
     s.dir = dir;
-    s.base = strrchr(s.path, '/') ? strrchr(s.path, '/') + 1 : s.path;
+    /* failures are reported against the .wast (same base name, same line numbers) */
+    const char *b = strrchr(s.path, '/') ? strrchr(s.path, '/') + 1 : s.path;
+    char *base = strdup(b);
+    char *dot = strrchr(base, '.');
+    if (dot && strcmp(dot, ".json") == 0 && (size_t)(dot - base) + 6 <= strlen(b) + 1) strcpy(dot, ".wast");
+    s.base = base;
     wd_spec_crash_file = s.path;
 
 #ifndef __SANITIZE_ADDRESS__
@@ -909,6 +916,7 @@ main(int argc, char **argv)
     free(s.regs);
     free(s.named);
     free(dir);
+    free(base);
     json_decref(root);
 
     printf("RESULT %ld %ld %ld %ld\n", s.passed, s.failed, s.skipped, s.msg_mismatch);
