@@ -95,15 +95,23 @@ static void wd_tr_op(wd_tr_t *t, int op)
     wd_tr_emit(t, WD_CELL(op));
 }
 
+/* Room for n more virtual stack entries (reserved before an instruction
+ * pushes, so a push itself never fails). */
+static int wd_tr_vreserve(wd_tr_t *t, size_t n)
+{
+    if (t->vh + n <= t->vcap) return 0;
+    size_t nc = t->vcap ? t->vcap * 2 : 64;
+    while (nc < t->vh + n) nc *= 2;
+    wd_ve_t *v = wd_wasm_realloc(t->vs, nc * sizeof(*v));
+    if (v == NULL) { t->oom = 1; return -1; }
+    t->vs = v;
+    t->vcap = nc;
+    return 0;
+}
+
 static int wd_tr_push(wd_tr_t *t, uint8_t kind, uint32_t slot, uint64_t c)
 {
-    if (t->vh == t->vcap) {
-        size_t nc = t->vcap ? t->vcap * 2 : 64;
-        wd_ve_t *v = wd_wasm_realloc(t->vs, nc * sizeof(*v));
-        if (v == NULL) { t->oom = 1; return -1; }
-        t->vs = v;
-        t->vcap = nc;
-    }
+    if (t->vh == t->vcap && wd_tr_vreserve(t, 1) < 0) return -1;
     t->vs[t->vh].kind = kind;
     t->vs[t->vh].slot = slot;
     t->vs[t->vh].c = c;
@@ -428,7 +436,7 @@ static void wd_tr_local_set(wd_tr_t *t, uint32_t x, int tee)
             if (t->vs[i].kind == WD_VE_LOCAL && t->vs[i].slot == x) wd_tr_mat(t, i);
         t->last_dst = -1;
     }
-    if (e.kind == WD_VE_STACK && t->last_dst >= 0 && t->cells[t->last_dst] == wd_tr_home(t, top)) {
+    if (e.kind == WD_VE_STACK && t->last_dst >= 0 && !t->oom && t->cells[t->last_dst] == wd_tr_home(t, top)) {
         t->cells[t->last_dst] = x;               /* the producer writes the local directly */
     } else if (e.kind == WD_VE_CONST) {
         if (e.c <= 0xffffffffu) {
@@ -459,7 +467,7 @@ static void wd_tr_end_block(wd_tr_t *t, wd_ctl_t *c)
 static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_functype_t *ft)
 {
     /* function entry: fuel cell */
-    wd_tr_push_ctl(t, -1, 0, ft->nresults, 0);
+    if (wd_tr_push_ctl(t, -1, 0, ft->nresults, 0) < 0) { wd_tr_fail(t, "out of memory"); return -1; }
     t->ctl[0].height = 0;
     wd_tr_op(t, WD_XOP_FUEL);
     t->fuel_pos = (uint32_t)t->ncells;
@@ -467,6 +475,7 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
 
     while (t->nctl > 0 && !t->oom) {
         if (t->p >= t->end) { wd_tr_fail(t, "unexpected end"); return -1; }
+        if (wd_tr_vreserve(t, 8) < 0 || wd_tr_reserve(t, 16) < 0) break;
         int op = wd_tr_read_op(t);
         wd_ctl_t *c = &t->ctl[t->nctl - 1];
         if (c->unreachable) {
@@ -532,6 +541,7 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
             wd_tr_patch_chain(t, c->else_fix, (uint32_t)t->ncells);
             c->else_fix = 0;
             c->has_else = 1;
+            if (wd_tr_vreserve(t, c->nparams) < 0) break;
             c->unreachable = 0;
             t->vh = c->height;
             for (uint32_t i = 0; i < c->nparams; i++) wd_tr_push(t, WD_VE_STACK, 0, 0);
@@ -553,6 +563,7 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
                 wd_tr_patch_chain(t, c->fixups, here);
                 if (c->fixups) {
                     t->vh = 0;
+                    if (wd_tr_vreserve(t, c->nresults) < 0) break;
                     for (uint32_t i = 0; i < c->nresults; i++) wd_tr_push(t, WD_VE_STACK, 0, 0);
                     wd_tr_return(t);
                 } else {
@@ -562,6 +573,7 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
                 break;
             }
             if (c->op == WD_OP_LOOP) t->fuel_pos = c->fuel_pos;
+            if (wd_tr_vreserve(t, c->nresults) < 0) break;
             int reachable_after = !c->unreachable || c->fixups || c->else_fix ||
                                   (c->op == WD_OP_IF && !c->has_else);
             wd_tr_end_block(t, c);
@@ -584,7 +596,7 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
             wd_ctl_t *tc = &t->ctl[t->nctl - 1 - l];
             /* fused compare-and-branch when the condition was just computed */
             size_t ctop = t->vh - 1;
-            int fuse = t->vs[ctop].kind == WD_VE_STACK && t->last_dst >= 0 &&
+            int fuse = t->vs[ctop].kind == WD_VE_STACK && t->last_dst >= 0 && !t->oom &&
                        t->cells[t->last_dst] == wd_tr_home(t, ctop);
             int pop = fuse ? t->last_op : -1;
             uint32_t cond = wd_tr_src(t, ctop);
@@ -603,7 +615,7 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
                     wd_tr_op(t, WD_XOP_BR);
                     wd_tr_target(t, tc);
                 }
-                t->cells[skip] = (uint32_t)t->ncells - skip;
+                if (!t->oom) t->cells[skip] = (uint32_t)t->ncells - skip;
                 t->last_dst = -1;
                 break;
             }
@@ -694,6 +706,7 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
             uint32_t need = base - t->L + ft2->nparams + ft2->nresults;
             if (need > t->scratch) t->scratch = need;
             t->vh -= ft2->nparams;
+            if (wd_tr_vreserve(t, ft2->nresults) < 0) break;
             for (uint32_t i = 0; i < ft2->nresults; i++) wd_tr_push(t, WD_VE_STACK, 0, 0);
             if (op == WD_OP_CALL) {
                 wd_tr_op(t, WD_XOP_CALL);
