@@ -1,0 +1,46 @@
+# t/wasi: WASI preview1 and `wasmd run` tests.
+#  - $(B)/t/wasi/wd_run_test: `wasmd run` as a program of its own (engine + WASI host only).
+#  - every t/wasi/progs/NAME.c is built natively (gcc -O2) and for wasm32-wasi in four
+#    variants; t/wasi/run compares their outputs.
+#      O0/O2/Os: -msign-ext -mbulk-memory -mnontrapping-fptoint (+ -ftls-model=local-exec:
+#                clang 14 refuses wasi-libc's thread-local errno with -mbulk-memory otherwise)
+#      mv:       -O2 -mmultivalue -mreference-types (features on; the default C ABI, because
+#                -target-abi experimental-mv would not match the prebuilt wasi-libc)
+#  - t/wasi/wat/*.wat -> .wasm with wat2wasm (small modules for the CLI tests).
+WASI_TEST_DIR := $(B)/t/wasi
+WASI_PROG_NAMES := $(basename $(notdir $(wildcard t/wasi/progs/*.c)))
+WASI_FEAT := -msign-ext -mbulk-memory -mnontrapping-fptoint -ftls-model=local-exec
+WASI_VFLAGS_O0 := -O0 $(WASI_FEAT)
+WASI_VFLAGS_O2 := -O2 $(WASI_FEAT)
+WASI_VFLAGS_Os := -Os $(WASI_FEAT)
+WASI_VFLAGS_mv := -O2 -mmultivalue -mreference-types
+WASI_VARIANTS := O0 O2 Os mv
+WASI_PROG_WASMS := $(foreach p,$(WASI_PROG_NAMES),$(foreach v,$(WASI_VARIANTS),$(WASI_TEST_DIR)/progs/$(p).$(v).wasm))
+WASI_PROG_NATIVES := $(WASI_PROG_NAMES:%=$(WASI_TEST_DIR)/progs/%.native)
+WASI_WAT_WASMS := $(patsubst t/wasi/wat/%.wat,$(WASI_TEST_DIR)/wat/%.wasm,$(wildcard t/wasi/wat/*.wat))
+WASI_HOST_OBJS := $(filter $(B)/src/host/wasi/% $(B)/src/host/wd_host_run.o,$(HOST_OBJS))
+WASI_RUNNER := $(WASI_TEST_DIR)/wd_run_test
+
+TEST_BINS += $(WASI_PROG_WASMS) $(WASI_PROG_NATIVES) $(WASI_WAT_WASMS) $(WASI_RUNNER)
+
+.PHONY: wasi-tests
+wasi-tests: $(WASI_RUNNER) $(WASI_PROG_WASMS) $(WASI_PROG_NATIVES) $(WASI_WAT_WASMS)
+
+$(WASI_RUNNER): t/wasi/wd_run_test.c $(WASI_HOST_OBJS) $(WASM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lm
+
+define WASI_VARIANT_RULE
+$(WASI_TEST_DIR)/progs/%.$(1).wasm: t/wasi/progs/%.c
+	@mkdir -p $$(dir $$@)
+	$$(WASI_CC) $$(WASI_VFLAGS_$(1)) -o $$@ $$< -lm
+endef
+$(foreach v,$(WASI_VARIANTS),$(eval $(call WASI_VARIANT_RULE,$(v))))
+
+$(WASI_TEST_DIR)/progs/%.native: t/wasi/progs/%.c
+	@mkdir -p $(dir $@)
+	gcc -O2 -w -o $@ $< -lm
+
+$(WASI_TEST_DIR)/wat/%.wasm: t/wasi/wat/%.wat
+	@mkdir -p $(dir $@)
+	wat2wasm --enable-all -o $@ $<

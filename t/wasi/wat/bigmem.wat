@@ -1,0 +1,1 @@
+(module (memory 64) (func (export "_start")))
