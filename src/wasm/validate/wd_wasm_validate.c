@@ -94,9 +94,13 @@ static int wd_val_is_valtype(uint8_t t)
 
 /* ------------------------------------------------------------- immediates */
 
-static int wd_val_u32(wd_val_t *v, uint32_t *out)
+static inline int wd_val_u32(wd_val_t *v, uint32_t *out)
 {
     const char *why;
+    if (__builtin_expect(v->p < v->end && *v->p < 0x80, 1)) {   /* one-byte LEB128 */
+        *out = *v->p++;
+        return 0;
+    }
     const uint8_t *at = v->p;
     if (wd_wasm_read_u32(&v->p, v->end, out, &why) < 0) WD_VAL_FAIL(v, at, "%s", why);
     return 0;
@@ -117,10 +121,14 @@ static int wd_val_skip(wd_val_t *v, size_t n)
 }
 
 /* Reads an opcode (0xFC ops as WD_OP_FC_BASE + sub). */
-static int wd_val_opcode(wd_val_t *v, int *op)
+static inline int wd_val_opcode(wd_val_t *v, int *op)
 {
     uint8_t b;
     if (wd_val_byte(v, &b) < 0) return -1;
+    if (__builtin_expect(b < WD_WASM_PREFIX_FC && wd_wasm_opinfo[b].name != NULL, 1)) {
+        *op = b;
+        return 0;
+    }
     if (b == WD_WASM_PREFIX_FC) {
         uint32_t sub;
         if (wd_val_u32(v, &sub) < 0) return -1;
@@ -149,8 +157,12 @@ static int wd_val_grow(void **arr, uint32_t *cap, uint64_t need, size_t elt)
     return 0;
 }
 
-static int wd_val_push(wd_val_t *v, uint8_t t)
+static inline int wd_val_push(wd_val_t *v, uint8_t t)
 {
+    if (__builtin_expect(v->nvals < v->cap_vals, 1)) {
+        v->vals[v->nvals++] = t;
+        return 0;
+    }
     if (v->nvals == v->cap_vals
         && wd_val_grow((void **)&v->vals, &v->cap_vals, (uint64_t)v->nvals + 1, 1) < 0)
         WD_VAL_FAIL(v, v->at, "out of memory");
@@ -171,9 +183,16 @@ static int wd_val_pop(wd_val_t *v, uint8_t *out)
 }
 
 /* spec pop_val(expect); WD_VAL_ANYREF accepts either reference type. */
-static int wd_val_pop_expect(wd_val_t *v, uint8_t expect, uint8_t *got)
+static inline int wd_val_pop_expect(wd_val_t *v, uint8_t expect, uint8_t *got)
 {
     uint8_t t;
+    /* fast path: a concrete value of the expected type above the frame's height */
+    if (__builtin_expect(v->nvals > v->ctrls[v->nctrls - 1].height, 1)
+        && v->vals[v->nvals - 1] == expect) {
+        v->nvals--;
+        if (got) *got = expect;
+        return 0;
+    }
     if (wd_val_pop(v, &t) < 0) return -1;
     if (expect == WD_VAL_ANYREF) {
         if (!wd_val_is_ref(t)) WD_VAL_FAIL(v, v->at, "type mismatch");
@@ -288,15 +307,37 @@ static int wd_val_sig_type(char c)
     return -1;
 }
 
-/* Applies a fixed "pops:pushes" signature. */
-static int wd_val_apply_sig(wd_val_t *v, const char *sig)
+/* The opcode table's fixed "pops:pushes" signatures, decoded once at load time
+ * (a constructor, so there is no lazy initialization to race on). */
+typedef struct {
+    uint8_t npop, npush;
+    uint8_t pop[3], push[1];
+} wd_val_sig_t;
+
+static wd_val_sig_t wd_val_sigs[WD_OP_LIMIT_];
+
+__attribute__((constructor)) static void wd_val_sigs_init(void)
 {
-    const char *colon = strchr(sig, ':');
-    if (colon == NULL) WD_VAL_FAIL(v, v->at, "internal error: bad signature %s", sig);
-    for (const char *s = colon; s-- > sig;)
-        if (wd_val_pop_expect(v, (uint8_t)wd_val_sig_type(*s), NULL) < 0) return -1;
-    for (const char *s = colon + 1; *s; s++)
-        if (wd_val_push(v, (uint8_t)wd_val_sig_type(*s)) < 0) return -1;
+    for (int op = 0; op < WD_OP_LIMIT_; op++) {
+        const char *sig = wd_wasm_opinfo[op].sig;
+        wd_val_sig_t *d = &wd_val_sigs[op];
+        if (sig == NULL || sig[0] == '*') continue;
+        const char *s = sig;
+        for (; *s && *s != ':'; s++)
+            if (d->npop < sizeof(d->pop)) d->pop[d->npop++] = (uint8_t)wd_val_sig_type(*s);
+        if (*s == ':') s++;
+        for (; *s; s++)
+            if (d->npush < sizeof(d->push)) d->push[d->npush++] = (uint8_t)wd_val_sig_type(*s);
+    }
+}
+
+/* Applies a fixed "pops:pushes" signature. */
+static inline int wd_val_apply_sig(wd_val_t *v, int op)
+{
+    const wd_val_sig_t *d = &wd_val_sigs[op];
+    for (int i = d->npop; i-- > 0;)
+        if (wd_val_pop_expect(v, d->pop[i], NULL) < 0) return -1;
+    if (d->npush) return wd_val_push(v, d->push[0]);
     return 0;
 }
 
@@ -521,7 +562,7 @@ static int wd_val_instr(wd_val_t *v, int op)
     case WD_OP_MEMORY_SIZE:
     case WD_OP_MEMORY_GROW:
         if (wd_val_zero_byte(v) < 0 || wd_val_need_mem(v, 0) < 0) return -1;
-        return wd_val_apply_sig(v, info->sig);
+        return wd_val_apply_sig(v, op);
     case WD_OP_I32_CONST:
     case WD_OP_I64_CONST: {
         int64_t x;
@@ -556,23 +597,23 @@ static int wd_val_instr(wd_val_t *v, int op)
         if (wd_val_u32(v, &idx) < 0) return -1;
         if (wd_val_zero_byte(v) < 0) return -1;
         if (wd_val_need_mem(v, 0) < 0 || wd_val_need_datacount(v, idx) < 0) return -1;
-        return wd_val_apply_sig(v, info->sig);
+        return wd_val_apply_sig(v, op);
     case WD_OP_DATA_DROP:
         if (wd_val_u32(v, &idx) < 0) return -1;
         return wd_val_need_datacount(v, idx);
     case WD_OP_MEMORY_COPY:
         if (wd_val_zero_byte(v) < 0 || wd_val_zero_byte(v) < 0) return -1;
         if (wd_val_need_mem(v, 0) < 0) return -1;
-        return wd_val_apply_sig(v, info->sig);
+        return wd_val_apply_sig(v, op);
     case WD_OP_MEMORY_FILL:
         if (wd_val_zero_byte(v) < 0 || wd_val_need_mem(v, 0) < 0) return -1;
-        return wd_val_apply_sig(v, info->sig);
+        return wd_val_apply_sig(v, op);
     case WD_OP_TABLE_INIT:
         if (wd_val_u32(v, &idx) < 0) return -1;          /* elem segment */
         if (wd_val_table(v, &idx2, &rt) < 0) return -1;
         if (idx >= m->nelems) WD_VAL_FAIL(v, v->at, "unknown elem segment %u", idx);
         if (m->elems[idx].reftype != rt) WD_VAL_FAIL(v, v->at, "type mismatch");
-        return wd_val_apply_sig(v, info->sig);
+        return wd_val_apply_sig(v, op);
     case WD_OP_ELEM_DROP:
         if (wd_val_u32(v, &idx) < 0) return -1;
         if (idx >= m->nelems) WD_VAL_FAIL(v, v->at, "unknown elem segment %u", idx);
@@ -581,7 +622,7 @@ static int wd_val_instr(wd_val_t *v, int op)
         if (wd_val_table(v, &idx, &rt) < 0) return -1;    /* destination */
         if (wd_val_table(v, &idx2, &rt2) < 0) return -1;  /* source */
         if (rt != rt2) WD_VAL_FAIL(v, v->at, "type mismatch");
-        return wd_val_apply_sig(v, info->sig);
+        return wd_val_apply_sig(v, op);
     case WD_OP_TABLE_GROW:
         if (wd_val_table(v, &idx, &rt) < 0) return -1;
         if (wd_val_pop_expect(v, WD_WASM_I32, NULL) < 0) return -1;
@@ -604,11 +645,11 @@ static int wd_val_instr(wd_val_t *v, int op)
         if (wd_val_u32(v, &offset) < 0) return -1;
         if (wd_val_need_mem(v, 0) < 0) return -1;
         if (align > info->align) WD_VAL_FAIL(v, v->at, "alignment must not be larger than natural");
-        return wd_val_apply_sig(v, info->sig);
+        return wd_val_apply_sig(v, op);
     }
     if (info->imm != WD_IMM_NONE || info->sig[0] == '*')
         WD_VAL_FAIL(v, v->at, "internal error: unhandled opcode %s", info->name);
-    return wd_val_apply_sig(v, info->sig);
+    return wd_val_apply_sig(v, op);
 }
 
 static int wd_val_function(wd_val_t *v, uint32_t fidx)
