@@ -1,0 +1,189 @@
+/*
+ * wd_host_http.h -- the wasi:http 0.2 host side: what a pooled handler instance
+ * imports, and how the server drives one request through it.
+ *
+ * A handler is a core module exporting `wasi:http/incoming-handler@0.2.N#handle`
+ * (or the unversioned name), `memory` and `cabi_realloc`, and importing the
+ * Canonical ABI lowering of the wasi:http proxy world (wasi:http/types,
+ * wasi:io/{streams,poll,error}, wasi:cli/{stdin,stdout,stderr,environment,exit},
+ * wasi:clocks/{monotonic-clock,wall-clock}, wasi:random/{random,insecure,
+ * insecure-seed}, wasi:http/outgoing-handler), each at any @0.2.x version.
+ *
+ * One wd_host_http_t belongs to one pooled instance for its whole life
+ * (created before instantiation, bound to the instance's store by
+ * wd_host_http_link). Per request, it owns a handle table: resources the guest
+ * sees as i32 indices (0 is never valid), checked for existence and type on
+ * every call; a bad handle, a bad pointer/length or a Canonical ABI violation
+ * traps the instance, never the host. wd_host_http_reset() drops every handle.
+ *
+ * The server side is abstract (wd_host_http_backend_t): a request head, a body
+ * source that may say "would block", and a response sink with a pending-bytes
+ * count for back-pressure. When a guest call would block (blocking-read with no
+ * data, a write while the sink is behind, poll on unready pollables), the host
+ * function returns WD_WASM_HOST_SUSPEND; wd_host_http_start/resume then report
+ * WD_HOST_HTTP_WAIT and wd_host_http_waiting() says on what. The embedder
+ * calls wd_host_http_resume() when anything relevant happened (spurious
+ * resumes are harmless: the host function re-checks and suspends again).
+ *
+ * The host owns framing: the response head is built from validated fields
+ * (token names; no CR/LF/NUL in values; hop-by-hop names refused; one
+ * consistent Content-Length), status 200-599 (set-status-code refuses others),
+ * a body never longer than a declared Content-Length. Bodies up to
+ * WD_HOST_HTTP_PREBUF bytes finished without a flush get a Content-Length;
+ * longer or flushed ones are streamed (the backend chunks them when no
+ * Content-Length was declared).
+ *
+ * Outcomes: when the export returns, traps, or is cancelled, the host has
+ * already told the backend what to do: a complete response (finish), an error
+ * response (500 for traps/fuel/memory/no response, 504 for a deadline) when no
+ * head was sent yet, or abort (connection closed, no final chunk) when the head
+ * was already out. wd_host_http_outcome() describes what happened for the log.
+ */
+#ifndef WD_HOST_HTTP_H
+#define WD_HOST_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "wd_wasm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wd_host_http wd_host_http_t;
+
+/* Backend return codes (same values as src/core's WD_OK/WD_ERROR/WD_AGAIN/WD_DONE). */
+#define WD_HOST_HTTP_OK      0
+#define WD_HOST_HTTP_ERROR  -1
+#define WD_HOST_HTTP_AGAIN  -2
+#define WD_HOST_HTTP_DONE   -4
+
+/* Bytes of response body held back (to send a Content-Length) before streaming starts. */
+#define WD_HOST_HTTP_PREBUF  16384
+/* The sink is "behind" above this many pending bytes (check-write budget = HIGH - pending). */
+#define WD_HOST_HTTP_HIGH_WATER  65536
+#define WD_HOST_HTTP_LOW_WATER   16384
+
+typedef struct {
+    const char *name, *value;
+    size_t name_len, value_len;
+} wd_host_http_header_t;
+
+/* The request as the guest sees it; everything must stay valid until the request ends. */
+typedef struct {
+    const char *method;           /* "GET", ... */
+    size_t method_len;
+    const char *path;             /* path with query as received */
+    size_t path_len;
+    const char *authority;        /* Host, or NULL */
+    size_t authority_len;
+    int https;
+    const wd_host_http_header_t *headers;
+    size_t nheaders;
+} wd_host_http_request_head_t;
+
+/* The server side of one request. Every function gets the `be` pointer passed to
+ * wd_host_http_start. */
+typedef struct {
+    /* Request body: copy up to len bytes into buf. Returns OK with *n > 0, AGAIN
+     * (nothing now: the backend resumes the host when data or EOF arrives), DONE
+     * (end of body), ERROR (client gone / bad framing). */
+    int (*read_body)(void *be, uint8_t *buf, size_t len, size_t *n);
+    /* Nonzero if read_body would not return AGAIN. */
+    int (*body_ready)(void *be);
+    /* Response head: status, validated header fields (hop-by-hop free), and
+     * content_length >= 0 if known (the fields then contain exactly that
+     * Content-Length), -1 to stream (chunked). Returns OK or ERROR (client gone). */
+    int (*send_head)(void *be, int status, const wd_host_http_header_t *h, size_t nh,
+                     int64_t content_length);
+    /* Queue body bytes (always accepted unless the client is gone: OK / ERROR). */
+    int (*write)(void *be, const uint8_t *p, size_t n);
+    /* Bytes queued but not yet written to the socket (back-pressure). */
+    size_t (*pending)(void *be);
+    /* End of the response body (final chunk if chunked). OK / ERROR. */
+    int (*finish)(void *be);
+    /* Abandon a response whose head was sent: close without completing it. */
+    void (*abort)(void *be);
+    /* An error response before any head: status (500/503/504), generic body. */
+    void (*error)(void *be, int status);
+    /* Guest output (wasi:cli stdout/stderr): one line at a time, already rate-limited. */
+    void (*log)(void *be, int is_stderr, const char *line, size_t len);
+} wd_host_http_backend_t;
+
+typedef enum {
+    WD_HOST_HTTP_FINISHED = 0,    /* the call is over; the backend has been told the outcome */
+    WD_HOST_HTTP_WAIT = 1,        /* suspended on I/O or a timer: see wd_host_http_waiting */
+    WD_HOST_HTTP_YIELD = 2        /* suspended by the engine's fuel slice: resume when fair */
+} wd_host_http_run_t;
+
+/* What a suspended guest waits for (bit set), and the earliest timer deadline. */
+#define WD_HOST_HTTP_WAIT_BODY   1u   /* request body data / EOF */
+#define WD_HOST_HTTP_WAIT_WRITE  2u   /* response sink pending <= LOW_WATER */
+#define WD_HOST_HTTP_WAIT_TIMER  4u   /* *deadline_ns (CLOCK_MONOTONIC) */
+unsigned wd_host_http_waiting(const wd_host_http_t *h, uint64_t *deadline_ns);
+
+/* How the request ended (valid after FINISHED). */
+typedef enum {
+    WD_HOST_HTTP_OUT_OK = 0,      /* response completed */
+    WD_HOST_HTTP_OUT_ERROR,       /* error response sent (status below) */
+    WD_HOST_HTTP_OUT_ABORTED      /* head was sent, then the response was aborted */
+} wd_host_http_outcome_kind_t;
+
+typedef struct {
+    wd_host_http_outcome_kind_t kind;
+    int status;                   /* status sent (handler's, or 500/504) */
+    wd_wasm_trap_kind_t trap;     /* WD_TRAP_NONE if the export returned */
+    char reason[256];             /* why it failed ("" if OK) */
+    uint64_t body_bytes;          /* response body bytes handed to the backend */
+} wd_host_http_outcome_t;
+
+typedef struct {
+    /* Environment for wasi:cli/environment (NAME=VALUE strings, not copied). */
+    const char *const *env;
+    size_t nenv;
+} wd_host_http_conf_t;
+
+wd_host_http_t *wd_host_http_new(const wd_host_http_conf_t *conf);
+void wd_host_http_free(wd_host_http_t *h);
+
+/* Nonzero if (module, name) is an import this host provides (any 0.2.x version);
+ * then *sig is its core signature, e.g. "iiiiii:" (params:results; i = i32, I = i64). */
+int wd_host_http_provides(const char *module, size_t mlen, const char *name, size_t nlen,
+                          const char **sig);
+/* Checks that m is a wasi:http handler: the handle export (type (i32,i32)->()), memory,
+ * cabi_realloc ((i32,i32,i32,i32)->i32), and every non-preview1 import is one of ours with
+ * the right type. Returns 0, or -1 with err->msg set (err->offset -1). Preview1 imports
+ * are left to the WASI host. */
+int wd_host_http_check_module(const wd_wasm_module_t *m, wd_wasm_error_t *err);
+/* Nonzero if m exports a wasi:http handle function (else it may be a `_start` command). */
+int wd_host_http_is_handler(const wd_wasm_module_t *m);
+
+/* Create host functions in s for every wasi:http-world import of m and store them in
+ * imports[i]; entries of other modules (wasi_snapshot_preview1) are left untouched.
+ * Returns the number linked or -1 with err filled ("unknown import: MOD::NAME",
+ * "incompatible import type: MOD::NAME"). */
+int wd_host_http_link(wd_host_http_t *h, wd_wasm_store_t *s, const wd_wasm_module_t *m,
+                      wd_wasm_extern_t *imports, wd_wasm_error_t *err);
+/* After instantiation: find the exports (handle, cabi_realloc, memory). 0 or -1. */
+int wd_host_http_attach(wd_host_http_t *h, wd_wasm_instance_t *inst, wd_wasm_error_t *err);
+
+/* Run one request: creates the incoming-request and response-outparam handles and calls
+ * the handle export. The caller has set fuel on the instance. */
+wd_host_http_run_t wd_host_http_start(wd_host_http_t *h, const wd_host_http_request_head_t *req,
+                                      const wd_host_http_backend_t *be, void *be_data);
+wd_host_http_run_t wd_host_http_resume(wd_host_http_t *h);
+/* Cancel a suspended (or yielded) call: deadline (504 / abort) or client gone (abort,
+ * nothing sent). Afterwards the request is FINISHED. */
+#define WD_HOST_HTTP_CANCEL_TIMEOUT 1
+#define WD_HOST_HTTP_CANCEL_CLIENT  2
+void wd_host_http_cancel(wd_host_http_t *h, int why);
+const wd_host_http_outcome_t *wd_host_http_outcome(const wd_host_http_t *h);
+/* Drop every handle and per-request object (call after each request, with wd_wasm_restore). */
+void wd_host_http_reset(wd_host_http_t *h);
+/* Number of live handles (tests). */
+uint32_t wd_host_http_live_handles(const wd_host_http_t *h);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WD_HOST_HTTP_H */
