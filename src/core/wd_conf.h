@@ -188,6 +188,8 @@ void wd_conf_log_error(unsigned level, wd_conf_t *cf, int err, const char *fmt, 
 /* The last EMERG configuration error (without "wasmd: [emerg] "); "" if none. */
 const char *wd_conf_last_error(void);
 void        wd_conf_clear_error(void);
+/* Sets the last error for problems found outside the parser (already formatted). */
+void        wd_conf_record_error(const char *msg);
 
 /* Makes name absolute: relative to the prefix, or (conf_prefix != 0) to the
  * directory of the main configuration file. Allocates from cycle->pool. */

@@ -141,12 +141,21 @@ typedef struct wd_http_addr_conf_s {
     wd_array_t                wc_head;    /* "*.x.com" / ".x.com" (name holds ".x.com") */
     wd_array_t                wc_tail;    /* "www.x.*" (name holds "www.x.") */
     wd_array_t                regex;      /* config order */
+    wd_array_t               *specific;   /* wildcard socket only: wd_http_addr_conf_t * of
+                                             specific addresses on the same port served by
+                                             this socket (then pass getsockname() to
+                                             wd_http_addr_conf); NULL otherwise */
+    int                       backlog;
     unsigned                  ssl:1;
+    unsigned                  reuseport:1;
+    unsigned                  default_set:1;  /* default_server given explicitly */
+    unsigned                  opts_set:1;     /* socket options given by some listen */
 } wd_http_addr_conf_t;
 
 typedef struct {
     wd_array_t                servers;    /* wd_http_core_srv_conf_t * */
     wd_array_t                addrs;      /* wd_http_addr_conf_t * */
+    wd_array_t                listens;    /* listen directives (while parsing) */
 } wd_http_core_main_conf_t;
 
 extern wd_module_t wd_http_module;        /* the http{} block (core module) */

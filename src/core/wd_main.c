@@ -1,0 +1,190 @@
+/*
+ * wd_main.c -- main(): the command line.
+ *
+ *   wasmd [-c file] [-p prefix] [-t] [-s stop|quit|reload|reopen] [-v] [-V] [-h]
+ *   wasmd run [options] FILE.wasm [args...]     (src/host/wd_host_run.h)
+ *
+ * Start-up order: parse + validate the configuration (wd_cycle_init), then
+ * -t / -s act and exit; otherwise open the listening sockets, run the
+ * modules' init_master (the Wasm module compiles .wasm files here, before
+ * fork, so every worker shares them), optionally daemonize, write the pid
+ * file and run the master (or, with `master_process off`, the one worker
+ * in this process). Foreground by default.
+ */
+#include "wd_cycle.h"
+#include "wd_process.h"
+#include "wd_host_run.h"
+
+static void
+wd_usage(FILE *out)
+{
+    fprintf(out,
+        "Usage: wasmd [-?hvVt] [-s signal] [-p prefix] [-c filename]\n"
+        "       wasmd run [--fuel N] [--max-memory SIZE] [--env NAME[=VALUE]]...\n"
+        "                 [--dir HOST[::GUEST]]... [--invoke NAME [ARGS...]] FILE.wasm [ARGS...]\n"
+        "\n"
+        "Options:\n"
+        "  -?,-h         : this help\n"
+        "  -v            : show version and exit\n"
+        "  -V            : show version and configure options then exit\n"
+        "  -t            : test configuration and exit\n"
+        "  -s signal     : send signal to a master process: stop, quit, reopen, reload\n"
+        "  -p prefix     : set prefix path (default: %s)\n"
+        "  -c filename   : set configuration file (default: " WD_DEFAULT_CONF_PATH ")\n",
+        WD_PREFIX[0] ? WD_PREFIX : "the current directory");
+}
+
+static void
+wd_show_version(int configure)
+{
+    fprintf(stderr, "wasmd version: " WD_VER "\n");
+    if (configure) {
+#ifdef __VERSION__
+        fprintf(stderr, "built with " "gcc/clang " __VERSION__ "\n");
+#endif
+        fprintf(stderr, "built on " __DATE__ " " __TIME__ "\n");
+        fprintf(stderr, "configure arguments: --prefix=%s\n",
+                WD_PREFIX[0] ? WD_PREFIX : "(current directory)");
+        fprintf(stderr, "features: libuv event loop, llhttp, OpenSSL, own Wasm 2.0 engine, "
+                        "WASI preview1, wasi:http handlers, POSIX regex locations\n");
+    }
+}
+
+/* takes "-cFILE" or "-c FILE" */
+static const char *
+wd_opt_arg(int argc, char **argv, int *i, const char *p)
+{
+    if (p[1] != '\0') {
+        return p + 1;
+    }
+    if (*i + 1 < argc) {
+        return argv[++*i];
+    }
+    return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *conf_file = NULL, *prefix = NULL, *signal_name = NULL, *a;
+    int test = 0, i, rc;
+    wd_cycle_t *cycle;
+    char *err = NULL;
+
+    wd_pid = getpid();
+    wd_time_init();
+
+    if (argc > 1 && strcmp(argv[1], "run") == 0) {
+        return wd_run_main(argc - 1, argv + 1);
+    }
+
+    for (i = 1; i < argc; i++) {
+        const char *p = argv[i];
+        if (p[0] != '-' || p[1] == '\0') {
+            wd_log_stderr(0, "invalid option: \"%s\"", p);
+            return 1;
+        }
+        for (p++; *p; p++) {
+            switch (*p) {
+            case '?': case 'h':
+                wd_usage(stdout);
+                return 0;
+            case 'v':
+                wd_show_version(0);
+                return 0;
+            case 'V':
+                wd_show_version(1);
+                return 0;
+            case 't':
+                test = 1;
+                continue;
+            case 'c': case 'p': case 's':
+                a = wd_opt_arg(argc, argv, &i, p);
+                if (a == NULL) {
+                    wd_log_stderr(0, "option \"-%c\" requires %s", *p,
+                                  *p == 'c' ? "file name" : *p == 'p' ? "directory name"
+                                  : "parameter");
+                    return 1;
+                }
+                if (*p == 'c') conf_file = a;
+                else if (*p == 'p') prefix = a;
+                else signal_name = a;
+                goto next;
+            default:
+                wd_log_stderr(0, "invalid option: \"%c\"", *p);
+                return 1;
+            }
+        }
+    next:
+        ;
+    }
+
+    if (signal_name && strcmp(signal_name, "stop") && strcmp(signal_name, "quit")
+        && strcmp(signal_name, "reload") && strcmp(signal_name, "reopen"))
+    {
+        wd_log_stderr(0, "invalid option: \"-s %s\"", signal_name);
+        return 1;
+    }
+
+    cycle = wd_cycle_init(conf_file, prefix, &err);
+    if (cycle == NULL) {
+        if (test) {
+            /* the error itself was printed by the parser */
+            char path[PATH_MAX];
+            const char *shown = conf_file ? conf_file : WD_DEFAULT_CONF_PATH;
+            if (shown[0] != '/') {
+                const char *pf = prefix ? prefix : WD_PREFIX;
+                char cwd[PATH_MAX] = "";
+                if (pf[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL) {
+                    cwd[0] = '\0';
+                }
+                snprintf(path, sizeof(path), "%s%s%s%s%s", cwd, cwd[0] ? "/" : "", pf,
+                         pf[0] && pf[strlen(pf) - 1] != '/' ? "/" : "", shown);
+                shown = path;
+            }
+            wd_log_stderr(0, "configuration file %s test failed", shown);
+        }
+        return 1;
+    }
+
+    if (test) {
+        wd_log_stderr(0, "the configuration file %s syntax is ok", cycle->conf_file.data);
+        wd_log_stderr(0, "configuration file %s test is successful", cycle->conf_file.data);
+        wd_cycle_free(cycle);
+        return 0;
+    }
+
+    if (signal_name) {
+        rc = wd_signal_process(cycle, signal_name);
+        wd_cycle_free(cycle);
+        return rc;
+    }
+
+    wd_cycle = cycle;
+    if (wd_cycle_open_listening(cycle, NULL) != WD_OK) {
+        wd_cycle_free(cycle);
+        return 1;
+    }
+    if (wd_cycle_init_master(cycle) != WD_OK) {
+        wd_cycle_free(cycle);
+        return 1;
+    }
+    if (cycle->daemon && wd_daemonize() != WD_OK) {
+        wd_cycle_free(cycle);
+        return 1;
+    }
+    if (wd_cycle_create_pidfile(cycle) != WD_OK) {
+        wd_cycle_free(cycle);
+        return 1;
+    }
+
+    if (cycle->master_process) {
+        rc = wd_master_process_cycle(cycle);
+    } else {
+        rc = wd_single_process_cycle(cycle);
+    }
+
+    wd_cycle_delete_pidfile(wd_cycle);
+    wd_cycle_free(wd_cycle);
+    return rc;
+}

@@ -1,0 +1,528 @@
+/*
+ * wd_process.c -- the master process, worker processes and signals.
+ *
+ * The master keeps every signal it cares about blocked and waits in
+ * sigsuspend(); handlers only set flags, the loop acts on them:
+ *   CHLD  reap; a worker of the current generation that died unexpectedly
+ *         is respawned (logged at alert), unless it exited with status 2
+ *         (fatal init error) or we are stopping;
+ *   TERM/INT  fast stop: TERM to workers; KILL after 5 s; exit when all are gone;
+ *   QUIT  graceful stop: close listeners, QUIT to workers, exit when all are gone;
+ *   HUP   reload: build a new cycle; on error log it and keep the old one;
+ *         else open/take over sockets, run init_master, fork new workers,
+ *         QUIT the old ones, free the old cycle;
+ *   USR1  reopen log files here and in every worker.
+ * Workers: see wd_process.h.
+ */
+#include "wd_cycle.h"
+#include "wd_process.h"
+#include "wd_event.h"
+#include <sys/wait.h>
+#include <sys/prctl.h>
+#include <sys/time.h>
+
+#define WD_MAX_PROCESSES 1024
+#define WD_KILL_DELAY_MS 5000
+
+int wd_process = WD_PROCESS_SINGLE;
+int wd_worker_index = -1;
+
+volatile sig_atomic_t wd_sig_quit;
+volatile sig_atomic_t wd_sig_terminate;
+volatile sig_atomic_t wd_sig_reconfigure;
+volatile sig_atomic_t wd_sig_reopen;
+volatile sig_atomic_t wd_sig_child;
+static volatile sig_atomic_t wd_sig_alarm;
+
+typedef struct {
+    pid_t       pid;          /* -1: free slot */
+    int         slot;         /* worker index */
+    wd_uint_t   generation;
+    unsigned    exiting:1;    /* told to stop */
+    unsigned    respawn:1;
+} wd_proc_t;
+
+static wd_proc_t wd_procs[WD_MAX_PROCESSES];
+static int       wd_nprocs;
+static pid_t     wd_master_pid;
+
+wd_int_t
+wd_ncpu(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (wd_int_t) n : 1;
+}
+
+static void
+wd_signal_handler(int signo)
+{
+    int saved = errno;
+
+    switch (signo) {
+    case SIGQUIT: wd_sig_quit = 1; break;
+    case SIGTERM: case SIGINT: wd_sig_terminate = 1; break;
+    case SIGHUP: wd_sig_reconfigure = 1; break;
+    case SIGUSR1: wd_sig_reopen = 1; break;
+    case SIGCHLD: wd_sig_child = 1; break;
+    case SIGALRM: wd_sig_alarm = 1; break;
+    default: break;
+    }
+    errno = saved;
+}
+
+static const int wd_signals[] = { SIGQUIT, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD, SIGALRM };
+
+static int
+wd_init_signals(void)
+{
+    struct sigaction sa;
+    size_t i;
+
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    for (i = 0; i < wd_nelems(wd_signals); i++) {
+        sa.sa_handler = wd_signal_handler;
+        if (sigaction(wd_signals[i], &sa, NULL) < 0) {
+            return WD_ERROR;
+        }
+    }
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    return WD_OK;
+}
+
+static void
+wd_signal_workers(int signo, int only_generation, wd_uint_t generation)
+{
+    int i;
+
+    for (i = 0; i < wd_nprocs; i++) {
+        if (wd_procs[i].pid <= 0) {
+            continue;
+        }
+        if (only_generation && wd_procs[i].generation != generation) {
+            continue;
+        }
+        if (signo == SIGQUIT || signo == SIGTERM) {
+            wd_procs[i].exiting = 1;
+        }
+        if (kill(wd_procs[i].pid, signo) < 0 && errno != ESRCH) {
+            wd_log_error(WD_LOG_ALERT, wd_cycle->log, errno, "kill(%d, %d) failed",
+                         (int) wd_procs[i].pid, signo);
+        }
+    }
+}
+
+static int
+wd_live_workers(void)
+{
+    int i, n = 0;
+    for (i = 0; i < wd_nprocs; i++) {
+        if (wd_procs[i].pid > 0) {
+            n++;
+        }
+    }
+    return n;
+}
+
+/* ---- the worker side ---- */
+
+static void
+wd_worker_process(wd_cycle_t *cycle, int index)
+{
+    struct sigaction sa;
+    sigset_t set;
+    size_t i;
+
+    wd_process = WD_PROCESS_WORKER;
+    wd_worker_index = index;
+    wd_pid = getpid();
+
+    /* die with the master; and don't run at all if it is already gone */
+    (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != wd_master_pid) {
+        exit(0);
+    }
+
+    wd_sig_quit = wd_sig_terminate = wd_sig_reopen = 0;
+    wd_sig_reconfigure = wd_sig_child = 0;
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    for (i = 0; i < wd_nelems(wd_signals); i++) {
+        sa.sa_handler = (wd_signals[i] == SIGHUP || wd_signals[i] == SIGALRM) ? SIG_IGN
+                        : (wd_signals[i] == SIGCHLD) ? SIG_DFL : wd_signal_handler;
+        sigaction(wd_signals[i], &sa, NULL);
+    }
+    sigemptyset(&set);
+    sigprocmask(SIG_SETMASK, &set, NULL);
+
+    wd_time_update();
+    if (wd_cycle_init_worker(cycle) != WD_OK) {
+        exit(WD_WORKER_EXIT_FATAL);
+    }
+    wd_worker_process_run(cycle, index);
+    wd_cycle_exit_worker(cycle);
+    exit(0);
+}
+
+static int
+wd_spawn_worker(wd_cycle_t *cycle, int index)
+{
+    int i;
+    pid_t pid;
+
+    for (i = 0; i < wd_nprocs; i++) {
+        if (wd_procs[i].pid == -1) {
+            break;
+        }
+    }
+    if (i == WD_MAX_PROCESSES) {
+        wd_log_error(WD_LOG_ALERT, cycle->log, 0, "no more than %d processes can be spawned",
+                     WD_MAX_PROCESSES);
+        return WD_ERROR;
+    }
+    pid = fork();
+    if (pid < 0) {
+        wd_log_error(WD_LOG_ALERT, cycle->log, errno, "fork() failed while spawning worker");
+        return WD_ERROR;
+    }
+    if (pid == 0) {
+        wd_worker_process(cycle, index);   /* never returns */
+    }
+    wd_procs[i].pid = pid;
+    wd_procs[i].slot = index;
+    wd_procs[i].generation = cycle->generation;
+    wd_procs[i].exiting = 0;
+    wd_procs[i].respawn = 1;
+    if (i == wd_nprocs) {
+        wd_nprocs++;
+    }
+    wd_log_error(WD_LOG_NOTICE, cycle->log, 0, "start worker process %d", (int) pid);
+    return WD_OK;
+}
+
+static void
+wd_start_workers(wd_cycle_t *cycle)
+{
+    wd_int_t i;
+    for (i = 0; i < cycle->worker_processes; i++) {
+        wd_spawn_worker(cycle, (int) i);
+    }
+}
+
+/* Reaps children; returns 1 if some worker must be respawned. */
+static void
+wd_reap_children(wd_cycle_t *cycle, int stopping)
+{
+    int status, i, slot;
+    wd_uint_t gen;
+    pid_t pid;
+    unsigned exiting;
+
+    for (;;) {
+        pid = waitpid(-1, &status, WNOHANG);
+        if (pid == 0) {
+            return;
+        }
+        if (pid < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return;          /* ECHILD */
+        }
+        for (i = 0; i < wd_nprocs; i++) {
+            if (wd_procs[i].pid == pid) {
+                break;
+            }
+        }
+        if (i == wd_nprocs) {
+            continue;        /* not ours (daemon helper etc.) */
+        }
+        slot = wd_procs[i].slot;
+        gen = wd_procs[i].generation;
+        exiting = wd_procs[i].exiting;
+        wd_procs[i].pid = -1;
+
+        if (WIFSIGNALED(status)) {
+            wd_log_error(exiting ? WD_LOG_NOTICE : WD_LOG_ALERT, cycle->log, 0,
+                         "worker process %d exited on signal %d%s", (int) pid,
+                         WTERMSIG(status), WCOREDUMP(status) ? " (core dumped)" : "");
+        } else if (WEXITSTATUS(status) != 0 || !exiting) {
+            wd_log_error(exiting ? WD_LOG_NOTICE : WD_LOG_ALERT, cycle->log, 0,
+                         "worker process %d exited with code %d", (int) pid,
+                         WEXITSTATUS(status));
+        } else {
+            wd_log_error(WD_LOG_NOTICE, cycle->log, 0, "worker process %d exited with code 0",
+                         (int) pid);
+        }
+
+        if (exiting || stopping || gen != cycle->generation) {
+            continue;
+        }
+        if (WIFEXITED(status) && WEXITSTATUS(status) == WD_WORKER_EXIT_FATAL) {
+            wd_log_error(WD_LOG_ALERT, cycle->log, 0,
+                         "worker process %d exited with fatal code %d and cannot be respawned",
+                         (int) pid, WD_WORKER_EXIT_FATAL);
+            continue;
+        }
+        wd_spawn_worker(cycle, slot);
+    }
+}
+
+static void
+wd_master_reload(void)
+{
+    wd_cycle_t *old = wd_cycle, *cycle;
+    char *err = NULL;
+
+    wd_log_error(WD_LOG_NOTICE, old->log, 0, "reconfiguring");
+    cycle = wd_cycle_init((const char *) old->conf_file.data,
+                          (const char *) old->prefix.data, &err);
+    if (cycle == NULL) {
+        /* the parser already logged the error (file:line) to old->log */
+        wd_log_error(WD_LOG_ERR, old->log, 0,
+                     "reload failed, keeping the current configuration");
+        return;
+    }
+    if (wd_cycle_open_listening(cycle, old) != WD_OK) {
+        wd_log_error(WD_LOG_ERR, old->log, 0,
+                     "reload failed (listen), keeping the current configuration");
+        wd_cycle_free(cycle);
+        return;
+    }
+    if (wd_cycle_init_master(cycle) != WD_OK) {
+        wd_log_error(WD_LOG_ERR, old->log, 0,
+                     "reload failed (module init), keeping the current configuration");
+        /* give the taken-over sockets back */
+        {
+            wd_listening_t *ls = cycle->listening.elts, *ols = old->listening.elts;
+            wd_uint_t i, j;
+            for (i = 0; i < cycle->listening.nelts; i++) {
+                if (!ls[i].inherited) {
+                    continue;
+                }
+                for (j = 0; j < old->listening.nelts; j++) {
+                    if (ols[j].fd == -1 && ols[j].socklen == ls[i].socklen
+                        && ols[j].worker == ls[i].worker
+                        && memcmp(&ols[j].sockaddr, &ls[i].sockaddr, ls[i].socklen) == 0)
+                    {
+                        ols[j].fd = ls[i].fd;
+                        ls[i].fd = -1;
+                        break;
+                    }
+                }
+            }
+        }
+        wd_cycle_free(cycle);
+        return;
+    }
+    wd_cycle = cycle;
+    if (cycle->pid.len != old->pid.len
+        || memcmp(cycle->pid.data, old->pid.data, old->pid.len) != 0)
+    {
+        if (wd_cycle_create_pidfile(cycle) == WD_OK) {
+            wd_cycle_delete_pidfile(old);
+        }
+    }
+    wd_start_workers(cycle);
+    wd_signal_workers(SIGQUIT, 1, old->generation);
+    wd_cycle_free(old);
+    wd_log_error(WD_LOG_NOTICE, cycle->log, 0, "configuration reloaded (generation %lu)",
+                 (unsigned long) cycle->generation);
+}
+
+int
+wd_master_process_cycle(wd_cycle_t *cycle)
+{
+    sigset_t set, empty;
+    size_t i;
+    int terminating = 0, quitting = 0;
+    struct itimerval itv;
+
+    wd_process = WD_PROCESS_MASTER;
+    wd_master_pid = getpid();
+    wd_cycle = cycle;
+    for (i = 0; i < WD_MAX_PROCESSES; i++) {
+        wd_procs[i].pid = -1;
+    }
+
+    sigemptyset(&set);
+    for (i = 0; i < wd_nelems(wd_signals); i++) {
+        sigaddset(&set, wd_signals[i]);
+    }
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 || wd_init_signals() != WD_OK) {
+        wd_log_error(WD_LOG_ALERT, cycle->log, errno, "signal setup failed");
+        return 1;
+    }
+    sigemptyset(&empty);
+
+    wd_start_workers(cycle);
+
+    for (;;) {
+        sigsuspend(&empty);
+        wd_time_update();
+
+        if (wd_sig_child) {
+            wd_sig_child = 0;
+            wd_reap_children(wd_cycle, terminating || quitting);
+        }
+        if ((terminating || quitting) && wd_live_workers() == 0) {
+            break;
+        }
+        if (wd_sig_terminate) {
+            wd_sig_terminate = 0;
+            if (!terminating) {
+                wd_log_error(WD_LOG_NOTICE, wd_cycle->log, 0, "exiting (fast shutdown)");
+                terminating = 1;
+                memset(&itv, 0, sizeof(itv));
+                itv.it_value.tv_sec = WD_KILL_DELAY_MS / 1000;
+                setitimer(ITIMER_REAL, &itv, NULL);
+            }
+            wd_signal_workers(SIGTERM, 0, 0);
+            if (wd_live_workers() == 0) {
+                break;
+            }
+            continue;
+        }
+        if (wd_sig_alarm) {
+            wd_sig_alarm = 0;
+            if (terminating) {
+                wd_log_error(WD_LOG_ALERT, wd_cycle->log, 0,
+                             "workers did not exit in time: sending SIGKILL");
+                wd_signal_workers(SIGKILL, 0, 0);
+            }
+        }
+        if (wd_sig_quit) {
+            wd_sig_quit = 0;
+            if (!quitting && !terminating) {
+                wd_log_error(WD_LOG_NOTICE, wd_cycle->log, 0, "gracefully shutting down");
+                quitting = 1;
+                wd_cycle_close_listening(wd_cycle);
+                wd_signal_workers(SIGQUIT, 0, 0);
+            }
+            if (wd_live_workers() == 0) {
+                break;
+            }
+            continue;
+        }
+        if (terminating || quitting) {
+            continue;
+        }
+        if (wd_sig_reconfigure) {
+            wd_sig_reconfigure = 0;
+            wd_master_reload();
+        }
+        if (wd_sig_reopen) {
+            wd_sig_reopen = 0;
+            wd_log_error(WD_LOG_NOTICE, wd_cycle->log, 0, "reopening logs");
+            wd_cycle_reopen_files(wd_cycle);
+            wd_signal_workers(SIGUSR1, 0, 0);
+        }
+    }
+
+    wd_log_error(WD_LOG_NOTICE, wd_cycle->log, 0, "exit");
+    return 0;
+}
+
+int
+wd_single_process_cycle(wd_cycle_t *cycle)
+{
+    struct sigaction sa;
+
+    wd_process = WD_PROCESS_SINGLE;
+    wd_worker_index = 0;
+    wd_cycle = cycle;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);    /* reload needs the master */
+    sa.sa_handler = wd_signal_handler;
+    sigaction(SIGQUIT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+
+    if (wd_cycle_init_worker(cycle) != WD_OK) {
+        return WD_WORKER_EXIT_FATAL;
+    }
+    wd_worker_process_run(cycle, 0);
+    wd_cycle_exit_worker(cycle);
+    wd_log_error(WD_LOG_NOTICE, cycle->log, 0, "exit");
+    return 0;
+}
+
+int
+wd_signal_process(wd_cycle_t *cycle, const char *name)
+{
+    static const struct { const char *name; int signo; } sigs[] = {
+        { "stop", SIGTERM }, { "quit", SIGQUIT }, { "reload", SIGHUP }, { "reopen", SIGUSR1 },
+    };
+    size_t i;
+    pid_t pid;
+
+    for (i = 0; i < wd_nelems(sigs); i++) {
+        if (strcmp(name, sigs[i].name) == 0) {
+            break;
+        }
+    }
+    if (i == wd_nelems(sigs)) {
+        wd_log_stderr(0, "invalid option: \"-s %s\"", name);
+        return 1;
+    }
+    pid = wd_cycle_read_pidfile(cycle);
+    if (pid == WD_ERROR) {
+        return 1;
+    }
+    if (kill(pid, sigs[i].signo) < 0) {
+        wd_log_stderr(errno, "[alert] kill(%d, %d) failed", (int) pid, sigs[i].signo);
+        return 1;
+    }
+    return 0;
+}
+
+int
+wd_daemonize(void)
+{
+    pid_t pid;
+    int fd;
+
+    pid = fork();
+    if (pid < 0) {
+        wd_log_stderr(errno, "[emerg] fork() failed");
+        return WD_ERROR;
+    }
+    if (pid > 0) {
+        _exit(0);
+    }
+    if (setsid() < 0) {
+        wd_log_stderr(errno, "[emerg] setsid() failed");
+        return WD_ERROR;
+    }
+    pid = fork();
+    if (pid < 0) {
+        wd_log_stderr(errno, "[emerg] fork() failed");
+        return WD_ERROR;
+    }
+    if (pid > 0) {
+        _exit(0);
+    }
+    umask(0022);
+    fd = open("/dev/null", O_RDWR);
+    if (fd < 0) {
+        wd_log_stderr(errno, "[emerg] open(\"/dev/null\") failed");
+        return WD_ERROR;
+    }
+    dup2(fd, STDIN_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    /* stderr too, unless it is the error log */
+    if (wd_cycle == NULL || wd_cycle->log->file == NULL
+        || wd_cycle->log->file->fd != STDERR_FILENO)
+    {
+        dup2(fd, STDERR_FILENO);
+    }
+    if (fd > STDERR_FILENO) {
+        close(fd);
+    }
+    wd_pid = getpid();
+    return WD_OK;
+}
