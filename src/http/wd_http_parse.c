@@ -340,6 +340,9 @@ wd_http_parse_header(wd_http_request_t *r)
 
     r->feed_end = hc->buf + hc->last;
     err = llhttp_execute(&r->parser, start, len);
+    if (err != HPE_OK && err != HPE_PAUSED && r->parse_status) {
+        return r->parse_status;     /* our own check failed inside a callback */
+    }
 
     switch (err) {
     case HPE_OK:
@@ -413,6 +416,9 @@ wd_http_parse_body(wd_http_request_t *r, u_char *dst, size_t dst_len, size_t *pr
     err = llhttp_execute(&r->parser, (const char *) start, len);
     *produced = r->body_dst_pos;
     r->body_dst = NULL;
+    if (err != HPE_OK && err != HPE_PAUSED && r->parse_status) {
+        return r->parse_status;
+    }
 
     switch (err) {
     case HPE_OK:
@@ -637,7 +643,9 @@ wd_http_process_request_header(wd_http_request_t *r)
 
     r->unparsed_uri.data = copy + r->url_off;
     r->unparsed_uri.len = r->url_len;
-    if (r->url_len == 0) {
+    /* request-line = method SP request-target SP HTTP-version (RFC 9112 3): llhttp 8.1.0
+     * accepts several spaces between method and target */
+    if (r->url_len == 0 || r->url_off != r->method_name.len + 1) {
         return 400;
     }
 
