@@ -150,7 +150,7 @@ wd_http_log_compile(wd_conf_t *cf, wd_http_log_fmt_t *fmt, const u_char *s, size
             return WD_ERROR;
         }
         memset(op, 0, sizeof(*op));
-        if (wd_http_variable_compile(s + ns, nl, &op->var) != WD_OK) {
+        if (wd_http_variable_compile(cf->pool, s + ns, nl, &op->var) != WD_OK) {
             wd_conf_log_error(WD_LOG_EMERG, cf, 0, "unknown \"%.*s\" variable", (int) nl, s + ns);
             return WD_ERROR;
         }

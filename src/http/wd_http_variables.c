@@ -410,7 +410,7 @@ wd_http_add_variable(const char *name, wd_http_variable_get_pt get, int prefix)
 }
 
 int
-wd_http_variable_compile(const u_char *name, size_t len, wd_http_var_ref_t *ref)
+wd_http_variable_compile(wd_pool_t *pool, const u_char *name, size_t len, wd_http_var_ref_t *ref)
 {
     const wd_http_variable_t *v = wd_http_variable_find(name, len, &ref->arg);
 
@@ -420,7 +420,7 @@ wd_http_variable_compile(const u_char *name, size_t len, wd_http_var_ref_t *ref)
     ref->var = v;
     if (v->prefix) {
         /* the argument is compared against lowercased names with '-' as '_' */
-        u_char *a = malloc(ref->arg.len + 1);
+        u_char *a = wd_pnalloc(pool, ref->arg.len + 1);
         if (a == NULL) {
             return WD_ERROR;
         }

@@ -33,8 +33,9 @@ typedef struct {
 /* Registers a variable (name copied); WD_OK, or WD_ERROR if the name exists. */
 int wd_http_add_variable(const char *name, wd_http_variable_get_pt get, int prefix);
 
-/* Resolves a name (without '$'); WD_OK or WD_ERROR (unknown variable). */
-int wd_http_variable_compile(const u_char *name, size_t len, wd_http_var_ref_t *ref);
+/* Resolves a name (without '$'); WD_OK or WD_ERROR (unknown variable). pool: for the
+ * argument of prefix variables (the configuration's pool). */
+int wd_http_variable_compile(wd_pool_t *pool, const u_char *name, size_t len, wd_http_var_ref_t *ref);
 
 /* Evaluates a compiled variable for r; v->len == 0 means empty / not set. */
 int wd_http_variable_value(struct wd_http_request_s *r, const wd_http_var_ref_t *ref, wd_str_t *v);
