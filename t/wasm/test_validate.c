@@ -576,6 +576,74 @@ START_TEST(test_alloc_failures)
 }
 END_TEST
 
+
+START_TEST(test_segments_limits)
+{
+    /* data offset must be an i32 constant */
+    extra_t x = { .datacount = -1 };
+    x.mem = "\x01\x00\x01";
+    x.mem_len = 3;
+    x.datas = "\x01\x00\x42\x00\x0b\x01\x00";     /* active, offset i64.const 0 */
+    x.datas_len = 7;
+    expect_invalid(build("", "", 0, BODY(), &x), "type mismatch");
+    x.datas = "\x01\x00\x41\x00\x0b\x01\x00";
+    expect_valid(build("", "", 0, BODY(), &x));
+    x.datas = "\x01\x00\x41\x00\x41\x00\x6a\x0b\x01\x00";   /* i32.add: not constant */
+    x.datas_len = 10;
+    expect_invalid(build("", "", 0, BODY(), &x), "constant expression required");
+    /* active data without a memory */
+    extra_t y = { .datacount = -1 };
+    y.datas = "\x01\x00\x41\x00\x0b\x01\x00";
+    y.datas_len = 7;
+    expect_invalid(build("", "", 0, BODY(), &y), "unknown memory 0");
+    /* element items as expressions: their type must be the segment's */
+    extra_t z = { .datacount = -1 };
+    z.elems = "\x01\x05\x70\x02\xd2\x00\x0b\xd0\x70\x0b";   /* passive funcref [ref.func 0, ref.null func] */
+    z.elems_len = 10;
+    expect_valid(build("", "", 0, BODY(0xd2, 0x00, 0x1a), &z));
+    z.elems = "\x01\x05\x70\x01\xd0\x6f\x0b";               /* funcref segment with ref.null extern */
+    z.elems_len = 7;
+    expect_invalid(build("", "", 0, BODY(), &z), "type mismatch");
+    z.elems = "\x01\x05\x70\x01\x41\x00\x0b";               /* i32 item */
+    expect_invalid(build("", "", 0, BODY(), &z), "type mismatch");
+    /* max_locals (decoder) */
+    wd_wasm_load_opts_t opts = { .max_locals = 10 };
+    buf_t m = build("", "", 11, BODY(), NULL);
+    wd_wasm_error_t err;
+    ck_assert_int_ne(check_bytes(m.b, m.n, &opts, &err), 0);
+    ck_assert_msg(strstr(err.msg, "too many locals") != NULL, "%s", err.msg);
+    free(m.b);
+    m = build("", "", 10, BODY(), NULL);
+    ck_assert_int_eq(check_bytes(m.b, m.n, &opts, &err), 0);
+    free(m.b);
+}
+END_TEST
+
+START_TEST(test_nested_control)
+{
+    /* return from inside nested blocks needs the function's results */
+    expect_valid(build("", I32, 0, BODY(0x02, 0x40, 0x03, 0x40, 0x41, 0x01, 0x0f, 0x0b, 0x0b, 0x41, 0x00), NULL));
+    expect_invalid(build("", I32, 0, BODY(0x02, 0x40, 0x42, 0x01, 0x0f, 0x0b, 0x41, 0x00), NULL),
+                   "type mismatch");
+    /* unreachable in the then-branch does not leak into else */
+    expect_invalid(build("", I32, 0,
+                         BODY(0x41, 0x01, 0x04, 0x7f, 0x00, 0x05, 0x6a, 0x0b), NULL), "type mismatch");
+    expect_valid(build("", I32, 0, BODY(0x41, 0x01, 0x04, 0x7f, 0x00, 0x05, 0x41, 0x03, 0x0b), NULL));
+    /* else without if, end without block: the function's end is the last one */
+    expect_invalid(build("", "", 0, BODY(0x05), NULL), "else without if");
+    /* a body that closes the function early and then continues */
+    buf_t m = build("", "", 0, BODY(0x0b, 0x01), NULL);
+    wd_wasm_error_t err;
+    ck_assert_int_ne(check_bytes(m.b, m.n, NULL, &err), 0);
+    free(m.b);
+    /* multi-value function result through a block of type 0 (i32 i32 -> i64? no: use params) */
+    expect_valid(build(I32 I32, I32 I32, 0,
+                       BODY(0x20, 0x00, 0x20, 0x01, 0x02, 0x00, 0x0b), NULL));   /* block type 0 */
+    expect_invalid(build(I32 I32, I32 I32, 0,
+                         BODY(0x20, 0x00, 0x02, 0x00, 0x0b), NULL), "type mismatch");
+}
+END_TEST
+
 static double now_ms(void)
 {
     struct timespec ts;
@@ -623,6 +691,8 @@ int main(void)
     tcase_add_test(tc, test_tables_calls);
     tcase_add_test(tc, test_module_level);
     tcase_add_test(tc, test_error_location);
+    tcase_add_test(tc, test_segments_limits);
+    tcase_add_test(tc, test_nested_control);
     tcase_add_test(tc, test_alloc_failures);
     tcase_add_test(tc, test_linear_time);
     suite_add_tcase(s, tc);
