@@ -1,0 +1,17 @@
+# Test handlers for t/handlers and t/unit/test_host_http.c: t/handlers/test-*.c (built with the
+# SDK like the examples) and t/handlers/test-*.wat (hand-written hostile ones, wat2wasm) ->
+# objs/handlers/test-*.wasm, built by `make handlers`.
+TEST_HANDLER_C := $(sort $(wildcard t/handlers/test-*.c))
+TEST_HANDLER_WAT := $(sort $(wildcard t/handlers/test-*.wat))
+TEST_HANDLER_WASMS := $(TEST_HANDLER_C:t/handlers/%.c=objs/handlers/%.wasm) \
+	$(TEST_HANDLER_WAT:t/handlers/%.wat=objs/handlers/%.wasm)
+
+handlers: $(TEST_HANDLER_WASMS)
+
+$(TEST_HANDLER_C:t/handlers/%.c=objs/handlers/%.wasm): objs/handlers/%.wasm: t/handlers/%.c wasm-handlers/include/wasmd.h
+	@mkdir -p $(dir $@)
+	$(WASI_CC) $(HANDLER_CFLAGS) -mexec-model=reactor $(HANDLER_LDFLAGS) -o $@ $<
+
+$(TEST_HANDLER_WAT:t/handlers/%.wat=objs/handlers/%.wasm): objs/handlers/%.wasm: t/handlers/%.wat
+	@mkdir -p $(dir $@)
+	wat2wasm --enable-all $< -o $@
