@@ -499,7 +499,12 @@ START_TEST(test_module_level)
     extra_t x = { .datacount = -1 };
     x.exports = "\x02\x01" "a" "\x00\x00" "\x01" "a" "\x00\x00";
     x.exports_len = 9;
-    expect_invalid(build("", "", 0, BODY(), &x), "duplicate export name");
+    buf_t dup = build("", "", 0, BODY(), &x);
+    size_t second = 0;                          /* the offending (second) export entry */
+    for (size_t i = 0; i + 4 <= dup.n; i++)
+        if (memcmp(dup.b + i, "\x01" "a" "\x00\x00", 4) == 0) second = i;
+    wd_wasm_error_t derr = expect_invalid(dup, "duplicate export name");
+    ck_assert_int_eq(derr.offset, (int64_t)second);
     x.exports = "\x02\x01" "a" "\x00\x00" "\x02" "a\0" "\x00\x00";   /* "a" and "a\0" differ */
     x.exports_len = 10;
     expect_valid(build("", "", 0, BODY(), &x));

@@ -771,6 +771,36 @@ static int wd_val_limits(wd_val_t *v, const uint8_t *at, uint64_t min, uint64_t 
     return 0;
 }
 
+
+/* Module-level errors: the decoded module keeps no offsets for most entries, so
+ * on the (cold) error path walk the section headers again to point at the
+ * section (id) -- or, with entry >= 0, at that entry of a section whose entries
+ * are all "name"-free fixed shapes we can skip (exports: name, kind, index). */
+static const uint8_t *wd_val_where(const wd_wasm_module_t *m, uint8_t id, int64_t entry)
+{
+    const uint8_t *p = m->bytes + 8, *end = m->bytes + m->len;
+    const char *why;
+    while (p < end) {
+        uint8_t sid = *p++;
+        uint32_t size, n, len;
+        if (wd_wasm_read_u32(&p, end, &size, &why) < 0 || size > (size_t)(end - p)) break;
+        const uint8_t *content = p, *send = p + size;
+        p = send;
+        if (sid != id) continue;
+        if (entry < 0 || id != 7) return content;
+        const uint8_t *q = content;
+        if (wd_wasm_read_u32(&q, send, &n, &why) < 0) return content;
+        for (int64_t i = 0; i < n && q < send; i++) {
+            if (i == entry) return q;
+            if (wd_wasm_read_u32(&q, send, &len, &why) < 0 || len > (size_t)(send - q)) break;
+            q += len + 1;                                   /* name, kind */
+            if (wd_wasm_read_u32(&q, send, &len, &why) < 0) break;
+        }
+        return content;
+    }
+    return m->bytes;
+}
+
 #define WD_VAL_MEM_RANGE_MSG "memory size must be at most 65536 pages (4GiB)"
 
 static uint32_t wd_val_name_hash(const char *s, uint32_t n)
@@ -783,7 +813,7 @@ static uint32_t wd_val_name_hash(const char *s, uint32_t n)
 static int wd_val_exports(wd_val_t *v)
 {
     const wd_wasm_module_t *m = v->m;
-    const uint8_t *at = m->bytes;     /* exports carry no offset of their own */
+    const uint8_t *at = wd_val_where(m, 7, -1);
     uint32_t cap = 16;
     while (cap < (uint64_t)m->nexports * 2) cap *= 2;
     uint32_t *slots = wd_wasm_calloc(cap, sizeof(uint32_t));   /* export index + 1, 0 = empty */
@@ -800,14 +830,14 @@ static int wd_val_exports(wd_val_t *v)
         }
         if (e->index >= lim) {
             wd_wasm_free(slots);
-            WD_VAL_FAIL(v, at, "unknown %s %u", what, e->index);
+            WD_VAL_FAIL(v, wd_val_where(m, 7, i), "unknown %s %u", what, e->index);
         }
         uint32_t h = wd_val_name_hash(e->name, e->name_len) & (cap - 1);
         while (slots[h]) {
             const wd_wasm_export_desc_t *o = &m->exports[slots[h] - 1];
             if (o->name_len == e->name_len && memcmp(o->name, e->name, e->name_len) == 0) {
                 wd_wasm_free(slots);
-                WD_VAL_FAIL(v, at, "duplicate export name");
+                WD_VAL_FAIL(v, wd_val_where(m, 7, i), "duplicate export name");
             }
             h = (h + 1) & (cap - 1);
         }
@@ -826,26 +856,28 @@ static int wd_val_module(wd_val_t *v)
     for (uint32_t i = 0; i < m->nfuncs; i++)
         if (m->func_types[i] >= m->ntypes) {
             if (i >= m->nfuncs_imported) v->func = i;
-            WD_VAL_FAIL(v, at, "unknown type %u", m->func_types[i]);
+            WD_VAL_FAIL(v, wd_val_where(m, i >= m->nfuncs_imported ? 3 : 2, -1), "unknown type %u",
+                        m->func_types[i]);
         }
     v->func = -1;
     for (uint32_t i = 0; i < m->ntables; i++)
-        if (wd_val_limits(v, at, m->tables[i].min, m->tables[i].max, m->tables[i].has_max,
+        if (wd_val_limits(v, wd_val_where(m, i >= m->ntables_imported ? 4 : 2, -1), m->tables[i].min, m->tables[i].max, m->tables[i].has_max,
                           UINT32_MAX, "table size must be at most 2^32-1") < 0)
             return -1;
-    if (m->nmems > 1) WD_VAL_FAIL(v, at, "multiple memories");
+    if (m->nmems > 1) WD_VAL_FAIL(v, wd_val_where(m, m->nmems > m->nmems_imported ? 5 : 2, -1),
+                                  "multiple memories");
     for (uint32_t i = 0; i < m->nmems; i++)
-        if (wd_val_limits(v, at, m->mems[i].min, m->mems[i].max, m->mems[i].has_max, 65536,
+        if (wd_val_limits(v, wd_val_where(m, i >= m->nmems_imported ? 5 : 2, -1), m->mems[i].min, m->mems[i].max, m->mems[i].has_max, 65536,
                           WD_VAL_MEM_RANGE_MSG) < 0)
             return -1;
     /* imports keep their own limits (the decoder may clamp into the decl arrays) */
     for (uint32_t i = 0; i < m->nimports; i++) {
         const wd_wasm_import_desc_t *d = &m->imports[i];
         if (d->kind == WD_WASM_EXTERN_MEMORY
-            && wd_val_limits(v, at, d->min, d->max, d->has_max, 65536, WD_VAL_MEM_RANGE_MSG) < 0)
+            && wd_val_limits(v, wd_val_where(m, 2, -1), d->min, d->max, d->has_max, 65536, WD_VAL_MEM_RANGE_MSG) < 0)
             return -1;
         if (d->kind == WD_WASM_EXTERN_TABLE
-            && wd_val_limits(v, at, d->min, d->max, d->has_max, UINT32_MAX,
+            && wd_val_limits(v, wd_val_where(m, 2, -1), d->min, d->max, d->has_max, UINT32_MAX,
                              "table size must be at most 2^32-1") < 0)
             return -1;
     }
@@ -874,9 +906,10 @@ static int wd_val_module(wd_val_t *v)
     if (wd_val_exports(v) < 0) return -1;
 
     if (m->has_start) {
-        if (m->start >= m->nfuncs) WD_VAL_FAIL(v, at, "unknown function %u", m->start);
+        const uint8_t *sat = wd_val_where(m, 8, -1);
+        if (m->start >= m->nfuncs) WD_VAL_FAIL(v, sat, "unknown function %u", m->start);
         const wd_wasm_functype_t *ft = &m->types[m->func_types[m->start]];
-        if (ft->nparams || ft->nresults) WD_VAL_FAIL(v, at, "start function");
+        if (ft->nparams || ft->nresults) WD_VAL_FAIL(v, sat, "start function");
     }
 
     for (uint32_t i = 0; i < m->nelems; i++) {
