@@ -146,10 +146,7 @@ wd_connection_free(wd_connection_t *c)
     wd_worker_t *w = c->worker;
 
     wd_queue_remove(&c->link);
-    if (c->idle) {
-        wd_queue_remove(&c->idle_link);
-        c->idle = 0;
-    }
+    c->idle = 0;
     w->nconnections--;
     wd_queue_insert_tail(&w->free, &c->link);
 
@@ -179,10 +176,7 @@ wd_connection_close(wd_connection_t *c)
     }
     c->closed = 1;
     c->closing = 2;
-    if (c->idle) {
-        wd_queue_remove(&c->idle_link);
-        c->idle = 0;
-    }
+    c->idle = 0;
     uv_close((uv_handle_t *) &c->tcp, wd_connection_close_cb);
     uv_close((uv_handle_t *) &c->timer, wd_connection_close_cb);
 }
@@ -190,18 +184,11 @@ wd_connection_close(wd_connection_t *c)
 void
 wd_connection_set_idle(wd_connection_t *c, int idle)
 {
-    wd_worker_t *w = c->worker;
-
-    if (idle && !c->idle) {
-        if (w->quitting && c->close_idle) {
-            c->close_idle(c);
-            return;
-        }
-        wd_queue_insert_tail(&w->idle, &c->idle_link);
-        c->idle = 1;
-    } else if (!idle && c->idle) {
-        wd_queue_remove(&c->idle_link);
-        c->idle = 0;
+    /* a flag only (no list): graceful shutdown scans all connections once, while the
+     * hot path flips this twice per keep-alive request */
+    c->idle = idle ? 1 : 0;
+    if (idle && c->worker->quitting && c->close_idle) {
+        c->close_idle(c);
     }
 }
 
@@ -224,7 +211,6 @@ wd_connection_get(wd_worker_t *w)
         }
     }
     wd_queue_init(&c->link);
-    wd_queue_init(&c->idle_link);
     return c;
 }
 
@@ -431,21 +417,12 @@ wd_event_close_connections(wd_worker_t *w, int idle_only)
 {
     wd_queue_t *q, *next;
 
-    if (idle_only) {
-        for (q = w->idle.next; q != &w->idle; q = next) {
-            next = q->next;
-            wd_connection_t *c = wd_queue_data(q, wd_connection_t, idle_link);
-            if (c->close_idle) {
-                c->close_idle(c);
-            } else {
-                wd_connection_close(c);
-            }
-        }
-        return;
-    }
     for (q = w->connections.next; q != &w->connections; q = next) {
         next = q->next;
         wd_connection_t *c = wd_queue_data(q, wd_connection_t, link);
+        if (c->closed || (idle_only && !c->idle)) {
+            continue;
+        }
         if (c->close_idle) {
             c->close_idle(c);       /* releases protocol state, then closes */
         }
@@ -518,7 +495,6 @@ wd_worker_process_run(wd_cycle_t *cycle, int worker_index)
     w->max_connections = cycle->worker_connections > 0 && cycle->worker_connections != WD_CONF_UNSET_UINT
                          ? cycle->worker_connections : 512;
     wd_queue_init(&w->connections);
-    wd_queue_init(&w->idle);
     wd_queue_init(&w->free);
 
     rc = uv_loop_init(&w->loop);

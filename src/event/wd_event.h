@@ -50,7 +50,6 @@ struct wd_connection_s {
     uv_tcp_t            tcp;        /* tcp.data == this connection */
     uv_timer_t          timer;      /* the one timer of the connection; timer.data == this */
     wd_queue_t          link;       /* worker->connections or worker->free */
-    wd_queue_t          idle_link;  /* worker->idle when waiting for a keep-alive request */
     wd_worker_t        *worker;
     wd_listening_t     *listening;
     void               *data;       /* protocol state (wd_http_connection_t) */
@@ -83,7 +82,6 @@ struct wd_worker_s {
     uv_check_t          check;         /* end of each loop iteration: flush buffered logs */
 
     wd_queue_t          connections;   /* all open connections */
-    wd_queue_t          idle;          /* keep-alive connections waiting for a request */
     wd_queue_t          free;          /* closed connection objects for reuse */
     unsigned            nconnections;
     unsigned            max_connections;

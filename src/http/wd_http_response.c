@@ -268,7 +268,17 @@ wd_http_send_header(wd_http_request_t *r)
     reason = wd_http_status_text(r->status);
     rlen = strlen(reason);
     if (r->content_length_out >= 0 && !(r->status < 200 || r->status == 204)) {
-        numlen = snprintf(num, sizeof(num), "%lld", (long long) r->content_length_out);
+        /* decimal without printf: this runs once per response */
+        uint64_t v = (uint64_t) r->content_length_out;
+        char tmp[24];
+        int k = 0;
+        do {
+            tmp[k++] = '0' + v % 10;
+            v /= 10;
+        } while (v);
+        while (k) {
+            num[numlen++] = tmp[--k];
+        }
     }
 
     len = sizeof("HTTP/1.1 000 \r\n") - 1 + rlen
