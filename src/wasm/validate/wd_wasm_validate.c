@@ -568,6 +568,14 @@ static int wd_val_instr(wd_val_t *v, int op)
         int64_t x;
         const char *why;
         const uint8_t *at = v->p;
+        /* the value does not matter here: a LEB128 shorter than the maximum
+         * length (5 / 10 bytes) cannot be out of range, so just skip it */
+        size_t maxlen = op == WD_OP_I32_CONST ? 5 : 10, k = 0;
+        while (k < maxlen - 1 && at + k < v->end && (at[k] & 0x80)) k++;
+        if (k < maxlen - 1 && at + k < v->end) {
+            v->p = at + k + 1;
+            return wd_val_push(v, op == WD_OP_I32_CONST ? WD_WASM_I32 : WD_WASM_I64);
+        }
         int rc = op == WD_OP_I32_CONST ? wd_wasm_read_s32(&v->p, v->end, &(int32_t){0}, &why)
                                        : wd_wasm_read_s64(&v->p, v->end, &x, &why);
         if (rc < 0) WD_VAL_FAIL(v, at, "%s", why);
