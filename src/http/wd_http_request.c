@@ -55,6 +55,13 @@ wd_http_clcf(wd_http_connection_t *hc)
     return hc->clcf ? hc->clcf : hc->default_clcf;
 }
 
+wd_log_t *
+wd_http_log(wd_http_connection_t *hc)
+{
+    wd_http_core_loc_conf_t *clcf = wd_http_clcf(hc);
+    return clcf && clcf->error_log ? clcf->error_log : wd_cycle->log;
+}
+
 void
 wd_http_set_timer(wd_http_connection_t *hc, wd_msec_t ms)
 {
@@ -161,6 +168,17 @@ wd_http_init_connection(wd_connection_t *c)
     }
 
     addr = wd_http_addr_conf(c->listening, NULL);
+    if (addr && addr->specific != NULL) {
+        /* a wildcard socket that also serves specific addresses of its port */
+        struct sockaddr_storage local;
+        socklen_t llen = sizeof(local);
+        uv_os_fd_t fd;
+        if (uv_fileno((uv_handle_t *) &c->tcp, &fd) == 0
+            && getsockname(fd, (struct sockaddr *) &local, &llen) == 0)
+        {
+            addr = wd_http_addr_conf(c->listening, (struct sockaddr *) &local);
+        }
+    }
     if (addr == NULL || addr->default_server == NULL) {
         wd_log_error(WD_LOG_ALERT, wd_cycle->log, 0, "no http server for %.*s",
                      wd_str_pf(&c->listening->addr_text));
@@ -346,7 +364,7 @@ wd_http_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             wd_http_close_connection(hc);
             return;
         case WD_HTTP_PHASE_HEADER:
-            wd_log_error(WD_LOG_INFO, wd_cycle->log, 0,
+            wd_log_error(WD_LOG_INFO, wd_http_log(hc), 0,
                          "*%llu client prematurely closed connection while reading the header",
                          (unsigned long long) c->number);
             wd_http_close_connection(hc);
@@ -631,7 +649,7 @@ wd_http_timer_cb(uv_timer_t *t)
         return;
 
     case WD_HTTP_PHASE_HEADER:
-        wd_log_error(WD_LOG_INFO, wd_cycle->log, 0,
+        wd_log_error(WD_LOG_INFO, wd_http_log(hc), 0,
                      "*%llu client timed out while reading the request header",
                      (unsigned long long) c->number);
         wd_http_error_close(r, 408);
@@ -639,13 +657,13 @@ wd_http_timer_cb(uv_timer_t *t)
 
     case WD_HTTP_PHASE_HANDLER:
         if (hc->writing) {
-            wd_log_error(WD_LOG_INFO, wd_cycle->log, 0, "*%llu client timed out (send_timeout)",
+            wd_log_error(WD_LOG_INFO, wd_http_log(hc), 0, "*%llu client timed out (send_timeout)",
                          (unsigned long long) c->number);
             wd_http_abort_request(r);
             return;
         }
         if (r->body_state == WD_HTTP_BODY_PENDING) {
-            wd_log_error(WD_LOG_INFO, wd_cycle->log, 0,
+            wd_log_error(WD_LOG_INFO, wd_http_log(hc), 0,
                          "*%llu client timed out while reading the request body",
                          (unsigned long long) c->number);
             r->body_state = WD_HTTP_BODY_ERROR;
@@ -777,7 +795,7 @@ wd_http_handle_request(wd_http_request_t *r)
     hc->max_body = clcf->client_max_body_size;
 
     if (hc->max_body > 0 && r->content_length_n > hc->max_body) {
-        wd_log_error(WD_LOG_ERR, wd_cycle->log, 0,
+        wd_log_error(WD_LOG_ERR, wd_http_log(hc), 0,
                      "*%llu client intended to send too large body: %lld bytes",
                      (unsigned long long) hc->c->number, (long long) r->content_length_n);
         wd_http_error_close(r, 413);

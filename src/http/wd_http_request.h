@@ -279,6 +279,9 @@ int     wd_http_send_simple(wd_http_request_t *r, unsigned status, const char *c
 int     wd_http_special_response(wd_http_request_t *r, unsigned status);
 const char *wd_http_status_text(unsigned status);
 
+/* add_header applies to this status without `always` (2xx/3xx list of nginx) */
+int     wd_http_add_header_applies(unsigned status);
+
 /* Finds a request header (case-insensitive name); NULL if absent. */
 wd_http_header_t *wd_http_find_header(wd_http_headers_t *h, const char *name, size_t len);
 
@@ -292,6 +295,8 @@ void    wd_http_request_done(wd_http_request_t *r);
 void    wd_http_close_connection(wd_http_connection_t *hc);
 void    wd_http_log_request(wd_http_request_t *r);      /* access log */
 void    wd_http_set_timer(wd_http_connection_t *hc, wd_msec_t ms);
+/* the error log of the location in effect (else the cycle's) */
+wd_log_t *wd_http_log(wd_http_connection_t *hc);
 int     wd_http_headers_push(wd_pool_t *pool, wd_http_headers_t *h, wd_http_header_t **out);
 
 #define WD_HTTP_OUT_HIGH  (64 * 1024)

@@ -189,7 +189,7 @@ wd_http_add_header(wd_http_request_t *r, const char *name, size_t nlen,
     return WD_OK;
 }
 
-static int
+int
 wd_http_add_header_applies(unsigned status)
 {
     switch (status) {
@@ -434,7 +434,7 @@ wd_http_write(wd_http_request_t *r, const void *data, size_t len)
     if (r->content_length_out >= 0 && !r->header_only
         && r->body_bytes_sent + len > (uint64_t) r->content_length_out)
     {
-        wd_log_error(WD_LOG_ERR, wd_cycle->log, 0,
+        wd_log_error(WD_LOG_ERR, wd_http_log(hc), 0,
                      "*%llu response body longer than its Content-Length: aborted",
                      (unsigned long long) hc->c->number);
         wd_http_abort(r);
@@ -491,7 +491,7 @@ wd_http_finish(wd_http_request_t *r)
     if (r->content_length_out >= 0 && !r->header_only
         && r->body_bytes_sent != (uint64_t) r->content_length_out)
     {
-        wd_log_error(WD_LOG_ERR, wd_cycle->log, 0,
+        wd_log_error(WD_LOG_ERR, wd_http_log(hc), 0,
                      "*%llu response body shorter than its Content-Length: aborted",
                      (unsigned long long) hc->c->number);
         wd_http_abort(r);

@@ -281,6 +281,19 @@ wd_http_var_sent_http(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
             return WD_OK;
         }
     }
+    /* add_header of the location, when it applied to this response */
+    wd_http_core_loc_conf_t *clcf = r->loc_conf;
+    if (r->header_sent && clcf && clcf->add_headers) {
+        wd_http_add_header_t *a = clcf->add_headers->elts;
+        for (wd_uint_t i = 0; i < clcf->add_headers->nelts; i++) {
+            if ((a[i].always || wd_http_add_header_applies(r->status))
+                && wd_http_var_name_match(&a[i].name, arg))
+            {
+                *v = a[i].value;
+                return WD_OK;
+            }
+        }
+    }
     return WD_OK;
 }
 
