@@ -538,7 +538,9 @@ wd_http_request_done(wd_http_request_t *r)
         || hc->c->requests >= clcf->keepalive_requests
         || hc->c->worker->quitting || hc->c->worker->terminating)
     {
-        if (r->body_state == WD_HTTP_BODY_PENDING || hc->pos < hc->last || r->close_after) {
+        /* linger only when the client may still be sending: an unread body, bytes we
+         * will not parse, or an error response to a request we did not understand */
+        if (r->body_state == WD_HTTP_BODY_PENDING || hc->pos < hc->last || r->lingering) {
             wd_http_lingering_close(hc);
         } else {
             wd_http_close_connection(hc);
@@ -715,6 +717,7 @@ wd_http_error_close(wd_http_request_t *r, unsigned status)
     hc->pos = hc->last;     /* whatever follows is not parsed any more */
     r->keepalive = 0;
     r->close_after = 1;
+    r->lingering = 1;
     r->header_only = r->method == HTTP_HEAD && r->request_line.data && r->http_protocol.len;
     if (status == 444) {
         wd_http_abort_request(r);
