@@ -8,6 +8,7 @@
 #include "wd_log.h"
 
 pid_t wd_pid;
+int   wd_log_use_stderr = 1;
 
 const char *wd_log_levels[] = {
     "stderr", "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug", NULL
@@ -77,7 +78,7 @@ wd_log_error_core(unsigned level, wd_log_t *log, int err, const char *fmt, ...)
     u_char msg[WD_MAX_ERROR_STR], line[WD_MAX_ERROR_STR + 256];
     size_t mlen, llen, room;
     va_list ap;
-    int n;
+    int n, wrote_stderr = 0;
     wd_log_t *l;
 
     va_start(ap, fmt);
@@ -93,7 +94,11 @@ wd_log_error_core(unsigned level, wd_log_t *log, int err, const char *fmt, ...)
         if (level > l->level) {
             continue;
         }
-        if (l->file == NULL) {
+        if (l->file == NULL || (wd_log_use_stderr && l->file->fd == STDERR_FILENO)) {
+            if (wrote_stderr) {
+                continue;
+            }
+            wrote_stderr = 1;
             n = snprintf((char *) line, sizeof(line), "wasmd: [%s] %.*s\n",
                          wd_log_levels[level], (int) mlen, msg);
             llen = n < 0 ? 0 : wd_min((size_t) n, sizeof(line) - 1);
@@ -127,6 +132,14 @@ wd_log_error_core(unsigned level, wd_log_t *log, int err, const char *fmt, ...)
         }
         line[llen++] = '\n';
         wd_log_write(l->file->fd, line, llen);
+    }
+
+    /* while starting up, problems also reach the terminal (nginx does the same) */
+    if (wd_log_use_stderr && !wrote_stderr && level <= WD_LOG_WARN) {
+        n = snprintf((char *) line, sizeof(line), "wasmd: [%s] %.*s\n",
+                     wd_log_levels[level], (int) mlen, msg);
+        llen = n < 0 ? 0 : wd_min((size_t) n, sizeof(line) - 1);
+        wd_log_write(STDERR_FILENO, line, llen);
     }
 }
 

@@ -76,6 +76,10 @@ extern const char *wd_log_levels[];    /* index by level: "stderr", "emerg", ...
 
 /* The process id printed in log lines; set at startup and after fork. */
 extern pid_t wd_pid;
+/* 1 until the server runs (set to 0 by the master / single process after start-up):
+ * stderr logs use the "wasmd: [lvl] msg" format and warn..emerg messages sent to
+ * log files are echoed to stderr, so start-up failures are seen on the terminal. */
+extern int wd_log_use_stderr;
 
 /* ---- cached time ---- */
 extern volatile time_t     wd_time_sec;          /* wall clock seconds */

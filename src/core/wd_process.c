@@ -341,6 +341,7 @@ wd_master_process_cycle(wd_cycle_t *cycle)
 
     wd_process = WD_PROCESS_MASTER;
     wd_master_pid = getpid();
+    wd_log_use_stderr = 0;
     wd_cycle = cycle;
     for (i = 0; i < WD_MAX_PROCESSES; i++) {
         wd_procs[i].pid = -1;
@@ -431,6 +432,7 @@ wd_single_process_cycle(wd_cycle_t *cycle)
 
     wd_process = WD_PROCESS_SINGLE;
     wd_worker_index = 0;
+    wd_log_use_stderr = 0;
     wd_cycle = cycle;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = SIG_IGN;

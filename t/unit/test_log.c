@@ -15,6 +15,7 @@ setup(void)
 {
     strcpy(tdir, "/tmp/wdlog.XXXXXX");
     ck_assert(mkdtemp(tdir) != NULL);
+    wd_log_use_stderr = 0;      /* the server is "running": no echo to the terminal */
 }
 
 static void
