@@ -359,6 +359,9 @@ wd_http_parse_header(wd_http_request_t *r)
         hc->pos = (const u_char *) llhttp_get_error_pos(&r->parser) - hc->buf;
         r->header_end = hc->pos;
         llhttp_resume(&r->parser);
+        if (r->header_end > hc->max_header) {
+            return 431;     /* arrived at once in a buffer larger than the limit */
+        }
         return WD_OK;
 
     case HPE_USER:
