@@ -60,16 +60,17 @@ static uint32_t wd_host_wasi_rw(wd_host_wasi_call_t *c, uint32_t fd, uint32_t io
     uint32_t rc;
     int wr = mode & 1;
 
+    /* guest pointers first: a bad one is EFAULT whatever the descriptor */
     if (po == NULL) return WD_WASI_EFAULT;
-    if (e == NULL) return WD_WASI_EBADF;
-    if (e->kind == WD_WASI_FD_DIR) return WD_WASI_EISDIR;
-    if (!(e->rights_base & (wr ? WD_WASI_R_FD_WRITE : WD_WASI_R_FD_READ)))
-        return WD_WASI_EBADF;
-    if (mode >= 2 && !(e->rights_base & WD_WASI_R_FD_SEEK)) return WD_WASI_ESPIPE;
-    if (mode >= 2 && off > INT64_MAX) return WD_WASI_EINVAL;
     v = malloc(sizeof(*v) * (n < WD_WASI_IOV_MAX ? (n ? n : 1) : WD_WASI_IOV_MAX));
     if (v == NULL) return WD_WASI_ENOMEM;
     rc = wd_host_wasi_iovs(c, iovs, n, v, &nv);
+    if (rc == 0 && e == NULL) rc = WD_WASI_EBADF;
+    else if (rc == 0 && e->kind == WD_WASI_FD_DIR) rc = WD_WASI_EISDIR;
+    else if (rc == 0 && !(e->rights_base & (wr ? WD_WASI_R_FD_WRITE : WD_WASI_R_FD_READ)))
+        rc = WD_WASI_EBADF;
+    else if (rc == 0 && mode >= 2 && !(e->rights_base & WD_WASI_R_FD_SEEK)) rc = WD_WASI_ESPIPE;
+    else if (rc == 0 && mode >= 2 && off > INT64_MAX) rc = WD_WASI_EINVAL;
     if (rc) { free(v); return rc; }
 
     uint64_t total = 0;

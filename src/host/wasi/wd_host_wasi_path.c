@@ -269,6 +269,7 @@ static uint32_t wd_host_wasi_path_filestat_set_times(wd_host_wasi_call_t *c, con
 static uint32_t wd_host_wasi_path_link(wd_host_wasi_call_t *c, const uint64_t *a)
 {
     wd_host_wasi_resolved_t ro, rn;
+    if (wd_wasi_mem(c, (uint32_t)a[5], (uint32_t)a[6]) == NULL) return WD_WASI_EFAULT;
     uint32_t rc = wd_host_wasi_resolve(c, (uint32_t)a[0], (uint32_t)a[2], (uint32_t)a[3],
                                        (uint32_t)a[1] & WD_WASI_LOOKUP_SYMLINK_FOLLOW, 1, &ro);
     if (rc) return rc;
@@ -325,6 +326,7 @@ static uint32_t wd_host_wasi_path_unlink_file(wd_host_wasi_call_t *c, const uint
 static uint32_t wd_host_wasi_path_rename(wd_host_wasi_call_t *c, const uint64_t *a)
 {
     wd_host_wasi_resolved_t ro, rn;
+    if (wd_wasi_mem(c, (uint32_t)a[4], (uint32_t)a[5]) == NULL) return WD_WASI_EFAULT;
     uint32_t rc = wd_host_wasi_resolve(c, (uint32_t)a[0], (uint32_t)a[1], (uint32_t)a[2], 0, 1, &ro);
     if (rc) return rc;
     rc = wd_host_wasi_resolve(c, (uint32_t)a[3], (uint32_t)a[4], (uint32_t)a[5], 0, 1, &rn);
