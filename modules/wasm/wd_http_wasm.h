@@ -1,0 +1,155 @@
+/*
+ * wd_http_wasm.h -- the wasm module's internals (modules/wasm/).
+ *
+ * Files: wd_http_wasm_module.c (directives, loading modules at configuration
+ * time, the content handler and the glue between a request and the wasi:http
+ * host), wd_http_wasm_pool.c (per-worker instance pools, the wait queue, the
+ * deadline watchdog), wd_http_wasm_cgi.c (WAGI-style CGI for `_start` modules).
+ *
+ * Lifetimes: a wd_http_wasm_mod_t (the compiled module) is loaded once while
+ * the configuration is parsed, in the master, and shared read-only by every
+ * worker after fork. A pool (per route, per worker) owns its instances; an
+ * instance belongs to at most one request at a time and is restored to its
+ * snapshot before it goes back to the pool. A request context (r->ctx) is
+ * malloc'd because its uv timer may outlive the request (close callback).
+ */
+#ifndef WD_HTTP_WASM_H
+#define WD_HTTP_WASM_H
+
+#include "wd_core.h"
+#include "wd_log.h"
+#include "wd_conf.h"
+#include "wd_cycle.h"
+#include "wd_event.h"
+#include "wd_http_conf.h"
+#include "wd_http_request.h"
+#include "wd_wasm.h"
+#include "http/wd_host_http.h"
+#include "wasi/wd_host_wasi.h"
+
+typedef struct wd_http_wasm_pool_s wd_http_wasm_pool_t;
+typedef struct wd_http_wasm_inst_s wd_http_wasm_inst_t;
+typedef struct wd_http_wasm_ctx_s  wd_http_wasm_ctx_t;
+
+typedef struct {
+    wd_str_t             path;        /* absolute */
+    wd_wasm_module_t    *module;
+    unsigned             cgi:1;       /* exports _start instead of the wasi:http handler */
+} wd_http_wasm_mod_t;
+
+typedef struct {
+    wd_str_t   host;                  /* absolute host directory */
+    wd_str_t   guest;
+    unsigned   rw:1;
+} wd_http_wasm_dir_t;
+
+typedef struct {
+    wd_http_wasm_mod_t  *mod;          /* NULL: no wasm_handler at this level */
+    size_t               memory_limit;
+    wd_int_t             fuel;          /* per request; 0 = unlimited */
+    wd_msec_t            timeout;
+    wd_int_t             pool_min, pool_max;
+    wd_array_t          *env;           /* char * "NAME=VALUE" (NULL-terminated copy in env_v) */
+    wd_array_t          *dirs;          /* wd_http_wasm_dir_t */
+    const char         **env_v;
+    size_t               env_n;
+    wd_str_t             route;         /* location name, for logs */
+    wd_str_t             file;          /* where wasm_handler was given */
+    wd_uint_t            line;
+    wd_http_wasm_pool_t *pool;          /* this worker's pool (init_worker) */
+} wd_http_wasm_loc_conf_t;
+
+typedef struct {
+    wd_array_t           mods;          /* wd_http_wasm_mod_t * (loaded once per path) */
+    wd_array_t           routes;        /* wd_http_wasm_loc_conf_t * with a handler */
+} wd_http_wasm_main_conf_t;
+
+struct wd_http_wasm_inst_s {
+    wd_wasm_store_t        *store;
+    wd_wasm_instance_t     *inst;
+    wd_host_http_t         *hh;         /* NULL for CGI modules */
+    wd_host_wasi_t         *wasi;
+    wd_wasm_func_t         *start;      /* CGI: _start */
+    wd_http_wasm_pool_t    *pool;
+    wd_queue_t              link;       /* pool->idle */
+    wd_http_wasm_ctx_t     *ctx;        /* the request using it */
+};
+
+struct wd_http_wasm_pool_s {
+    wd_http_wasm_loc_conf_t *conf;
+    wd_queue_t               idle;      /* wd_http_wasm_inst_t */
+    wd_queue_t               waiting;   /* wd_http_wasm_ctx_t waiting for an instance */
+    wd_uint_t                ninst, nbusy;
+    uint64_t                 log_window;   /* second of the guest-output rate limit */
+    wd_uint_t                log_lines;
+};
+
+enum {
+    WD_HTTP_WASM_QUEUED = 0,     /* waiting for an instance */
+    WD_HTTP_WASM_RUNNING,        /* inside a wasm call */
+    WD_HTTP_WASM_WAITING,        /* suspended on I/O or a timer */
+    WD_HTTP_WASM_RUNNABLE,       /* yielded: in the run queue */
+    WD_HTTP_WASM_BODY,           /* CGI: reading the request body */
+    WD_HTTP_WASM_DONE
+};
+
+struct wd_http_wasm_ctx_s {
+    wd_http_request_t       *r;          /* NULL once the client went away */
+    wd_http_wasm_loc_conf_t *conf;
+    wd_http_wasm_inst_t     *it;
+    uv_timer_t               timer;      /* queue timeout, deadline, guest timers */
+    wd_queue_t               link;       /* pool->waiting or the run queue */
+    int                      state;
+    uint64_t                 start_ns;
+    uint64_t                 deadline_ns;
+    unsigned                 in_handler:1;
+    unsigned                 behind:1;   /* wd_http_write said AGAIN: wait for the drain */
+    unsigned                 body_eof:1;
+    unsigned                 body_err:1;
+    unsigned                 wake:1;     /* an event arrived while running */
+    unsigned                 abort:1;    /* final: abort the response */
+    unsigned                 queued_link:1;
+    int                      final_status;   /* final: error page status, 0 none */
+    int                      handler_rc;     /* result when finished inside the handler */
+    u_char                  *look;       /* body lookahead (pollable readiness) */
+    size_t                   look_len, look_off;
+    wd_host_http_request_head_t head;
+    wd_host_http_header_t   *hdrs;
+    /* CGI */
+    u_char                  *cgi_out;
+    size_t                   cgi_len, cgi_cap;
+    size_t                   cgi_in_off;
+    int                      cgi_overflow;
+};
+
+extern wd_module_t wd_wasm_module;
+
+/* pool (wd_http_wasm_pool.c) */
+int  wd_http_wasm_pool_init(wd_cycle_t *cycle, wd_http_wasm_loc_conf_t *conf);
+void wd_http_wasm_pool_exit(wd_http_wasm_loc_conf_t *conf);
+/* An idle (or new) instance, or NULL if the pool is at MAX. */
+wd_http_wasm_inst_t *wd_http_wasm_pool_get(wd_http_wasm_pool_t *pool, wd_log_t *log);
+/* Restore it and give it back (or hand it to the first waiting request). */
+void wd_http_wasm_pool_put(wd_http_wasm_inst_t *it);
+/* Make an instance for conf in a fresh store (also used for the trial at config time). */
+wd_http_wasm_inst_t *wd_http_wasm_inst_new(wd_http_wasm_loc_conf_t *conf, wd_wasm_error_t *err);
+void wd_http_wasm_inst_free(wd_http_wasm_inst_t *it);
+/* Watchdog: interrupts the running instance past its deadline (a thread per worker). */
+int  wd_http_wasm_watchdog_start(void);
+void wd_http_wasm_watchdog_stop(void);
+void wd_http_wasm_watchdog_arm(wd_wasm_instance_t *inst, uint64_t deadline_ns);
+void wd_http_wasm_watchdog_disarm(void);
+uint64_t wd_http_wasm_now_ns(void);
+
+/* request glue (wd_http_wasm_module.c) */
+void wd_http_wasm_start_request(wd_http_wasm_ctx_t *ctx, wd_http_wasm_inst_t *it);
+void wd_http_wasm_guest_log(wd_http_wasm_ctx_t *ctx, int is_err, const char *line, size_t len);
+void wd_http_wasm_finalize(wd_http_wasm_ctx_t *ctx);
+void wd_http_wasm_arm_timer(wd_http_wasm_ctx_t *ctx, uint64_t when_ns);
+
+/* CGI (wd_http_wasm_cgi.c) */
+int  wd_http_wasm_cgi_handler(wd_http_request_t *r, wd_http_wasm_ctx_t *ctx);
+void wd_http_wasm_cgi_run(wd_http_wasm_ctx_t *ctx);
+int  wd_http_wasm_cgi_check(const wd_wasm_module_t *m, wd_wasm_error_t *err);
+
+#endif /* WD_HTTP_WASM_H */

@@ -1,0 +1,442 @@
+/*
+ * wd_http_wasm_pool.c -- per-worker instance pools and the deadline watchdog.
+ *
+ * Each route gets, in every worker, a pool of instances of its module, each in
+ * a store of its own with its own wasi:http and WASI contexts. At worker start
+ * MIN instances are made: instantiate (start function), `_initialize` for
+ * reactors, then wd_wasm_snapshot(). More are made on demand up to MAX; past
+ * MAX a request waits in the pool's FIFO (the module file answers 503 after a
+ * short while). After every request, successful or not, the instance's handle
+ * table is dropped, its WASI descriptors closed and its state restored from the
+ * snapshot; an instance that cannot be restored is destroyed.
+ *
+ * The watchdog is one thread per worker. The worker runs one instance at a
+ * time; before a call it publishes (instance, deadline) under a mutex and
+ * clears it after. The thread wakes every 5 ms and calls wd_wasm_interrupt()
+ * (thread-safe) on an instance past its deadline, so an endless loop is stopped
+ * by the wall-clock limit even though the event loop is busy running it.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "wd_http_wasm.h"
+
+uint64_t
+wd_http_wasm_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------- guest stdio */
+
+static int64_t
+wd_http_wasm_stdin_read(void *ud, uint8_t *buf, size_t len)
+{
+    wd_http_wasm_inst_t *it = ud;
+    wd_http_wasm_ctx_t *ctx = it->ctx;
+    wd_http_request_t *r = ctx ? ctx->r : NULL;
+
+    if (ctx == NULL || r == NULL || !it->pool->conf->mod->cgi) {
+        return 0;
+    }
+    size_t left = r->body.len > ctx->cgi_in_off ? r->body.len - ctx->cgi_in_off : 0;
+    size_t n = wd_min(left, len);
+    memcpy(buf, r->body.data + ctx->cgi_in_off, n);
+    ctx->cgi_in_off += n;
+    return (int64_t) n;
+}
+
+#define WD_HTTP_WASM_CGI_MAX ((size_t) 64 << 20)
+
+static int64_t
+wd_http_wasm_out_write(wd_http_wasm_inst_t *it, int is_err, const uint8_t *buf, size_t len)
+{
+    wd_http_wasm_ctx_t *ctx = it->ctx;
+
+    if (ctx == NULL) {
+        return (int64_t) len;               /* output during _initialize: dropped */
+    }
+    if (!is_err && it->pool->conf->mod->cgi) {
+        if (ctx->cgi_len + len > WD_HTTP_WASM_CGI_MAX) {
+            ctx->cgi_overflow = 1;
+            return -WD_WASI_EIO;
+        }
+        if (ctx->cgi_len + len > ctx->cgi_cap) {
+            size_t cap = wd_max(ctx->cgi_cap * 2, ctx->cgi_len + len + 4096);
+            u_char *p = realloc(ctx->cgi_out, cap);
+            if (p == NULL) {
+                return -WD_WASI_EIO;
+            }
+            ctx->cgi_out = p;
+            ctx->cgi_cap = cap;
+        }
+        memcpy(ctx->cgi_out + ctx->cgi_len, buf, len);
+        ctx->cgi_len += len;
+        return (int64_t) len;
+    }
+    /* log line by line */
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || buf[i] == '\n') {
+            if (i > start) {
+                wd_http_wasm_guest_log(ctx, is_err, (const char *) buf + start, i - start);
+            }
+            start = i + 1;
+        }
+    }
+    return (int64_t) len;
+}
+
+static int64_t
+wd_http_wasm_stdout_write(void *ud, const uint8_t *buf, size_t len)
+{
+    return wd_http_wasm_out_write(ud, 0, buf, len);
+}
+
+static int64_t
+wd_http_wasm_stderr_write(void *ud, const uint8_t *buf, size_t len)
+{
+    return wd_http_wasm_out_write(ud, 1, buf, len);
+}
+
+/* ---------------------------------------------------------------- instances */
+
+static void
+wd_http_wasm_err(wd_wasm_error_t *err, const char *msg)
+{
+    snprintf(err->msg, sizeof(err->msg), "%s", msg);
+    err->offset = -1;
+    err->func_index = -1;
+}
+
+void
+wd_http_wasm_inst_free(wd_http_wasm_inst_t *it)
+{
+    if (it == NULL) {
+        return;
+    }
+    if (it->store) {
+        wd_wasm_store_free(it->store);
+    }
+    wd_host_http_free(it->hh);
+    if (it->wasi) {
+        wd_host_wasi_free(it->wasi);
+    }
+    free(it);
+}
+
+wd_http_wasm_inst_t *
+wd_http_wasm_inst_new(wd_http_wasm_loc_conf_t *conf, wd_wasm_error_t *err)
+{
+    const wd_wasm_module_t *m = conf->mod->module;
+    uint32_t n = wd_wasm_module_import_count(m);
+    wd_wasm_extern_t *imports = NULL;
+    wd_http_wasm_inst_t *it = calloc(1, sizeof(*it));
+    wd_wasm_limits_t lim;
+    wd_wasm_extern_t x;
+
+    memset(err, 0, sizeof(*err));
+    if (it == NULL || (imports = calloc(n + 1, sizeof(*imports))) == NULL) {
+        wd_http_wasm_err(err, "out of memory");
+        goto fail;
+    }
+    wd_queue_init(&it->link);
+    it->store = wd_wasm_store_new();
+    it->wasi = wd_host_wasi_new();
+    if (it->store == NULL || it->wasi == NULL) {
+        wd_http_wasm_err(err, "out of memory");
+        goto fail;
+    }
+    if (!conf->mod->cgi) {
+        wd_host_http_conf_t hc = { conf->env_v, conf->env_n };
+        it->hh = wd_host_http_new(&hc);
+        if (it->hh == NULL) {
+            wd_http_wasm_err(err, "out of memory");
+            goto fail;
+        }
+    }
+    /* WASI preview1: environment, preopens, stdio through this instance's request */
+    if (conf->env_n && wd_host_wasi_set_env(it->wasi, (int) conf->env_n, conf->env_v) != 0) {
+        wd_http_wasm_err(err, "out of memory");
+        goto fail;
+    }
+    if (conf->dirs) {
+        wd_http_wasm_dir_t *d = conf->dirs->elts;
+        for (wd_uint_t i = 0; i < conf->dirs->nelts; i++) {
+            if (wd_host_wasi_preopen(it->wasi, (const char *) d[i].host.data,
+                                     (const char *) d[i].guest.data,
+                                     d[i].rw ? WD_HOST_WASI_READWRITE : WD_HOST_WASI_READONLY) < 0) {
+                snprintf(err->msg, sizeof(err->msg), "wasm_dir \"%s\": %s",
+                         (const char *) d[i].host.data, strerror(errno));
+                goto fail;
+            }
+        }
+    }
+    wd_host_wasi_stream_t in = { wd_http_wasm_stdin_read, NULL, it };
+    wd_host_wasi_stream_t out = { NULL, wd_http_wasm_stdout_write, it };
+    wd_host_wasi_stream_t errs = { NULL, wd_http_wasm_stderr_write, it };
+    wd_host_wasi_stdio(it->wasi, 0, &in);
+    wd_host_wasi_stdio(it->wasi, 1, &out);
+    wd_host_wasi_stdio(it->wasi, 2, &errs);
+
+    if (it->hh && wd_host_http_link(it->hh, it->store, m, imports, err) < 0) {
+        goto fail;
+    }
+    if (wd_host_wasi_link(it->wasi, it->store, m, imports, err) < 0) {
+        goto fail;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const wd_wasm_import_desc_t *d = wd_wasm_module_import(m, i);
+        if (imports[i].of.func == NULL) {
+            snprintf(err->msg, sizeof(err->msg), "unknown import: %.*s::%.*s",
+                     (int) d->module_len, d->module, (int) d->name_len, d->name);
+            goto fail;
+        }
+    }
+    memset(&lim, 0, sizeof(lim));
+    lim.max_memory_bytes = conf->memory_limit;
+    lim.fuel = (uint64_t) conf->fuel;
+    it->inst = wd_wasm_instantiate(it->store, m, imports, n, &lim, err);
+    if (it->inst == NULL) {
+        goto fail;
+    }
+    free(imports);
+    imports = NULL;
+    if (conf->mod->cgi) {
+        if (wd_wasm_instance_export(it->inst, "_start", 6, &x) != 0
+            || x.kind != WD_WASM_EXTERN_FUNC) {
+            wd_http_wasm_err(err, "no \"_start\" function");
+            goto fail;
+        }
+        it->start = x.of.func;
+    } else if (wd_wasm_instance_export(it->inst, "_initialize", 11, &x) == 0
+               && x.kind == WD_WASM_EXTERN_FUNC) {
+        wd_wasm_set_fuel(it->inst, (uint64_t) conf->fuel);
+        if (wd_wasm_call(it->inst, x.of.func, NULL, 0, NULL, 0) != WD_WASM_OK) {
+            snprintf(err->msg, sizeof(err->msg), "_initialize failed: %s",
+                     wd_wasm_last_trap(it->inst)->msg);
+            wd_wasm_abort(it->inst);
+            goto fail;
+        }
+    }
+    if (it->hh && wd_host_http_attach(it->hh, it->inst, err) != 0) {
+        goto fail;
+    }
+    if (wd_wasm_snapshot(it->inst) != 0) {
+        wd_http_wasm_err(err, "snapshot failed");
+        goto fail;
+    }
+    return it;
+
+fail:
+    free(imports);
+    wd_http_wasm_inst_free(it);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- pools */
+
+int
+wd_http_wasm_pool_init(wd_cycle_t *cycle, wd_http_wasm_loc_conf_t *conf)
+{
+    wd_http_wasm_pool_t *pool = calloc(1, sizeof(*pool));
+    wd_wasm_error_t err;
+
+    if (pool == NULL) {
+        return WD_ERROR;
+    }
+    pool->conf = conf;
+    wd_queue_init(&pool->idle);
+    wd_queue_init(&pool->waiting);
+    conf->pool = pool;
+    for (wd_int_t i = 0; i < conf->pool_min; i++) {
+        wd_http_wasm_inst_t *it = wd_http_wasm_inst_new(conf, &err);
+        if (it == NULL) {
+            wd_log_error(WD_LOG_EMERG, cycle->log, 0, "wasm %.*s (%.*s): cannot instantiate: %s",
+                         wd_str_pf(&conf->route), wd_str_pf(&conf->mod->path), err.msg);
+            return WD_ERROR;
+        }
+        it->pool = pool;
+        wd_queue_insert_tail(&pool->idle, &it->link);
+        pool->ninst++;
+    }
+    return WD_OK;
+}
+
+void
+wd_http_wasm_pool_exit(wd_http_wasm_loc_conf_t *conf)
+{
+    wd_http_wasm_pool_t *pool = conf->pool;
+
+    if (pool == NULL) {
+        return;
+    }
+    while (!wd_queue_empty(&pool->idle)) {
+        wd_queue_t *q = pool->idle.next;
+        wd_queue_remove(q);
+        wd_http_wasm_inst_free(wd_queue_data(q, wd_http_wasm_inst_t, link));
+    }
+    /* instances still busy belong to requests being torn down with the loop */
+    conf->pool = NULL;
+    free(pool);
+}
+
+wd_http_wasm_inst_t *
+wd_http_wasm_pool_get(wd_http_wasm_pool_t *pool, wd_log_t *log)
+{
+    wd_http_wasm_inst_t *it;
+    wd_wasm_error_t err;
+
+    if (!wd_queue_empty(&pool->idle)) {
+        wd_queue_t *q = pool->idle.next;
+        wd_queue_remove(q);
+        pool->nbusy++;
+        return wd_queue_data(q, wd_http_wasm_inst_t, link);
+    }
+    if (pool->ninst >= (wd_uint_t) pool->conf->pool_max) {
+        return NULL;
+    }
+    it = wd_http_wasm_inst_new(pool->conf, &err);
+    if (it == NULL) {
+        wd_log_error(WD_LOG_ERR, log, 0, "wasm %.*s: cannot create an instance: %s",
+                     wd_str_pf(&pool->conf->route), err.msg);
+        return NULL;
+    }
+    it->pool = pool;
+    pool->ninst++;
+    pool->nbusy++;
+    return it;
+}
+
+static void wd_http_wasm_assigned_cb(uv_timer_t *t);
+
+void
+wd_http_wasm_pool_put(wd_http_wasm_inst_t *it)
+{
+    wd_http_wasm_pool_t *pool = it->pool;
+
+    it->ctx = NULL;
+    if (it->hh) {
+        wd_host_http_reset(it->hh);
+    }
+    wd_host_wasi_reset(it->wasi);
+    pool->nbusy--;
+    if (wd_wasm_restore(it->inst) != 0) {
+        wd_log_error(WD_LOG_ALERT, wd_cycle->log, 0,
+                     "wasm %.*s: instance restore failed: instance dropped",
+                     wd_str_pf(&pool->conf->route));
+        wd_http_wasm_inst_free(it);
+        pool->ninst--;
+        return;
+    }
+    if (!wd_queue_empty(&pool->waiting)) {
+        /* hand it to the oldest waiting request, from the loop (not from this stack) */
+        wd_queue_t *q = pool->waiting.next;
+        wd_http_wasm_ctx_t *ctx = wd_queue_data(q, wd_http_wasm_ctx_t, link);
+        wd_queue_remove(q);
+        pool->nbusy++;
+        ctx->it = it;
+        it->ctx = ctx;
+        ctx->state = WD_HTTP_WASM_RUNNABLE;
+        ctx->queued_link = 1;       /* "assigned, not started" */
+        uv_timer_start(&ctx->timer, wd_http_wasm_assigned_cb, 0, 0);
+        return;
+    }
+    wd_queue_insert_tail(&pool->idle, &it->link);
+}
+
+static void
+wd_http_wasm_assigned_cb(uv_timer_t *t)
+{
+    wd_http_wasm_ctx_t *ctx = t->data;
+
+    wd_time_update();
+    ctx->queued_link = 0;
+    if (ctx->r == NULL) {
+        wd_http_wasm_finalize(ctx);
+        return;
+    }
+    wd_http_wasm_start_request(ctx, ctx->it);
+}
+
+/* ---------------------------------------------------------------- watchdog */
+
+static pthread_t wd_http_wasm_wd_thread;
+static pthread_mutex_t wd_http_wasm_wd_mu = PTHREAD_MUTEX_INITIALIZER;
+static wd_wasm_instance_t *wd_http_wasm_wd_inst;
+static uint64_t wd_http_wasm_wd_deadline;
+static int wd_http_wasm_wd_running, wd_http_wasm_wd_stop;
+
+static void *
+wd_http_wasm_watchdog(void *arg)
+{
+    struct timespec ts = { 0, 5000000 };
+    (void) arg;
+
+    for (;;) {
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&wd_http_wasm_wd_mu);
+        if (wd_http_wasm_wd_stop) {
+            pthread_mutex_unlock(&wd_http_wasm_wd_mu);
+            return NULL;
+        }
+        if (wd_http_wasm_wd_inst && wd_http_wasm_now_ns() >= wd_http_wasm_wd_deadline) {
+            wd_wasm_interrupt(wd_http_wasm_wd_inst);
+        }
+        pthread_mutex_unlock(&wd_http_wasm_wd_mu);
+    }
+}
+
+int
+wd_http_wasm_watchdog_start(void)
+{
+    sigset_t all, old;
+
+    if (wd_http_wasm_wd_running) {
+        return WD_OK;
+    }
+    wd_http_wasm_wd_stop = 0;
+    sigfillset(&all);                  /* signals stay with the loop thread */
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&wd_http_wasm_wd_thread, NULL, wd_http_wasm_watchdog, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        wd_log_error(WD_LOG_EMERG, wd_cycle->log, rc, "wasm: watchdog thread");
+        return WD_ERROR;
+    }
+    wd_http_wasm_wd_running = 1;
+    return WD_OK;
+}
+
+void
+wd_http_wasm_watchdog_stop(void)
+{
+    if (!wd_http_wasm_wd_running) {
+        return;
+    }
+    pthread_mutex_lock(&wd_http_wasm_wd_mu);
+    wd_http_wasm_wd_stop = 1;
+    pthread_mutex_unlock(&wd_http_wasm_wd_mu);
+    pthread_join(wd_http_wasm_wd_thread, NULL);
+    wd_http_wasm_wd_running = 0;
+}
+
+void
+wd_http_wasm_watchdog_arm(wd_wasm_instance_t *inst, uint64_t deadline_ns)
+{
+    pthread_mutex_lock(&wd_http_wasm_wd_mu);
+    wd_http_wasm_wd_inst = inst;
+    wd_http_wasm_wd_deadline = deadline_ns;
+    pthread_mutex_unlock(&wd_http_wasm_wd_mu);
+}
+
+void
+wd_http_wasm_watchdog_disarm(void)
+{
+    pthread_mutex_lock(&wd_http_wasm_wd_mu);
+    wd_http_wasm_wd_inst = NULL;
+    pthread_mutex_unlock(&wd_http_wasm_wd_mu);
+}
