@@ -140,7 +140,7 @@ wd_http_wasm_load(wd_conf_t *cf, wd_str_t *path)
             return mods[i];
         }
     }
-    cpath = wd_pstrdup(cf->pool, path);
+    cpath = (char *) wd_pstrdup(cf->pool, path);
     if (cpath == NULL) {
         return NULL;
     }
@@ -307,7 +307,7 @@ wd_http_wasm_dir_cmd(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
         return wd_conf_invalid_value(cf, &args[2]);
     }
     if (wd_conf_full_name(cf->cycle, &host, 0) != WD_OK
-        || (hp = wd_pstrdup(cf->pool, &host)) == NULL) {
+        || (hp = (char *) wd_pstrdup(cf->pool, &host)) == NULL) {
         return WD_CONF_ERROR;
     }
     if (stat(hp, &st) != 0 || !S_ISDIR(st.st_mode)) {
