@@ -415,8 +415,8 @@ wd_master_process_cycle(wd_cycle_t *cycle)
         }
         if (wd_sig_reopen) {
             wd_sig_reopen = 0;
-            wd_log_error(WD_LOG_NOTICE, wd_cycle->log, 0, "reopening logs");
             wd_cycle_reopen_files(wd_cycle);
+            wd_log_error(WD_LOG_NOTICE, wd_cycle->log, 0, "reopening logs");
             wd_signal_workers(SIGUSR1, 0, 0);
         }
     }

@@ -228,7 +228,7 @@ wdt_children(pid_t ppid, pid_t *out, int max)
         return 0;
     }
     while ((e = readdir(d)) != NULL) {
-        char path[64], buf[512], *rp;
+        char path[300], buf[512], *rp;
         int pid, pp;
         FILE *f;
         if (e->d_name[0] < '0' || e->d_name[0] > '9') {
@@ -305,7 +305,6 @@ wdt_start(void)
 {
     char conf[128], prefix[128], outp[128];
     pid_t pid;
-    static int registered;
 
     snprintf(conf, sizeof(conf), "%s/wasmd.conf", wdt_dir);
     snprintf(prefix, sizeof(prefix), "%s/", wdt_dir);
@@ -321,10 +320,6 @@ wdt_start(void)
         _exit(127);
     }
     wdt_master = pid;
-    if (!registered) {
-        atexit(wdt_kill_master);
-        registered = 1;
-    }
     return pid;
 }
 

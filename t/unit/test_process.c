@@ -1,0 +1,349 @@
+/*
+ * test_process.c -- master + workers, driven through the built binary:
+ * start, workers present, serving; `-s reload` with a valid config (new
+ * workers, new content, old workers gone); SIGHUP with an invalid config
+ * (error with file:line in the log, old workers keep serving); a worker
+ * killed with SIGKILL is respawned and logged at alert; `-s reopen`;
+ * `-s quit` and `-s stop` (pid file removed); master_process off; reuseport;
+ * daemon on. Ports 18181..18199. Every wait is bounded.
+ */
+#include "wd_test_proc.h"
+
+static void setup(void) { wdt_mkdir(); }
+static void teardown(void) { wdt_kill_master(); wdt_rmdir(); }
+
+static void
+write_conf(int port, const char *extra_main, const char *body, int workers)
+{
+    char conf[2048];
+    snprintf(conf, sizeof(conf),
+             "worker_processes %d;\n"
+             "error_log %s/error.log info;\n"
+             "pid %s/wasmd.pid;\n"
+             "%s\n"
+             "events { worker_connections 128; }\n"
+             "http {\n"
+             "  access_log off;\n"
+             "  server {\n"
+             "    listen 127.0.0.1:%d;\n"
+             "    location / { return 200 \"%s\"; }\n"
+             "  }\n"
+             "}\n",
+             workers, wdt_dir, wdt_dir, extra_main, port, body);
+    wdt_write("wasmd.conf", conf);
+}
+
+static pid_t
+pidfile(void)
+{
+    return (pid_t) atoi(wdt_read("wasmd.pid"));
+}
+
+static int
+body_is(int port, const char *want)
+{
+    char body[256];
+    return wdt_http_get(port, "/", "localhost", body, sizeof(body)) == 200
+           && strcmp(body, want) == 0;
+}
+
+static int
+nworkers(pid_t master)
+{
+    pid_t kids[16];
+    return wdt_children(master, kids, 16);
+}
+
+/* the log has no alert/emerg/crit lines except those containing `allowed` (may be NULL) */
+static void
+assert_clean_log(const char *allowed1, const char *allowed2)
+{
+    char *log = wdt_read("error.log"), *line, *save = NULL;
+    for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (strstr(line, "[alert]") || strstr(line, "[emerg]") || strstr(line, "[crit]")) {
+            ck_assert_msg((allowed1 && strstr(line, allowed1))
+                          || (allowed2 && strstr(line, allowed2)),
+                          "unexpected log line: %s", line);
+        }
+    }
+}
+
+static void
+ctl(const char *sig, int want_rc)
+{
+    char conf[128], *out;
+    int rc;
+    snprintf(conf, sizeof(conf), "%s/wasmd.conf", wdt_dir);
+    rc = wdt_run(&out, 10000, (const char *[]) { "-p", wdt_dir, "-c", conf, "-s", sig, NULL });
+    ck_assert_msg(rc == want_rc, "-s %s: rc %d (want %d): %s", sig, rc, want_rc, out);
+}
+
+static pid_t
+start_and_wait(int port, const char *body, int workers)
+{
+    pid_t m;
+    int tries;
+
+    /* another run of this suite (a parallel `make test`) may hold the port for a moment */
+    for (tries = 0;; tries++) {
+        m = wdt_start();
+        if (WDT_WAIT(10000, pidfile() == m || !wdt_alive(m)) && pidfile() == m) {
+            break;
+        }
+        wdt_wait_exit(m, 1000);
+        if (tries == 20 || strstr(wdt_read("out.txt"), "Address already in use") == NULL) {
+            break;
+        }
+        wdt_write("out.txt", "");
+        wdt_sleep_ms(500);
+    }
+    ck_assert_msg(WDT_WAIT(10000, pidfile() == m), "no pid file; output: %s", wdt_read("out.txt"));
+    ck_assert_msg(WDT_WAIT(10000, body_is(port, body)), "not serving; log: %s",
+                  wdt_read("error.log"));
+    return m;
+}
+
+START_TEST(test_master_workers_quit)
+{
+    pid_t m, kids[8];
+    int n, i;
+
+    write_conf(18181, "", "gen1", 2);
+    m = start_and_wait(18181, "gen1", 2);
+    ck_assert(WDT_WAIT(5000, nworkers(m) == 2));
+    n = wdt_children(m, kids, 8);
+    for (i = 0; i < n; i++) {
+        ck_assert(kids[i] != m);
+    }
+    for (i = 0; i < 20; i++) {
+        ck_assert(body_is(18181, "gen1"));
+    }
+    ctl("quit", 0);
+    ck_assert_int_eq(wdt_wait_exit(m, 10000), 0);
+    ck_assert(WDT_WAIT(3000, !wdt_alive(kids[0]) && !wdt_alive(kids[1])));
+    ck_assert_msg(access(strcat(strcpy((char[128]) { 0 }, wdt_dir), "/wasmd.pid"), F_OK) != 0,
+                  "pid file left behind");
+    ck_assert(strstr(wdt_read("error.log"), "[notice]") != NULL);
+    ck_assert(strstr(wdt_read("error.log"), "start worker process") != NULL);
+    ck_assert(strstr(wdt_read("error.log"), "gracefully shutting down") != NULL);
+    assert_clean_log(NULL, NULL);
+    ck_assert_msg(wdt_read("out.txt")[0] == '\0', "terminal output: %s", wdt_read("out.txt"));
+}
+END_TEST
+
+START_TEST(test_reload)
+{
+    pid_t m, old[8], now[8];
+    int i, j, n;
+    char want[256];
+
+    write_conf(18182, "", "gen1", 2);
+    m = start_and_wait(18182, "gen1", 2);
+    ck_assert(WDT_WAIT(5000, nworkers(m) == 2));
+    wdt_children(m, old, 8);
+
+    /* valid config: new content, new workers, old ones gone */
+    write_conf(18182, "", "gen2", 2);
+    ctl("reload", 0);
+    ck_assert_msg(WDT_WAIT(10000, body_is(18182, "gen2")), "%s", wdt_read("error.log"));
+    ck_assert(WDT_WAIT(10000, !wdt_alive(old[0]) && !wdt_alive(old[1])));
+    ck_assert(WDT_WAIT(5000, nworkers(m) == 2));
+    n = wdt_children(m, now, 8);
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < 2; j++) {
+            ck_assert(now[i] != old[j]);
+        }
+    }
+    ck_assert(strstr(wdt_read("error.log"), "configuration reloaded") != NULL);
+
+    /* invalid config: `-s reload` refuses (it must parse the config to find the pid file)... */
+    wdt_write("wasmd.conf", "worker_processes 2;\n"
+                            "bogus_directive on;\n");
+    ctl("reload", 1);
+    /* ...and a HUP makes the master log the error and keep its workers */
+    ck_assert(kill(m, SIGHUP) == 0);
+    snprintf(want, sizeof(want), "[emerg] %d#0: unknown directive \"bogus_directive\" in %s/wasmd.conf:2",
+             (int) m, wdt_dir);
+    ck_assert_msg(WDT_WAIT(5000, strstr(wdt_read("error.log"), want) != NULL), "%s",
+                  wdt_read("error.log"));
+    ck_assert(WDT_WAIT(5000, strstr(wdt_read("error.log"), "keeping the current configuration")
+                             != NULL));
+    wdt_sleep_ms(200);
+    ck_assert_int_eq(nworkers(m), 2);
+    for (i = 0; i < 2; i++) {
+        ck_assert(wdt_alive(now[i]));
+    }
+    ck_assert(body_is(18182, "gen2"));
+
+    /* reload onto another port: the new one serves, the old one is closed */
+    write_conf(18183, "", "gen3", 1);
+    ck_assert(kill(m, SIGHUP) == 0);
+    ck_assert_msg(WDT_WAIT(10000, body_is(18183, "gen3")), "%s", wdt_read("error.log"));
+    ck_assert(WDT_WAIT(10000, wdt_http_get(18182, "/", "x", NULL, 0) == 0));
+    ck_assert(WDT_WAIT(5000, nworkers(m) == 1));
+
+    kill(m, SIGTERM);
+    ck_assert_int_eq(wdt_wait_exit(m, 10000), 0);
+    assert_clean_log("bogus_directive", NULL);
+}
+END_TEST
+
+START_TEST(test_respawn)
+{
+    pid_t m, kids[8], after[8];
+    int n, i, found_new = 0;
+    char want[128];
+
+    write_conf(18184, "", "resp", 2);
+    m = start_and_wait(18184, "resp", 2);
+    ck_assert(WDT_WAIT(5000, nworkers(m) == 2));
+    wdt_children(m, kids, 8);
+    ck_assert(kill(kids[0], SIGKILL) == 0);
+    ck_assert(WDT_WAIT(5000, !wdt_alive(kids[0])));
+    ck_assert(WDT_WAIT(5000, nworkers(m) == 2));
+    n = wdt_children(m, after, 8);
+    for (i = 0; i < n; i++) {
+        ck_assert(after[i] != kids[0]);
+        found_new |= after[i] != kids[1];
+    }
+    ck_assert(found_new);
+    snprintf(want, sizeof(want), "[alert] %d#0: worker process %d exited on signal 9", (int) m,
+             (int) kids[0]);
+    ck_assert_msg(WDT_WAIT(3000, strstr(wdt_read("error.log"), want) != NULL), "%s",
+                  wdt_read("error.log"));
+    for (i = 0; i < 10; i++) {
+        ck_assert(body_is(18184, "resp"));
+    }
+    ctl("stop", 0);
+    ck_assert_int_eq(wdt_wait_exit(m, 10000), 0);
+    assert_clean_log("exited on signal 9", NULL);
+}
+END_TEST
+
+START_TEST(test_reopen)
+{
+    pid_t m;
+    char a[160], b[160];
+
+    write_conf(18185, "", "reo", 1);
+    m = start_and_wait(18185, "reo", 1);
+    snprintf(a, sizeof(a), "%s/error.log", wdt_dir);
+    snprintf(b, sizeof(b), "%s/error.log.1", wdt_dir);
+    ck_assert(rename(a, b) == 0);
+    ctl("reopen", 0);
+    ck_assert_msg(WDT_WAIT(5000, access(a, F_OK) == 0), "error.log not reopened");
+    ck_assert(WDT_WAIT(5000, strstr(wdt_read("error.log"), "reopening logs") != NULL));
+    ck_assert(strstr(wdt_read("error.log.1"), "start worker process") != NULL);
+    ctl("quit", 0);
+    ck_assert_int_eq(wdt_wait_exit(m, 10000), 0);
+    /* the shutdown notices went to the new file */
+    ck_assert(strstr(wdt_read("error.log"), "exit") != NULL);
+}
+END_TEST
+
+START_TEST(test_single_process)
+{
+    pid_t m;
+
+    write_conf(18186, "master_process off;", "single", 4);
+    m = start_and_wait(18186, "single", 1);
+    ck_assert_int_eq(nworkers(m), 0);
+    ck_assert_int_eq(pidfile(), m);
+    ck_assert(kill(m, SIGQUIT) == 0);
+    ck_assert_int_eq(wdt_wait_exit(m, 10000), 0);
+    ck_assert(access(strcat(strcpy((char[128]) { 0 }, wdt_dir), "/wasmd.pid"), F_OK) != 0);
+    assert_clean_log(NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_reuseport)
+{
+    pid_t m;
+    int i;
+    char conf[1024];
+
+    snprintf(conf, sizeof(conf),
+             "worker_processes 3;\nerror_log %s/error.log info;\npid %s/wasmd.pid;\n"
+             "http { access_log off; server { listen 127.0.0.1:18187 reuseport; "
+             "location / { return 200 rp; } } }\n", wdt_dir, wdt_dir);
+    wdt_write("wasmd.conf", conf);
+    m = start_and_wait(18187, "rp", 3);
+    ck_assert(WDT_WAIT(5000, nworkers(m) == 3));
+    for (i = 0; i < 30; i++) {
+        ck_assert(body_is(18187, "rp"));
+    }
+    /* reload keeps every per-worker socket */
+    ck_assert(kill(m, SIGHUP) == 0);
+    ck_assert(WDT_WAIT(5000, strstr(wdt_read("error.log"), "configuration reloaded") != NULL));
+    for (i = 0; i < 30; i++) {
+        ck_assert(WDT_WAIT(3000, body_is(18187, "rp")));
+    }
+    ctl("quit", 0);
+    ck_assert_int_eq(wdt_wait_exit(m, 10000), 0);
+    assert_clean_log(NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_daemon)
+{
+    char conf[128], *out;
+    pid_t m;
+    int rc;
+
+    write_conf(18188, "daemon on;", "daemon", 1);
+    snprintf(conf, sizeof(conf), "%s/wasmd.conf", wdt_dir);
+    rc = wdt_run(&out, 10000, (const char *[]) { "-p", wdt_dir, "-c", conf, NULL });
+    ck_assert_msg(rc == 0, "%s", out);
+    ck_assert(WDT_WAIT(5000, pidfile() > 0));
+    m = pidfile();
+    wdt_master = m;       /* killed at exit if the test fails */
+    ck_assert(wdt_alive(m));
+    ck_assert(WDT_WAIT(5000, body_is(18188, "daemon")));
+    ck_assert(getsid(m) != getsid(0));    /* detached: a session of its own */
+    ck_assert(getppid() != m);
+    ctl("stop", 0);
+    ck_assert(WDT_WAIT(10000, !wdt_alive(m)));
+    assert_clean_log(NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_start_failure_exit_code)
+{
+    char conf[128], *out;
+    int rc;
+
+    wdt_write("wasmd.conf", "http { server { listen 127.0.0.1:18189; location / { return 200 x; } }\n");
+    snprintf(conf, sizeof(conf), "%s/wasmd.conf", wdt_dir);
+    rc = wdt_run(&out, 10000, (const char *[]) { "-p", wdt_dir, "-c", conf, NULL });
+    ck_assert_int_eq(rc, 1);
+    ck_assert_msg(strstr(out, "wasmd: [emerg] unexpected end of file, expecting \"}\" in ") != NULL,
+                  "%s", out);
+}
+END_TEST
+
+int
+main(int argc, char **argv)
+{
+    Suite *s = suite_create("process");
+    TCase *tc = tcase_create("process");
+    SRunner *sr;
+    int nf;
+
+    wdt_find_bin(argv[0]);
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_master_workers_quit);
+    tcase_add_test(tc, test_reload);
+    tcase_add_test(tc, test_respawn);
+    tcase_add_test(tc, test_reopen);
+    tcase_add_test(tc, test_single_process);
+    tcase_add_test(tc, test_reuseport);
+    tcase_add_test(tc, test_daemon);
+    tcase_add_test(tc, test_start_failure_exit_code);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    nf = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return nf == 0 ? 0 : 1;
+}
