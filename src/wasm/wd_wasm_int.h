@@ -154,6 +154,8 @@ int wd_wasm_validate(const struct wd_wasm_module *m, const wd_wasm_load_opts_t *
                      wd_wasm_error_t *err);
 int wd_wasm_translate(wd_wasm_module_t *m, const wd_wasm_load_opts_t *opts, wd_wasm_error_t *err);
 void wd_wasm_module_release(wd_wasm_module_t *m);  /* frees everything the decoder/translator built */
+/* Diagnostics: print function func_index's translated code (FILE * passed as void *). */
+void wd_wasm_code_dump(const wd_wasm_module_t *m, uint32_t func_index, void *out);
 
 /* Effective load limits (defaults applied). */
 #define WD_WASM_DEFAULT_MAX_LOCALS      50000u

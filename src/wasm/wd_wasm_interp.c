@@ -128,14 +128,21 @@ static inline uint64_t wd_bf64(double d) { uint64_t u; memcpy(&u, &d, 8); return
 #define BRCMPI(XOP, expr) CASE(WD_XOP_##XOP) { uint32_t a = U32(1), b = ip[2]; \
         if (expr) ip += 3 + REL(3); else ip += 4; NEXT(); }
 
-#define EA(width) \
-        uint64_t ea = (uint64_t)U32(2) + ip[3]; \
-        if (__builtin_expect(ea + (width) > mem_size, 0)) TRAP(WD_TRAP_OOB_MEMORY);
-#define LOAD(OP, T, conv) CASE(WD_OP_##OP) { EA(sizeof(T)) T v; memcpy(&v, mem_base + ea, sizeof(T)); \
-        S(1) = (conv); ip += 4; NEXT(); }
-#define STORE(OP, T) CASE(WD_OP_##OP) { uint64_t ea = (uint64_t)U32(1) + ip[3]; \
+/* address + offset + width is computed in 64 bits: it cannot wrap */
+#define LOADBODY(T, conv, len) \
         if (__builtin_expect(ea + sizeof(T) > mem_size, 0)) TRAP(WD_TRAP_OOB_MEMORY); \
-        T v = (T)S(2); memcpy(mem_base + ea, &v, sizeof(T)); ip += 4; NEXT(); }
+        T v; memcpy(&v, mem_base + ea, sizeof(T)); S(1) = (conv); ip += (len); NEXT();
+#define LOAD(OP, T, conv) \
+    CASE(WD_OP_##OP) { uint64_t ea = (uint64_t)U32(2) + ip[3]; LOADBODY(T, conv, 4) } \
+    CASE(WD_XOP_LA_##OP) { uint64_t ea = (uint64_t)(uint32_t)(U32(2) + U32(3)) + ip[4]; LOADBODY(T, conv, 5) } \
+    CASE(WD_XOP_LI_##OP) { uint64_t ea = (uint64_t)(uint32_t)(U32(2) + ip[3]) + ip[4]; LOADBODY(T, conv, 5) }
+#define STOREBODY(T, vk, len) \
+        if (__builtin_expect(ea + sizeof(T) > mem_size, 0)) TRAP(WD_TRAP_OOB_MEMORY); \
+        T v = (T)S(vk); memcpy(mem_base + ea, &v, sizeof(T)); ip += (len); NEXT();
+#define STORE(OP, T) \
+    CASE(WD_OP_##OP) { uint64_t ea = (uint64_t)U32(1) + ip[3]; STOREBODY(T, 2, 4) } \
+    CASE(WD_XOP_LA_##OP) { uint64_t ea = (uint64_t)(uint32_t)(U32(1) + U32(2)) + ip[4]; STOREBODY(T, 3, 5) } \
+    CASE(WD_XOP_LI_##OP) { uint64_t ea = (uint64_t)(uint32_t)(U32(1) + ip[2]) + ip[4]; STOREBODY(T, 3, 5) }
 
 #define TRUNC(OP, fn, FT, IT, UT) CASE(WD_OP_##OP) { IT r; int k = fn(FT(S(2)), &r); \
         if (k) { TRAP((wd_wasm_trap_kind_t)k); } S(1) = (UT)r; ip += 3; NEXT(); }
@@ -172,6 +179,7 @@ wd_wasm_status_t wd_wasm_interp_run(wd_wasm_instance_t *thread, const uint32_t *
     const uint32_t max_depth = thread->max_depth;
     uint64_t *const stack_end = thread->stack_end;
     wd_wasm_trap_kind_t trap_kind = WD_TRAP_NONE;
+    uint32_t trap_aux = 0;
     wd_wasm_func_t *f;
     uint64_t *nfp;
     const uint32_t *call_ip;
@@ -192,6 +200,7 @@ dispatch:
     CASE(WD_XOP_BR_IF) { if (U32(1)) ip += 2 + REL(2); else ip += 3; NEXT(); }
     CASE(WD_XOP_BR_UNLESS) { if (!U32(1)) ip += 2 + REL(2); else ip += 3; NEXT(); }
     CASE(WD_XOP_BR_IF_EQZ) { if (!U32(1)) ip += 2 + REL(2); else ip += 3; NEXT(); }
+    CASE(WD_XOP_BR_IF_NEZ) { if (U32(1)) ip += 2 + REL(2); else ip += 3; NEXT(); }
     CASE(WD_XOP_BR_TABLE) {
         uint32_t i = U32(1), n = ip[2];
         if (i > n) i = n;
@@ -301,7 +310,7 @@ dispatch:
         uint32_t i = U32(4);
         if (i >= t->size) TRAP(WD_TRAP_UNDEFINED_ELEMENT);
         f = (wd_wasm_func_t *)(uintptr_t)t->elems[i];
-        if (f == NULL) TRAP(WD_TRAP_UNINIT_ELEMENT);
+        if (f == NULL) { trap_aux = i; TRAP(WD_TRAP_UNINIT_ELEMENT); }
         const wd_wasm_module_t *m = inst->module;
         if (!(f->module == m && f->code && f->canon == m->type_canon[ip[1]]) &&
             !wd_wasm_types_equal(f->type, &m->types[ip[1]]))
@@ -310,7 +319,9 @@ dispatch:
         ip += 5;
         goto do_call;
     }
+    CASE(WD_XOP_RETURN1) { fp[0] = S(1); goto do_return; }
     CASE(WD_XOP_RETURN) {
+do_return:;
         wd_wasm_frame_t *fr = &frames[--depth];
         if (fr->func == NULL) {
             thread->depth = depth;
@@ -577,15 +588,21 @@ do_call:
             ip = call_ip;
             TRAP(WD_TRAP_STACK_EXHAUSTED);
         }
+        /* the callee's entry FUEL cell is charged here and skipped */
+        fuel -= code->entry_fuel;
+        if (__builtin_expect(fuel < 0 || thread->interrupt, 0)) {
+            if (thread->interrupt) TRAP(WD_TRAP_INTERRUPT);
+            if (thread->fuel_limited) { fuel = 0; TRAP(WD_TRAP_FUEL); }
+            fuel = INT64_MAX;
+        }
         frames[depth].ret_ip = ip;
         frames[depth].fp = fp;
         frames[depth].func = cur;
         depth++;
-        uint32_t np = code->nparams, nl = code->nlocals;
-        if (nl > np) memset(nfp + np, 0, (size_t)(nl - np) * sizeof(uint64_t));
+        for (uint32_t k = code->nparams, nl = code->nlocals; k < nl; k++) nfp[k] = 0;
         fp = nfp;
         cur = f;
-        ip = code->cells;
+        ip = code->cells + 2;
         if (f->inst != inst) { inst = f->inst; RELOAD_INST(); }
         NEXT();
     } else {
@@ -629,6 +646,8 @@ do_call:
 
 do_trap:
     wd_wasm_trap_set(thread, trap_kind, cur);
+    if (trap_kind == WD_TRAP_UNINIT_ELEMENT)   /* the reference interpreter names the index */
+        snprintf(thread->trap.msg, sizeof(thread->trap.msg), "uninitialized element %u", trap_aux);
 unwind:
     /* pop frames up to and including this run's entry sentinel */
     while (depth > 0) {

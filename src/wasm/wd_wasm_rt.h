@@ -81,7 +81,20 @@
     X(BR_IF_I32_LE_S_IMM) \
     X(BR_IF_I32_LE_U_IMM) \
     X(BR_IF_I32_GE_S_IMM) \
-    X(BR_IF_I32_GE_U_IMM)
+    X(BR_IF_I32_GE_U_IMM) \
+    X(BR_IF_NEZ)      /* a rel  (i32.eqz + if: branch to else when a != 0) */ \
+    X(RETURN1)        /* src: fp[0] = fp[src]; return */ \
+    WD_WASM_MEMOPS(WD_WASM_XOP_LOADADD_, X)
+
+/* Loads/stores whose address is an i32.add of two slots (LA: addr = a + b) or of a
+ * slot and a constant (LI: addr = a + imm), computed with the same 32-bit wrap. */
+#define WD_WASM_MEMOPS(Y, X) \
+    Y(X, I32_LOAD) Y(X, I64_LOAD) Y(X, F32_LOAD) Y(X, F64_LOAD) Y(X, I32_LOAD8_S) \
+    Y(X, I32_LOAD8_U) Y(X, I32_LOAD16_S) Y(X, I32_LOAD16_U) Y(X, I64_LOAD8_S) \
+    Y(X, I64_LOAD8_U) Y(X, I64_LOAD16_S) Y(X, I64_LOAD16_U) Y(X, I64_LOAD32_S) \
+    Y(X, I64_LOAD32_U) Y(X, I32_STORE) Y(X, I64_STORE) Y(X, F32_STORE) Y(X, F64_STORE) \
+    Y(X, I32_STORE8) Y(X, I32_STORE16) Y(X, I64_STORE8) Y(X, I64_STORE16) Y(X, I64_STORE32)
+#define WD_WASM_XOP_LOADADD_(X, op) X(LA_##op) X(LI_##op)
 
 enum {
     WD_XOP_FIRST_ = WD_OP_LIMIT_ - 1,
@@ -93,6 +106,7 @@ enum {
 
 typedef struct wd_wasm_code {
     uint32_t *cells;
+    uint32_t entry_fuel;          /* charged by calls, which enter after the entry FUEL cell */
     uint32_t ncells;
     uint32_t nparams, nresults;
     uint32_t nlocals;             /* params + declared locals */

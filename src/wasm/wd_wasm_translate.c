@@ -22,6 +22,7 @@
  * number of Wasm instructions of the straight code it heads (instructions of
  * the function or loop body outside nested loops).
  */
+#include <stdio.h>
 #include <string.h>
 #include "wd_wasm_rt.h"
 
@@ -311,6 +312,12 @@ static void wd_tr_moves(wd_tr_t *t, wd_ctl_t *c)
 static void wd_tr_return(wd_tr_t *t)
 {
     uint32_t n = t->ctl[0].nresults;
+    if (n == 1) {
+        uint32_t src = wd_tr_src(t, t->vh - 1);
+        wd_tr_op(t, WD_XOP_RETURN1);
+        wd_tr_emit(t, src);
+        return;
+    }
     wd_tr_mat_top(t, n);
     for (uint32_t i = 0; i < n; i++) {
         uint32_t src = wd_tr_home(t, t->vh - n + i);
@@ -380,6 +387,16 @@ static int wd_tr_imm_variant(int op)
     }
 }
 
+#define WD_TR_MEMFUSED_(X, op) case WD_OP_##op: return la ? WD_XOP_LA_##op : WD_XOP_LI_##op;
+static int wd_tr_memfused(int op, int la)
+{
+    switch (op) {
+    WD_WASM_MEMOPS(WD_TR_MEMFUSED_, _)
+    default: return -1;
+    }
+}
+#undef WD_TR_MEMFUSED_
+
 /* Plain operators: "pops:pushes" signature, dst then sources then immediates. */
 static void wd_tr_plain(wd_tr_t *t, int op)
 {
@@ -398,6 +415,28 @@ static void wd_tr_plain(wd_tr_t *t, int op)
     case WD_IMM_ELEM_TABLE: case WD_IMM_TABLE_TABLE:
         imm[nimm++] = wd_tr_u32(t); imm[nimm++] = wd_tr_u32(t); break;
     default: break;
+    }
+    /* load/store whose address was just computed by i32.add: one fused instruction */
+    if (oi->imm == WD_IMM_MEMARG && !t->oom && t->last_dst >= 0) {
+        size_t apos = t->vh - npop;
+        int vok = npop == 1 || t->vs[t->vh - 1].kind == WD_VE_LOCAL;
+        if (t->vs[apos].kind == WD_VE_STACK && vok && t->cells[t->last_dst] == wd_tr_home(t, apos) &&
+            (t->last_op == WD_OP_I32_ADD || t->last_op == WD_XOP_I32_ADD_IMM)) {
+            size_t at = t->last_op_pos;
+            uint32_t a = t->cells[at + 2], b = t->cells[at + 3];
+            int xop = wd_tr_memfused(op, t->last_op == WD_OP_I32_ADD);
+            uint32_t val = npop == 2 ? t->vs[t->vh - 1].slot : 0;
+            t->ncells = at;
+            t->vh -= npop;
+            uint32_t d = npush ? wd_tr_result(t) : 0;
+            wd_tr_op(t, xop);
+            if (npush) wd_tr_dst(t, d);
+            wd_tr_emit(t, a);
+            wd_tr_emit(t, b);
+            if (npop == 2) wd_tr_emit(t, val);
+            wd_tr_emit(t, imm[0]);
+            return;
+        }
     }
     /* i32 binop with a constant right operand -> *_IMM form */
     if (npop == 2 && npush == 1 && t->vs[t->vh - 1].kind == WD_VE_CONST) {
@@ -509,10 +548,28 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
         case WD_OP_BLOCK: case WD_OP_LOOP: case WD_OP_IF: {
             uint32_t np, nr;
             wd_tr_blocktype(t, &np, &nr);
-            uint32_t cond = 0;
+            uint32_t cond = 0, fa = 0, fb = 0;
+            int fop = -1;
             if (op == WD_OP_IF) {
-                cond = wd_tr_src(t, t->vh - 1);
-                if (t->vs[t->vh - 1].kind == WD_VE_LOCAL) cond = t->vs[t->vh - 1].slot;
+                /* a compare right before `if` becomes one inverted compare-and-branch to else */
+                size_t ctop = t->vh - 1;
+                int pop = -1;
+                if (t->vs[ctop].kind == WD_VE_STACK && t->last_dst >= 0 && !t->oom &&
+                    t->cells[t->last_dst] == wd_tr_home(t, ctop))
+                    pop = t->last_op;
+                static const uint8_t inv[10] = { 1, 0, 8, 9, 6, 7, 4, 5, 2, 3 };
+                if (pop == WD_OP_I32_EQZ) fop = WD_XOP_BR_IF_NEZ;
+                else if (wd_tr_is_cmp_i32(pop)) fop = WD_XOP_BR_IF_I32_EQ + inv[pop - WD_OP_I32_EQ];
+                else if (pop >= WD_XOP_I32_EQ_IMM && pop <= WD_XOP_I32_GE_U_IMM)
+                    fop = WD_XOP_BR_IF_I32_EQ_IMM + inv[pop - WD_XOP_I32_EQ_IMM];
+                if (fop >= 0) {
+                    size_t at = t->last_op_pos;
+                    fa = t->cells[at + 2];
+                    fb = pop == WD_OP_I32_EQZ ? 0 : t->cells[at + 3];
+                    t->ncells = at;
+                } else {
+                    cond = wd_tr_src(t, ctop);
+                }
                 t->vh--;
             }
             wd_tr_mat_all(t);
@@ -524,8 +581,14 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
                 t->fuel_pos = (uint32_t)t->ncells;
                 wd_tr_emit(t, 1);
             } else if (op == WD_OP_IF) {
-                wd_tr_op(t, WD_XOP_BR_UNLESS);
-                wd_tr_emit(t, cond);
+                if (fop >= 0) {
+                    wd_tr_op(t, fop);
+                    wd_tr_emit(t, fa);
+                    if (fop != WD_XOP_BR_IF_NEZ) wd_tr_emit(t, fb);
+                } else {
+                    wd_tr_op(t, WD_XOP_BR_UNLESS);
+                    wd_tr_emit(t, cond);
+                }
                 c->else_fix = (uint32_t)t->ncells + 1;
                 wd_tr_emit(t, 0);
             }
@@ -902,6 +965,7 @@ static int wd_tr_func(const wd_wasm_module_t *m, uint32_t i, const wd_wasm_load_
     if (slots < ft->nresults) slots = ft->nresults;
     code->max_slots = (uint32_t)slots;
     code->func_index = (uint32_t)t->func_index;
+    code->entry_fuel = cells[1];
     fd->code = code;
     return 0;
 }
@@ -919,4 +983,74 @@ int wd_wasm_translate(wd_wasm_module_t *m, const wd_wasm_load_opts_t *opts, wd_w
     wd_wasm_free(t.vs);
     wd_wasm_free(t.ctl);
     return rc;
+}
+
+/* ---- diagnostics: print a function's translated code ---- */
+
+static int wd_tr_xop_operands(int op)
+{
+    switch (op) {
+    case WD_XOP_MOV: case WD_XOP_CONST32: return 2;
+    case WD_XOP_CONST64: return 3;
+    case WD_XOP_BR: case WD_XOP_FUEL: return 1;
+    case WD_XOP_BR_IF: case WD_XOP_BR_UNLESS: case WD_XOP_BR_IF_EQZ: case WD_XOP_BR_IF_NEZ: return 2;
+    case WD_XOP_RETURN1: return 1;
+    case WD_XOP_CALL: return 2;
+    case WD_XOP_CALL_INDIRECT: return 4;
+    case WD_XOP_RETURN: case WD_XOP_TRAP_UNREACHABLE: return 0;
+    case WD_XOP_SELECT: return 4;
+    case WD_XOP_GLOBAL_GET: case WD_XOP_GLOBAL_SET: case WD_XOP_REF_FUNC: case WD_XOP_REF_IS_NULL: return 2;
+    case WD_XOP_TABLE_GET: case WD_XOP_TABLE_SET: return 3;
+    case WD_XOP_TABLE_GROW: case WD_XOP_TABLE_FILL: return 4;
+    default:
+        if (op >= WD_XOP_I32_ADD_IMM && op <= WD_XOP_I64_ADD_IMM) return 3;
+        if (op >= WD_XOP_BR_IF_I32_EQ && op <= WD_XOP_BR_IF_I32_GE_U_IMM) return 3;
+        if (op >= WD_XOP_LA_I32_LOAD && op < WD_XOP_LIMIT_) return 4;
+        break;
+    }
+    if (op < WD_OP_LIMIT_ && wd_wasm_opinfo[op].name) {
+        const wd_wasm_opinfo_t *oi = &wd_wasm_opinfo[op];
+        const char *colon = strchr(oi->sig, ':');
+        if (colon == NULL) return 0;
+        int n = (int)(colon - oi->sig) + (int)strlen(colon + 1);
+        switch (oi->imm) {
+        case WD_IMM_MEMARG: case WD_IMM_DATA_MEM: case WD_IMM_DATA: case WD_IMM_ELEM: case WD_IMM_TABLE: n += 1; break;
+        case WD_IMM_ELEM_TABLE: case WD_IMM_TABLE_TABLE: n += 2; break;
+        default: break;
+        }
+        return n;
+    }
+    return 0;
+}
+
+static const char *wd_tr_xop_name(int op)
+{
+    static const char *const names[] = {
+#define WD_X_(n) #n,
+        WD_WASM_XOPS(WD_X_)
+#undef WD_X_
+    };
+    if (op > WD_XOP_FIRST_ && op < WD_XOP_LIMIT_) return names[op - WD_XOP_FIRST_ - 1];
+    if (op < WD_OP_LIMIT_ && wd_wasm_opinfo[op].name) return wd_wasm_opinfo[op].name;
+    return "?";
+}
+
+void wd_wasm_code_dump(const wd_wasm_module_t *m, uint32_t func_index, void *outp)
+{
+    FILE *out = outp;
+    if (func_index < m->nfuncs_imported || func_index >= m->nfuncs) return;
+    const wd_wasm_code_t *c = m->funcs[func_index - m->nfuncs_imported].code;
+    if (c == NULL) return;
+    fprintf(out, "func %u: params %u locals %u slots %u cells %u\n", func_index, c->nparams,
+            c->nlocals, c->max_slots, c->ncells);
+    uint32_t i = 0;
+    while (i < c->ncells) {
+        int op = -1;
+        for (int k = 0; k < WD_XOP_LIMIT_; k++) if (wd_wasm_xop_cell[k] == c->cells[i]) { op = k; break; }
+        int n = op == WD_XOP_BR_TABLE ? 2 + (int)c->cells[i + 2] + 1 : wd_tr_xop_operands(op);
+        fprintf(out, "  %5u %-22s", i, wd_tr_xop_name(op));
+        for (int k = 1; k <= n && i + k < c->ncells; k++) fprintf(out, " %d", (int32_t)c->cells[i + k]);
+        fputc('\n', out);
+        i += 1 + (uint32_t)n;
+    }
 }
