@@ -1,0 +1,266 @@
+"""Wasm handlers end to end: the SDK examples, streaming both ways, instance isolation,
+limits (fuel, wall clock, memory, stack), traps before and after the head, ABI misuse,
+framing owned by the server, the pool's queue and 503, CGI mode, and configuration errors.
+The worker (master_process on) must keep serving with the same pid throughout."""
+import os
+import socket
+import time
+
+import harness
+from harness import check
+
+H = os.path.abspath("objs/handlers")
+
+CONF = r'''
+http {
+    access_log logs/access.log;
+    client_max_body_size 0;
+    server {
+        listen 127.0.0.1:%(port)d;
+        location /hello   { wasm_handler @H@/hello.wasm; }
+        location /echo    { wasm_handler @H@/echo.wasm; }
+        location /headers { wasm_handler @H@/headers.wasm; }
+        location /status/ { wasm_handler @H@/status.wasm; }
+        location /api/    { wasm_handler @H@/api.wasm; }
+        location /cgi     { wasm_handler @H@/cgi.wasm; wasm_env GREETING hello; }
+        location /big     { wasm_handler @H@/test-big.wasm; }
+        location /state   { wasm_handler @H@/test-state.wasm; wasm_pool 1 1; }
+        location /fuel    { wasm_handler @H@/test-loop.wasm; wasm_fuel 50000000; }
+        location /loop    { wasm_handler @H@/test-loop.wasm; wasm_fuel 0; wasm_timeout 1s; }
+        location /grow    { wasm_handler @H@/test-grow.wasm; wasm_memory_limit 8m; }
+        location /recurse { wasm_handler @H@/test-recurse.wasm; }
+        location /trapmid { wasm_handler @H@/test-trapmid.wasm; }
+        location /framing/ { wasm_handler @H@/test-framing.wasm; }
+        location ~ ^/[a-hz]$ { wasm_handler @H@/test-abi.wasm; }
+        location /busy    { wasm_handler @H@/test-loop.wasm; wasm_pool 1 1; wasm_timeout 3s; }
+        location / { return 200 "plain\n"; }
+    }
+}
+'''.replace("@H@", H)
+
+HOST = b"Host: t\r\n"
+
+
+def get(s, path, extra=b""):
+    return s.request(b"GET " + path.encode() + b" HTTP/1.1\r\n" + HOST + extra + b"\r\n")
+
+
+def worker_pid(s):
+    with open("/proc/%d/task/%d/children" % (s.proc.pid, s.proc.pid)) as f:
+        kids = f.read().split()
+    check(len(kids) == 1, "one worker", kids)
+    return int(kids[0])
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+STATE = {}
+
+
+def test_first_worker_pid(s):
+    STATE["pid"] = worker_pid(s)
+
+
+def test_hello(s):
+    for _ in range(3):
+        r = get(s, "/hello")
+        check(r.status == 200 and r.body == b"Hello from wasmd!\n", r)
+        check(r.header("Content-Length") == "18", r)
+        check(r.header("Content-Type") == "text/plain", r)
+    with s.connect() as c:
+        c.send(b"HEAD /hello HTTP/1.1\r\n" + HOST + b"\r\n")
+        r = c.recv_response(head=True)
+        check(r.status == 200 and r.body == b"", r)
+
+
+def test_examples(s):
+    r = get(s, "/headers?x=1", b"X-Test: v\"q\r\n")
+    check(r.status == 200, r)
+    check(b'"path":"/headers?x=1"' in r.body and b'["X-Test","v\\"q"]' in r.body, r)
+    r = get(s, "/status/404")
+    check(r.status == 404 and r.body == b"status 404\n", r)
+    r = get(s, "/status/301?to=/x")
+    check(r.status == 301 and r.header("Location") == "/x", r)
+    r = get(s, "/api/sum?a=40&b=2")
+    check(r.status == 200 and r.body == b'{"a":40,"b":2,"sum":42}\n', r)
+    r = s.request(b"POST /api/count HTTP/1.1\r\n" + HOST + b"Content-Length: 6\r\n\r\na\nb\nc\n")
+    check(r.body == b'{"bytes":6,"lines":3}\n', r)
+    r = get(s, "/api/nope")
+    check(r.status == 404, r)
+
+
+def test_cgi(s):
+    r = s.request(b"POST /cgi/a/b?q=1 HTTP/1.1\r\n" + HOST + b"User-Agent: t/1\r\n"
+                  b"Content-Length: 5\r\n\r\nhello")
+    check(r.status == 200, r)
+    check(r.header("Content-Length") == str(len(r.body)), r)
+    check(b"method=POST\npath=/a/b\nquery=q=1\nuser-agent=t/1\nbody-bytes=5\n" in r.body, r)
+
+
+def test_echo_1mib_chunked(s):
+    data = bytes((i * 7) & 0xff for i in range(1 << 20))
+    with s.connect() as c:
+        c.send(b"POST /echo HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: chunked\r\n"
+               b"Content-Type: application/x-test\r\n\r\n")
+        for off in range(0, len(data), 65536):
+            piece = data[off:off + 65536]
+            c.send(b"%x\r\n" % len(piece) + piece + b"\r\n")
+            time.sleep(0.002)
+        c.send(b"0\r\n\r\n")
+        r = c.recv_response()
+        check(r.status == 200 and r.body == data, r.status, len(r.body))
+        check(r.header("Content-Type") == "application/x-test", r)
+        check(r.header("Transfer-Encoding") == "chunked", r)
+
+
+def test_big_8mib_response(s):
+    r = get(s, "/big")
+    check(r.status == 200 and len(r.body) == 8 << 20, r.status, len(r.body))
+    check(r.body[:251] == bytes(range(251)) and r.body[(8 << 20) - 1] == ((8 << 20) - 1) % 251)
+
+
+def test_big_slow_reader(s):
+    """Back-pressure: a reader that pauses; the response still arrives complete."""
+    with s.connect() as c:
+        c.send(b"GET /big?mib=4 HTTP/1.1\r\n" + HOST + b"\r\n")
+        time.sleep(0.5)
+        r = c.recv_response()
+        check(len(r.body) == 4 << 20, len(r.body))
+
+
+def test_state_isolated(s):
+    for _ in range(5):
+        r = get(s, "/state")
+        check(r.status == 200 and r.body == b"g0 t1 m1 b0", r)
+
+
+def test_fuel_exhaustion(s):
+    t0 = time.time()
+    r = get(s, "/fuel")
+    check(r.status == 500, r)
+    check(time.time() - t0 < 5)
+    check("fuel exhausted" in s.error_log(), "logged")
+    check(b"fuel" not in r.body, "generic body", r)
+
+
+def test_timeout_running_and_waiting(s):
+    for path in ("/loop", "/loop?sleep"):
+        t0 = time.time()
+        r = get(s, path)
+        dt = time.time() - t0
+        check(r.status == 504, r)
+        check(0.9 < dt < 3.0, path, dt)
+
+
+def test_memory_limit_and_rss(s):
+    pid = worker_pid(s)
+    before = rss_kib(pid)
+    for _ in range(4):
+        r = get(s, "/grow")
+        check(r.status == 200 and r.body.startswith(b"grew "), r)
+        mib = int(r.body.split()[1])
+        check(1 <= mib <= 8, r)
+    after = rss_kib(pid)
+    check(after - before < 48 * 1024, "RSS grew by %d KiB" % (after - before))
+
+
+def test_deep_recursion(s):
+    r = get(s, "/recurse")
+    check(r.status == 500, r)
+    check(get(s, "/hello").status == 200)
+
+
+def test_trap_mid_body(s):
+    with s.connect() as c:
+        c.send(b"GET /trapmid HTTP/1.1\r\n" + HOST + b"\r\n")
+        raw = c.recv_all(timeout=5)
+        head, _, body = raw.partition(b"\r\n\r\n")
+        check(b" 200 " in head.split(b"\r\n")[0] and b"chunked" in head.lower(), head)
+        check(not body.endswith(b"0\r\n\r\n"), "no final chunk")
+        check(len(body) > 16384, len(body))
+    check(get(s, "/hello").status == 200)
+    check("response aborted: unreachable" in s.error_log())
+
+
+def test_abi_misuse(s):
+    for p in "abcdef":
+        r = get(s, "/" + p)
+        check(r.status == 500, p, r)
+        check(get(s, "/z").body == b"ok", p)
+    for p in "gh":
+        r = get(s, "/" + p)
+        check(r.status == 200 and r.body == b"refused", p, r)
+    log = s.error_log()
+    for want in ("invalid handle 12345", "out of bounds", "expected fields", "misaligned",
+                 "cabi_realloc"):
+        check(want in log, want)
+
+
+def test_framing(s):
+    check(get(s, "/framing/cl-short").status == 500)
+    check(get(s, "/framing/cl-long").status == 500)
+    r = get(s, "/framing/headers")
+    check(r.body.count(b":ok") == 1 and b"x-good:ok" in r.body, r)
+    check(r.header("x-good") == "fine" and r.header("Injected") is None, r)
+    check(get(s, "/framing/status").status == 299)
+    check(get(s, "/framing/log").status == 200)
+    check("wasm /framing/: stderr: first line from the guest" in s.error_log())
+
+
+def test_pool_queue_then_503(s):
+    a = s.connect()
+    a.send(b"GET /busy?sleep HTTP/1.1\r\n" + HOST + b"\r\n")
+    time.sleep(0.2)
+    t0 = time.time()
+    r = get(s, "/busy?sleep")
+    check(r.status == 503 and r.header("Retry-After") == "1", r)
+    check(0.8 < time.time() - t0 < 2.5)
+    check(get(s, "/hello").status == 200, "others still served")
+    r = a.recv_response()
+    check(r.status == 504, r)
+    a.close()
+
+
+def test_client_gone_while_suspended(s):
+    c = s.connect()
+    c.send(b"POST /echo HTTP/1.1\r\n" + HOST + b"Content-Length: 100000\r\n\r\n" + b"x" * 100)
+    time.sleep(0.2)
+    c.close()
+    time.sleep(0.2)
+    r = s.request(b"POST /echo HTTP/1.1\r\n" + HOST + b"Content-Length: 3\r\n\r\nabc")
+    check(r.status == 200 and r.body == b"abc", r)
+
+
+def test_config_errors(s):
+    bad = os.path.join(s.prefix, "bad.wasm")
+    with open(bad, "wb") as f:   # () -> i32 function with an empty body: type mismatch
+        f.write(b"\0asm\1\0\0\0\1\5\1\x60\0\1\x7f\3\2\1\0\n\4\1\2\0\x0b")
+    conf = os.path.join(s.prefix, "conf", "bad.conf")
+    with open(conf, "w") as f:
+        f.write("events {}\nhttp { server { listen 127.0.0.1:%d;\n"
+                "location /x { wasm_handler %s; } } }\n" % (s.port + 1, bad))
+    p = s.run_cli("-t", "-p", s.prefix + "/", "-c", conf)
+    err = p.stderr.decode()
+    check(p.returncode != 0 and "bad.wasm" in err and "byte offset 24" in err
+          and "bad.conf:3" in err, err)
+    with open(conf, "w") as f:
+        f.write("events {}\nhttp { server { listen 127.0.0.1:%d;\n"
+                "location /x { wasm_handler %s/hello.wasm; wasm_memory_limit 64k; } } }\n"
+                % (s.port + 1, H))
+    p = s.run_cli("-t", "-p", s.prefix + "/", "-c", conf)
+    check(p.returncode != 0 and "cannot instantiate" in p.stderr.decode(), p.stderr)
+
+
+def test_same_worker_pid(s):
+    check(worker_pid(s) == STATE["pid"], "the worker was never replaced")
+    check(get(s, "/hello").status == 200)
+
+
+if __name__ == "__main__":
+    harness.main(CONF, globals(), port=18400, master=True)
