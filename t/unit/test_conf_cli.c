@@ -195,9 +195,13 @@ START_TEST(test_repo_default_conf)
         ck_abort_msg("conf/wasmd.conf not found (cwd must be the repository root)");
     }
     {
-        char conf[PATH_MAX];
+        /* prefix = a temp dir that mirrors the repository's conf/ and objs/ (the config
+         * names handler files under objs/), so logs/ is created there, not in the tree */
+        char conf[PATH_MAX], objs[PATH_MAX], link[256];
         ck_assert(realpath("conf/wasmd.conf", conf) != NULL);
-        /* the prefix is the temp dir, so its logs/ are created there, not in the repository */
+        ck_assert(realpath("objs", objs) != NULL);
+        snprintf(link, sizeof(link), "%s/objs", wdt_dir);
+        ck_assert(symlink(objs, link) == 0);
         rc = wdt_run(&out, 10000, (const char *[]) { "-t", "-p", wdt_dir, "-c", conf, NULL });
     }
     ck_assert_msg(rc == 0, "%s", out);

@@ -95,6 +95,7 @@ start_and_wait(int port, const char *body, int workers)
             break;
         }
         wdt_write("out.txt", "");
+        wdt_write("error.log", "");
         wdt_sleep_ms(500);
     }
     ck_assert_msg(WDT_WAIT(10000, pidfile() == m), "no pid file; output: %s", wdt_read("out.txt"));
