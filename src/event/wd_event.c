@@ -107,9 +107,9 @@ wd_event_check_cb(uv_check_t *h)
 static void
 wd_event_reopen(wd_worker_t *w)
 {
-    wd_log_error(WD_LOG_NOTICE, w->cycle->log, 0, "reopening logs");
     wd_event_flush();
     wd_cycle_reopen_files(w->cycle);
+    wd_log_error(WD_LOG_NOTICE, w->cycle->log, 0, "reopening logs");
     for (int i = 0; i < wd_nreopen_hooks; i++) {
         wd_reopen_hooks[i].fn(wd_reopen_hooks[i].data);
     }
