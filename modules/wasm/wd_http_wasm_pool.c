@@ -216,7 +216,7 @@ wd_http_wasm_inst_new(wd_http_wasm_loc_conf_t *conf, wd_wasm_error_t *err)
                && x.kind == WD_WASM_EXTERN_FUNC) {
         wd_wasm_set_fuel(it->inst, (uint64_t) conf->fuel);
         if (wd_wasm_call(it->inst, x.of.func, NULL, 0, NULL, 0) != WD_WASM_OK) {
-            snprintf(err->msg, sizeof(err->msg), "_initialize failed: %s",
+            snprintf(err->msg, sizeof(err->msg), "_initialize failed: %.200s",
                      wd_wasm_last_trap(it->inst)->msg);
             wd_wasm_abort(it->inst);
             goto fail;
