@@ -19,3 +19,14 @@ $(B)/src/core/wd_modules.o: CFLAGS += -I$(B)
 
 .PHONY: FORCE directives-doc
 FORCE:
+
+# README.md's directive table, generated from every module's directive table
+# (t/unit/test_conf_doc fails when they drift apart).
+directives-doc: $(B)/t/unit/test_conf_doc
+	$(B)/t/unit/test_conf_doc --print > $(B)/directives.md
+	awk -v f=$(B)/directives.md 'BEGIN { while ((getline l < f) > 0) doc = doc l "\n" } \
+	    /^<!-- directives:begin/ { printf "%s", doc; skip = 1; next } \
+	    /^<!-- directives:end/ { skip = 0; next } !skip' README.md > README.md.tmp
+	@grep -q '^<!-- directives:begin' README.md || { rm -f README.md.tmp; \
+	    echo "README.md has no <!-- directives:begin --> marker"; exit 1; }
+	mv README.md.tmp README.md
