@@ -38,9 +38,15 @@ typedef struct {
     pid_t       pid;          /* -1: free slot */
     int         slot;         /* worker index */
     wd_uint_t   generation;
+    wd_msec_t   started;      /* wd_current_msec at fork */
     unsigned    exiting:1;    /* told to stop */
-    unsigned    respawn:1;
 } wd_proc_t;
+
+/* A slot whose workers keep dying right after start is given up after this many
+ * consecutive quick deaths (instead of fork-looping and flooding the log). */
+#define WD_RESPAWN_QUICK_MS   1000
+#define WD_RESPAWN_MAX_QUICK  10
+static int wd_quick_deaths[WD_MAX_PROCESSES];
 
 static wd_proc_t wd_procs[WD_MAX_PROCESSES];
 static int       wd_nprocs;
@@ -193,7 +199,7 @@ wd_spawn_worker(wd_cycle_t *cycle, int index)
     wd_procs[i].slot = index;
     wd_procs[i].generation = cycle->generation;
     wd_procs[i].exiting = 0;
-    wd_procs[i].respawn = 1;
+    wd_procs[i].started = wd_current_msec;
     if (i == wd_nprocs) {
         wd_nprocs++;
     }
@@ -210,12 +216,13 @@ wd_start_workers(wd_cycle_t *cycle)
     }
 }
 
-/* Reaps children; returns 1 if some worker must be respawned. */
+/* Reaps children and respawns the ones of the current generation that died unexpectedly. */
 static void
 wd_reap_children(wd_cycle_t *cycle, int stopping)
 {
     int status, i, slot;
     wd_uint_t gen;
+    wd_msec_t started;
     pid_t pid;
     unsigned exiting;
 
@@ -241,6 +248,7 @@ wd_reap_children(wd_cycle_t *cycle, int stopping)
         slot = wd_procs[i].slot;
         gen = wd_procs[i].generation;
         exiting = wd_procs[i].exiting;
+        started = wd_procs[i].started;
         wd_procs[i].pid = -1;
 
         if (WIFSIGNALED(status)) {
@@ -264,6 +272,18 @@ wd_reap_children(wd_cycle_t *cycle, int stopping)
                          "worker process %d exited with fatal code %d and cannot be respawned",
                          (int) pid, WD_WORKER_EXIT_FATAL);
             continue;
+        }
+        if (slot >= 0 && slot < WD_MAX_PROCESSES) {
+            if (wd_current_msec - started < WD_RESPAWN_QUICK_MS) {
+                if (++wd_quick_deaths[slot] >= WD_RESPAWN_MAX_QUICK) {
+                    wd_log_error(WD_LOG_ALERT, cycle->log, 0,
+                                 "worker processes of slot %d keep dying right after start: "
+                                 "not respawning it", slot);
+                    continue;
+                }
+            } else {
+                wd_quick_deaths[slot] = 0;
+            }
         }
         wd_spawn_worker(cycle, slot);
     }
@@ -324,6 +344,7 @@ wd_master_reload(void)
             wd_cycle_delete_pidfile(old);
         }
     }
+    memset(wd_quick_deaths, 0, sizeof(wd_quick_deaths));
     wd_start_workers(cycle);
     wd_signal_workers(SIGQUIT, 1, old->generation);
     wd_cycle_free(old);
