@@ -90,6 +90,18 @@ wd_event_now(void)
     return wd_worker ? uv_now(&wd_worker->loop) : 0;
 }
 
+void
+wd_event_time_update(void)
+{
+    static uint64_t last;
+    uint64_t now = wd_worker ? uv_now(&wd_worker->loop) : 0;
+
+    if (now != last || now == 0) {
+        last = now;
+        wd_time_update();
+    }
+}
+
 static void
 wd_event_flush(void)
 {
@@ -120,7 +132,7 @@ wd_event_signal_cb(uv_signal_t *h, int signum)
 {
     wd_worker_t *w = h->data;
 
-    wd_time_update();
+    wd_event_time_update();
     switch (signum) {
     case SIGQUIT:
         wd_sig_quit = 0;
@@ -296,7 +308,7 @@ wd_event_accept(uv_poll_t *h, int status, int events)
     socklen_t salen;
     int fd, i;
 
-    wd_time_update();
+    wd_event_time_update();
     if (status < 0) {
         wd_log_error(WD_LOG_ERR, w->cycle->log, 0, "poll on %.*s failed: %s",
                      wd_str_pf(&l->ls->addr_text), uv_strerror(status));
@@ -435,7 +447,7 @@ wd_event_shutdown_timer_cb(uv_timer_t *t)
 {
     wd_worker_t *w = t->data;
 
-    wd_time_update();
+    wd_event_time_update();
     wd_log_error(WD_LOG_NOTICE, w->cycle->log, 0,
                  "worker_shutdown_timeout: closing %u connections", w->nconnections);
     wd_event_close_connections(w, 0);
@@ -504,7 +516,7 @@ wd_worker_process_run(wd_cycle_t *cycle, int worker_index)
         wd_worker = NULL;
         return;
     }
-    wd_time_update();
+    wd_event_time_update();
 
     w->listeners = calloc(cycle->listening.nelts + 1, sizeof(wd_listener_t));
     if (w->listeners == NULL) {

@@ -121,4 +121,8 @@ void wd_http_init_connection(wd_connection_t *c);
 /* Milliseconds of the loop's cached clock (uv_now). */
 uint64_t wd_event_now(void);
 
+/* Refreshes the cached wall-clock time (wd_log.h) at most once per loop iteration:
+ * libuv updates its own clock after every poll, so a changed uv_now() means new events. */
+void wd_event_time_update(void);
+
 #endif /* WD_EVENT_H */

@@ -181,7 +181,7 @@ wd_http_echo_sleep_timer(uv_timer_t *t)
     r->ctx = NULL;
     r->cleanup = NULL;
     uv_close((uv_handle_t *) t, wd_http_echo_timer_free);
-    wd_time_update();
+    wd_event_time_update();
     wd_http_finalize_request(r, wd_http_send_simple(r, 200, "text/plain", msg, sizeof(msg) - 1)
                                 == WD_OK ? WD_OK : WD_ERROR);
 }

@@ -624,9 +624,13 @@ wd_http_process_request_header(wd_http_request_t *r)
     copy[n] = '\0';
     r->request_length = n;
 
-    cr = memchr(copy, '\r', n);
+    /* method SP target SP "HTTP/x.y" (the spacing is checked below) */
     r->request_line.data = copy;
-    r->request_line.len = cr ? (size_t) (cr - copy) : n;
+    r->request_line.len = r->url_off + r->url_len + sizeof(" HTTP/1.1") - 1;
+    if (r->request_line.len > n) {
+        cr = memchr(copy, '\r', n);
+        r->request_line.len = cr ? (size_t) (cr - copy) : n;
+    }
 
     r->method = r->parser.method;
     r->method_name.data = (u_char *) llhttp_method_name(r->parser.method);

@@ -337,7 +337,7 @@ wd_http_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (hc->closed) {
         return;
     }
-    wd_time_update();
+    wd_event_time_update();
 
     if (nread == 0 || nread == UV_ENOBUFS) {
         if (nread == UV_ENOBUFS) {
@@ -641,7 +641,7 @@ wd_http_timer_cb(uv_timer_t *t)
         return;
     }
     hc->deadline = 0;
-    wd_time_update();
+    wd_event_time_update();
 
     switch (hc->phase) {
     case WD_HTTP_PHASE_IDLE:
@@ -993,7 +993,7 @@ wd_http_write_cb(uv_write_t *req, int status)
     if (hc->closed) {
         return;
     }
-    wd_time_update();
+    wd_event_time_update();
     if (status < 0) {
         if (hc->in_request) {
             wd_http_abort_request(r);

@@ -67,6 +67,17 @@ def test_date_server(s):
     check(abs(time.mktime(t) - time.mktime(time.gmtime())) < 5, d)
 
 
+def test_date_advances(s):
+    # the cached time is refreshed by the event loop
+    with s.connect() as c:
+        c.send(GET % b"/")
+        d1 = c.recv_response().header("Date")
+        time.sleep(1.1)
+        c.send(GET % b"/")
+        d2 = c.recv_response().header("Date")
+    check(d1 != d2, d1, d2)
+
+
 def test_head(s):
     with s.connect() as c:
         c.send(b"HEAD / HTTP/1.1\r\nHost: a.test\r\n\r\n")
