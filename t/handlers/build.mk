@@ -15,3 +15,8 @@ $(TEST_HANDLER_C:t/handlers/%.c=objs/handlers/%.wasm): objs/handlers/%.wasm: t/h
 $(TEST_HANDLER_WAT:t/handlers/%.wat=objs/handlers/%.wasm): objs/handlers/%.wasm: t/handlers/%.wat
 	@mkdir -p $(dir $@)
 	wat2wasm --enable-all $< -o $@
+
+# bench/handlers/micro: host-path micro-benchmarks (built by bench/handlers/run; not a test).
+$(B)/bench/handlers/micro: bench/handlers/micro.c $(HOST_OBJS) $(WASM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
