@@ -44,3 +44,11 @@ $(WASI_TEST_DIR)/progs/%.native: t/wasi/progs/%.c
 $(WASI_TEST_DIR)/wat/%.wasm: t/wasi/wat/%.wat
 	@mkdir -p $(dir $@)
 	wat2wasm --enable-all -o $@ $<
+
+# The WASI context's embedder API (callback stdio, reset, sources, link errors).
+WASI_API_TEST := $(WASI_TEST_DIR)/wd_wasi_api_test
+TEST_BINS += $(WASI_API_TEST)
+wasi-tests: $(WASI_API_TEST)
+$(WASI_API_TEST): t/wasi/wd_wasi_api_test.c $(filter $(B)/src/host/wasi/%,$(HOST_OBJS)) $(WASM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lm
