@@ -1,7 +1,7 @@
 /*
  * wd_main.c -- main(): the command line.
  *
- *   wasmd [-c file] [-p prefix] [-t] [-s stop|quit|reload|reopen] [-v] [-V] [-h]
+ *   wasmd [-c file] [-p prefix] [-t [-q]] [-s stop|quit|reload|reopen] [-v] [-V] [-h]
  *   wasmd run [options] FILE.wasm [args...]     (src/host/wd_host_run.h)
  *
  * Start-up order: parse + validate the configuration (wd_cycle_init), then
@@ -19,7 +19,7 @@ static void
 wd_usage(FILE *out)
 {
     fprintf(out,
-        "Usage: wasmd [-?hvVt] [-s signal] [-p prefix] [-c filename]\n"
+        "Usage: wasmd [-?hvVtq] [-s signal] [-p prefix] [-c filename]\n"
         "       wasmd run [--fuel N] [--max-memory SIZE] [--env NAME[=VALUE]]...\n"
         "                 [--dir HOST[::GUEST]]... [--invoke NAME [ARGS...]] FILE.wasm [ARGS...]\n"
         "\n"
@@ -28,6 +28,7 @@ wd_usage(FILE *out)
         "  -v            : show version and exit\n"
         "  -V            : show version and configure options then exit\n"
         "  -t            : test configuration and exit\n"
+        "  -q            : suppress non-error messages during configuration testing\n"
         "  -s signal     : send signal to a master process: stop, quit, reopen, reload\n"
         "  -p prefix     : set prefix path (default: %s)\n"
         "  -c filename   : set configuration file (default: " WD_DEFAULT_CONF_PATH ")\n",
@@ -67,7 +68,7 @@ int
 main(int argc, char **argv)
 {
     const char *conf_file = NULL, *prefix = NULL, *signal_name = NULL, *a;
-    int test = 0, i, rc;
+    int test = 0, quiet = 0, i, rc;
     wd_cycle_t *cycle;
     char *err = NULL;
 
@@ -97,6 +98,9 @@ main(int argc, char **argv)
                 return 0;
             case 't':
                 test = 1;
+                continue;
+            case 'q':
+                quiet = 1;
                 continue;
             case 'c': case 'p': case 's':
                 a = wd_opt_arg(argc, argv, &i, p);
@@ -148,8 +152,10 @@ main(int argc, char **argv)
     }
 
     if (test) {
-        wd_log_stderr(0, "the configuration file %s syntax is ok", cycle->conf_file.data);
-        wd_log_stderr(0, "configuration file %s test is successful", cycle->conf_file.data);
+        if (!quiet) {
+            wd_log_stderr(0, "the configuration file %s syntax is ok", cycle->conf_file.data);
+            wd_log_stderr(0, "configuration file %s test is successful", cycle->conf_file.data);
+        }
         wd_cycle_free(cycle);
         return 0;
     }

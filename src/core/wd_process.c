@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <sys/prctl.h>
 #include <sys/time.h>
+#include <sys/resource.h>
 
 #define WD_MAX_PROCESSES 1024
 #define WD_KILL_DELAY_MS 5000
@@ -134,6 +135,20 @@ wd_live_workers(void)
 /* ---- the worker side ---- */
 
 static void
+wd_worker_rlimits(wd_cycle_t *cycle)
+{
+    struct rlimit rl;
+
+    if (cycle->worker_rlimit_nofile > 0) {
+        rl.rlim_cur = rl.rlim_max = (rlim_t) cycle->worker_rlimit_nofile;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+            wd_log_error(WD_LOG_ALERT, cycle->log, errno,
+                         "setrlimit(RLIMIT_NOFILE, %ld) failed", (long) cycle->worker_rlimit_nofile);
+        }
+    }
+}
+
+static void
 wd_worker_process(wd_cycle_t *cycle, int index)
 {
     struct sigaction sa;
@@ -163,6 +178,7 @@ wd_worker_process(wd_cycle_t *cycle, int index)
     sigprocmask(SIG_SETMASK, &set, NULL);
 
     wd_time_update();
+    wd_worker_rlimits(cycle);
     if (wd_cycle_init_worker(cycle) != WD_OK) {
         exit(WD_WORKER_EXIT_FATAL);
     }
@@ -465,6 +481,7 @@ wd_single_process_cycle(wd_cycle_t *cycle)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
 
+    wd_worker_rlimits(cycle);
     if (wd_cycle_init_worker(cycle) != WD_OK) {
         return WD_WORKER_EXIT_FATAL;
     }

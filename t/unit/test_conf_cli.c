@@ -29,6 +29,24 @@ START_TEST(test_t_ok)
 }
 END_TEST
 
+START_TEST(test_t_quiet)
+{
+    char conf[128], *out;
+    int rc;
+
+    wdt_write("wasmd.conf", good_conf);
+    snprintf(conf, sizeof(conf), "%s/wasmd.conf", wdt_dir);
+    rc = wdt_run(&out, 10000, (const char *[]) { "-t", "-q", "-c", conf, NULL });
+    ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
+    ck_assert_str_eq(out, "");
+    /* errors are still printed */
+    wdt_write("wasmd.conf", "foo;\n");
+    rc = wdt_run(&out, 10000, (const char *[]) { "-tq", "-c", conf, NULL });
+    ck_assert_int_eq(rc, 1);
+    ck_assert(strstr(out, "[emerg] unknown directive \"foo\"") != NULL);
+}
+END_TEST
+
 START_TEST(test_t_error)
 {
     char conf[128], want[512], *out;
@@ -220,6 +238,7 @@ main(int argc, char **argv)
     tcase_set_timeout(tc, 30);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_t_ok);
+    tcase_add_test(tc, test_t_quiet);
     tcase_add_test(tc, test_t_error);
     tcase_add_test(tc, test_t_missing_file);
     tcase_add_test(tc, test_prefix_and_relative_conf);

@@ -246,10 +246,29 @@ START_TEST(test_single_process)
 {
     pid_t m;
 
-    write_conf(18186, "master_process off;", "single", 4);
+    write_conf(18186, "master_process off; worker_rlimit_nofile 4096;", "single", 4);
     m = start_and_wait(18186, "single", 1);
     ck_assert_int_eq(nworkers(m), 0);
     ck_assert_int_eq(pidfile(), m);
+    {
+        /* worker_rlimit_nofile applied to the (only) worker */
+        char path[64], line[256];
+        int found = 0;
+        FILE *f;
+        snprintf(path, sizeof(path), "/proc/%d/limits", (int) m);
+        f = fopen(path, "r");
+        ck_assert(f != NULL);
+        while (fgets(line, sizeof(line), f)) {
+            if (strncmp(line, "Max open files", 14) == 0) {
+                long soft = 0, hard = 0;
+                ck_assert(sscanf(line + 14, "%ld %ld", &soft, &hard) == 2);
+                ck_assert_int_eq(soft, 4096);
+                found = 1;
+            }
+        }
+        fclose(f);
+        ck_assert(found);
+    }
     ck_assert(kill(m, SIGQUIT) == 0);
     ck_assert_int_eq(wdt_wait_exit(m, 10000), 0);
     ck_assert(access(strcat(strcpy((char[128]) { 0 }, wdt_dir), "/wasmd.pid"), F_OK) != 0);
