@@ -22,8 +22,9 @@ http {
         location /headers { wasm_handler @H@/headers.wasm; }
         location /status/ { wasm_handler @H@/status.wasm; }
         location /api/    { wasm_handler @H@/api.wasm; }
+        location /api/count { wasm_handler @H@/api.wasm; wasm_fuel 0; wasm_timeout 60s; }
         location /cgi     { wasm_handler @H@/cgi.wasm; wasm_env GREETING hello; }
-        location /big     { wasm_handler @H@/test-big.wasm; }
+        location /big     { wasm_handler @H@/test-big.wasm; wasm_fuel 0; wasm_timeout 60s; }
         location /state   { wasm_handler @H@/test-state.wasm; wasm_pool 1 1; }
         location /fuel    { wasm_handler @H@/test-loop.wasm; wasm_fuel 50000000; }
         location /loop    { wasm_handler @H@/test-loop.wasm; wasm_fuel 0; wasm_timeout 1s; }
@@ -255,6 +256,43 @@ def test_config_errors(s):
                 % (s.port + 1, H))
     p = s.run_cli("-t", "-p", s.prefix + "/", "-c", conf)
     check(p.returncode != 0 and "cannot instantiate" in p.stderr.decode(), p.stderr)
+
+
+def test_pipelined_keepalive(s):
+    with s.connect() as c:
+        c.send(b"GET /hello HTTP/1.1\r\n" + HOST + b"\r\n" + b"GET /status/201 HTTP/1.1\r\n" + HOST
+               + b"\r\n" + b"POST /echo HTTP/1.1\r\n" + HOST + b"Content-Length: 2\r\n\r\nhi")
+        r1, r2, r3 = c.recv_response(), c.recv_response(), c.recv_response()
+        check(r1.status == 200 and r1.body == b"Hello from wasmd!\n", r1)
+        check(r2.status == 201 and r2.body == b"status 201\n", r2)
+        check(r3.status == 200 and r3.body == b"hi", r3)
+
+
+def test_large_transfers_bounded_memory(s):
+    """256 MiB down and up through one instance: the worker's RSS stays bounded."""
+    pid = worker_pid(s)
+    before = rss_kib(pid)
+    total = 0
+    with s.connect(timeout=60) as c:
+        c.send(b"GET /big?mib=256 HTTP/1.1\r\n" + HOST + b"Connection: close\r\n\r\n")
+        c.sock.settimeout(60)
+        while True:
+            d = c.sock.recv(1 << 20)
+            if not d:
+                break
+            total += len(d)
+    check(total > 256 << 20, total)
+    mid = rss_kib(pid)
+    chunk = b"y" * (1 << 20)
+    with s.connect(timeout=60) as c:
+        c.send(b"POST /api/count HTTP/1.1\r\n" + HOST + b"Content-Length: %d\r\n\r\n" % (256 << 20))
+        for _ in range(256):
+            c.sock.sendall(chunk)
+        r = c.recv_response()
+        check(r.body == b'{"bytes":%d,"lines":0}\n' % (256 << 20), r)
+    after = rss_kib(pid)
+    check(mid - before < 32 * 1024 and after - before < 32 * 1024,
+          "RSS KiB before %d, after download %d, after upload %d" % (before, mid, after))
 
 
 def test_same_worker_pid(s):

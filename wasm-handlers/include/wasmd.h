@@ -520,11 +520,20 @@ void wasmd_log(const char *msg)
 {
     static int32_t err_stream;
     wasmd__unit_result r;
+    size_t len = strlen(msg);
     if (err_stream == 0)
         err_stream = wasmd__get_stderr();
-    wasmd__out_blocking_write_and_flush(err_stream, msg, strlen(msg), &r);
-    if (r.is_err && r.tag == 0)
-        wasmd__error_drop(r.err);
+    do {                          /* the WIT allows at most 4096 bytes per call */
+        size_t n = len < 4096 ? len : 4096;
+        wasmd__out_blocking_write_and_flush(err_stream, msg, n, &r);
+        if (r.is_err) {
+            if (r.tag == 0)
+                wasmd__error_drop(r.err);
+            return;
+        }
+        msg += n;
+        len -= n;
+    } while (len > 0);
 }
 
 __attribute__((export_name("wasi:http/incoming-handler@0.2.0#handle")))
