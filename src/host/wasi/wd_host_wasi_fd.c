@@ -250,7 +250,8 @@ static uint32_t wd_host_wasi_fd_filestat_get(wd_host_wasi_call_t *c, const uint6
 static uint32_t wd_host_wasi_fd_writable_file(wd_host_wasi_fd_t *e)
 {
     if (e == NULL) return WD_WASI_EBADF;
-    if (e->kind == WD_WASI_FD_STREAM) return WD_WASI_EINVAL;
+    /* never resize or re-time the host's own stdio files */
+    if (e->kind != WD_WASI_FD_FILE) return WD_WASI_EINVAL;
     if (!e->writable) return WD_WASI_EBADF;
     return 0;
 }
@@ -283,7 +284,7 @@ static uint32_t wd_host_wasi_fd_filestat_set_times(wd_host_wasi_call_t *c, const
     wd_host_wasi_fd_t *e = wd_host_wasi_fd_get(c->w, (uint32_t)a[0]);
     struct timespec ts[2];
     if (e == NULL) return WD_WASI_EBADF;
-    if (e->kind == WD_WASI_FD_STREAM) return WD_WASI_EINVAL;
+    if (e->kind != WD_WASI_FD_FILE && e->kind != WD_WASI_FD_DIR) return WD_WASI_EINVAL;
     if (!e->writable) return WD_WASI_EBADF;
     int rc = wd_host_wasi_times(a[1], a[2], (uint32_t)a[3], ts);
     if (rc) return (uint32_t)rc;
