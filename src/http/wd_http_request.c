@@ -482,6 +482,9 @@ wd_http_run(wd_http_connection_t *hc)
     while (!hc->closed && hc->phase == WD_HTTP_PHASE_HEADER && hc->pos < hc->last) {
         rc = wd_http_parse_header(r);
         if (rc == WD_AGAIN) {
+            if (hc->eof) {
+                wd_http_close_connection(hc);   /* the rest will never come */
+            }
             break;
         }
         if (rc != WD_OK) {
@@ -534,7 +537,8 @@ wd_http_request_done(wd_http_request_t *r)
     hc->in_request = 0;
     hc->c->requests++;
 
-    if (!r->keepalive || r->close_after || clcf->keepalive_timeout <= 0
+    if (!r->keepalive || r->close_after || (hc->eof && hc->pos == hc->last)
+        || clcf->keepalive_timeout <= 0
         || hc->c->requests >= clcf->keepalive_requests
         || hc->c->worker->quitting || hc->c->worker->terminating)
     {

@@ -153,6 +153,23 @@ def test_pipelining_byte_by_byte(s):
         check(r1.body == b"exact\n" and r2.body == b"php\n", r1, r2)
 
 
+def test_pipelined_then_half_close(s):
+    with s.connect() as c:
+        c.send((GET % b"/exact") + (GET % b"/"))
+        c.sock.shutdown(socket.SHUT_WR)
+        r1 = c.recv_response()
+        r2 = c.recv_response()
+        check(r1.body == b"exact\n" and r2.body == b"root\n", r1, r2)
+        check(c.closed(), "closed after the buffered requests")
+
+
+def test_half_close_partial_request(s):
+    with s.connect() as c:
+        c.send(b"GET / HTTP/1.1\r\nHost: a.test\r\n")
+        c.sock.shutdown(socket.SHUT_WR)
+        check(c.closed(), "an incomplete request followed by EOF is dropped")
+
+
 def test_location_selection(s):
     cases = [(b"/", b"root\n"), (b"/exact", b"exact\n"), (b"/exact/", b"root\n"),
              (b"/prefix/a/b", b"prefix\n"), (b"/prefix", b"root\n"),
