@@ -327,6 +327,132 @@ START_TEST(test_daemon)
 }
 END_TEST
 
+/* connect and send a request now; the response is read later */
+static int
+send_request(int port, const char *path)
+{
+    struct sockaddr_in sin;
+    struct timeval tv = { 15, 0 };
+    char req[256];
+    int fd = socket(AF_INET, SOCK_STREAM, 0), n;
+
+    ck_assert(fd >= 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert(connect(fd, (struct sockaddr *) &sin, sizeof(sin)) == 0);
+    n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
+    ck_assert(write(fd, req, n) == n);
+    return fd;
+}
+
+static void
+read_all(int fd, char *buf, size_t len)
+{
+    size_t got = 0;
+    ssize_t n;
+    while (got < len - 1 && (n = read(fd, buf + got, len - 1 - got)) > 0) {
+        got += n;
+    }
+    buf[got] = '\0';
+    close(fd);
+}
+
+static void
+write_sleep_conf(int port, const char *extra_main, const char *sleep)
+{
+    char conf[1024];
+    snprintf(conf, sizeof(conf),
+             "worker_processes 1;\nerror_log %s/error.log info;\npid %s/wasmd.pid;\n%s\n"
+             "http { access_log off; server { listen 127.0.0.1:%d;\n"
+             "  location / { return 200 \"up\"; }\n"
+             "  location /sleep { echo_sleep %s; } } }\n",
+             wdt_dir, wdt_dir, extra_main, port, sleep);
+    wdt_write("wasmd.conf", conf);
+}
+
+START_TEST(test_graceful_quit_finishes_requests)
+{
+    char resp[4096];
+    wd_msec_t t0;
+    pid_t m;
+    int fd;
+
+    write_sleep_conf(18190, "", "1s");
+    m = start_and_wait(18190, "up", 1);
+    t0 = wdt_now();
+    fd = send_request(18190, "/sleep");
+    wdt_sleep_ms(200);
+    ctl("quit", 0);
+    read_all(fd, resp, sizeof(resp));
+    ck_assert_msg(strncmp(resp, "HTTP/1.1 200", 12) == 0 && strstr(resp, "slept") != NULL,
+                  "in-flight request cut: \"%s\"", resp);
+    ck_assert(wdt_now() - t0 >= 900);
+    ck_assert_int_eq(wdt_wait_exit(m, 10000), 0);
+    /* no new connections after the quit */
+    ck_assert_int_eq(wdt_http_get(18190, "/", "x", NULL, 0), 0);
+    assert_clean_log(NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_graceful_reload_finishes_requests)
+{
+    char resp[4096];
+    pid_t m;
+    int fd;
+
+    write_sleep_conf(18191, "", "1s");
+    m = start_and_wait(18191, "up", 1);
+    fd = send_request(18191, "/sleep");
+    wdt_sleep_ms(200);
+    ck_assert(kill(m, SIGHUP) == 0);
+    /* the new generation answers at once while the old worker still sleeps */
+    ck_assert(WDT_WAIT(5000, strstr(wdt_read("error.log"), "configuration reloaded") != NULL));
+    ck_assert(body_is(18191, "up"));
+    read_all(fd, resp, sizeof(resp));
+    ck_assert_msg(strstr(resp, "slept") != NULL, "in-flight request cut: \"%s\"", resp);
+    ctl("quit", 0);
+    ck_assert_int_eq(wdt_wait_exit(m, 10000), 0);
+    assert_clean_log(NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_fast_stop_and_shutdown_timeout)
+{
+    char resp[4096];
+    wd_msec_t t0;
+    pid_t m;
+    int fd;
+
+    /* TERM: the master exits at once, the in-flight request is dropped */
+    write_sleep_conf(18192, "", "20s");
+    m = start_and_wait(18192, "up", 1);
+    fd = send_request(18192, "/sleep");
+    wdt_sleep_ms(200);
+    t0 = wdt_now();
+    ctl("stop", 0);
+    ck_assert_int_eq(wdt_wait_exit(m, 10000), 0);
+    ck_assert_msg(wdt_now() - t0 < 3000, "fast stop took %ld ms", (long) (wdt_now() - t0));
+    read_all(fd, resp, sizeof(resp));
+    ck_assert(strstr(resp, "slept") == NULL);
+
+    /* QUIT with worker_shutdown_timeout: a request longer than the timeout is cut */
+    write_sleep_conf(18192, "worker_shutdown_timeout 500ms;", "20s");
+    wdt_write("out.txt", "");
+    m = start_and_wait(18192, "up", 1);
+    fd = send_request(18192, "/sleep");
+    wdt_sleep_ms(200);
+    t0 = wdt_now();
+    ctl("quit", 0);
+    ck_assert_int_eq(wdt_wait_exit(m, 10000), 0);
+    ck_assert_msg(wdt_now() - t0 < 5000, "graceful stop took %ld ms", (long) (wdt_now() - t0));
+    read_all(fd, resp, sizeof(resp));
+    ck_assert(strstr(resp, "slept") == NULL);
+}
+END_TEST
+
 START_TEST(test_start_failure_exit_code)
 {
     char conf[128], *out;
@@ -360,6 +486,9 @@ main(int argc, char **argv)
     tcase_add_test(tc, test_reuseport);
     tcase_add_test(tc, test_daemon);
     tcase_add_test(tc, test_start_failure_exit_code);
+    tcase_add_test(tc, test_graceful_quit_finishes_requests);
+    tcase_add_test(tc, test_graceful_reload_finishes_requests);
+    tcase_add_test(tc, test_fast_stop_and_shutdown_timeout);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
