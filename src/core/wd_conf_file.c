@@ -377,11 +377,16 @@ wd_conf_parse(wd_conf_t *cf, const wd_str_t *filename)
                           wd_str_pf(filename));
         return WD_CONF_ERROR;
     }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) < 0) {
         int e = errno;
         close(fd);
-        wd_conf_log_error(WD_LOG_EMERG, cf, S_ISREG(st.st_mode) ? e : 0,
-                          "\"%.*s\" is not a regular file", wd_str_pf(filename));
+        wd_conf_log_error(WD_LOG_EMERG, cf, e, "fstat() \"%.*s\" failed", wd_str_pf(filename));
+        return WD_CONF_ERROR;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "\"%.*s\" is not a regular file",
+                          wd_str_pf(filename));
         return WD_CONF_ERROR;
     }
     buf = malloc(st.st_size + 1);

@@ -251,6 +251,17 @@ START_TEST(test_error_in_include_names_that_file)
 }
 END_TEST
 
+START_TEST(test_error_include_directory)
+{
+    char d[256];
+    const char *got;
+    snprintf(d, sizeof(d), "%s/adir", tdir);
+    mkdir(d, 0755);
+    got = conf_err("include adir;\n");
+    ck_assert_str_eq(got, "\"D/adir\" is not a regular file in F:1");
+}
+END_TEST
+
 START_TEST(test_error_include_loop)
 {
     const char *got;
@@ -764,6 +775,7 @@ main(void)
     tcase_add_test(te, test_error_regex);
     tcase_add_test(te, test_error_in_include_names_that_file);
     tcase_add_test(te, test_error_include_loop);
+    tcase_add_test(te, test_error_include_directory);
     tcase_add_test(te, test_error_no_file);
     tcase_add_test(te, test_error_log_unwritable);
     tcase_add_test(te, test_buffer_parse);
