@@ -142,7 +142,8 @@ int wd_hh_alloc(wd_host_http_t *h, uint32_t align, uint64_t size, uint32_t *out)
         if (st == WD_WASM_SUSPENDED)
             wd_wasm_abort(h->inst);
         const wd_wasm_trap_t *t = wd_wasm_last_trap(h->inst);
-        wd_hh_trap(h, "cabi_realloc failed: %s", t ? t->msg : "suspended");
+        h->nested_trap = st == WD_WASM_TRAP ? t->kind : WD_TRAP_HOST;
+        wd_hh_trap(h, "cabi_realloc failed: %s", st == WD_WASM_TRAP ? t->msg : "suspended");
         return -1;
     }
     uint32_t p = res[0].of.i32;
@@ -851,6 +852,7 @@ void wd_host_http_reset(wd_host_http_t *h)
     h->be_data = NULL;
     h->active = 0;
     h->in_realloc = 0;
+    h->nested_trap = WD_TRAP_NONE;
     h->req_consumed = h->body_stream_taken = h->body_eof = h->body_error = 0;
     h->trailers_taken = 0;
     h->outparam_set = 0;
@@ -953,7 +955,10 @@ static wd_host_http_run_t wd_hh_after(wd_host_http_t *h, wd_wasm_status_t st)
         wd_hh_conclude_return(h);
     } else {
         const wd_wasm_trap_t *t = wd_wasm_last_trap(h->inst);
-        h->out.trap = t->kind;
+        wd_wasm_trap_kind_t kind = t->kind;
+        if (kind == WD_TRAP_HOST && h->nested_trap != WD_TRAP_NONE)
+            kind = h->nested_trap;    /* fuel/deadline hit inside cabi_realloc */
+        h->out.trap = kind;
         if (t->kind == WD_TRAP_EXIT && wd_wasm_exit_code(h->inst) == 0) {
             wd_hh_conclude_return(h);
         } else {
@@ -963,7 +968,7 @@ static wd_host_http_run_t wd_hh_after(wd_host_http_t *h, wd_wasm_status_t st)
                          wd_wasm_exit_code(h->inst));
             else
                 snprintf(why, sizeof why, "%s", t->msg);
-            wd_hh_fail(h, t->kind == WD_TRAP_INTERRUPT ? 504 : 500, why);
+            wd_hh_fail(h, kind == WD_TRAP_INTERRUPT ? 504 : 500, why);
         }
     }
     wd_hh_flush_output(h);
@@ -976,6 +981,7 @@ wd_host_http_run_t wd_host_http_start(wd_host_http_t *h, const wd_host_http_requ
 {
     wd_wasm_val_t args[2];
     memset(&h->out, 0, sizeof h->out);
+    h->nested_trap = WD_TRAP_NONE;
     h->req = req;
     h->be = be;
     h->be_data = be_data;

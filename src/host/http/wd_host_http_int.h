@@ -133,6 +133,7 @@ struct wd_host_http {
     void *be_data;
     int active;                   /* a request is running */
     int in_realloc;               /* inside a cabi_realloc call: host calls trap */
+    wd_wasm_trap_kind_t nested_trap;  /* why a nested cabi_realloc call trapped */
     wd_hh_handle_t *tab;
     uint32_t ntab, captab, free_head, live;
     wd_hh_obj_t objs;             /* list head of live objects */
