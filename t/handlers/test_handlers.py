@@ -33,6 +33,7 @@ http {
         location /trapmid { wasm_handler @H@/test-trapmid.wasm; }
         location /framing/ { wasm_handler @H@/test-framing.wasm; }
         location ~ ^/[a-hz]$ { wasm_handler @H@/test-abi.wasm; }
+        location /wasi    { wasm_handler @H@/test-wasi.wasm; wasm_env GREETING hi; }
         location /busy    { wasm_handler @H@/test-loop.wasm; wasm_pool 1 1; wasm_timeout 3s; }
         location / { return 200 "plain\n"; }
     }
@@ -293,6 +294,18 @@ def test_large_transfers_bounded_memory(s):
     after = rss_kib(pid)
     check(mid - before < 32 * 1024 and after - before < 32 * 1024,
           "RSS KiB before %d, after download %d, after upload %d" % (before, mid, after))
+
+
+def test_wasi_imports(s):
+    """Raw imports (fields, streams+poll, trailers, clocks, random, environment, stdout,
+    outgoing-handler) checked from inside the guest; the body arrives in two pieces."""
+    with s.connect() as c:
+        c.send(b"POST /wasi HTTP/1.1\r\n" + HOST + b"Content-Length: 10\r\n\r\nabc")
+        time.sleep(0.1)
+        c.send(b"defghij")
+        r = c.recv_response()
+    check(r.status == 201 and b"FAIL" not in r.body and r.body.count(b"\nok ") == 29, r)
+    check("wasm /wasi: stdout: hello stdout" in s.error_log())
 
 
 def test_same_worker_pid(s):

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "wd_wasm.h"
 #include "http/wd_host_http.h"
 #include "wasi/wd_host_wasi.h"
@@ -209,8 +210,18 @@ static const wd_host_http_outcome_t *ti_run(ti_t *t, fake_t *f, const char *meth
             f->pending = 0;             /* the socket drained */
         }
         if (w & WD_HOST_HTTP_WAIT_TIMER) {
-            wd_host_http_cancel(t->h, WD_HOST_HTTP_CANCEL_TIMEOUT);
-            break;
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+            if (dl > now + 1000000000u) {           /* past our 1 s "deadline": 504 */
+                wd_host_http_cancel(t->h, WD_HOST_HTTP_CANCEL_TIMEOUT);
+                break;
+            }
+            if (dl > now) {
+                ts.tv_sec = (dl - now) / 1000000000u;
+                ts.tv_nsec = (dl - now) % 1000000000u;
+                nanosleep(&ts, NULL);
+            }
         }
         st = wd_host_http_resume(t->h);
     }
@@ -453,6 +464,35 @@ START_TEST(test_fuel_timeout_and_traps)
 }
 END_TEST
 
+START_TEST(test_wasi_imports)
+{
+    ti_t t;
+    fake_t f;
+    ti_open(&t, "test-wasi", 64 << 20);
+    fk_init(&f);
+    fk_body(&f, "abc", 3);
+    fk_body(&f, NULL, 0);
+    fk_body(&f, "defghij", 7);
+    const wd_host_http_outcome_t *o = ti_run(&t, &f, "POST", "/wasi", FUEL);
+    ck_assert_int_eq(o->kind, WD_HOST_HTTP_OUT_OK);
+    ck_assert_int_eq(f.status, 201);
+    f.body = realloc(f.body, f.body_len + 1);
+    f.body[f.body_len] = 0;
+    ck_assert_msg(strstr(f.body, "FAIL") == NULL, "%s", f.body);
+    ck_assert_msg(strstr(f.body, "ok outgoing-handler -> internal-error") != NULL, "%s", f.body);
+    int lines = 0;
+    for (char *p = f.body; *p; p++)
+        lines += *p == '\n';
+    if (getenv("T_VERBOSE"))
+        fputs(f.body, stderr);
+    ck_assert_int_eq(lines, 30);          /* every check reported */
+    ck_assert_int_ge(f.waits_body, 1);
+    ck_assert_str_eq(f.log, "out:hello stdout\n");
+    free(f.body);
+    ti_close(&t);
+}
+END_TEST
+
 START_TEST(test_memory_limit)
 {
     ti_t t;
@@ -529,6 +569,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_framing);
     tcase_add_test(tc, test_fuel_timeout_and_traps);
     tcase_add_test(tc, test_memory_limit);
+    tcase_add_test(tc, test_wasi_imports);
     suite_add_tcase(s, tc);
     return s;
 }
