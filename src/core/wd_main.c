@@ -152,12 +152,18 @@ main(int argc, char **argv)
     }
 
     if (test) {
+        /* like nginx, -t also runs the modules' start-up hooks (not the sockets) */
         if (!quiet) {
             wd_log_stderr(0, "the configuration file %s syntax is ok", cycle->conf_file.data);
+        }
+        rc = wd_cycle_init_master(cycle);
+        if (rc != WD_OK) {
+            wd_log_stderr(0, "configuration file %s test failed", cycle->conf_file.data);
+        } else if (!quiet) {
             wd_log_stderr(0, "configuration file %s test is successful", cycle->conf_file.data);
         }
         wd_cycle_free(cycle);
-        return 0;
+        return rc == WD_OK ? 0 : 1;
     }
 
     if (signal_name) {
