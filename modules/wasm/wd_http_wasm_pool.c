@@ -14,7 +14,11 @@
  * time; before a call it publishes (instance, deadline) under a mutex and
  * clears it after. The thread wakes every 5 ms and calls wd_wasm_interrupt()
  * (thread-safe) on an instance past its deadline, so an endless loop is stopped
- * by the wall-clock limit even though the event loop is busy running it.
+ * by the wall-clock limit even though the event loop is busy running it. When
+ * the engine offers wd_wasm_request_yield (WD_WASM_HAS_YIELD), an instance that
+ * ran 5 ms without returning to the loop is asked to yield; the module file
+ * then re-queues it behind pending events, so CPU-heavy handlers share the
+ * worker with everything else.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -368,6 +372,9 @@ static pthread_t wd_http_wasm_wd_thread;
 static pthread_mutex_t wd_http_wasm_wd_mu = PTHREAD_MUTEX_INITIALIZER;
 static wd_wasm_instance_t *wd_http_wasm_wd_inst;
 static uint64_t wd_http_wasm_wd_deadline;
+static uint64_t wd_http_wasm_wd_slice_end;   /* when the running instance should yield */
+
+#define WD_HTTP_WASM_SLICE_NS 5000000u       /* 5 ms of uninterrupted running */
 static int wd_http_wasm_wd_running, wd_http_wasm_wd_stop;
 
 static void *
@@ -383,8 +390,18 @@ wd_http_wasm_watchdog(void *arg)
             pthread_mutex_unlock(&wd_http_wasm_wd_mu);
             return NULL;
         }
-        if (wd_http_wasm_wd_inst && wd_http_wasm_now_ns() >= wd_http_wasm_wd_deadline) {
-            wd_wasm_interrupt(wd_http_wasm_wd_inst);
+        if (wd_http_wasm_wd_inst) {
+            uint64_t now = wd_http_wasm_now_ns();
+            if (now >= wd_http_wasm_wd_deadline) {
+                wd_wasm_interrupt(wd_http_wasm_wd_inst);
+            }
+#ifdef WD_WASM_HAS_YIELD
+            else if (now >= wd_http_wasm_wd_slice_end) {
+                /* time slice over: let the loop serve other requests, then resume */
+                wd_wasm_request_yield(wd_http_wasm_wd_inst);
+                wd_http_wasm_wd_slice_end = UINT64_MAX;
+            }
+#endif
         }
         pthread_mutex_unlock(&wd_http_wasm_wd_mu);
     }
@@ -430,6 +447,7 @@ wd_http_wasm_watchdog_arm(wd_wasm_instance_t *inst, uint64_t deadline_ns)
     pthread_mutex_lock(&wd_http_wasm_wd_mu);
     wd_http_wasm_wd_inst = inst;
     wd_http_wasm_wd_deadline = deadline_ns;
+    wd_http_wasm_wd_slice_end = wd_http_wasm_now_ns() + WD_HTTP_WASM_SLICE_NS;
     pthread_mutex_unlock(&wd_http_wasm_wd_mu);
 }
 
