@@ -453,6 +453,60 @@ START_TEST(test_fast_stop_and_shutdown_timeout)
 }
 END_TEST
 
+/* routing end to end: Host -> server, URI -> location, through the real server */
+START_TEST(test_routing_end_to_end)
+{
+    char conf[2048], body[256];
+    pid_t m;
+    static const struct { const char *host, *path; int status; const char *body; } cases[] = {
+        { "a.test", "/", 200, "a-root" },
+        { "A.TEST:18193", "/x/y", 200, "a-prefix" },
+        { "www.b.test", "/", 200, "b" },
+        { "unknown", "/", 200, "default" },
+        { "a.test", "/img/x.PNG", 200, "a-regex" },
+        { "a.test", "/static/x.png", 200, "a-static" },
+        { "a.test", "/static/../x.png", 200, "a-regex" },
+        { "a.test", "/%73tatic/x.png", 200, "a-static" },
+        { "a.test", "/../x", 400, NULL },
+        { "a.test", "/exact", 201, "exact" },
+        { "a.test", "/exact/", 200, "a-prefix" },
+        { "c.test", "/anything", 302, NULL },
+    };
+    size_t i;
+
+    snprintf(conf, sizeof(conf),
+             "worker_processes 1;\nerror_log %s/error.log info;\npid %s/wasmd.pid;\n"
+             "http { access_log off;\n"
+             "  server { listen 127.0.0.1:18193 default_server; return 200 default; }\n"
+             "  server { listen 127.0.0.1:18193; server_name a.test;\n"
+             "    location = / { return 200 a-root; }\n"
+             "    location / { return 200 a-prefix; }\n"
+             "    location = /exact { return 201 exact; }\n"
+             "    location ^~ /static/ { return 200 a-static; }\n"
+             "    location ~* \\.png$ { return 200 a-regex; }\n"
+             "  }\n"
+             "  server { listen 127.0.0.1:18193; server_name *.b.test; return 200 b; }\n"
+             "  server { listen 127.0.0.1:18193; server_name ~^c; return 302 http://elsewhere/; }\n"
+             "}\n", wdt_dir, wdt_dir);
+    wdt_write("wasmd.conf", conf);
+    m = wdt_start();
+    ck_assert(WDT_WAIT(10000, pidfile() == m));
+    ck_assert(WDT_WAIT(10000, wdt_http_get(18193, "/", "a.test", NULL, 0) == 200));
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int st = wdt_http_get(18193, cases[i].path, cases[i].host, body, sizeof(body));
+        ck_assert_msg(st == cases[i].status, "%s %s: status %d, want %d", cases[i].host,
+                      cases[i].path, st, cases[i].status);
+        if (cases[i].body) {
+            ck_assert_msg(strcmp(body, cases[i].body) == 0, "%s %s: body \"%s\", want \"%s\"",
+                          cases[i].host, cases[i].path, body, cases[i].body);
+        }
+    }
+    ctl("quit", 0);
+    ck_assert_int_eq(wdt_wait_exit(m, 10000), 0);
+    assert_clean_log(NULL, NULL);
+}
+END_TEST
+
 START_TEST(test_start_failure_exit_code)
 {
     char conf[128], *out;
@@ -486,6 +540,7 @@ main(int argc, char **argv)
     tcase_add_test(tc, test_reuseport);
     tcase_add_test(tc, test_daemon);
     tcase_add_test(tc, test_start_failure_exit_code);
+    tcase_add_test(tc, test_routing_end_to_end);
     tcase_add_test(tc, test_graceful_quit_finishes_requests);
     tcase_add_test(tc, test_graceful_reload_finishes_requests);
     tcase_add_test(tc, test_fast_stop_and_shutdown_timeout);
