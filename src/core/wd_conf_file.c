@@ -411,6 +411,15 @@ wd_conf_parse(wd_conf_t *cf, const wd_str_t *filename)
     }
     close(fd);
 
+    if (cf->cycle->config_dump) {
+        wd_conf_dump_t *d = wd_array_push(cf->cycle->config_dump);
+        if (d == NULL || wd_pstr_copy(cf->pool, &d->name, filename->data, filename->len) != WD_OK
+            || wd_pstr_copy(cf->pool, &d->text, buf, got) != WD_OK)
+        {
+            free(buf);
+            return WD_CONF_ERROR;
+        }
+    }
     rv = wd_conf_parse_buffer(cf, (const char *) filename->data, buf, got);
     free(buf);
     cf->conf_file = prev;

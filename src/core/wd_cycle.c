@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 
 wd_cycle_t *wd_cycle;
+int         wd_cycle_keep_config;
 
 static void
 wd_cycle_error(wd_cycle_t *cycle, int err, const char *fmt, ...)
@@ -126,6 +127,13 @@ wd_cycle_create(const char *conf_file, const char *conf_name, const char *prefix
     cycle->conf_prefix.data = cycle->conf_file.data;
     cycle->conf_prefix.len = slash - cycle->conf_file.data + 1;
 
+    if (wd_cycle_keep_config) {
+        cycle->config_dump = wd_array_create(pool, 4, sizeof(wd_conf_dump_t));
+        if (cycle->config_dump == NULL) {
+            wd_pool_destroy(pool);
+            return NULL;
+        }
+    }
     cycle->conf_ctx = wd_pcalloc(pool, wd_modules_n * sizeof(void *));
     if (cycle->conf_ctx == NULL) {
         wd_pool_destroy(pool);

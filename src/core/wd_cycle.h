@@ -39,6 +39,14 @@ typedef struct wd_listening_s {
     void           *data;            /* free for the event layer */
 } wd_listening_t;
 
+typedef struct {
+    wd_str_t        name;
+    wd_str_t        text;
+} wd_conf_dump_t;
+
+/* Set before wd_cycle_init to keep a copy of every configuration file read (-T). */
+extern int wd_cycle_keep_config;
+
 struct wd_cycle_s {
     wd_pool_t      *pool;
     wd_log_t       *log;             /* the main error_log (startup log until opened) */
@@ -64,6 +72,7 @@ struct wd_cycle_s {
     wd_log_t       *error_log_conf;  /* head of the main error_log list while parsing */
 
     wd_uint_t       generation;      /* 1, 2, ... on each reload */
+    wd_array_t     *config_dump;     /* wd_conf_dump_t, when wd_cycle_keep_config */
 };
 
 /* The current cycle of this process (NULL before the first one is built). */

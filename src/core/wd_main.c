@@ -1,7 +1,7 @@
 /*
  * wd_main.c -- main(): the command line.
  *
- *   wasmd [-c file] [-p prefix] [-t [-q]] [-s stop|quit|reload|reopen] [-v] [-V] [-h]
+ *   wasmd [-c file] [-p prefix] [-t|-T [-q]] [-s stop|quit|reload|reopen] [-v] [-V] [-h]
  *   wasmd run [options] FILE.wasm [args...]     (src/host/wd_host_run.h)
  *
  * Start-up order: parse + validate the configuration (wd_cycle_init), then
@@ -19,7 +19,7 @@ static void
 wd_usage(FILE *out)
 {
     fprintf(out,
-        "Usage: wasmd [-?hvVtq] [-s signal] [-p prefix] [-c filename]\n"
+        "Usage: wasmd [-?hvVtTq] [-s signal] [-p prefix] [-c filename]\n"
         "       wasmd run [--fuel N] [--max-memory SIZE] [--env NAME[=VALUE]]...\n"
         "                 [--dir HOST[::GUEST]]... [--invoke NAME [ARGS...]] FILE.wasm [ARGS...]\n"
         "\n"
@@ -28,6 +28,7 @@ wd_usage(FILE *out)
         "  -v            : show version and exit\n"
         "  -V            : show version and configure options then exit\n"
         "  -t            : test configuration and exit\n"
+        "  -T            : test configuration, dump it and exit\n"
         "  -q            : suppress non-error messages during configuration testing\n"
         "  -s signal     : send signal to a master process: stop, quit, reopen, reload\n"
         "  -p prefix     : set prefix path (default: %s)\n"
@@ -68,7 +69,7 @@ int
 main(int argc, char **argv)
 {
     const char *conf_file = NULL, *prefix = NULL, *signal_name = NULL, *a;
-    int test = 0, quiet = 0, i, rc;
+    int test = 0, quiet = 0, dump = 0, i, rc;
     wd_cycle_t *cycle;
     char *err = NULL;
 
@@ -101,6 +102,10 @@ main(int argc, char **argv)
                 continue;
             case 'q':
                 quiet = 1;
+                continue;
+            case 'T':
+                test = dump = 1;
+                wd_cycle_keep_config = 1;
                 continue;
             case 'c': case 'p': case 's':
                 a = wd_opt_arg(argc, argv, &i, p);
@@ -159,8 +164,24 @@ main(int argc, char **argv)
         rc = wd_cycle_init_master(cycle);
         if (rc != WD_OK) {
             wd_log_stderr(0, "configuration file %s test failed", cycle->conf_file.data);
-        } else if (!quiet) {
-            wd_log_stderr(0, "configuration file %s test is successful", cycle->conf_file.data);
+        } else {
+            if (!quiet) {
+                wd_log_stderr(0, "configuration file %s test is successful",
+                              cycle->conf_file.data);
+            }
+            if (dump) {
+                wd_conf_dump_t *d = cycle->config_dump->elts;
+                wd_uint_t j;
+                for (j = 0; j < cycle->config_dump->nelts; j++) {
+                    printf("# configuration file %.*s:\n%.*s", wd_str_pf(&d[j].name),
+                           wd_str_pf(&d[j].text));
+                    if (d[j].text.len == 0 || d[j].text.data[d[j].text.len - 1] != '\n') {
+                        putchar('\n');
+                    }
+                    putchar('\n');
+                }
+                fflush(stdout);
+            }
         }
         wd_cycle_free(cycle);
         return rc == WD_OK ? 0 : 1;

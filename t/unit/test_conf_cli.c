@@ -47,6 +47,23 @@ START_TEST(test_t_quiet)
 }
 END_TEST
 
+START_TEST(test_T_dump)
+{
+    char conf[128], want[512], *out;
+    int rc;
+
+    wdt_write("inc.conf", "worker_processes 1;");
+    wdt_write("wasmd.conf", "include inc.conf;\n# comment\n");
+    snprintf(conf, sizeof(conf), "%s/wasmd.conf", wdt_dir);
+    rc = wdt_run(&out, 10000, (const char *[]) { "-T", "-q", "-c", conf, NULL });
+    ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
+    snprintf(want, sizeof(want),
+             "# configuration file %s/wasmd.conf:\ninclude inc.conf;\n# comment\n\n"
+             "# configuration file %s/inc.conf:\nworker_processes 1;\n\n", wdt_dir, wdt_dir);
+    ck_assert_str_eq(out, want);
+}
+END_TEST
+
 START_TEST(test_t_error)
 {
     char conf[128], want[512], *out;
@@ -240,6 +257,7 @@ main(int argc, char **argv)
     tcase_add_test(tc, test_t_ok);
     tcase_add_test(tc, test_t_quiet);
     tcase_add_test(tc, test_t_error);
+    tcase_add_test(tc, test_T_dump);
     tcase_add_test(tc, test_t_missing_file);
     tcase_add_test(tc, test_prefix_and_relative_conf);
     tcase_add_test(tc, test_t_does_not_bind);
