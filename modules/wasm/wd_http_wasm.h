@@ -150,6 +150,8 @@ void wd_http_wasm_arm_timer(wd_http_wasm_ctx_t *ctx, uint64_t when_ns);
 /* CGI (wd_http_wasm_cgi.c) */
 int  wd_http_wasm_cgi_handler(wd_http_request_t *r, wd_http_wasm_ctx_t *ctx);
 void wd_http_wasm_cgi_run(wd_http_wasm_ctx_t *ctx);
+void wd_http_wasm_cgi_resume(wd_http_wasm_ctx_t *ctx);
+void wd_http_wasm_cgi_cancel(wd_http_wasm_ctx_t *ctx, int timeout);
 int  wd_http_wasm_cgi_check(const wd_wasm_module_t *m, wd_wasm_error_t *err);
 
 #endif /* WD_HTTP_WASM_H */

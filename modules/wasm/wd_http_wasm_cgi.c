@@ -283,36 +283,82 @@ wd_http_wasm_cgi_respond(wd_http_wasm_ctx_t *ctx, const char **why)
     return WD_OK;
 }
 
+static void wd_http_wasm_cgi_done(wd_http_wasm_ctx_t *ctx, wd_wasm_status_t st, const char *why);
+
+/* A yielded command continues from the loop (WD_WASM_HAS_YIELD engines). */
+static void
+wd_http_wasm_cgi_call(wd_http_wasm_ctx_t *ctx, int first)
+{
+    wd_http_wasm_inst_t *it = ctx->it;
+    wd_wasm_status_t st;
+
+    ctx->state = WD_HTTP_WASM_RUNNING;
+    wd_http_wasm_watchdog_arm(it->inst, ctx->deadline_ns);
+    st = first ? wd_wasm_call(it->inst, it->start, NULL, 0, NULL, 0)
+               : wd_wasm_resume(it->inst, NULL, 0);
+    wd_http_wasm_watchdog_disarm();
+    if (st == WD_WASM_SUSPENDED) {
+#ifdef WD_WASM_HAS_YIELD
+        if (wd_wasm_yielded(it->inst) && ctx->r != NULL) {
+            ctx->state = WD_HTTP_WASM_RUNNABLE;
+            wd_http_wasm_arm_timer(ctx, 0);
+            return;
+        }
+#endif
+        wd_wasm_abort(it->inst);             /* preview1 never suspends */
+        wd_http_wasm_cgi_done(ctx, WD_WASM_TRAP, ctx->r ? "the command suspended" : NULL);
+        return;
+    }
+    wd_http_wasm_cgi_done(ctx, st, NULL);
+}
+
+void
+wd_http_wasm_cgi_resume(wd_http_wasm_ctx_t *ctx)
+{
+    wd_http_wasm_cgi_call(ctx, 0);
+}
+
+/* Deadline or client gone while yielded. */
+void
+wd_http_wasm_cgi_cancel(wd_http_wasm_ctx_t *ctx, int timeout)
+{
+    wd_wasm_abort(ctx->it->inst);
+    if (timeout) {
+        ctx->final_status = 504;
+    }
+    wd_http_wasm_cgi_done(ctx, WD_WASM_TRAP, timeout ? "deadline exceeded (wasm_timeout)"
+                                                     : "client closed the connection");
+}
+
 void
 wd_http_wasm_cgi_run(wd_http_wasm_ctx_t *ctx)
 {
     wd_http_wasm_inst_t *it = ctx->it;
     wd_http_wasm_env_t env = { NULL, 0, 0 };
     const char *argv[1] = { (const char *) ctx->conf->mod->path.data };
-    const char *why = NULL;
-    wd_wasm_status_t st;
+    int rc;
 
-    ctx->state = WD_HTTP_WASM_RUNNING;
-    if (wd_http_wasm_cgi_env(ctx, &env) != 0
-        || wd_host_wasi_set_env(it->wasi, (int) env.n, (const char *const *) env.v) != 0
-        || wd_host_wasi_set_args(it->wasi, 1, argv) != 0) {
-        why = "out of memory";
-        st = WD_WASM_TRAP;
-    } else {
-        wd_wasm_set_fuel(it->inst, (uint64_t) ctx->conf->fuel);
-        wd_http_wasm_watchdog_arm(it->inst, ctx->deadline_ns);
-        st = wd_wasm_call(it->inst, it->start, NULL, 0, NULL, 0);
-        wd_http_wasm_watchdog_disarm();
-        if (st == WD_WASM_SUSPENDED) {       /* preview1 does not suspend; be safe */
-            wd_wasm_abort(it->inst);
-            why = "the command suspended";
-            st = WD_WASM_TRAP;
-        }
-    }
+    rc = wd_http_wasm_cgi_env(ctx, &env) != 0
+         || wd_host_wasi_set_env(it->wasi, (int) env.n, (const char *const *) env.v) != 0
+         || wd_host_wasi_set_args(it->wasi, 1, argv) != 0;
     for (size_t i = 0; i < env.n; i++) {
         free(env.v[i]);
     }
     free(env.v);
+    if (rc) {
+        wd_http_wasm_cgi_done(ctx, WD_WASM_TRAP, "out of memory");
+        return;
+    }
+    wd_wasm_set_fuel(it->inst, (uint64_t) ctx->conf->fuel);
+    wd_http_wasm_cgi_call(ctx, 1);
+}
+
+static void
+wd_http_wasm_cgi_done(wd_http_wasm_ctx_t *ctx, wd_wasm_status_t st, const char *why)
+{
+    wd_http_wasm_inst_t *it = ctx->it;
+
+    /* the route's own environment again for the next request */
     wd_host_wasi_set_env(it->wasi, (int) ctx->conf->env_n, ctx->conf->env_v);
 
     if (st == WD_WASM_TRAP && why == NULL) {
@@ -346,7 +392,7 @@ wd_http_wasm_cgi_run(wd_http_wasm_ctx_t *ctx)
     } else if (ctx->final_status == 0) {
         ctx->final_status = 500;
     }
-    if (why) {
+    if (why && ctx->r) {
         wd_log_error(WD_LOG_ERR, wd_cycle->log, 0, "*%llu wasm %.*s (%.*s): CGI: %s, fuel used %llu",
                      (unsigned long long) ctx->r->connection->number,
                      wd_str_pf(&ctx->conf->route), wd_str_pf(&ctx->conf->mod->path), why,

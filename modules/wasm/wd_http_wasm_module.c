@@ -808,6 +808,14 @@ wd_http_wasm_timer_cb(uv_timer_t *t)
         return;
     case WD_HTTP_WASM_WAITING:
     case WD_HTTP_WASM_RUNNABLE:
+        if (ctx->conf->mod->cgi) {    /* a yielded CGI command */
+            if (now >= ctx->deadline_ns) {
+                wd_http_wasm_cgi_cancel(ctx, 1);
+            } else {
+                wd_http_wasm_cgi_resume(ctx);
+            }
+            return;
+        }
         if (now >= ctx->deadline_ns) {
             wd_host_http_cancel(ctx->it->hh, WD_HOST_HTTP_CANCEL_TIMEOUT);
             wd_http_wasm_log_outcome(ctx);
@@ -842,6 +850,9 @@ wd_http_wasm_cleanup(wd_http_request_t *r)
     case WD_HTTP_WASM_RUNNABLE:
         if (ctx->it && ctx->it->hh) {
             wd_host_http_cancel(ctx->it->hh, WD_HOST_HTTP_CANCEL_CLIENT);
+        } else if (ctx->it && !ctx->queued_link) {
+            wd_http_wasm_cgi_cancel(ctx, 0);  /* a yielded CGI command */
+            return;
         }
         wd_http_wasm_finalize(ctx);
         return;

@@ -34,6 +34,8 @@ http {
         location /framing/ { wasm_handler @H@/test-framing.wasm; }
         location ~ ^/[a-hz]$ { wasm_handler @H@/test-abi.wasm; }
         location /wasi    { wasm_handler @H@/test-wasi.wasm; wasm_env GREETING hi; }
+        location /cgienv/ { wasm_handler @H@/test-cgi-env.wasm; wasm_env GREETING hi;
+                            wasm_timeout 1s; wasm_fuel 0; }
         location /busy    { wasm_handler @H@/test-loop.wasm; wasm_pool 1 1; wasm_timeout 3s; }
         location / { return 200 "plain\n"; }
     }
@@ -306,6 +308,28 @@ def test_wasi_imports(s):
         r = c.recv_response()
     check(r.status == 201 and b"FAIL" not in r.body and r.body.count(b"\nok ") == 29, r)
     check("wasm /wasi: stdout: hello stdout" in s.error_log())
+
+
+def test_cgi_mode(s):
+    r = s.request(b"GET /cgienv/p/q?env HTTP/1.1\r\n" + HOST + b"X-Foo: bar\r\nProxy: evil\r\n\r\n")
+    check(r.status == 202 and r.header("X-Cgi") == "yes", r)
+    for line in (b"REQUEST_METHOD=GET", b"SCRIPT_NAME=/cgienv", b"PATH_INFO=/p/q",
+                 b"QUERY_STRING=env", b"SERVER_PROTOCOL=HTTP/1.1", b"SERVER_PORT=%d" % s.port,
+                 b"REMOTE_ADDR=127.0.0.1", b"HTTP_X_FOO=bar", b"HTTP_PROXY=(unset)",
+                 b"CONTENT_LENGTH=0", b"GREETING=hi"):
+        check(line + b"\n" in r.body, line, r)
+    check("wasm /cgienv/: stderr: cgi stderr line" in s.error_log())
+    data = bytes(range(256)) * 1000
+    r = s.request(b"POST /cgienv/?stdin HTTP/1.1\r\n" + HOST + b"Content-Length: %d\r\n\r\n"
+                  % len(data) + data)
+    check(r.status == 200 and r.body == data, r.status, len(r.body))
+    for q in ("badhdr", "hop", "exit"):
+        r = get(s, "/cgienv/?" + q)
+        check(r.status == 500 and b"partial" not in r.body and b"body\n" not in r.body, q, r)
+    t0 = time.time()
+    r = get(s, "/cgienv/?loop")
+    check(r.status == 504 and time.time() - t0 < 3, r)
+    check(get(s, "/cgienv/x?env").status == 202)
 
 
 def test_same_worker_pid(s):
