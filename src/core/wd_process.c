@@ -309,6 +309,7 @@ static void
 wd_master_reload(void)
 {
     wd_cycle_t *old = wd_cycle, *cycle;
+    wd_uint_t old_generation;
     char *err = NULL;
 
     wd_log_error(WD_LOG_NOTICE, old->log, 0, "reconfiguring");
@@ -360,10 +361,14 @@ wd_master_reload(void)
             wd_cycle_delete_pidfile(old);
         }
     }
+    /* free the old generation first: its sockets that were not handed over must not
+     * leak into the new workers (a removed port would keep accepting into a backlog
+     * nobody serves); the old workers hold their own copies until they exit */
+    old_generation = old->generation;
+    wd_cycle_free(old);
     memset(wd_quick_deaths, 0, sizeof(wd_quick_deaths));
     wd_start_workers(cycle);
-    wd_signal_workers(SIGQUIT, 1, old->generation);
-    wd_cycle_free(old);
+    wd_signal_workers(SIGQUIT, 1, old_generation);
     wd_log_error(WD_LOG_NOTICE, cycle->log, 0, "configuration reloaded (generation %lu)",
                  (unsigned long) cycle->generation);
 }

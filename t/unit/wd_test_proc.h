@@ -167,7 +167,8 @@ wdt_run(char **out, int timeout_ms, const char *const *args)
 
 /* ---- HTTP ---- */
 
-/* GET path with Host; returns the status (0 on connection failure); body into body (may be NULL) */
+/* GET path with Host; returns the status, 0 when the connection is refused/fails,
+ * -1 when no HTTP response came back; the body goes into body (may be NULL) */
 static __attribute__((unused)) int
 wdt_http_get(int port, const char *path, const char *host, char *body, size_t bodylen)
 {
@@ -205,7 +206,7 @@ wdt_http_get(int port, const char *path, const char *host, char *body, size_t bo
     close(fd);
     resp[len] = '\0';
     if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1) {
-        return 0;
+        return -1;          /* connected, but no response */
     }
     if (body) {
         p = strstr(resp, "\r\n\r\n");
