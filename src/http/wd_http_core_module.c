@@ -363,18 +363,8 @@ wd_http_block(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
                 }
             }
         }
-        /* the http level itself (modules reading it at run time see merged values) */
-        if (m->ctx->merge_loc_conf && m->ctx->create_loc_conf) {
-            void *dflt = m->ctx->create_loc_conf(cf);
-            if (dflt == NULL) {
-                rv = WD_CONF_ERROR;
-                goto failed;
-            }
-            rv = m->ctx->merge_loc_conf(cf, dflt, ctx->loc_conf[ci]);
-            if (rv != WD_CONF_OK) {
-                goto failed;
-            }
-        }
+        /* like nginx, the http level itself is never merged: requests always run
+         * with a server's or a location's (merged) confs */
     }
 
     for (i = 0; wd_modules[i]; i++) {
