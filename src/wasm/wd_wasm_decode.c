@@ -273,20 +273,6 @@ static int wd_dec_expr(wd_dec_t *d, wd_wasm_span_t *span)
     return 0;
 }
 
-/* Scan a function body for SIMD/unknown opcodes at their exact offset; the
- * validator does the full check. Stops quietly at anything it cannot parse. */
-static int wd_dec_scan_body(wd_dec_t *d)
-{
-    while (d->p < d->end) {
-        const uint8_t *at = d->p;
-        int op;
-        if (*d->p == WD_WASM_PREFIX_FD) WD_DEC_FAIL(d, at, "SIMD not supported");
-        if (wd_dec_opcode(d, &op) < 0) return -1;
-        if (wd_dec_skip_imm(d, op, at) < 0) return -1;
-    }
-    return 0;
-}
-
 static int wd_dec_types(wd_dec_t *d)
 {
     wd_wasm_module_t *m = d->m;
@@ -617,9 +603,7 @@ static int wd_dec_code(wd_dec_t *d)
         }
         f->expr.off = (uint32_t)(d->p - d->base);
         f->expr.len = (uint32_t)(body_end - d->p);
-        const uint8_t *body_start = d->p;
-        if (wd_dec_scan_body(d) < 0) return -1;
-        d->p = body_start;
+        /* instructions (incl. SIMD rejection at the exact offset) are the validator's */
         if (f->expr.len == 0 || body_end[-1] != WD_OP_END)
             WD_DEC_FAIL(d, body_end, "END opcode expected");
         d->p = body_end;

@@ -123,10 +123,19 @@ static inline uint64_t wd_bf64(double d) { uint64_t u; memcpy(&u, &d, 8); return
 #define CONV(OP, expr) CASE(WD_OP_##OP) { uint64_t a = S(2); S(1) = (expr); ip += 3; NEXT(); }
 #define IMM32(XOP, expr) CASE(WD_XOP_##XOP) { uint32_t a = U32(2), b = ip[3]; \
         S(1) = (uint32_t)(expr); ip += 4; NEXT(); }
-#define BRCMP(XOP, expr) CASE(WD_XOP_##XOP) { uint32_t a = U32(1), b = U32(2); \
-        if (expr) ip += 3 + REL(3); else ip += 4; NEXT(); }
-#define BRCMPI(XOP, expr) CASE(WD_XOP_##XOP) { uint32_t a = U32(1), b = ip[2]; \
-        if (expr) ip += 3 + REL(3); else ip += 4; NEXT(); }
+/* backward branches charge the loop's fuel when taken (the check shared with FUEL) */
+#define FUEL_CHARGE(n) do { fuel -= (n); \
+        if (__builtin_expect(fuel < 0 || thread->interrupt, 0)) goto fuel_out; } while (0)
+#define BRCMP(XOP, expr) \
+    CASE(WD_XOP_BR_IF_##XOP) { uint32_t a = U32(1), b = U32(2); \
+        if (expr) ip += 3 + REL(3); else ip += 4; NEXT(); } \
+    CASE(WD_XOP_BRB_IF_##XOP) { uint32_t a = U32(1), b = U32(2); \
+        if (expr) { FUEL_CHARGE(ip[4]); ip += 3 + REL(3); } else ip += 5; NEXT(); }
+#define BRCMPI(XOP, expr) \
+    CASE(WD_XOP_BR_IF_##XOP) { uint32_t a = U32(1), b = ip[2]; \
+        if (expr) ip += 3 + REL(3); else ip += 4; NEXT(); } \
+    CASE(WD_XOP_BRB_IF_##XOP) { uint32_t a = U32(1), b = ip[2]; \
+        if (expr) { FUEL_CHARGE(ip[4]); ip += 3 + REL(3); } else ip += 5; NEXT(); }
 
 /* address + offset + width is computed in 64 bits: it cannot wrap */
 #define LOADBODY(T, conv, len) \
@@ -151,6 +160,8 @@ static inline uint64_t wd_bf64(double d) { uint64_t u; memcpy(&u, &d, 8); return
 #pragma GCC diagnostic ignored "-Woverride-init"
 #pragma GCC diagnostic ignored "-Wpedantic"
 
+/* no memset calls for the few locals a call zeroes */
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
 wd_wasm_status_t wd_wasm_interp_run(wd_wasm_instance_t *thread, const uint32_t *ip, uint64_t *fp,
                                     wd_wasm_func_t *cur)
 {
@@ -201,6 +212,9 @@ dispatch:
     CASE(WD_XOP_BR_UNLESS) { if (!U32(1)) ip += 2 + REL(2); else ip += 3; NEXT(); }
     CASE(WD_XOP_BR_IF_EQZ) { if (!U32(1)) ip += 2 + REL(2); else ip += 3; NEXT(); }
     CASE(WD_XOP_BR_IF_NEZ) { if (U32(1)) ip += 2 + REL(2); else ip += 3; NEXT(); }
+    CASE(WD_XOP_BRB) { FUEL_CHARGE(ip[2]); ip += 1 + REL(1); NEXT(); }
+    CASE(WD_XOP_BRB_IF) { if (U32(1)) { FUEL_CHARGE(ip[3]); ip += 2 + REL(2); } else ip += 4; NEXT(); }
+    CASE(WD_XOP_BRB_IF_EQZ) { if (!U32(1)) { FUEL_CHARGE(ip[3]); ip += 2 + REL(2); } else ip += 4; NEXT(); }
     CASE(WD_XOP_BR_TABLE) {
         uint32_t i = U32(1), n = ip[2];
         if (i > n) i = n;
@@ -209,12 +223,7 @@ dispatch:
         NEXT();
     }
     CASE(WD_XOP_FUEL) {
-        fuel -= ip[1];
-        if (__builtin_expect(fuel < 0 || thread->interrupt, 0)) {
-            if (thread->interrupt) TRAP(WD_TRAP_INTERRUPT);
-            if (thread->fuel_limited) { fuel = 0; TRAP(WD_TRAP_FUEL); }
-            fuel = INT64_MAX;
-        }
+        FUEL_CHARGE(ip[1]);
         ip += 2;
         NEXT();
     }
@@ -276,26 +285,26 @@ dispatch:
     IMM32(I32_GE_U_IMM, a >= b)
     CASE(WD_XOP_I64_ADD_IMM) { S(1) = S(2) + (uint64_t)(int64_t)(int32_t)ip[3]; ip += 4; NEXT(); }
 
-    BRCMP(BR_IF_I32_EQ, a == b)
-    BRCMP(BR_IF_I32_NE, a != b)
-    BRCMP(BR_IF_I32_LT_S, (int32_t)a < (int32_t)b)
-    BRCMP(BR_IF_I32_LT_U, a < b)
-    BRCMP(BR_IF_I32_GT_S, (int32_t)a > (int32_t)b)
-    BRCMP(BR_IF_I32_GT_U, a > b)
-    BRCMP(BR_IF_I32_LE_S, (int32_t)a <= (int32_t)b)
-    BRCMP(BR_IF_I32_LE_U, a <= b)
-    BRCMP(BR_IF_I32_GE_S, (int32_t)a >= (int32_t)b)
-    BRCMP(BR_IF_I32_GE_U, a >= b)
-    BRCMPI(BR_IF_I32_EQ_IMM, a == b)
-    BRCMPI(BR_IF_I32_NE_IMM, a != b)
-    BRCMPI(BR_IF_I32_LT_S_IMM, (int32_t)a < (int32_t)b)
-    BRCMPI(BR_IF_I32_LT_U_IMM, a < b)
-    BRCMPI(BR_IF_I32_GT_S_IMM, (int32_t)a > (int32_t)b)
-    BRCMPI(BR_IF_I32_GT_U_IMM, a > b)
-    BRCMPI(BR_IF_I32_LE_S_IMM, (int32_t)a <= (int32_t)b)
-    BRCMPI(BR_IF_I32_LE_U_IMM, a <= b)
-    BRCMPI(BR_IF_I32_GE_S_IMM, (int32_t)a >= (int32_t)b)
-    BRCMPI(BR_IF_I32_GE_U_IMM, a >= b)
+    BRCMP(I32_EQ, a == b)
+    BRCMP(I32_NE, a != b)
+    BRCMP(I32_LT_S, (int32_t)a < (int32_t)b)
+    BRCMP(I32_LT_U, a < b)
+    BRCMP(I32_GT_S, (int32_t)a > (int32_t)b)
+    BRCMP(I32_GT_U, a > b)
+    BRCMP(I32_LE_S, (int32_t)a <= (int32_t)b)
+    BRCMP(I32_LE_U, a <= b)
+    BRCMP(I32_GE_S, (int32_t)a >= (int32_t)b)
+    BRCMP(I32_GE_U, a >= b)
+    BRCMPI(I32_EQ_IMM, a == b)
+    BRCMPI(I32_NE_IMM, a != b)
+    BRCMPI(I32_LT_S_IMM, (int32_t)a < (int32_t)b)
+    BRCMPI(I32_LT_U_IMM, a < b)
+    BRCMPI(I32_GT_S_IMM, (int32_t)a > (int32_t)b)
+    BRCMPI(I32_GT_U_IMM, a > b)
+    BRCMPI(I32_LE_S_IMM, (int32_t)a <= (int32_t)b)
+    BRCMPI(I32_LE_U_IMM, a <= b)
+    BRCMPI(I32_GE_S_IMM, (int32_t)a >= (int32_t)b)
+    BRCMPI(I32_GE_U_IMM, a >= b)
 
     CASE(WD_XOP_CALL) {
         call_ip = ip;
@@ -591,9 +600,8 @@ do_call:
         /* the callee's entry FUEL cell is charged here and skipped */
         fuel -= code->entry_fuel;
         if (__builtin_expect(fuel < 0 || thread->interrupt, 0)) {
-            if (thread->interrupt) TRAP(WD_TRAP_INTERRUPT);
-            if (thread->fuel_limited) { fuel = 0; TRAP(WD_TRAP_FUEL); }
-            fuel = INT64_MAX;
+            ip = call_ip;
+            goto fuel_out;
         }
         frames[depth].ret_ip = ip;
         frames[depth].fp = fp;
@@ -643,6 +651,13 @@ do_call:
         wd_wasm_trap_set(thread, trap_kind, f);
         goto unwind;
     }
+
+fuel_out:
+    /* fuel ran out or the interrupt flag is set (ip still at the charging instruction) */
+    if (thread->interrupt) TRAP(WD_TRAP_INTERRUPT);
+    if (thread->fuel_limited) { fuel = 0; TRAP(WD_TRAP_FUEL); }
+    fuel = INT64_MAX;    /* unlimited: 2^63 units were spent, start over */
+    NEXT();
 
 do_trap:
     wd_wasm_trap_set(thread, trap_kind, cur);

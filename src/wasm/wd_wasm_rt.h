@@ -83,6 +83,14 @@
     X(BR_IF_I32_GE_S_IMM) \
     X(BR_IF_I32_GE_U_IMM) \
     X(BR_IF_NEZ)      /* a rel  (i32.eqz + if: branch to else when a != 0) */ \
+    X(BRB)            /* backward branches (to a loop) charge fuel n when taken: */ \
+    X(BRB_IF)         /*   same operands as the forward form, then n */ \
+    X(BRB_IF_EQZ) \
+    X(BRB_IF_I32_EQ) X(BRB_IF_I32_NE) X(BRB_IF_I32_LT_S) X(BRB_IF_I32_LT_U) X(BRB_IF_I32_GT_S) \
+    X(BRB_IF_I32_GT_U) X(BRB_IF_I32_LE_S) X(BRB_IF_I32_LE_U) X(BRB_IF_I32_GE_S) X(BRB_IF_I32_GE_U) \
+    X(BRB_IF_I32_EQ_IMM) X(BRB_IF_I32_NE_IMM) X(BRB_IF_I32_LT_S_IMM) X(BRB_IF_I32_LT_U_IMM) \
+    X(BRB_IF_I32_GT_S_IMM) X(BRB_IF_I32_GT_U_IMM) X(BRB_IF_I32_LE_S_IMM) X(BRB_IF_I32_LE_U_IMM) \
+    X(BRB_IF_I32_GE_S_IMM) X(BRB_IF_I32_GE_U_IMM) \
     X(RETURN1)        /* src: fp[0] = fp[src]; return */ \
     WD_WASM_MEMOPS(WD_WASM_XOP_LOADADD_, X)
 

@@ -44,7 +44,8 @@ typedef struct {
     uint32_t loop_pos;            /* LOOP: branch target cell */
     uint32_t fixups;              /* chain of cells to patch with the end position (pos+1, 0 = none) */
     uint32_t else_fix;            /* IF: cell of the BR_UNLESS target (pos+1) */
-    uint32_t fuel_pos;            /* fuel cell active outside this loop */
+    int prev_loop;                /* LOOP: enclosing live loop's ctl index, or -1 */
+    uint32_t fuel_count;          /* LOOP: instructions of its body so far (outside nested loops) */
 } wd_ctl_t;
 
 typedef struct {
@@ -60,7 +61,8 @@ typedef struct {
     size_t vh, vcap, vmax;
     wd_ctl_t *ctl;
     size_t nctl, ctlcap;
-    uint32_t fuel_pos;
+    uint32_t fuel_pos;            /* the function's entry FUEL count cell */
+    int loop_ctl;                 /* innermost live loop (ctl index), or -1 */
     int64_t last_dst;             /* cell index of the last emitted producer's dst, or -1 */
     int last_op;                  /* internal op of that producer */
     size_t last_op_pos;
@@ -259,15 +261,30 @@ static void wd_tr_patch_chain(wd_tr_t *t, uint32_t chain, uint32_t target)
     }
 }
 
-/* Emit the branch target cell for ctl c (loop: backward, else forward fixup). */
+/* Emit the branch target cell for ctl c: forward fixup, or for a loop the
+ * backward offset followed by the fuel charged per iteration (the loop body's
+ * instruction count up to this branch). */
 static void wd_tr_target(wd_tr_t *t, wd_ctl_t *c)
 {
     if (c->op == WD_OP_LOOP) {
         uint32_t pos = (uint32_t)t->ncells;
         wd_tr_emit(t, c->loop_pos - pos);
+        wd_tr_emit(t, c->fuel_count ? c->fuel_count : 1);
     } else {
         wd_tr_fixup(t, c);
     }
+}
+
+/* Emit a branch opcode, in its backward (fuel-charging) form when c is a loop. */
+static void wd_tr_brop(wd_tr_t *t, int op, wd_ctl_t *c)
+{
+    if (c->op == WD_OP_LOOP) {
+        if (op == WD_XOP_BR) op = WD_XOP_BRB;
+        else if (op == WD_XOP_BR_IF) op = WD_XOP_BRB_IF;
+        else if (op == WD_XOP_BR_IF_EQZ) op = WD_XOP_BRB_IF_EQZ;
+        else op = WD_XOP_BRB_IF_I32_EQ + (op - WD_XOP_BR_IF_I32_EQ);
+    }
+    wd_tr_op(t, op);
 }
 
 static uint32_t wd_tr_arity(wd_ctl_t *c) { return c->op == WD_OP_LOOP ? c->nparams : c->nresults; }
@@ -351,7 +368,7 @@ static int wd_tr_push_ctl(wd_tr_t *t, int op, uint32_t np, uint32_t nr, int dead
     c->nparams = np;
     c->nresults = nr;
     c->height = dead ? (uint32_t)t->vh : (uint32_t)(t->vh - np);
-    c->fuel_pos = t->fuel_pos;
+    c->prev_loop = -1;
     return 0;
 }
 
@@ -398,12 +415,26 @@ static int wd_tr_memfused(int op, int la)
 #undef WD_TR_MEMFUSED_
 
 /* Plain operators: "pops:pushes" signature, dst then sources then immediates. */
+static uint8_t wd_tr_npop[WD_OP_LIMIT_], wd_tr_npush[WD_OP_LIMIT_];
+
+/* Operand counts of the plain operators, from the signatures in the opcode table. */
+static void wd_tr_init_sigs(void)
+{
+    if (wd_tr_npush[WD_OP_I32_ADD]) return;
+    for (int op = 0; op < WD_OP_LIMIT_; op++) {
+        const char *sig = wd_wasm_opinfo[op].sig;
+        const char *colon = sig ? strchr(sig, ':') : NULL;
+        if (colon == NULL) continue;
+        wd_tr_npop[op] = (uint8_t)(colon - sig);
+        wd_tr_npush[op] = (uint8_t)strlen(colon + 1);
+    }
+}
+
 static void wd_tr_plain(wd_tr_t *t, int op)
 {
     const wd_wasm_opinfo_t *oi = &wd_wasm_opinfo[op];
-    const char *colon = strchr(oi->sig, ':');
-    uint32_t npop = (uint32_t)(colon - oi->sig);
-    uint32_t npush = (uint32_t)strlen(colon + 1);
+    uint32_t npop = wd_tr_npop[op];
+    uint32_t npush = wd_tr_npush[op];
     uint32_t imm[2];
     int nimm = 0;
     switch (oi->imm) {
@@ -537,7 +568,8 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
                 continue;
             }
         }
-        if (t->fuel_pos && !t->oom) t->cells[t->fuel_pos]++;
+        if (t->loop_ctl >= 0) t->ctl[t->loop_ctl].fuel_count++;
+        else if (!t->oom) t->cells[t->fuel_pos]++;
         switch (op) {
         case WD_OP_UNREACHABLE:
             wd_tr_op(t, WD_XOP_TRAP_UNREACHABLE);
@@ -576,10 +608,10 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
             if (wd_tr_push_ctl(t, op, np, nr, 0) < 0) return -1;
             c = &t->ctl[t->nctl - 1];
             if (op == WD_OP_LOOP) {
-                wd_tr_op(t, WD_XOP_FUEL);
-                c->loop_pos = (uint32_t)t->ncells - 1;
-                t->fuel_pos = (uint32_t)t->ncells;
-                wd_tr_emit(t, 1);
+                c->loop_pos = (uint32_t)t->ncells;
+                c->prev_loop = t->loop_ctl;
+                c->fuel_count = 1;
+                t->loop_ctl = (int)(t->nctl - 1);
             } else if (op == WD_OP_IF) {
                 if (fop >= 0) {
                     wd_tr_op(t, fop);
@@ -635,7 +667,7 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
                 t->nctl--;
                 break;
             }
-            if (c->op == WD_OP_LOOP) t->fuel_pos = c->fuel_pos;
+            if (c->op == WD_OP_LOOP) t->loop_ctl = c->prev_loop;
             if (wd_tr_vreserve(t, c->nresults) < 0) break;
             int reachable_after = !c->unreachable || c->fixups || c->else_fix ||
                                   (c->op == WD_OP_IF && !c->has_else);
@@ -649,7 +681,7 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
             wd_ctl_t *tc = &t->ctl[t->nctl - 1 - l];
             if (tc->op == -1) { wd_tr_return(t); wd_tr_set_unreachable(t); break; }
             wd_tr_moves(t, tc);
-            wd_tr_op(t, WD_XOP_BR);
+            wd_tr_brop(t, WD_XOP_BR, tc);
             wd_tr_target(t, tc);
             wd_tr_set_unreachable(t);
             break;
@@ -675,7 +707,7 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
                     wd_tr_return(t);
                 } else {
                     wd_tr_moves(t, tc);
-                    wd_tr_op(t, WD_XOP_BR);
+                    wd_tr_brop(t, WD_XOP_BR, tc);
                     wd_tr_target(t, tc);
                 }
                 if (!t->oom) t->cells[skip] = (uint32_t)t->ncells - skip;
@@ -691,19 +723,19 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
                 if (pop == WD_OP_I32_EQZ) {
                     nop = WD_XOP_BR_IF_EQZ;
                     t->ncells = at;
-                    wd_tr_op(t, nop); wd_tr_emit(t, a);
+                    wd_tr_brop(t, nop, tc); wd_tr_emit(t, a);
                 } else {
                     uint32_t b = t->cells[at + 3];
                     if (pop >= WD_XOP_I32_EQ_IMM) nop = WD_XOP_BR_IF_I32_EQ_IMM + (pop - WD_XOP_I32_EQ_IMM);
                     else nop = WD_XOP_BR_IF_I32_EQ + (pop - WD_OP_I32_EQ);
                     t->ncells = at;
-                    wd_tr_op(t, nop); wd_tr_emit(t, a); wd_tr_emit(t, b);
+                    wd_tr_brop(t, nop, tc); wd_tr_emit(t, a); wd_tr_emit(t, b);
                 }
                 wd_tr_target(t, tc);
                 t->last_dst = -1;
                 break;
             }
-            wd_tr_op(t, WD_XOP_BR_IF);
+            wd_tr_brop(t, WD_XOP_BR_IF, tc);
             wd_tr_emit(t, cond);
             wd_tr_target(t, tc);
             break;
@@ -726,13 +758,9 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
             for (uint32_t i = 0; i <= n && !t->oom; i++) {
                 wd_ctl_t *tc = &t->ctl[t->nctl - 1 - labels[i]];
                 size_t cell = tab + i;
-                if (tc->op != -1 && !wd_tr_needs_moves(t, tc)) {
-                    if (tc->op == WD_OP_LOOP) {
-                        t->cells[cell] = tc->loop_pos - (uint32_t)cell;
-                    } else {
-                        t->cells[cell] = tc->fixups;
-                        tc->fixups = (uint32_t)cell + 1;
-                    }
+                if (tc->op != -1 && tc->op != WD_OP_LOOP && !wd_tr_needs_moves(t, tc)) {
+                    t->cells[cell] = tc->fixups;
+                    tc->fixups = (uint32_t)cell + 1;
                     continue;
                 }
                 t->cells[cell] = (uint32_t)t->ncells - (uint32_t)cell;   /* stub */
@@ -740,7 +768,7 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
                     wd_tr_return(t);
                 } else {
                     wd_tr_moves(t, tc);
-                    wd_tr_op(t, WD_XOP_BR);
+                    wd_tr_brop(t, WD_XOP_BR, tc);
                     wd_tr_target(t, tc);
                 }
             }
@@ -944,6 +972,7 @@ static int wd_tr_func(const wd_wasm_module_t *m, uint32_t i, const wd_wasm_load_
     t->vh = t->vmax = 0;
     t->nctl = 0;
     t->fuel_pos = 0;
+    t->loop_ctl = -1;
     t->last_dst = -1;
     t->scratch = 0;
     t->oom = 0;
@@ -973,6 +1002,7 @@ static int wd_tr_func(const wd_wasm_module_t *m, uint32_t i, const wd_wasm_load_
 int wd_wasm_translate(wd_wasm_module_t *m, const wd_wasm_load_opts_t *opts, wd_wasm_error_t *err)
 {
     wd_wasm_interp_init();
+    wd_tr_init_sigs();
     wd_tr_t t;
     memset(&t, 0, sizeof(t));
     int rc = 0;
@@ -993,6 +1023,8 @@ static int wd_tr_xop_operands(int op)
     case WD_XOP_MOV: case WD_XOP_CONST32: return 2;
     case WD_XOP_CONST64: return 3;
     case WD_XOP_BR: case WD_XOP_FUEL: return 1;
+    case WD_XOP_BRB: return 2;
+    case WD_XOP_BRB_IF: case WD_XOP_BRB_IF_EQZ: return 3;
     case WD_XOP_BR_IF: case WD_XOP_BR_UNLESS: case WD_XOP_BR_IF_EQZ: case WD_XOP_BR_IF_NEZ: return 2;
     case WD_XOP_RETURN1: return 1;
     case WD_XOP_CALL: return 2;
@@ -1005,6 +1037,7 @@ static int wd_tr_xop_operands(int op)
     default:
         if (op >= WD_XOP_I32_ADD_IMM && op <= WD_XOP_I64_ADD_IMM) return 3;
         if (op >= WD_XOP_BR_IF_I32_EQ && op <= WD_XOP_BR_IF_I32_GE_U_IMM) return 3;
+        if (op >= WD_XOP_BRB_IF_I32_EQ && op <= WD_XOP_BRB_IF_I32_GE_U_IMM) return 4;
         if (op >= WD_XOP_LA_I32_LOAD && op < WD_XOP_LIMIT_) return 4;
         break;
     }
