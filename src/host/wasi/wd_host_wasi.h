@@ -104,7 +104,9 @@ int wd_host_wasi_stdio_fd(wd_host_wasi_t *w, int guest_fd, int host_fd);
 #define WD_HOST_WASI_READONLY  0u
 #define WD_HOST_WASI_READWRITE 1u
 /* Preopen host_dir as guest_name (e.g. "/data" or "."); returns the guest fd (>= 3),
- * or -1 with errno set if host_dir cannot be opened as a directory. */
+ * or -1 with errno set if host_dir cannot be opened as a directory. Preopens get
+ * consecutive fds in the order they are added; adding one resets the descriptor
+ * table (as wd_host_wasi_reset), so add them all before the guest runs. */
 int wd_host_wasi_preopen(wd_host_wasi_t *w, const char *host_dir, const char *guest_name,
                          unsigned flags);
 
