@@ -8,6 +8,8 @@
 ;;   f: cabi_realloc calls back into the host     -> trap (may_leave)
 ;;   g: fields.append with CR/LF in the value     -> header-error (no trap); responds 200 "refused"
 ;;   h: status 700                                -> set-status-code returns err; responds 200 "refused"
+;;   i: an outgoing-response built from the request's (immutable) headers view: a
+;;      deep copy is made; then the normal "ok" response
 ;;   anything else: a correct 200 "ok" response built by hand.
 (module
   (import "wasi:http/types@0.2.0" "[method]incoming-request.path-with-query" (func $path (param i32 i32)))
@@ -15,6 +17,7 @@
   (import "wasi:http/types@0.2.0" "[constructor]fields" (func $fields_new (result i32)))
   (import "wasi:http/types@0.2.0" "[method]fields.append" (func $append (param i32 i32 i32 i32 i32 i32)))
   (import "wasi:http/types@0.2.0" "[resource-drop]incoming-request" (func $req_drop (param i32)))
+  (import "wasi:http/types@0.2.0" "[method]incoming-request.headers" (func $req_headers (param i32) (result i32)))
   (import "wasi:http/types@0.2.0" "[constructor]outgoing-response" (func $resp_new (param i32) (result i32)))
   (import "wasi:http/types@0.2.0" "[method]outgoing-response.set-status-code" (func $set_status (param i32 i32) (result i32)))
   (import "wasi:http/types@0.2.0" "[method]outgoing-response.body" (func $resp_body (param i32 i32)))
@@ -78,5 +81,7 @@
       (if (i32.eq (call $set_status (call $resp_new (call $fields_new)) (i32.const 700)) (i32.const 1))
         (then (call $respond (local.get $out) (i32.const 112) (i32.const 7)) (return)))
       (unreachable)))
+    (if (i32.eq (local.get $c) (i32.const 105)) (then
+      (drop (call $resp_new (call $req_headers (local.get $req))))))
     (call $respond (local.get $out) (i32.const 96) (i32.const 2)))
 )

@@ -370,6 +370,10 @@ START_TEST(test_abi_hostile)
         ck_assert(memcmp(f.body, "ok", 2) == 0);
         free(f.body);
     }
+    fk_init(&f);                               /* response from a headers view: a copy */
+    ck_assert_int_eq(ti_run(&t, &f, "GET", "/i", FUEL)->kind, WD_HOST_HTTP_OUT_OK);
+    ck_assert(f.body_len == 2 && memcmp(f.body, "ok", 2) == 0);
+    free(f.body);
     for (int i = 0; i < 2; i++) {             /* CR/LF value, status 700: refused, no trap */
         fk_init(&f);
         const wd_host_http_outcome_t *o = ti_run(&t, &f, "GET", i ? "/h" : "/g", FUEL);

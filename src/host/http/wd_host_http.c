@@ -207,7 +207,7 @@ static void wd_hh_obj_destroy(wd_host_http_t *h, wd_hh_obj_t *o)
     case WD_HH_OUTRESP: {
         wd_hh_resp_t *rs = (wd_hh_resp_t *)o;
         free(rs->pre);
-        if (rs->fields) {
+        if (rs->fields && !h->resetting) {     /* at reset every object goes anyway */
             wd_hh_obj_t *f = &rs->fields->obj;
             rs->fields = NULL;
             wd_hh_obj_release(h, f);
@@ -220,7 +220,7 @@ static void wd_hh_obj_destroy(wd_host_http_t *h, wd_hh_obj_t *o)
     case WD_HH_OUTREQ: {
         wd_hh_outreq_t *q = (wd_hh_outreq_t *)o;
         free(q->method_other); free(q->path); free(q->authority); free(q->scheme_other);
-        if (q->headers) {
+        if (q->headers && !h->resetting) {
             wd_hh_obj_t *f = &q->headers->obj;
             q->headers = NULL;
             wd_hh_obj_release(h, f);
@@ -834,8 +834,10 @@ void wd_host_http_reset(wd_host_http_t *h)
     /* Drop handles first (they hold references), then whatever objects remain. */
     for (uint32_t i = 1; i < h->ntab; i++)
         h->tab[i].obj = NULL;
+    h->resetting = 1;             /* objects may reference each other in any list order */
     while (h->objs.next != &h->objs)
         wd_hh_obj_destroy(h, h->objs.next);
+    h->resetting = 0;
     h->ntab = 1;
     h->free_head = 0;
     h->live = 0;

@@ -137,6 +137,7 @@ struct wd_host_http {
     wd_hh_handle_t *tab;
     uint32_t ntab, captab, free_head, live;
     wd_hh_obj_t objs;             /* list head of live objects */
+    int resetting;
     wd_hh_fields_t *req_fields;   /* request headers, built on first use */
     uint8_t req_consumed, body_stream_taken, body_eof, body_error, trailers_taken;
     uint8_t outparam_set;
