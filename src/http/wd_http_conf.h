@@ -18,7 +18,9 @@
  *   2. clcf = wd_http_find_location(srv, uri): never NULL (the server's own
  *      level, kind WD_HTTP_LOC_SERVER, when no location matches);
  *   3. clcf->return_code != 0: respond with it (301/302/303/307/308 with
- *      return_text as Location; other codes with return_text as the body);
+ *      return_text as Location; other codes with return_text as the body;
+ *      when return_value != NULL the text has $variables: use
+ *      wd_http_complex_value(r, return_value, &text) instead of return_text);
  *   4. else clcf->handler != NULL: call it; else 404.
  *   clcf->add_headers (inherited only if a level has none, like nginx) are
  *   added to 200/201/204/206/301/302/303/304/307/308 responses, or to every
@@ -82,6 +84,13 @@ typedef struct {
     unsigned    always:1;
 } wd_http_add_header_t;
 
+/* A configuration string with variables ("https://$host$request_uri", "${uri}x"),
+ * compiled once against the variable registry (wd_http_variables.h). */
+typedef struct {
+    wd_str_t    source;     /* the text as written */
+    wd_array_t *parts;      /* wd_http_cv_part_t; NULL: no variables (use source) */
+} wd_http_complex_value_t;
+
 struct wd_http_core_loc_conf_s {
     wd_str_t                  name;         /* "/x", regex source, "@name"; "" for the server level */
     wd_uint_t                 kind;         /* WD_HTTP_LOC_* */
@@ -95,6 +104,8 @@ struct wd_http_core_loc_conf_s {
 
     wd_int_t                  return_code;  /* 0: no `return` here (not inherited) */
     wd_str_t                  return_text;  /* URL for 301..308, else the body; may be empty */
+    wd_http_complex_value_t  *return_value; /* non-NULL when return_text has $variables:
+                                               evaluate with wd_http_complex_value() */
 
     wd_msec_t                 keepalive_timeout;      /* 75s; 0 disables keep-alive */
     wd_uint_t                 keepalive_requests;     /* 1000 */
@@ -125,6 +136,7 @@ struct wd_http_core_srv_conf_s {
     wd_http_core_loc_conf_t  *loc_conf;      /* server-level loc conf (its locations hang here) */
     wd_int_t                  return_code;   /* server-level `return`: 0 if none */
     wd_str_t                  return_text;
+    wd_http_complex_value_t  *return_value;  /* as in the loc conf */
     unsigned                  listen:1;      /* has a listen directive */
     wd_str_t                  file;
     wd_uint_t                 line;
@@ -187,6 +199,15 @@ wd_http_core_loc_conf_t *wd_http_find_named_location(wd_http_core_srv_conf_t *sr
  * bytes. WD_OK, or WD_ERROR (-> 400) for: no leading '/', a bad %XX escape,
  * a decoded NUL, ".." above the root. */
 int wd_http_normalize_uri(const u_char *in, size_t len, u_char *out, size_t *out_len);
+
+/* Compiles src ("$name" and "${name}" refer to variables; "$" not followed by a name is
+ * literal) into cv. WD_OK, or WD_ERROR after logging `unknown variable "$x"` with file:line. */
+int wd_http_complex_value_compile(wd_conf_t *cf, const wd_str_t *src,
+                                  wd_http_complex_value_t *cv);
+/* Evaluates cv for r into *out (r->pool memory, or cv->source when it has no variables).
+ * WD_OK or WD_ERROR (out of memory). */
+int wd_http_complex_value(struct wd_http_request_s *r, const wd_http_complex_value_t *cv,
+                          wd_str_t *out);
 
 /* Checks a Host header value and returns its lowercased host part (port and a
  * trailing dot stripped) in out (len bytes). WD_OK or WD_ERROR (-> 400). */

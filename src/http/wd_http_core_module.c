@@ -902,15 +902,18 @@ wd_http_core_return(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
     wd_int_t code;
     wd_int_t *code_slot;
     wd_str_t *text_slot;
+    wd_http_complex_value_t **value_slot;
 
     if (cf->cmd_type == WD_HTTP_SRV_CONF) {
         wd_http_core_srv_conf_t *cscf =
             ((wd_http_conf_ctx_t *) cf->ctx)->srv_conf[wd_http_core_module.ctx_index];
         code_slot = &cscf->return_code;
         text_slot = &cscf->return_text;
+        value_slot = &cscf->return_value;
     } else {
         code_slot = &clcf->return_code;
         text_slot = &clcf->return_text;
+        value_slot = &clcf->return_value;
     }
 
     code = wd_atoi(value[1].data, value[1].len);
@@ -945,6 +948,13 @@ wd_http_core_return(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
     *text_slot = text;
     if (text_slot->data == NULL) {
         wd_str_set(text_slot, "");
+    }
+    if (memchr(text_slot->data, '$', text_slot->len)) {
+        wd_http_complex_value_t *cv = wd_pcalloc(cf->pool, sizeof(*cv));
+        if (cv == NULL || wd_http_complex_value_compile(cf, text_slot, cv) != WD_OK) {
+            return WD_CONF_ERROR;
+        }
+        *value_slot = cv->parts ? cv : NULL;
     }
     return WD_CONF_OK;
 }

@@ -10,6 +10,7 @@
 #include <check.h>
 #include "wd_http_conf.h"
 #include "wd_process.h"
+#include "wd_http_request.h"
 
 static char tdir[64];
 static char tconf[128];
@@ -209,6 +210,12 @@ static const err_case_t err_cases[] = {
     { "http { server { return abc; } }\n", "invalid value \"abc\" in \"return\" directive in F:1" },
     { "http { server { return 1000; } }\n", "invalid value \"1000\" in \"return\" directive in F:1" },
     { "http { server { return 301 \"\"; } }\n", "empty redirect URL in \"return\" directive in F:1" },
+    { "http { server { return 302 http://$nosuchvar/; } }\n",
+      "unknown variable \"$nosuchvar\" in F:1" },
+    { "http { server { location ~ ^/(.*) { return 301 /new/$1; } } }\n",
+      "regex captures (\"$1\") are not supported in \"/new/$1\" in F:1" },
+    { "http { server { return 200 \"${uri\"; } }\n",
+      "the closing bracket in \"${uri\" variable is missing in F:1" },
     { "http { add_header \"bad name\" v; }\n",
       "invalid value \"bad name\" in \"add_header\" directive in F:1" },
     { "http { add_header X-A v sometimes; }\n",
@@ -650,6 +657,39 @@ START_TEST(test_return_forms)
 }
 END_TEST
 
+START_TEST(test_return_variables)
+{
+    wd_cycle_t *c = conf_ok(
+        "http { server { listen 127.0.0.1:18178;\n"
+        "  return 301 https://$host$request_uri;\n"
+        "  location /a { return 200 \"${uri}x $ cost: $$ $-\"; }\n"
+        "  location /b { return 200 \"no variables\"; }\n"
+        "} }\n");
+    wd_http_core_main_conf_t *cmcf = wd_http_cycle_get_module_main_conf(c, wd_http_core_module);
+    wd_http_core_srv_conf_t *s = ((wd_http_core_srv_conf_t **) cmcf->servers.elts)[0];
+    wd_http_request_t r;
+    wd_str_t out;
+
+    memset(&r, 0, sizeof(r));
+    r.pool = wd_pool_create(1024);
+    wd_str_set(&r.host, "example.com");
+    wd_str_set(&r.unparsed_uri, "/p?q=1");
+    wd_str_set(&r.uri, "/p");
+
+    ck_assert(s->return_value != NULL);
+    ck_assert(wd_str_eq(&s->return_text, "https://$host$request_uri"));
+    ck_assert_int_eq(wd_http_complex_value(&r, s->return_value, &out), WD_OK);
+    ck_assert_msg(wd_str_eq(&out, "https://example.com/p?q=1"), "%.*s", wd_str_pf(&out));
+
+    ck_assert(loc(s, "/a")->return_value != NULL);
+    ck_assert_int_eq(wd_http_complex_value(&r, loc(s, "/a")->return_value, &out), WD_OK);
+    ck_assert_msg(wd_str_eq(&out, "/px $ cost: $$ $-"), "%.*s", wd_str_pf(&out));
+    ck_assert(loc(s, "/b")->return_value == NULL);
+    wd_pool_destroy(r.pool);
+    wd_cycle_free(c);
+}
+END_TEST
+
 START_TEST(test_http_level_error_log)
 {
     wd_cycle_t *c = conf_ok("http { error_log logs/http.log warn;\n"
@@ -803,6 +843,7 @@ main(void)
     tcase_add_test(ti, test_default_listen);
     tcase_add_test(ti, test_return_forms);
     tcase_add_test(ti, test_http_level_error_log);
+    tcase_add_test(ti, test_return_variables);
     suite_add_tcase(s, ti);
 
     tcase_add_checked_fixture(tl, setup, teardown);
