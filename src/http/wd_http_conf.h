@@ -108,6 +108,8 @@ struct wd_http_core_loc_conf_s {
                                                evaluate with wd_http_complex_value() */
 
     wd_msec_t                 keepalive_timeout;      /* 75s; 0 disables keep-alive */
+    time_t                    keepalive_header;       /* 2nd keepalive_timeout value, seconds:
+                                                         send "Keep-Alive: timeout=N"; 0: none */
     wd_uint_t                 keepalive_requests;     /* 1000 */
     wd_msec_t                 client_header_timeout;  /* 60s (http, server) */
     wd_msec_t                 client_body_timeout;    /* 60s */

@@ -201,6 +201,7 @@ wd_http_core_create_loc_conf(wd_conf_t *cf)
     }
     clcf->kind = WD_HTTP_LOC_SERVER;
     clcf->keepalive_timeout = WD_CONF_UNSET_MSEC;
+    clcf->keepalive_header = WD_CONF_UNSET;
     clcf->keepalive_requests = WD_CONF_UNSET_UINT;
     clcf->client_header_timeout = WD_CONF_UNSET_MSEC;
     clcf->client_body_timeout = WD_CONF_UNSET_MSEC;
@@ -223,7 +224,12 @@ wd_http_core_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
 {
     wd_http_core_loc_conf_t *prev = parent, *conf = child;
 
+    if (conf->keepalive_timeout == WD_CONF_UNSET_MSEC) {
+        /* the two values of keepalive_timeout are inherited together */
+        conf->keepalive_header = prev->keepalive_header;
+    }
     wd_conf_merge_msec_value(conf->keepalive_timeout, prev->keepalive_timeout, 75000);
+    wd_conf_merge_value(conf->keepalive_header, prev->keepalive_header, 0);
     wd_conf_merge_uint_value(conf->keepalive_requests, prev->keepalive_requests, 1000);
     wd_conf_merge_msec_value(conf->client_header_timeout, prev->client_header_timeout, 60000);
     wd_conf_merge_msec_value(conf->client_body_timeout, prev->client_body_timeout, 60000);
@@ -1060,9 +1066,15 @@ wd_http_core_keepalive(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
     if (v == WD_ERROR) {
         return wd_conf_invalid_value(cf, &value[1]);
     }
-    /* the optional second value (the "Keep-Alive: timeout=" header) is validated, not sent */
-    if (cf->args->nelts == 3 && wd_parse_time(&value[2], 1) == WD_ERROR) {
-        return wd_conf_invalid_value(cf, &value[2]);
+    /* the optional second value is the "Keep-Alive: timeout=N" header */
+    if (cf->args->nelts == 3) {
+        wd_int_t h = wd_parse_time(&value[2], 1);
+        if (h == WD_ERROR) {
+            return wd_conf_invalid_value(cf, &value[2]);
+        }
+        clcf->keepalive_header = (time_t) h;
+    } else {
+        clcf->keepalive_header = 0;
     }
     clcf->keepalive_timeout = v;
     return WD_CONF_OK;

@@ -526,7 +526,7 @@ START_TEST(test_inheritance)
 {
     wd_cycle_t *c = conf_ok(
         "http {\n"
-        "  keepalive_timeout 5s;\n"
+        "  keepalive_timeout 5s 4;\n"
         "  client_max_body_size 2m;\n"
         "  add_header X-Http 1;\n"
         "  large_client_header_buffers 8 16k;\n"
@@ -549,6 +549,7 @@ START_TEST(test_inheritance)
     /* server 1 level */
     l = s[0]->loc_conf;
     ck_assert_int_eq(l->keepalive_timeout, 6000);
+    ck_assert_int_eq(l->keepalive_header, 0);
     ck_assert_int_eq(l->client_header_timeout, 7000);
     ck_assert_int_eq(l->client_max_body_size, 2 * 1024 * 1024);
     ck_assert_int_eq(l->large_client_header_buffers_num, 8);
@@ -587,6 +588,7 @@ START_TEST(test_inheritance)
     /* server 2: http values and defaults */
     l = s[1]->loc_conf;
     ck_assert_int_eq(l->keepalive_timeout, 5000);
+    ck_assert_int_eq(l->keepalive_header, 4);
     ck_assert_int_eq(l->keepalive_requests, 5);
     ck_assert_int_eq(l->client_max_body_size, 0);
     ck_assert_int_eq(l->client_header_timeout, 60000);
