@@ -123,6 +123,79 @@ wd_http_wasm_create_loc_conf(wd_conf_t *cf)
     return lc;
 }
 
+static int
+wd_http_wasm_leb(const uint8_t *b, size_t len, size_t *p, uint64_t *v)
+{
+    *v = 0;
+    for (unsigned shift = 0; *p < len && shift < 64; shift += 7) {
+        uint8_t c = b[(*p)++];
+        *v |= (uint64_t) (c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Byte offset of entry idx of the import section (for error messages), or -1. */
+static int64_t
+wd_http_wasm_import_offset(const uint8_t *b, size_t len, uint32_t idx)
+{
+    size_t p = 8, end;
+    uint64_t size, count, v;
+
+    while (p < len) {
+        uint8_t id = b[p++];
+        if (wd_http_wasm_leb(b, len, &p, &size) < 0 || size > len - p) {
+            return -1;
+        }
+        end = p + size;
+        if (id != 2) {
+            p = end;
+            continue;
+        }
+        if (wd_http_wasm_leb(b, end, &p, &count) < 0) {
+            return -1;
+        }
+        for (uint64_t i = 0; i < count && p < end; i++) {
+            size_t start = p;
+            for (int k = 0; k < 2; k++) {           /* module and field names */
+                if (wd_http_wasm_leb(b, end, &p, &v) < 0 || v > end - p) {
+                    return -1;
+                }
+                p += v;
+            }
+            if (i == idx) {
+                return (int64_t) start;
+            }
+            if (p >= end) {
+                return -1;
+            }
+            switch (b[p++]) {
+            case 0:                                  /* func: type index */
+                if (wd_http_wasm_leb(b, end, &p, &v) < 0) return -1;
+                break;
+            case 1:                                  /* table: reftype, limits */
+                p++;
+                /* fall through */
+            case 2: {                                /* memory: limits */
+                uint8_t fl = p < end ? b[p++] : 0;
+                if (wd_http_wasm_leb(b, end, &p, &v) < 0) return -1;
+                if ((fl & 1) && wd_http_wasm_leb(b, end, &p, &v) < 0) return -1;
+                break;
+            }
+            case 3:                                  /* global: valtype, mut */
+                p += 2;
+                break;
+            default:
+                return -1;
+            }
+        }
+        return -1;
+    }
+    return -1;
+}
+
 static wd_http_wasm_mod_t *
 wd_http_wasm_load(wd_conf_t *cf, wd_str_t *path)
 {
@@ -169,8 +242,8 @@ wd_http_wasm_load(wd_conf_t *cf, wd_str_t *path)
     mod->path.len = path->len;
     memset(&err, 0, sizeof(err));
     mod->module = wd_wasm_module_load(bytes, st.st_size, NULL, &err);
-    free(bytes);
     if (mod->module == NULL) {
+        free(bytes);
         if (err.offset >= 0) {
             wd_conf_log_error(WD_LOG_EMERG, cf, 0, "wasm_handler: \"%s\": %s at byte offset %lld%s",
                               cpath, err.msg, (long long) err.offset,
@@ -179,6 +252,25 @@ wd_http_wasm_load(wd_conf_t *cf, wd_str_t *path)
             wd_conf_log_error(WD_LOG_EMERG, cf, 0, "wasm_handler: \"%s\": %s", cpath, err.msg);
         }
         return NULL;
+    }
+    /* every import must be one we provide, with the Canonical ABI lowering's type */
+    for (uint32_t i = 0; i < wd_wasm_module_import_count(mod->module); i++) {
+        const wd_wasm_import_desc_t *d = wd_wasm_module_import(mod->module, i);
+        int rc = wd_host_http_check_import(d, &err);
+        if (rc == 0 && !wd_host_wasi_has_func(d->name, d->name_len)) {
+            snprintf(err.msg, sizeof(err.msg), "unknown import: wasi_snapshot_preview1::%.*s",
+                     (int) d->name_len, d->name);
+            rc = -1;
+        }
+        if (rc < 0) {
+            int64_t off = wd_http_wasm_import_offset(bytes, st.st_size, i);
+            size_t l = strlen(err.msg);
+            if (off >= 0) {
+                snprintf(err.msg + l, sizeof(err.msg) - l, " (import %u at byte offset %lld)",
+                         i, (long long) off);
+            }
+            goto bad;
+        }
     }
     if (wd_host_http_is_handler(mod->module)) {
         if (wd_host_http_check_module(mod->module, &err) != 0) {
@@ -190,16 +282,8 @@ wd_http_wasm_load(wd_conf_t *cf, wd_str_t *path)
         }
         mod->cgi = 1;
     }
-    /* preview1 imports must be ones the WASI host knows */
-    for (uint32_t i = 0; i < wd_wasm_module_import_count(mod->module); i++) {
-        const wd_wasm_import_desc_t *d = wd_wasm_module_import(mod->module, i);
-        if (d->module_len == 22 && memcmp(d->module, "wasi_snapshot_preview1", 22) == 0
-            && !wd_host_wasi_has_func(d->name, d->name_len)) {
-            snprintf(err.msg, sizeof(err.msg), "unknown import: wasi_snapshot_preview1::%.*s",
-                     (int) d->name_len, d->name);
-            goto bad;
-        }
-    }
+    free(bytes);
+    bytes = NULL;
     mods = wd_array_push(&mcf->mods);
     if (mods == NULL) {
         wd_wasm_module_free(mod->module);
@@ -211,6 +295,7 @@ wd_http_wasm_load(wd_conf_t *cf, wd_str_t *path)
 bad:
     wd_conf_log_error(WD_LOG_EMERG, cf, 0, "wasm_handler: \"%s\": %s", cpath, err.msg);
     wd_wasm_module_free(mod->module);
+    free(bytes);
     return NULL;
 }
 

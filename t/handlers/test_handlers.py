@@ -4,6 +4,7 @@ framing owned by the server, the pool's queue and 503, CGI mode, and configurati
 The worker (master_process on) must keep serving with the same pid throughout."""
 import os
 import socket
+import subprocess
 import time
 
 import harness
@@ -259,6 +260,22 @@ def test_config_errors(s):
                 % (s.port + 1, H))
     p = s.run_cli("-t", "-p", s.prefix + "/", "-c", conf)
     check(p.returncode != 0 and "cannot instantiate" in p.stderr.decode(), p.stderr)
+    wat = os.path.join(s.prefix, "imp.wat")
+    with open(wat, "w") as f:     # fields.append lowered with the wrong signature
+        f.write('(module (import "wasi:http/types@0.2.0" "[constructor]fields" (func (result i32)))'
+                ' (import "wasi:http/types@0.2.0" "[method]fields.append"'
+                ' (func (param i32 i32 i32 i32 i32) (result i32)))'
+                ' (memory (export "memory") 1)'
+                ' (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 0)'
+                ' (func (export "wasi:http/incoming-handler@0.2.0#handle") (param i32 i32)))')
+    subprocess.run(["wat2wasm", wat, "-o", bad], check=True)
+    with open(conf, "w") as f:
+        f.write("events {}\nhttp { server { listen 127.0.0.1:%d;\n"
+                "location /x { wasm_handler %s; } } }\n" % (s.port + 1, bad))
+    p = s.run_cli("-t", "-p", s.prefix + "/", "-c", conf)
+    err = p.stderr.decode()
+    check(p.returncode != 0 and "incompatible import type: wasi:http/types@0.2.0::"
+          "[method]fields.append" in err and "import 1 at byte offset 84" in err, err)
 
 
 def test_pipelined_keepalive(s):

@@ -716,6 +716,12 @@ int wd_host_http_is_handler(const wd_wasm_module_t *m)
     return wd_hh_find_handle(m) != NULL;
 }
 
+int wd_host_http_check_import(const wd_wasm_import_desc_t *d, wd_wasm_error_t *err)
+{
+    const wd_hh_import_t *f;
+    return wd_hh_resolve(d, &f, err);
+}
+
 int wd_host_http_check_module(const wd_wasm_module_t *m, wd_wasm_error_t *err)
 {
     const wd_wasm_export_desc_t *e;

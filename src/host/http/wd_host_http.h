@@ -155,6 +155,9 @@ int wd_host_http_provides(const char *module, size_t mlen, const char *name, siz
  * the right type. Returns 0, or -1 with err->msg set (err->offset -1). Preview1 imports
  * are left to the WASI host. */
 int wd_host_http_check_module(const wd_wasm_module_t *m, wd_wasm_error_t *err);
+/* One import: 1 if it is ours and well-typed, 0 if it is not ours (wasi_snapshot_preview1),
+ * -1 with err->msg ("unknown import: MOD::NAME", "incompatible import type: ..."). */
+int wd_host_http_check_import(const wd_wasm_import_desc_t *d, wd_wasm_error_t *err);
 /* Nonzero if m exports a wasi:http handle function (else it may be a `_start` command). */
 int wd_host_http_is_handler(const wd_wasm_module_t *m);
 
