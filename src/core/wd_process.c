@@ -405,13 +405,8 @@ wd_master_process_cycle(wd_cycle_t *cycle)
         sigsuspend(&empty);
         wd_time_update();
 
-        if (wd_sig_child) {
-            wd_sig_child = 0;
-            wd_reap_children(wd_cycle, terminating || quitting);
-        }
-        if ((terminating || quitting) && wd_live_workers() == 0) {
-            break;
-        }
+        /* stop requests first: workers that exit because of the same signal (Ctrl-C
+         * reaches the whole process group) must not be taken for crashes */
         if (wd_sig_terminate) {
             wd_sig_terminate = 0;
             if (!terminating) {
@@ -422,18 +417,6 @@ wd_master_process_cycle(wd_cycle_t *cycle)
                 setitimer(ITIMER_REAL, &itv, NULL);
             }
             wd_signal_workers(SIGTERM, 0, 0);
-            if (wd_live_workers() == 0) {
-                break;
-            }
-            continue;
-        }
-        if (wd_sig_alarm) {
-            wd_sig_alarm = 0;
-            if (terminating) {
-                wd_log_error(WD_LOG_ALERT, wd_cycle->log, 0,
-                             "workers did not exit in time: sending SIGKILL");
-                wd_signal_workers(SIGKILL, 0, 0);
-            }
         }
         if (wd_sig_quit) {
             wd_sig_quit = 0;
@@ -443,12 +426,23 @@ wd_master_process_cycle(wd_cycle_t *cycle)
                 wd_cycle_close_listening(wd_cycle);
                 wd_signal_workers(SIGQUIT, 0, 0);
             }
+        }
+        if (wd_sig_alarm) {
+            wd_sig_alarm = 0;
+            if (terminating && wd_live_workers() > 0) {
+                wd_log_error(WD_LOG_ALERT, wd_cycle->log, 0,
+                             "workers did not exit in time: sending SIGKILL");
+                wd_signal_workers(SIGKILL, 0, 0);
+            }
+        }
+        if (wd_sig_child) {
+            wd_sig_child = 0;
+            wd_reap_children(wd_cycle, terminating || quitting);
+        }
+        if (terminating || quitting) {
             if (wd_live_workers() == 0) {
                 break;
             }
-            continue;
-        }
-        if (terminating || quitting) {
             continue;
         }
         if (wd_sig_reconfigure) {

@@ -507,6 +507,39 @@ START_TEST(test_routing_end_to_end)
 }
 END_TEST
 
+START_TEST(test_ctrl_c_process_group)
+{
+    pid_t m, kids[8];
+    int i, round;
+
+    /* Ctrl-C reaches master and workers at once: no worker may be taken for a crash */
+    for (round = 0; round < 3; round++) {
+        write_conf(18194, "", "int", 2);
+        wdt_write("error.log", "");
+        m = start_and_wait(18194, "int", 2);
+        ck_assert(WDT_WAIT(5000, nworkers(m) == 2));
+        wdt_children(m, kids, 8);
+        ck_assert(kill(-m, SIGINT) == 0);
+        ck_assert_int_eq(wdt_wait_exit(m, 10000), 0);
+        for (i = 0; i < 2; i++) {
+            ck_assert(WDT_WAIT(3000, !wdt_alive(kids[i])));
+        }
+        ck_assert(strstr(wdt_read("error.log"), "start worker process") != NULL);
+        assert_clean_log(NULL, NULL);
+        /* and nothing was respawned: exactly the two initial "start worker" lines */
+        {
+            char *p = wdt_read("error.log");
+            int n = 0;
+            while ((p = strstr(p, "start worker process")) != NULL) {
+                n++;
+                p++;
+            }
+            ck_assert_int_eq(n, 2);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_start_failure_exit_code)
 {
     char conf[128], *out;
@@ -541,6 +574,7 @@ main(int argc, char **argv)
     tcase_add_test(tc, test_daemon);
     tcase_add_test(tc, test_start_failure_exit_code);
     tcase_add_test(tc, test_routing_end_to_end);
+    tcase_add_test(tc, test_ctrl_c_process_group);
     tcase_add_test(tc, test_graceful_quit_finishes_requests);
     tcase_add_test(tc, test_graceful_reload_finishes_requests);
     tcase_add_test(tc, test_fast_stop_and_shutdown_timeout);

@@ -317,6 +317,7 @@ wdt_start(void)
         dup2(fd, 1);
         dup2(fd, 2);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        setpgid(0, 0);          /* its own process group, like a shell job */
         execl(wdt_bin, wdt_bin, "-p", prefix, "-c", conf, (char *) NULL);
         _exit(127);
     }
