@@ -172,6 +172,10 @@ typedef struct {
     wd_array_t                listens;    /* listen directives (while parsing) */
 } wd_http_core_main_conf_t;
 
+/* Set to 1 by a TLS module (in its preconfiguration hook); until then `listen ... ssl`
+ * is a configuration error rather than a plaintext socket that claims to be TLS. */
+extern int wd_http_ssl_available;
+
 extern wd_module_t wd_http_module;        /* the http{} block (core module) */
 extern wd_module_t wd_http_core_module;   /* server, listen, location, ... */
 

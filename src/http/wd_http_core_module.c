@@ -30,6 +30,8 @@ typedef struct {
 
 #define WD_HTTP_DEFAULT_BACKLOG 511
 
+int wd_http_ssl_available;
+
 static char *wd_http_block(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
 static char *wd_http_core_server(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
 static char *wd_http_core_location(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
@@ -681,6 +683,12 @@ wd_http_core_listen(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
             l->reuseport = 1;
             l->opts = 1;
         } else if (wd_str_eq(&value[i], "ssl")) {
+            if (!wd_http_ssl_available) {
+                wd_conf_log_error(WD_LOG_EMERG, cf, 0,
+                                  "the \"ssl\" parameter requires a TLS module "
+                                  "(none is built in)");
+                return WD_CONF_ERROR;
+            }
             l->ssl = 1;
         } else if (value[i].len > 8 && memcmp(value[i].data, "backlog=", 8) == 0) {
             wd_int_t b = wd_atoi(value[i].data + 8, value[i].len - 8);
