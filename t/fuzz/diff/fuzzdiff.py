@@ -1,0 +1,659 @@
+#!/usr/bin/env python3
+"""fuzzdiff.py -- differential fuzzer: our engine against binaryen and wabt.
+
+Every iteration:
+  1. random bytes -> `wasm-opt -ttf` (Wasm 2.0 minus reference types and SIMD:
+     FEATURES below) -> module M;
+  2. execution: `wasm-opt M --fuzz-exec-before` (binaryen's interpreter) and
+     `wd_fuzzdiff exec M` (our engine, t/fuzz/diff/wd_fuzzdiff.c) must print the
+     same sequence of calls, loggings, results and traps. Values are compared
+     numerically (binaryen prints floats as shortest decimal text); any NaN
+     matches any NaN (NaN sign/payload is nondeterministic in Wasm). Trap
+     kinds are compared by category (see trap_category);
+  3. verdicts: M and --mutants byte-level mutants of M go through
+     `wasm-validate` (wabt) and our loader (`wd_fuzzdiff validate`); the
+     accept/reject verdicts must agree, except for the known wabt bugs listed
+     in WABT_BUGS (each recognised by a precise check, counted separately).
+
+A mismatch is saved as a reproducer directory under --out (the module, both
+outputs, a README line); the run ends with one summary line
+  "fuzzdiff: N passed, N failed" preceded by the counts by cause.
+
+  fuzzdiff.py --driver objs/t/fuzz/diff/wd_fuzzdiff [--count N] [--seconds S]
+              [--seed S] [--mutants K] [--out DIR] [--keep-going] [-v]
+  fuzzdiff.py --driver D --replay DIR_OR_WASM      re-run one saved case
+"""
+import argparse
+import math
+import os
+import random
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+FEATURES = ["--mvp-features", "--enable-sign-ext", "--enable-mutable-globals",
+            "--enable-nontrapping-float-to-int", "--enable-bulk-memory",
+            "--enable-multivalue"]
+# wabt 1.0.32 enables mutable-globals, sat-float-to-int, sign-ext, SIMD, multi-value,
+# bulk-memory and reference types by default; our engine is Wasm 2.0 without SIMD.
+WABT_FLAGS = ["--disable-simd"]
+TIMEOUT = 30
+
+
+def run(cmd, timeout=TIMEOUT):
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        return None, "", "timeout"
+
+
+# ---------------------------------------------------------------- LEB / sections
+
+def read_uleb(b, i, maxbits=32):
+    r = 0
+    shift = 0
+    while True:
+        if i >= len(b):
+            raise ValueError("eof")
+        x = b[i]
+        i += 1
+        r |= (x & 0x7f) << shift
+        shift += 7
+        if not (x & 0x80):
+            return r, i
+        if shift >= maxbits + 7:
+            raise ValueError("leb too long")
+
+
+def sections(b):
+    """[(id, payload_start, payload_end)] of a well-formed-enough module, or None."""
+    if len(b) < 8:
+        return None
+    out = []
+    i = 8
+    try:
+        while i < len(b):
+            sid = b[i]
+            size, j = read_uleb(b, i + 1)
+            if j + size > len(b):
+                return None
+            out.append((sid, j, j + size))
+            i = j + size
+    except ValueError:
+        return None
+    return out
+
+
+# ---------------------------------------------------------------- known wabt bugs
+# Each entry: (name, predicate(bytes, wabt_ok, ours_ok, ours_msg, wabt_msg) -> bool).
+# Only disagreements matching a predicate are forgiven; everything else is a mismatch.
+
+def wabt_bug_datacount_without_data(b, wabt_ok, ours_ok, ours_msg, wabt_msg):
+    # wabt accepts a data count section declaring N > 0 segments when the module has
+    # no data section at all (spec: "data count and data section have inconsistent
+    # lengths", binary.wast); it only compares the counts when a data section exists.
+    if not (wabt_ok and not ours_ok):
+        return False
+    secs = sections(b)
+    if secs is None or "inconsistent" not in ours_msg:
+        return False
+    ids = [s[0] for s in secs]
+    if 12 not in ids or 11 in ids:
+        return False
+    _, start, end = secs[ids.index(12)]
+    try:
+        n, _ = read_uleb(b, start)
+    except ValueError:
+        return False
+    return n > 0
+
+
+def code_bodies(b):
+    """(number of imported functions, [(body_start, body_end)]) or None."""
+    secs = sections(b)
+    if secs is None:
+        return None
+    nimp = 0
+    bodies = []
+    try:
+        for sid, start, end in secs:
+            if sid == 2:
+                n, i = read_uleb(b, start)
+                for _ in range(n):
+                    for _ in range(2):                   # module, field names
+                        ln, i = read_uleb(b, i)
+                        i += ln
+                    kind = b[i]
+                    i += 1
+                    if kind == 0:
+                        _, i = read_uleb(b, i)
+                        nimp += 1
+                    elif kind in (1, 2):
+                        if kind == 1:
+                            i += 1                        # reftype
+                        flags = b[i]
+                        i += 1
+                        _, i = read_uleb(b, i)
+                        if flags & 1:
+                            _, i = read_uleb(b, i)
+                    elif kind == 3:
+                        i += 2
+                    else:
+                        return None
+            elif sid == 10:
+                n, i = read_uleb(b, start)
+                for _ in range(n):
+                    size, i = read_uleb(b, i)
+                    bodies.append((i, i + size))
+                    i += size
+    except (ValueError, IndexError):
+        return None
+    return nimp, bodies
+
+
+def wabt_bug_body_ends_inside_block(b, wabt_ok, ours_ok, ours_msg, wabt_msg):
+    # wabt 1.0.32 accepts a function body whose bytes run out while a block/loop/if is
+    # still open, as long as the last byte is an `end` (e.g. body `02 40 0b`: the 0x0b
+    # closes the block and the function's own `end` is missing). The spec requires the
+    # body's expression to be terminated by its own `end`: malformed. Recognised
+    # precisely: we reject with "unexpected end of section or function" at exactly the
+    # end offset of that function's body, and the body's last byte is 0x0b.
+    if not (wabt_ok and not ours_ok) or "unexpected end of section or function" not in ours_msg:
+        return False
+    import re
+    m = re.search(r"\(offset (-?\d+), func (-?\d+)\)", ours_msg)
+    cb = code_bodies(b)
+    if m is None or cb is None:
+        return False
+    off, fidx = int(m.group(1)), int(m.group(2))
+    nimp, bodies = cb
+    k = fidx - nimp
+    if not 0 <= k < len(bodies):
+        return False
+    start, end = bodies[k]
+    return off == end and end > start and b[end - 1] == 0x0b
+
+
+def wabt_bug_const_expr_end_in_leb(b, wabt_ok, ours_ok, ours_msg, wabt_msg):
+    # wabt 1.0.32 accepts a global/elem/data section whose last constant expression has
+    # its `end` byte (0x0b) swallowed by the preceding LEB immediate (e.g. `41 a8 0b` =
+    # i32.const 1448 with no `end`): the expression is unterminated inside the section,
+    # which the spec makes malformed. Recognised precisely: we reject with "unexpected end"
+    # at exactly the end of a global (6), elem (9) or data (11) section whose last byte is
+    # 0x0b preceded by a byte with the LEB continuation bit set.
+    if not (wabt_ok and not ours_ok) or "unexpected end" not in ours_msg:
+        return False
+    import re
+    m = re.search(r"\(offset (-?\d+), func -1\)", ours_msg)
+    secs = sections(b)
+    if m is None or secs is None:
+        return False
+    off = int(m.group(1))
+    return any(sid in (6, 9, 11) and end == off and end - start >= 2 and b[end - 1] == 0x0b
+               and b[end - 2] & 0x80 for sid, start, end in secs)
+
+
+WABT_BUGS = [
+    ("const-expr-end-in-leb", wabt_bug_const_expr_end_in_leb),
+    ("datacount-without-data-section", wabt_bug_datacount_without_data),
+    ("body-ends-inside-block", wabt_bug_body_ends_inside_block),
+]
+
+
+# ---------------------------------------------------------------- output comparison
+
+def trap_category_binaryen(msg):
+    m = msg.lower()
+    if "unreachable" in m:
+        return "unreachable"
+    if "by 0" in m or "by zero" in m:
+        return "div-zero"
+    if "trunc" in m or "float" in m and ("nan" in m or "overflow" in m):
+        return "conversion"
+    if "div" in m or "rem" in m:
+        return "int-overflow"
+    if "calllindirect" in m or "callindirect" in m or "call_indirect" in m or "table" in m:
+        return "table"
+    if "memory" in m or "segment" in m or "out of bounds" in m:
+        return "memory"
+    if "stack" in m or "depth" in m:
+        return "stack"
+    return "other:" + msg
+
+
+OUR_TRAP_KIND = {1: "unreachable", 2: "div-zero", 3: "int-overflow", 4: "conversion",
+                 5: "memory", 6: "table", 7: "table", 8: "table", 9: "table", 10: "stack"}
+
+
+def trap_category_ours(text):
+    # "[trap K: msg]"
+    try:
+        k = int(text[len("[trap "):].split(":", 1)[0])
+    except ValueError:
+        return "other:" + text
+    return OUR_TRAP_KIND.get(k, "other:%d" % k)
+
+
+def cat_equal(a, b):
+    # Float-to-int traps: binaryen says "truncSFloat overflow" / "truncUFloat of nan"; we
+    # say "integer overflow" (out of range) or "invalid conversion to integer" (NaN), so a
+    # binaryen "conversion" matches either of ours.
+    if a == b:
+        return True
+    return a == "conversion" and b in ("int-overflow", "conversion")
+
+
+def parse_float_token(tok):
+    t = tok.strip()
+    if "nan" in t:
+        return float("nan")
+    if t in ("inf", "+inf", "infinity"):
+        return float("inf")
+    if t in ("-inf", "-infinity"):
+        return float("-inf")
+    return float(t)
+
+
+def our_value(tok):
+    """('i', int) | ('f32'|'f64', python float, bits)"""
+    if tok.startswith("f32:"):
+        bits = int(tok[4:], 16)
+        return ("f32", struct.unpack("<f", struct.pack("<I", bits))[0], bits)
+    if tok.startswith("f64:"):
+        bits = int(tok[4:], 16)
+        return ("f64", struct.unpack("<d", struct.pack("<Q", bits))[0], bits)
+    return ("i", int(tok), None)
+
+
+def value_equal(ours_tok, bin_tok):
+    kind, v, _ = our_value(ours_tok)
+    if kind == "i":
+        try:
+            return int(bin_tok) == v
+        except ValueError:
+            return False
+    try:
+        b = parse_float_token(bin_tok)
+    except ValueError:
+        return False
+    if math.isnan(v) or math.isnan(b):
+        return math.isnan(v) and math.isnan(b)
+    if kind == "f32" and not math.isinf(b):
+        try:
+            b = struct.unpack("<f", struct.pack("<f", b))[0]
+        except OverflowError:
+            return False
+    return b == v and math.copysign(1, b) == math.copysign(1, v)
+
+
+def split_values(s):
+    s = s.strip()
+    if s.startswith("(") and s.endswith(")"):
+        return [x.strip() for x in s[1:-1].split(",")]
+    return [s]
+
+
+def normalise(lines, ours):
+    """-> list of (kind, payload) events; kind in calling/result/log/trap/other."""
+    ev = []
+    for ln in lines:
+        ln = ln.rstrip("\n")
+        if not ln:
+            continue
+        if ln.startswith("[fuzz-exec] calling "):
+            ev.append(("calling", ln[len("[fuzz-exec] calling "):]))
+        elif ln.startswith("[fuzz-exec] note result: "):
+            rest = ln[len("[fuzz-exec] note result: "):]
+            name, _, vals = rest.partition(" => ")
+            ev.append(("result", (name, split_values(vals))))
+        elif ln.startswith("[LoggingExternalInterface logging"):
+            body = ln[len("[LoggingExternalInterface logging"):].rstrip("]").split()
+            ev.append(("log", body))
+        elif ln.startswith("[trap "):
+            ev.append(("trap", trap_category_ours(ln) if ours else
+                       trap_category_binaryen(ln[len("[trap "):-1])))
+        elif ours and ln.startswith("[instantiate error]"):
+            ev.append(("trap-instantiate", ln))
+        elif ours and ln.startswith("[fuel exhausted]"):
+            ev.append(("fuel", ln))
+        elif ln.startswith("warning:"):
+            continue
+        else:
+            ev.append(("other", ln))
+    return ev
+
+
+def compare_exec(bout, oout):
+    """-> (status, detail): status 'ok' | 'inconclusive' | mismatch cause."""
+    be = normalise(bout.splitlines(), False)
+    oe = normalise(oout.splitlines(), True)
+    # binaryen: a trap during instance creation prints "[trap ...]" and nothing else.
+    if oe and oe[0][0] == "trap-instantiate":
+        if len(be) >= 1 and be[0][0] == "trap" and not any(e[0] == "calling" for e in be):
+            return "ok", ""
+        return "instantiate", "we failed to instantiate (%s), binaryen: %r" % (oe[0][1], be[:3])
+    for k in range(max(len(be), len(oe))):
+        if k >= len(oe):
+            return "missing-events", "ours ended at event %d; binaryen continues with %r" % (k, be[k])
+        if oe[k][0] == "fuel":
+            return "inconclusive", "fuel exhausted at event %d" % k
+        if oe[k][0] == "other":
+            return "driver", "event %d: %s" % (k, oe[k][1])
+        if k >= len(be):
+            return "extra-events", "binaryen ended at event %d; ours continues with %r" % (k, oe[k])
+        b, o = be[k], oe[k]
+        if b[0] == "other":
+            return "binaryen-other", "event %d: %s" % (k, b[1])
+        if b[0] != o[0]:
+            return "event-kind", "event %d: binaryen %r, ours %r" % (k, b, o)
+        if b[0] == "calling" and b[1] != o[1]:
+            return "event-kind", "event %d: calling %s vs %s" % (k, b[1], o[1])
+        if b[0] == "trap" and not cat_equal(b[1], o[1]):
+            return "trap-kind", "event %d: binaryen %s, ours %s" % (k, b[1], o[1])
+        if b[0] == "result":
+            bn, bv = b[1]
+            on, ov = o[1]
+            if bn != on or len(bv) != len(ov) or not all(value_equal(x, y) for x, y in zip(ov, bv)):
+                return "result", "event %d: binaryen %s => %s, ours %s => %s" % (k, bn, bv, on, ov)
+        if b[0] == "log":
+            if len(b[1]) != len(o[1]) or not all(value_equal(x, y) for x, y in zip(o[1], b[1])):
+                return "log", "event %d: binaryen %s, ours %s" % (k, b[1], o[1])
+    return "ok", ""
+
+
+# ---------------------------------------------------------------- mutation
+
+def mutate(rng, b):
+    b = bytearray(b)
+    op = rng.randrange(7)
+    if op == 0:            # flip bits in 1..4 bytes
+        for _ in range(rng.randint(1, 4)):
+            i = rng.randrange(len(b))
+            b[i] ^= 1 << rng.randrange(8)
+    elif op == 1:          # random byte values
+        for _ in range(rng.randint(1, 3)):
+            b[rng.randrange(len(b))] = rng.randrange(256)
+    elif op == 2:          # insert bytes
+        i = rng.randrange(len(b) + 1)
+        b[i:i] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 4)))
+    elif op == 3:          # delete a range
+        i = rng.randrange(len(b))
+        del b[i:i + rng.randint(1, 8)]
+    elif op == 4:          # truncate
+        del b[rng.randrange(8, max(9, len(b))):]
+    elif op == 5:          # interesting values
+        i = rng.randrange(len(b))
+        b[i] = rng.choice([0x00, 0x0b, 0x7f, 0x80, 0xff, 0x40, 0x41, 0x0f, 0x10, 0x11, 0x70, 0x6f, 0xfc, 0xfd])
+    else:                  # bump a byte inside a section payload by +-1 (keeps structure)
+        secs = sections(bytes(b)) or []
+        if secs:
+            _, s, e = rng.choice(secs)
+            if e > s:
+                i = rng.randrange(s, e)
+                b[i] = (b[i] + rng.choice([1, 255])) & 0xff
+    return bytes(b)
+
+
+# ---------------------------------------------------------------- main loop
+
+class Stats:
+    def __init__(self):
+        self.generated = 0
+        self.gen_failed = 0
+        self.compared = 0
+        self.exec_ok = 0
+        self.inconclusive = 0
+        self.nan_dependent = 0
+        self.mismatch = {}
+        self.verdicts = 0
+        self.verdict_agree = 0
+        self.whitelisted = {}
+
+    def bad(self, cause):
+        self.mismatch[cause] = self.mismatch.get(cause, 0) + 1
+
+
+def save(outdir, tag, files, note):
+    os.makedirs(outdir, exist_ok=True)
+    d = tempfile.mkdtemp(prefix=tag + "-", dir=outdir)
+    for name, data in files.items():
+        mode = "wb" if isinstance(data, bytes) else "w"
+        with open(os.path.join(d, name), mode) as f:
+            f.write(data)
+    with open(os.path.join(d, "README"), "w") as f:
+        f.write(note + "\n")
+    return d
+
+
+def check_exec(args, path):
+    brc, bout, berr = run(["wasm-opt"] + FEATURES + [path, "--fuzz-exec-before", "-q"])
+    if brc is None:
+        return "inconclusive", "binaryen timeout", bout, ""
+    if brc != 0:
+        return "binaryen-error", "wasm-opt exit %s: %s" % (brc, berr.strip()[-300:]), bout, ""
+    orc, oout, oerr = run([args.driver, "exec", path])
+    if orc is None:
+        return "timeout", "our driver timed out (%d s)" % TIMEOUT, bout, oout
+    if orc < 0:
+        return "crash", "our driver died with signal %d: %s" % (-orc, oerr.strip()[-300:]), bout, oout
+    if orc != 0:
+        return "driver-exit", "driver exit %d: %s %s" % (orc, oout.strip()[-300:], oerr.strip()[-300:]), bout, oout
+    st, detail = compare_exec(bout, oout)
+    return st, detail, bout, oout
+
+
+def nan_dependent(args, wasm, tmp):
+    d = os.path.join(tmp, "denan.wasm")
+    rc, _, _ = run(["wasm-opt"] + FEATURES + [wasm, "--denan", "-o", d])
+    if rc != 0:
+        return False
+    status, _, _, _ = check_exec(args, d)
+    return status == "ok"
+
+
+def verdicts(args, paths):
+    """-> {path: (ours_ok, ours_msg)}"""
+    rc, out, err = run([args.driver, "validate"] + paths, timeout=TIMEOUT * 4)
+    res = {}
+    if rc is None or rc < 0:
+        return None, "validate run died (%s): %s" % (rc, err.strip()[-300:])
+    for ln in out.splitlines():
+        if ln.startswith("ok "):
+            res[ln[3:]] = (True, "")
+        elif ln.startswith("invalid "):
+            p, _, msg = ln[8:].partition(": ")
+            res[p] = (False, msg)
+    return res, ""
+
+
+def one(args, st, rng, it, tmp):
+    size = rng.choice([rng.randint(64, 1024), rng.randint(1024, 8192), rng.randint(8192, 40000)])
+    data = rng.randbytes(size) if hasattr(rng, "randbytes") else bytes(rng.getrandbits(8) for _ in range(size))
+    dat = os.path.join(tmp, "in.dat")
+    wasm = os.path.join(tmp, "m.wasm")
+    with open(dat, "wb") as f:
+        f.write(data)
+    denan = rng.random() < args.denan
+    extra = ["--denan"] if denan else []
+    rc, _, err = run(["wasm-opt"] + FEATURES + ["-ttf", dat, "-o", wasm] + extra)
+    if rc != 0:
+        st.gen_failed += 1
+        return
+    st.generated += 1
+    with open(wasm, "rb") as f:
+        mbytes = f.read()
+
+    # execution
+    status, detail, bout, oout = check_exec(args, wasm)
+    if status == "ok":
+        st.compared += 1
+        st.exec_ok += 1
+    elif status == "inconclusive":
+        st.inconclusive += 1
+    elif not denan and status in ("result", "log") and nan_dependent(args, wasm, tmp):
+        # NaN sign/payload bits are nondeterministic in Wasm (arithmetic NaN results):
+        # binaryen's interpreter and our engine may differ legitimately, and the bits
+        # show up in results/loggings via reinterpret/stores. If the same module with
+        # binaryen's --denan instrumentation agrees, count it as NaN-dependent.
+        st.compared += 1
+        st.nan_dependent += 1
+    else:
+        st.compared += 1
+        st.bad("exec-" + status)
+        d = save(args.out, "exec-" + status, {"m.wasm": mbytes, "binaryen.txt": bout, "ours.txt": oout},
+                 "iteration %d seed %s%s: %s" % (it, args.seed, " (--denan)" if denan else "", detail))
+        print("MISMATCH exec-%s: %s -> %s" % (status, detail, d), flush=True)
+
+    # verdicts: the module itself and its mutants
+    cands = [("orig", mbytes)] + [("mut%d" % k, mutate(rng, mbytes)) for k in range(args.mutants)]
+    paths = []
+    for name, b in cands:
+        p = os.path.join(tmp, name + ".wasm")
+        with open(p, "wb") as f:
+            f.write(b)
+        paths.append(p)
+    ours, why = verdicts(args, paths)
+    if ours is None:
+        st.bad("validate-crash")
+        d = save(args.out, "validate-crash", {"m.wasm": mbytes}, why)
+        print("MISMATCH validate-crash: %s -> %s" % (why, d), flush=True)
+        return
+    for (name, b), p in zip(cands, paths):
+        wrc, wout, werr = run(["wasm-validate"] + WABT_FLAGS + [p])
+        if wrc is None or wrc < 0:
+            continue
+        st.verdicts += 1
+        wabt_ok = wrc == 0
+        ours_ok, ours_msg = ours.get(p, (None, "missing"))
+        if ours_ok is None:
+            st.bad("verdict-missing")
+            continue
+        if wabt_ok == ours_ok:
+            st.verdict_agree += 1
+            continue
+        wmsg = (wout + werr).strip()
+        bug = next((n for n, pred in WABT_BUGS if pred(b, wabt_ok, ours_ok, ours_msg, wmsg)), None)
+        if bug:
+            st.whitelisted[bug] = st.whitelisted.get(bug, 0) + 1
+            continue
+        cause = "verdict-" + ("we-reject" if wabt_ok else "we-accept")
+        st.bad(cause)
+        d = save(args.out, cause, {"m.wasm": b}, "iteration %d seed %s (%s): wabt %s %r; ours %s %r"
+                 % (it, args.seed, name, "accepts" if wabt_ok else "rejects", wmsg[-300:],
+                    "accepts" if ours_ok else "rejects", ours_msg))
+        print("MISMATCH %s: wabt=%s ours=%s (%s) -> %s" % (cause, wabt_ok, ours_ok, ours_msg, d), flush=True)
+
+
+def replay(args):
+    p = args.replay
+    if os.path.isdir(p):
+        p = os.path.join(p, "m.wasm")
+    status, detail, bout, oout = check_exec(args, p)
+    print("exec: %s %s" % (status, detail))
+    ours, _ = verdicts(args, [p])
+    wrc, wout, werr = run(["wasm-validate"] + WABT_FLAGS + [p])
+    print("verdict: wabt %s (%s), ours %s" % ("ok" if wrc == 0 else "invalid", (wout + werr).strip(), ours.get(p)))
+    return 0 if status in ("ok", "inconclusive") else 1
+
+
+def selftest():
+    """The comparer must accept equal runs and catch planted differences."""
+    b = ("[fuzz-exec] calling f\n[LoggingExternalInterface logging 5 -1]\n"
+         "[fuzz-exec] note result: f => (1, -0, nan:0x400000, 0.1, 3402823466385288598117041e14)\n"
+         "[fuzz-exec] calling g\n[trap i32.div_s by 0]\n"
+         "[fuzz-exec] calling h\n[trap i64.truncUFloat of nan]\n")
+    o = ("[fuzz-exec] calling f\n[LoggingExternalInterface logging 5 -1]\n"
+         "[fuzz-exec] note result: f => (1, f64:0x8000000000000000, f32:0xffc00001, "
+         "f64:0x3fb999999999999a, f32:0x7f7fffff)\n"
+         "[fuzz-exec] calling g\n[trap 2: integer divide by zero]\n"
+         "[fuzz-exec] calling h\n[trap 4: invalid conversion to integer]\n")
+    bad = 0
+    if compare_exec(b, o)[0] != "ok":
+        print("selftest: equal runs reported as %s" % (compare_exec(b, o),))
+        bad += 1
+    planted = [("f64:0x8000000000000000", "f64:0x0000000000000000", "result"),   # -0 vs +0
+               ("f32:0xffc00001", "f32:0x3f800000", "result"),                   # NaN vs 1.0
+               ("f64:0x3fb999999999999a", "f64:0x3fb999999999999b", "result"),   # 1 ulp
+               ("logging 5 -1", "logging 5 1", "log"),
+               ("[trap 2: integer divide by zero]", "[trap 5: out of bounds memory access]", "trap-kind"),
+               ("[fuzz-exec] calling h\n[trap 4: invalid conversion to integer]\n",
+                "[fuzz-exec] calling h\n", "missing-events")]
+    for old, new, want in planted:
+        got = compare_exec(b, o.replace(old, new))[0]
+        if got != want:
+            print("selftest: planted %r -> %r gave %s, want %s" % (old, new, got, want))
+            bad += 1
+    # whitelist predicates must recognise exactly their bug
+    noend = bytes.fromhex("0061736d01000000010401600000030201000a0601040002400b")
+    if not wabt_bug_body_ends_inside_block(noend, True, False, "unexpected end of section or function "
+                                           "(offset 26, func 0)", ""):
+        print("selftest: body-ends-inside-block not recognised")
+        bad += 1
+    if wabt_bug_body_ends_inside_block(noend, True, False, "unexpected end of section or function "
+                                       "(offset 24, func 0)", ""):
+        print("selftest: body-ends-inside-block matched a different offset")
+        bad += 1
+    dc = bytes.fromhex("0061736d01000000050301000" + "10c0101")
+    if not wabt_bug_datacount_without_data(dc, True, False, "data count and data section have "
+                                           "inconsistent lengths", ""):
+        print("selftest: datacount-without-data not recognised")
+        bad += 1
+    ce = bytes.fromhex("0061736d01000000" "0606017f0141a80b" "070100")
+    if not wabt_bug_const_expr_end_in_leb(ce, True, False, "unexpected end of section or function (offset 16, func -1)", ""):
+        print("selftest: const-expr-end-in-leb not recognised")
+        bad += 1
+    print("fuzzdiff selftest: %d passed, %d failed" % (len(planted) + 5 - bad, bad))
+    return 1 if bad else 0
+
+
+def main():
+    if "--selftest" in sys.argv:
+        return selftest()
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--driver", required=True)
+    ap.add_argument("--count", type=int, default=200)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--mutants", type=int, default=4)
+    ap.add_argument("--denan", type=float, default=0.5, help="fraction of modules run through --denan")
+    ap.add_argument("--out", default="objs/fuzz-diff")
+    ap.add_argument("--replay")
+    ap.add_argument("-v", action="store_true")
+    args = ap.parse_args()
+    if args.replay:
+        return replay(args)
+    if args.seed is None:
+        args.seed = int.from_bytes(os.urandom(4), "little")
+    rng = random.Random(args.seed)
+    st = Stats()
+    t0 = time.time()
+    tmp = tempfile.mkdtemp(prefix="fuzzdiff-")
+    try:
+        it = 0
+        while it < args.count and time.time() - t0 < args.seconds:
+            one(args, st, rng, it, tmp)
+            it += 1
+            if args.v and it % 50 == 0:
+                print("... %d iterations, %d mismatches, %.0f s" % (it, sum(st.mismatch.values()), time.time() - t0),
+                      flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    nbad = sum(st.mismatch.values())
+    print("seed %d, %.1f s: modules generated %d (ttf failures %d), executions compared %d "
+          "(agree %d, NaN-dependent %d, inconclusive %d), verdicts compared %d (agree %d, known wabt bugs %s)"
+          % (args.seed, time.time() - t0, st.generated, st.gen_failed, st.compared, st.exec_ok,
+             st.nan_dependent, st.inconclusive, st.verdicts, st.verdict_agree,
+             ", ".join("%s %d" % kv for kv in sorted(st.whitelisted.items())) or "0"))
+    print("mismatches by cause: %s" % (", ".join("%s %d" % kv for kv in sorted(st.mismatch.items())) or "none"))
+    if nbad:
+        print("reproducers in %s (replay: fuzzdiff.py --driver D --replay DIR)" % args.out)
+    print("fuzzdiff: %d passed, %d failed" % (st.exec_ok + st.nan_dependent + st.verdict_agree + sum(st.whitelisted.values()), nbad))
+    return 1 if nbad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
