@@ -540,6 +540,53 @@ START_TEST(test_ctrl_c_process_group)
 }
 END_TEST
 
+static int
+count_fds(pid_t pid)
+{
+    char path[64];
+    struct dirent *e;
+    DIR *d;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int) pid);
+    d = opendir(path);
+    if (d == NULL) {
+        return -1;
+    }
+    while ((e = readdir(d)) != NULL) {
+        n += e->d_name[0] != '.';
+    }
+    closedir(d);
+    return n;
+}
+
+START_TEST(test_reload_storm)
+{
+    pid_t m;
+    int i, fds_before, fds_after, ok = 0;
+
+    write_conf(18195, "", "storm", 2);
+    m = start_and_wait(18195, "storm", 2);
+    ck_assert(WDT_WAIT(5000, nworkers(m) == 2));
+    fds_before = count_fds(m);
+    ck_assert(fds_before > 0);
+    for (i = 0; i < 10; i++) {
+        ck_assert(kill(m, SIGHUP) == 0);
+        wdt_sleep_ms(30);
+        ok += body_is(18195, "storm");
+    }
+    /* every request during the storm was served (the socket never closed) */
+    ck_assert_int_eq(ok, 10);
+    ck_assert(WDT_WAIT(10000, nworkers(m) == 2));
+    fds_after = count_fds(m);
+    ck_assert_msg(fds_after == fds_before, "master fds: %d before, %d after 10 reloads",
+                  fds_before, fds_after);
+    ctl("quit", 0);
+    ck_assert_int_eq(wdt_wait_exit(m, 15000), 0);
+    assert_clean_log(NULL, NULL);
+}
+END_TEST
+
 START_TEST(test_start_failure_exit_code)
 {
     char conf[128], *out;
@@ -575,6 +622,7 @@ main(int argc, char **argv)
     tcase_add_test(tc, test_start_failure_exit_code);
     tcase_add_test(tc, test_routing_end_to_end);
     tcase_add_test(tc, test_ctrl_c_process_group);
+    tcase_add_test(tc, test_reload_storm);
     tcase_add_test(tc, test_graceful_quit_finishes_requests);
     tcase_add_test(tc, test_graceful_reload_finishes_requests);
     tcase_add_test(tc, test_fast_stop_and_shutdown_timeout);
