@@ -990,6 +990,23 @@ wd_http_wasm_build_head(wd_http_wasm_ctx_t *ctx, wd_http_request_t *r)
         h->authority = (const char *) r->h_host->value.data;
         h->authority_len = r->h_host->value.len;
     }
+    /* absolute-form target ("http://host/p?q"): path-with-query is "/p?q" */
+    if (h->path_len > 7 && h->path[0] != '/') {
+        const char *p = h->path, *end = p + h->path_len;
+        const char *sep = memchr(p, ':', h->path_len);
+        if (sep && end - sep > 3 && sep[1] == '/' && sep[2] == '/') {
+            const char *auth = sep + 3, *slash = auth;
+            while (slash < end && *slash != '/' && *slash != '?') {
+                slash++;
+            }
+            if (h->authority == NULL) {
+                h->authority = auth;
+                h->authority_len = slash - auth;
+            }
+            h->path = slash < end && *slash == '/' ? slash : "/";
+            h->path_len = slash < end && *slash == '/' ? (size_t) (end - slash) : 1;
+        }
+    }
     h->https = r->connection->listening && r->connection->listening->ssl;
     return WD_OK;
 }

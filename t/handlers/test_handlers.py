@@ -90,6 +90,9 @@ def test_examples(s):
     r = get(s, "/headers?x=1", b"X-Test: v\"q\r\n")
     check(r.status == 200, r)
     check(b'"path":"/headers?x=1"' in r.body and b'["X-Test","v\\"q"]' in r.body, r)
+    r = s.request(b"GET http://example.com/headers?y=2 HTTP/1.1\r\nHost: example.com\r\n\r\n")
+    check(r.status == 200 and b'"path":"/headers?y=2"' in r.body
+          and b'"authority":"example.com"' in r.body, r)
     r = get(s, "/status/404")
     check(r.status == 404 and r.body == b"status 404\n", r)
     r = get(s, "/status/301?to=/x")
