@@ -160,6 +160,7 @@ wd_connection_free(wd_connection_t *c)
     wd_queue_remove(&c->link);
     c->idle = 0;
     w->nconnections--;
+    wd_http_connection_freed(c);
     wd_queue_insert_tail(&w->free, &c->link);
 
     if (!w->quitting && !w->terminating && !w->accepting && !w->accept_paused

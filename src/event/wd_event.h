@@ -115,8 +115,10 @@ typedef void (*wd_event_hook_pt)(void *data);
 int wd_event_add_flush_hook(wd_event_hook_pt fn, void *data);
 int wd_event_add_reopen_hook(wd_event_hook_pt fn, void *data);
 
-/* Entry from the worker into the protocol: a new accepted connection (src/http). */
+/* Entry from the worker into the protocol: a new accepted connection (src/http), and the
+ * end of a connection (its handles are closed; protocol state may release its memory). */
 void wd_http_init_connection(wd_connection_t *c);
+void wd_http_connection_freed(wd_connection_t *c);
 
 /* Milliseconds of the loop's cached clock (uv_now). */
 uint64_t wd_event_now(void);

@@ -184,6 +184,16 @@ wd_http_free_connection_data(wd_connection_t *c)
 }
 
 void
+wd_http_connection_freed(wd_connection_t *c)
+{
+    wd_http_connection_t *hc = c->data;
+
+    if (hc) {
+        wd_http_release_buffers(hc);
+    }
+}
+
+void
 wd_http_init_connection(wd_connection_t *c)
 {
     wd_http_connection_t *hc = c->data;
@@ -302,8 +312,8 @@ wd_http_close_connection(wd_http_connection_t *hc)
     hc->closed = 1;
     hc->reading = 0;
     wd_connection_close(hc->c);
-    /* nothing reads them any more: the uv handles are closing and the request is gone */
-    wd_http_release_buffers(hc);
+    /* buffer and pool are released in wd_http_connection_freed(), once the handles are
+     * closed: a handler may still be on the stack here (an abort from inside it) */
 }
 
 /* The client went away (or the response cannot be completed): release the request. */
