@@ -31,7 +31,8 @@ checks its logs, then prints "N passed, N failed".  A test may start its own ext
 Server(conf, port, ...) (use ports from your range) and must .stop() it (or use `with`).
 
 Server API:
-    Server(conf, port, main_conf="", master=False, files=None)  # files: {relpath: bytes}
+    Server(conf, port, main_conf="", master=False, files=None, rlimit_nofile=None)
+                             # files: {relpath: bytes}; rlimit_nofile: RLIMIT_NOFILE of the server
     s.start(); s.stop(sig=_signal.SIGQUIT)   # stop() also asserts the log checks below
     s.prefix                 temp prefix dir (conf/wasmd.conf, logs/error.log, logs/access.log)
     s.connect() -> Conn      a raw client connection (timeout 5 s)
@@ -250,7 +251,8 @@ SAN_PATTERNS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer",
 
 
 class Server:
-    def __init__(self, conf, port, main_conf="", master=False, files=None, check_logs=True):
+    def __init__(self, conf, port, main_conf="", master=False, files=None, check_logs=True,
+                 rlimit_nofile=None):
         self.port = port
         self.prefix = tempfile.mkdtemp(prefix="wasmd-t-")
         self.vars = {"port": port, "port2": port + 1, "port3": port + 2, "prefix": self.prefix}
@@ -260,6 +262,7 @@ class Server:
         self.files = files or {}
         self.proc = None
         self.check_logs = check_logs
+        self.rlimit_nofile = rlimit_nofile
         os.makedirs(os.path.join(self.prefix, "conf"))
         os.makedirs(os.path.join(self.prefix, "logs"))
         for rel, data in self.files.items():
@@ -280,8 +283,16 @@ class Server:
     def start(self, wait=True):
         self.stderr_path = os.path.join(self.prefix, "stderr.txt")
         self.stderr_f = open(self.stderr_path, "wb")
+        pre = None
+        if self.rlimit_nofile:
+            import resource
+            n = self.rlimit_nofile
+
+            def pre():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
         self.proc = subprocess.Popen([WASMD_BIN, "-p", self.prefix + "/", "-c", self.conf_path],
-                                     cwd=self.prefix, stdout=self.stderr_f, stderr=self.stderr_f)
+                                     cwd=self.prefix, stdout=self.stderr_f, stderr=self.stderr_f,
+                                     preexec_fn=pre)
         if wait:
             self.wait_port()
         return self

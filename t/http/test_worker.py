@@ -117,6 +117,40 @@ def test_worker_connections_limit(s):
         q.cleanup()
 
 
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_emfile_pauses_accepting(s):
+    q = Server(CONF, 18244, main_conf="events { worker_connections 1000; }", rlimit_nofile=48).start()
+    conns = []
+    try:
+        for i in range(80):
+            try:
+                conns.append(socket.create_connection(("127.0.0.1", 18244), timeout=2))
+            except OSError:
+                break
+        time.sleep(0.5)
+        t0 = cpu_seconds(q.proc.pid)
+        time.sleep(1.0)
+        used = cpu_seconds(q.proc.pid) - t0
+        check(used < 0.3, "server spins while out of descriptors: %.2fs CPU in 1s" % used)
+        check("accept4() failed" in q.error_log() and "[crit]" in q.error_log(), q.error_log()[-500:])
+        for c in conns:
+            c.close()
+        conns = []
+        time.sleep(0.5)
+        r = q.request(b"GET / HTTP/1.1\r\n" + H + b"\r\n")
+        check(r.status == 200, "serves again once descriptors are free", r)
+        q.stop()
+    finally:
+        for c in conns:
+            c.close()
+        q.cleanup()
+
+
 if __name__ == "__main__":
     import sys
     sys.exit(harness.main(CONF, globals(), port=18240))
