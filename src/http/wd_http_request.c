@@ -105,11 +105,54 @@ wd_http_clcf(wd_http_connection_t *hc)
     return hc->clcf ? hc->clcf : hc->default_clcf;
 }
 
+/* appends nginx's context to error log lines about a connection */
+static u_char *
+wd_http_log_context(wd_log_t *log, u_char *buf, size_t len)
+{
+    wd_http_connection_t *hc = log->data;
+    wd_http_request_t *r = &hc->r;
+    wd_http_core_srv_conf_t *srv = r->srv_conf;
+    int n;
+
+    n = snprintf((char *) buf, len, ", client: %s", hc->c->addr_text);
+    if (n < 0 || (size_t) n >= len) {
+        return buf;
+    }
+    buf += n;
+    len -= n;
+    if (srv && srv->server_name.len) {
+        n = snprintf((char *) buf, len, ", server: %.*s", wd_str_pf(&srv->server_name));
+        if (n > 0 && (size_t) n < len) {
+            buf += n;
+            len -= n;
+        }
+    }
+    if (hc->in_request && r->request_line.len) {
+        n = snprintf((char *) buf, len, ", request: \"%.*s\"", wd_str_pf(&r->request_line));
+        if (n > 0 && (size_t) n < len) {
+            buf += n;
+            len -= n;
+        }
+    }
+    if (hc->in_request && r->host.len) {
+        n = snprintf((char *) buf, len, ", host: \"%.*s\"", wd_str_pf(&r->host));
+        if (n > 0 && (size_t) n < len) {
+            buf += n;
+        }
+    }
+    return buf;
+}
+
 wd_log_t *
 wd_http_log(wd_http_connection_t *hc)
 {
     wd_http_core_loc_conf_t *clcf = wd_http_clcf(hc);
-    return clcf && clcf->error_log ? clcf->error_log : wd_cycle->log;
+
+    hc->log = clcf && clcf->error_log ? *clcf->error_log : *wd_cycle->log;
+    hc->log.connection = hc->c->number;
+    hc->log.handler = wd_http_log_context;
+    hc->log.data = hc;
+    return &hc->log;
 }
 
 void
@@ -418,8 +461,7 @@ wd_http_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             return;
         case WD_HTTP_PHASE_HEADER:
             wd_log_error(WD_LOG_INFO, wd_http_log(hc), 0,
-                         "*%llu client prematurely closed connection while reading the header",
-                         (unsigned long long) c->number);
+                         "client prematurely closed connection while reading the header");
             wd_http_close_connection(hc);
             return;
         default:
@@ -719,22 +761,19 @@ wd_http_timer_cb(uv_timer_t *t)
 
     case WD_HTTP_PHASE_HEADER:
         wd_log_error(WD_LOG_INFO, wd_http_log(hc), 0,
-                     "*%llu client timed out while reading the request header",
-                     (unsigned long long) c->number);
+                     "client timed out while reading the request header");
         wd_http_error_close(r, 408);
         return;
 
     case WD_HTTP_PHASE_HANDLER:
         if (hc->writing) {
-            wd_log_error(WD_LOG_INFO, wd_http_log(hc), 0, "*%llu client timed out (send_timeout)",
-                         (unsigned long long) c->number);
+            wd_log_error(WD_LOG_INFO, wd_http_log(hc), 0, "client timed out (send_timeout)");
             wd_http_abort_request(r);
             return;
         }
         if (r->body_state == WD_HTTP_BODY_PENDING) {
             wd_log_error(WD_LOG_INFO, wd_http_log(hc), 0,
-                         "*%llu client timed out while reading the request body",
-                         (unsigned long long) c->number);
+                         "client timed out while reading the request body");
             r->body_state = WD_HTTP_BODY_ERROR;
             r->body_status = 408;
             r->close_after = 1;
@@ -866,8 +905,8 @@ wd_http_handle_request(wd_http_request_t *r)
 
     if (hc->max_body > 0 && r->content_length_n > hc->max_body) {
         wd_log_error(WD_LOG_ERR, wd_http_log(hc), 0,
-                     "*%llu client intended to send too large body: %lld bytes",
-                     (unsigned long long) hc->c->number, (long long) r->content_length_n);
+                     "client intended to send too large body: %lld bytes",
+                     (long long) r->content_length_n);
         wd_http_error_close(r, 413);
         return;
     }

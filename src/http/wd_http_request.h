@@ -253,6 +253,7 @@ struct wd_http_connection_s {
     wd_msec_t           header_start; /* when the current request's first byte arrived */
     uint64_t            deadline;     /* loop ms when the current timeout expires; 0: none */
     uint64_t            timer_due;    /* loop ms the uv timer is armed for; 0: not armed */
+    wd_log_t            log;          /* error log with this connection's context */
     size_t              large_header; /* large_client_header_buffers size (one line) */
     size_t              max_header;   /* number * size (whole header) */
     int64_t             max_body;     /* client_max_body_size of the location (0: none) */

@@ -435,8 +435,7 @@ wd_http_write(wd_http_request_t *r, const void *data, size_t len)
         && r->body_bytes_sent + len > (uint64_t) r->content_length_out)
     {
         wd_log_error(WD_LOG_ERR, wd_http_log(hc), 0,
-                     "*%llu response body longer than its Content-Length: aborted",
-                     (unsigned long long) hc->c->number);
+                     "response body longer than its Content-Length: aborted");
         wd_http_abort(r);
         return WD_ERROR;
     }
@@ -492,8 +491,7 @@ wd_http_finish(wd_http_request_t *r)
         && r->body_bytes_sent != (uint64_t) r->content_length_out)
     {
         wd_log_error(WD_LOG_ERR, wd_http_log(hc), 0,
-                     "*%llu response body shorter than its Content-Length: aborted",
-                     (unsigned long long) hc->c->number);
+                     "response body shorter than its Content-Length: aborted");
         wd_http_abort(r);
         return WD_ERROR;
     }

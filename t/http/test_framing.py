@@ -1,5 +1,7 @@
 """Malformed requests and framing attacks: every one gets its status AND a closed
 connection; limits (414/431/413), 501, 505, Host rules."""
+import re
+
 import harness
 from harness import check
 
@@ -168,6 +170,9 @@ def test_headers_too_large_431(s):
 
 def test_body_too_large_413(s):
     expect_close(s, b"POST / HTTP/1.1\r\n" + H + b"Content-Length: 101\r\n\r\n" + b"x" * 101, 413)
+    log = s.error_log()
+    check(re.search(r'\[error\] \d+#0: \*\d+ client intended to send too large body: 101 bytes, '
+                    r'client: 127\.0\.0\.1, request: "POST / HTTP/1\.1", host: "a"', log), log[-600:])
     # chunked: detected while reading
     expect_close(s, b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n"
                  b"40\r\n" + b"x" * 64 + b"\r\n40\r\n" + b"y" * 64 + b"\r\n0\r\n\r\n", 413)
