@@ -117,6 +117,24 @@ def test_worker_connections_limit(s):
         q.cleanup()
 
 
+def test_worker_shutdown_timeout(s):
+    conf = CONF.replace("echo_sleep 700ms", "echo_sleep 10s")
+    q = Server(conf, 18245, main_conf="worker_shutdown_timeout 500ms;").start()
+    try:
+        busy = q.connect()
+        busy.send(b"GET /sleep HTTP/1.1\r\n" + H + b"\r\n")
+        time.sleep(0.2)
+        t0 = time.time()
+        q.signal(signal.SIGQUIT)
+        q.proc.wait(5)
+        check(time.time() - t0 < 2.0, "exited after worker_shutdown_timeout")
+        check(busy.closed(timeout=1), "the in-flight request was cut")
+        check("worker_shutdown_timeout" in q.error_log(), q.error_log()[-400:])
+        q.stop()
+    finally:
+        q.cleanup()
+
+
 def cpu_seconds(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
