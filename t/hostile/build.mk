@@ -16,7 +16,17 @@ $(FUZZDIFF_BIN): t/fuzz/diff/wd_fuzzdiff.c $(WASM_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(WASM_LIB) -lm
 
+# the same driver against the switch-dispatch engine (compared too: --driver2)
+ifndef SWITCH
+FUZZDIFF_SWITCH_BIN := $(B)/switch/t/fuzz/diff/wd_fuzzdiff
+TEST_BINS += $(FUZZDIFF_SWITCH_BIN)
+.PHONY: $(FUZZDIFF_SWITCH_BIN)
+$(FUZZDIFF_SWITCH_BIN):
+	+$(MAKE) --no-print-directory SWITCH=1 $@
+endif
+
 .PHONY: fuzz-diff
-fuzz-diff: $(FUZZDIFF_BIN)
-	nice -n 10 python3 t/fuzz/diff/fuzzdiff.py --driver $(FUZZDIFF_BIN) --count 100000000 \
+fuzz-diff: $(FUZZDIFF_BIN) $(FUZZDIFF_SWITCH_BIN)
+	nice -n 10 python3 t/fuzz/diff/fuzzdiff.py --driver $(FUZZDIFF_BIN) \
+		$(if $(FUZZDIFF_SWITCH_BIN),--driver2 $(FUZZDIFF_SWITCH_BIN)) --count 100000000 \
 		--seconds $(FUZZ_SECONDS) --mutants 8 --out objs/fuzz-diff -v
