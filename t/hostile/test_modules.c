@@ -543,6 +543,81 @@ START_TEST(br_table_at_limit_loads)
 }
 END_TEST
 
+/* Deep nesting must not recurse in C: 400k nested blocks (and, separately, 400k nested
+ * ifs with no else) either load and run or are rejected with a message, quickly. */
+START_TEST(deeply_nested_blocks)
+{
+    hs_setup();
+    for (int kind = 0; kind < 2; kind++) {
+        const uint32_t depth = 400000;
+        hs_buf_t ins = { 0 }, w = { 0 };
+        for (uint32_t i = 0; i < depth; i++) {
+            if (kind == 0) {
+                hs_byte(&ins, 0x02);
+                hs_byte(&ins, 0x40);
+            } else {
+                hs_byte(&ins, 0x41);
+                hs_byte(&ins, 0x01);
+                hs_byte(&ins, 0x04);
+                hs_byte(&ins, 0x40);
+            }
+        }
+        for (uint32_t i = 0; i <= depth; i++) hs_byte(&ins, 0x0b);
+        hs_header(&w);
+        hs_type_void(&w);
+        hs_func1(&w);
+        static const uint8_t exp[] = { 1, 1, 'f', 0, 0 };
+        hs_section_raw(&w, 7, exp, sizeof exp);
+        hs_code1(&w, NULL, ins.b, ins.len);
+        wd_wasm_error_t err;
+        double t0 = hs_now();
+        wd_wasm_module_t *m = wd_wasm_module_load(w.b, w.len, NULL, &err);
+        double dt = hs_now() - t0;
+        ck_assert_msg(dt < 5.0, "loading %u nested %s took %.2f s", depth, kind ? "ifs" : "blocks", dt);
+        if (m != NULL) {
+            wd_wasm_store_t *s = wd_wasm_store_new();
+            wd_wasm_limits_t lim = { .fuel = 100000000 };
+            wd_wasm_instance_t *inst = wd_wasm_instantiate(s, m, NULL, 0, &lim, &err);
+            ck_assert_msg(inst != NULL, "%s", err.msg);
+            wd_wasm_extern_t f;
+            ck_assert_int_eq(wd_wasm_instance_export(inst, "f", 1, &f), 0);
+            wd_wasm_set_fuel(inst, 100000000);
+            wd_wasm_status_t st = wd_wasm_call(inst, f.of.func, NULL, 0, NULL, 0);
+            ck_assert_msg(st == WD_WASM_OK, "nested %s: status %d (%s)", kind ? "ifs" : "blocks", (int)st,
+                          st == WD_WASM_TRAP ? wd_wasm_last_trap(inst)->msg : "");
+            wd_wasm_store_free(s);
+            wd_wasm_module_free(m);
+        } else {
+            ck_assert_msg(err.msg[0] != '\0', "rejected without a message");
+        }
+        free(ins.b);
+        free(w.b);
+    }
+}
+END_TEST
+
+START_TEST(module_size_limit)
+{
+    hs_setup();
+    hs_buf_t w = { 0 }, p = { 0 };
+    hs_header(&w);
+    for (int i = 0; i < 300; i++) hs_byte(&p, 'x');
+    hs_byte(&w, 0);                       /* a custom section named "n", 300 bytes */
+    hs_u32(&w, p.len + 2);
+    hs_byte(&w, 1);
+    hs_byte(&w, 'n');
+    hs_put(&w, p.b, p.len);
+    wd_wasm_load_opts_t o = { .max_module_size = 200 };
+    hs_expect_reject(&w, &o, "too large", 64 * KIB);
+    wd_wasm_error_t err;
+    wd_wasm_module_t *m = wd_wasm_module_load(w.b, w.len, NULL, &err);
+    ck_assert_msg(m != NULL, "a module with one custom section is valid: %s", err.msg);
+    wd_wasm_module_free(m);
+    free(p.b);
+    free(w.b);
+}
+END_TEST
+
 /* memory (min pages [max]) + optional export "mem" */
 static void hs_memory_module(hs_buf_t *w, uint32_t min, int has_max, uint32_t max)
 {
@@ -946,6 +1021,8 @@ int main(void)
     tcase_add_test(tc, leb128_overlong_and_too_large);
     tcase_add_test(tc, locals_2_pow_32);
     tcase_add_test(tc, huge_br_table);
+    tcase_add_test(tc, deeply_nested_blocks);
+    tcase_add_test(tc, module_size_limit);
     tcase_add_test(tc, memory_4gib_refused_by_limit);
     tcase_add_test(tc, segments_out_of_bounds_at_instantiation);
     tcase_add_test(tc, start_function_never_ends);
