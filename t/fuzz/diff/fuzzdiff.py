@@ -421,6 +421,7 @@ class Stats:
         self.exec_ok = 0
         self.inconclusive = 0
         self.nan_dependent = 0
+        self.events = {}
         self.mismatch = {}
         self.verdicts = 0
         self.verdict_agree = 0
@@ -515,6 +516,8 @@ def one(args, st, rng, it, tmp):
     if status == "ok":
         st.compared += 1
         st.exec_ok += 1
+        for kind, _ in normalise(bout.splitlines(), False):
+            st.events[kind] = st.events.get(kind, 0) + 1
     elif status == "inconclusive":
         st.inconclusive += 1
     elif not denan and status in ("result", "log", "driver2-result", "driver2-log") \
@@ -686,6 +689,7 @@ def main():
           % (args.seed, time.time() - t0, st.generated, st.gen_failed, st.compared, st.exec_ok,
              st.nan_dependent, st.inconclusive, st.verdicts, st.verdict_agree,
              ", ".join("%s %d" % kv for kv in sorted(st.whitelisted.items())) or "0"))
+    print("events compared in agreeing runs: %s" % ", ".join("%s %d" % kv for kv in sorted(st.events.items())))
     print("mismatches by cause: %s" % (", ".join("%s %d" % kv for kv in sorted(st.mismatch.items())) or "none"))
     if nbad:
         print("reproducers in %s (replay: fuzzdiff.py --driver D --replay DIR)" % args.out)
