@@ -526,6 +526,73 @@ wd_cycle_open_listening(wd_cycle_t *cycle, wd_cycle_t *old_cycle)
     return WD_OK;
 }
 
+int
+wd_cycle_open_listening_inherited(wd_cycle_t *cycle, const char *spec)
+{
+    wd_cycle_t prev;
+    wd_listening_t *ls, *l;
+    const char *p = spec;
+    char *end;
+    wd_uint_t i;
+    int rc, v;
+    socklen_t vl;
+
+    memset(&prev, 0, sizeof(prev));
+    prev.pool = wd_pool_create(4096);
+    if (prev.pool == NULL
+        || wd_array_init(&prev.listening, prev.pool, 4, sizeof(wd_listening_t)) != WD_OK)
+    {
+        wd_pool_destroy(prev.pool);
+        return WD_ERROR;
+    }
+    while (*p) {
+        long fd = strtol(p, &end, 10), worker;
+        if (end == p || *end != ':') {
+            break;
+        }
+        p = end + 1;
+        worker = strtol(p, &end, 10);
+        if (end == p || *end != ';') {
+            break;
+        }
+        p = end + 1;
+        l = wd_array_push(&prev.listening);
+        if (l == NULL) {
+            break;
+        }
+        memset(l, 0, sizeof(*l));
+        l->fd = (int) fd;
+        l->worker = (int) worker;
+        l->socklen = sizeof(l->sockaddr);
+        if (getsockname(l->fd, (struct sockaddr *) &l->sockaddr, &l->socklen) < 0) {
+            wd_log_error(WD_LOG_ALERT, cycle->log, errno, "inherited fd %ld is not a socket", fd);
+            prev.listening.nelts--;
+            continue;
+        }
+        v = 0;
+        vl = sizeof(v);
+        (void) getsockopt(l->fd, SOL_SOCKET, SO_REUSEPORT, &v, &vl);
+        l->reuseport = v != 0;
+        (void) fcntl(l->fd, F_SETFD, FD_CLOEXEC);
+    }
+    if (*p) {
+        wd_log_error(WD_LOG_ALERT, cycle->log, 0, "invalid WASMD_LISTEN value \"%s\"", spec);
+    }
+    wd_log_error(WD_LOG_NOTICE, cycle->log, 0, "using %lu inherited sockets",
+                 (unsigned long) prev.listening.nelts);
+
+    rc = wd_cycle_open_listening(cycle, &prev);
+
+    ls = prev.listening.elts;
+    for (i = 0; i < prev.listening.nelts; i++) {
+        if (ls[i].fd != -1) {
+            close(ls[i].fd);
+        }
+    }
+    wd_pool_destroy(prev.pool);
+    return rc;
+}
+
 void
 wd_cycle_close_listening(wd_cycle_t *cycle)
 {

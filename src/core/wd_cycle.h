@@ -92,6 +92,10 @@ wd_cycle_t *wd_cycle_init_buffer(const char *conf_text, const char *conf_name,
  * identical socket of old_cycle (may be NULL). WD_OK or WD_ERROR (logged). */
 int  wd_cycle_open_listening(wd_cycle_t *cycle, wd_cycle_t *old_cycle);
 void wd_cycle_close_listening(wd_cycle_t *cycle);
+/* Binary upgrade: like wd_cycle_open_listening, taking over the sockets listed in
+ * spec ("fd:worker;..." from WASMD_LISTEN, left by the previous master); inherited
+ * sockets the configuration no longer uses are closed. */
+int  wd_cycle_open_listening_inherited(wd_cycle_t *cycle, const char *spec);
 
 /* Runs every module's init_master; WD_OK or WD_ERROR. */
 int  wd_cycle_init_master(wd_cycle_t *cycle);

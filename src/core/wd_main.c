@@ -68,13 +68,14 @@ wd_opt_arg(int argc, char **argv, int *i, const char *p)
 int
 main(int argc, char **argv)
 {
-    const char *conf_file = NULL, *prefix = NULL, *signal_name = NULL, *a;
+    const char *conf_file = NULL, *prefix = NULL, *signal_name = NULL, *a, *inherited;
     int test = 0, quiet = 0, dump = 0, i, rc;
     wd_cycle_t *cycle;
     char *err = NULL;
 
     wd_pid = getpid();
     wd_time_init();
+    wd_process_save_argv(argc, argv);
 
     if (argc > 1 && strcmp(argv[1], "run") == 0) {
         return wd_run_main(argc - 1, argv + 1);
@@ -194,7 +195,15 @@ main(int argc, char **argv)
     }
 
     wd_cycle = cycle;
-    if (wd_cycle_open_listening(cycle, NULL) != WD_OK) {
+    inherited = getenv("WASMD_LISTEN");
+    if (inherited) {
+        /* started by an old master's binary upgrade (USR2): take over its sockets */
+        rc = wd_cycle_open_listening_inherited(cycle, inherited);
+        unsetenv("WASMD_LISTEN");
+    } else {
+        rc = wd_cycle_open_listening(cycle, NULL);
+    }
+    if (rc != WD_OK) {
         wd_cycle_free(cycle);
         return 1;
     }
@@ -202,7 +211,7 @@ main(int argc, char **argv)
         wd_cycle_free(cycle);
         return 1;
     }
-    if (cycle->daemon && wd_daemonize() != WD_OK) {
+    if (cycle->daemon && inherited == NULL && wd_daemonize() != WD_OK) {
         wd_cycle_free(cycle);
         return 1;
     }
@@ -217,7 +226,7 @@ main(int argc, char **argv)
         rc = wd_single_process_cycle(cycle);
     }
 
-    wd_cycle_delete_pidfile(wd_cycle);
+    wd_process_delete_pidfile(wd_cycle);
     wd_cycle_free(wd_cycle);
     return rc;
 }

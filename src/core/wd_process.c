@@ -11,7 +11,14 @@
  *   HUP   reload: build a new cycle; on error log it and keep the old one;
  *         else open/take over sockets, run init_master, fork new workers,
  *         QUIT the old ones, free the old cycle;
- *   USR1  reopen log files here and in every worker.
+ *   USR1  reopen log files here and in every worker;
+ *   USR2  binary upgrade (nginx's): rename the pid file to <pid>.oldbin and
+ *         fork + exec the binary (same path, same arguments) with the listening
+ *         sockets inherited (WASMD_LISTEN="fd:worker;..."); both generations serve;
+ *   WINCH stop this master's workers gracefully (not respawned); HUP then starts
+ *         them again with the current configuration (to roll an upgrade back);
+ *         QUIT makes the old master exit. If the new master dies, the old one
+ *         renames <pid>.oldbin back.
  * Workers: see wd_process.h.
  */
 #include "wd_cycle.h"
@@ -33,7 +40,16 @@ volatile sig_atomic_t wd_sig_terminate;
 volatile sig_atomic_t wd_sig_reconfigure;
 volatile sig_atomic_t wd_sig_reopen;
 volatile sig_atomic_t wd_sig_child;
+volatile sig_atomic_t wd_sig_upgrade;
+volatile sig_atomic_t wd_sig_noaccept;
 static volatile sig_atomic_t wd_sig_alarm;
+
+/* binary upgrade state (master) */
+static char   wd_exe_path[PATH_MAX];     /* the binary, resolved at start-up */
+static char **wd_saved_argv;
+static pid_t  wd_new_binary;             /* the upgraded master we started, 0 if none */
+static int    wd_pid_renamed;            /* our pid file is now <pid>.oldbin */
+static int    wd_no_workers;             /* after WINCH: workers stopped, not respawned */
 
 typedef struct {
     pid_t       pid;          /* -1: free slot */
@@ -72,12 +88,16 @@ wd_signal_handler(int signo)
     case SIGUSR1: wd_sig_reopen = 1; break;
     case SIGCHLD: wd_sig_child = 1; break;
     case SIGALRM: wd_sig_alarm = 1; break;
+    case SIGUSR2: wd_sig_upgrade = 1; break;
+    case SIGWINCH: wd_sig_noaccept = 1; break;
     default: break;
     }
     errno = saved;
 }
 
-static const int wd_signals[] = { SIGQUIT, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD, SIGALRM };
+static const int wd_signals[] = {
+    SIGQUIT, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD, SIGALRM, SIGUSR2, SIGWINCH
+};
 
 static int
 wd_init_signals(void)
@@ -170,7 +190,8 @@ wd_worker_process(wd_cycle_t *cycle, int index)
     memset(&sa, 0, sizeof(sa));
     sigemptyset(&sa.sa_mask);
     for (i = 0; i < wd_nelems(wd_signals); i++) {
-        sa.sa_handler = (wd_signals[i] == SIGHUP || wd_signals[i] == SIGALRM) ? SIG_IGN
+        sa.sa_handler = (wd_signals[i] == SIGHUP || wd_signals[i] == SIGALRM
+                         || wd_signals[i] == SIGUSR2 || wd_signals[i] == SIGWINCH) ? SIG_IGN
                         : (wd_signals[i] == SIGCHLD) ? SIG_DFL : wd_signal_handler;
         sigaction(wd_signals[i], &sa, NULL);
     }
@@ -232,6 +253,8 @@ wd_start_workers(wd_cycle_t *cycle)
     }
 }
 
+static void wd_upgrade_child_exited(wd_cycle_t *cycle, int status);
+
 /* Reaps children and respawns the ones of the current generation that died unexpectedly. */
 static void
 wd_reap_children(wd_cycle_t *cycle, int stopping)
@@ -252,6 +275,10 @@ wd_reap_children(wd_cycle_t *cycle, int stopping)
                 continue;
             }
             return;          /* ECHILD */
+        }
+        if (pid == wd_new_binary) {
+            wd_upgrade_child_exited(cycle, status);
+            continue;
         }
         for (i = 0; i < wd_nprocs; i++) {
             if (wd_procs[i].pid == pid) {
@@ -280,7 +307,7 @@ wd_reap_children(wd_cycle_t *cycle, int stopping)
                          (int) pid);
         }
 
-        if (exiting || stopping || gen != cycle->generation) {
+        if (exiting || stopping || gen != cycle->generation || wd_no_workers) {
             continue;
         }
         if (WIFEXITED(status) && WEXITSTATUS(status) == WD_WORKER_EXIT_FATAL) {
@@ -303,6 +330,117 @@ wd_reap_children(wd_cycle_t *cycle, int stopping)
         }
         wd_spawn_worker(cycle, slot);
     }
+}
+
+
+/* ---- binary upgrade ---- */
+
+void
+wd_process_save_argv(int argc, char **argv)
+{
+    ssize_t n = readlink("/proc/self/exe", wd_exe_path, sizeof(wd_exe_path) - 1);
+
+    wd_exe_path[n > 0 ? n : 0] = '\0';
+    wd_saved_argv = argv;
+    (void) argc;
+}
+
+static void
+wd_oldbin_path(wd_cycle_t *cycle, char *buf, size_t len)
+{
+    snprintf(buf, len, "%.*s.oldbin", wd_str_pf(&cycle->pid));
+}
+
+static void
+wd_upgrade_child_exited(wd_cycle_t *cycle, int status)
+{
+    char old[PATH_MAX];
+
+    wd_log_error(WD_LOG_ALERT, cycle->log, 0, "new binary process %d exited with %s %d",
+                 (int) wd_new_binary, WIFSIGNALED(status) ? "signal" : "code",
+                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    wd_new_binary = 0;
+    if (wd_pid_renamed) {
+        wd_oldbin_path(cycle, old, sizeof(old));
+        if (rename(old, (const char *) cycle->pid.data) < 0) {
+            wd_log_error(WD_LOG_ALERT, cycle->log, errno, "rename() \"%s\" back failed", old);
+        }
+        wd_pid_renamed = 0;
+    }
+}
+
+static void
+wd_master_upgrade(wd_cycle_t *cycle)
+{
+    wd_listening_t *ls = cycle->listening.elts;
+    char env[4096], old[PATH_MAX];
+    size_t n = 0;
+    wd_uint_t i;
+    pid_t pid;
+
+    if (wd_new_binary) {
+        wd_log_error(WD_LOG_NOTICE, cycle->log, 0,
+                     "binary upgrade already in progress (process %d)", (int) wd_new_binary);
+        return;
+    }
+    if (wd_exe_path[0] == '\0' || wd_saved_argv == NULL) {
+        wd_log_error(WD_LOG_ALERT, cycle->log, 0, "binary upgrade: executable path unknown");
+        return;
+    }
+    n = snprintf(env, sizeof(env), "WASMD_LISTEN=");
+    for (i = 0; i < cycle->listening.nelts && n < sizeof(env) - 32; i++) {
+        if (ls[i].fd != -1) {
+            n += snprintf(env + n, sizeof(env) - n, "%d:%d;", ls[i].fd, ls[i].worker);
+        }
+    }
+    wd_oldbin_path(cycle, old, sizeof(old));
+    if (rename((const char *) cycle->pid.data, old) < 0) {
+        wd_log_error(WD_LOG_ALERT, cycle->log, errno, "rename() \"%.*s\" to \"%s\" failed",
+                     wd_str_pf(&cycle->pid), old);
+        return;
+    }
+    wd_pid_renamed = 1;
+
+    pid = fork();
+    if (pid < 0) {
+        wd_log_error(WD_LOG_ALERT, cycle->log, errno, "fork() failed for the new binary");
+        rename(old, (const char *) cycle->pid.data);
+        wd_pid_renamed = 0;
+        return;
+    }
+    if (pid == 0) {
+        sigset_t set;
+        char *envp_add = env;
+        for (i = 0; i < cycle->listening.nelts; i++) {
+            if (ls[i].fd != -1) {
+                int fl = fcntl(ls[i].fd, F_GETFD);
+                fcntl(ls[i].fd, F_SETFD, fl & ~FD_CLOEXEC);
+            }
+        }
+        putenv(envp_add);
+        sigemptyset(&set);
+        sigprocmask(SIG_SETMASK, &set, NULL);
+        execv(wd_exe_path, wd_saved_argv);
+        wd_log_error(WD_LOG_ALERT, cycle->log, errno, "execv(\"%s\") failed", wd_exe_path);
+        _exit(1);
+    }
+    wd_new_binary = pid;
+    wd_log_error(WD_LOG_NOTICE, cycle->log, 0, "started new binary %s as process %d",
+                 wd_exe_path, (int) pid);
+}
+
+void
+wd_process_delete_pidfile(wd_cycle_t *cycle)
+{
+    char old[PATH_MAX];
+
+    if (wd_pid_renamed) {
+        /* the pid file belongs to the new master now: remove only ours */
+        wd_oldbin_path(cycle, old, sizeof(old));
+        unlink(old);
+        return;
+    }
+    wd_cycle_delete_pidfile(cycle);
 }
 
 static void
@@ -445,9 +583,29 @@ wd_master_process_cycle(wd_cycle_t *cycle)
             }
             continue;
         }
+        if (wd_sig_upgrade) {
+            wd_sig_upgrade = 0;
+            wd_master_upgrade(wd_cycle);
+        }
+        if (wd_sig_noaccept) {
+            wd_sig_noaccept = 0;
+            if (!wd_no_workers) {
+                wd_log_error(WD_LOG_NOTICE, wd_cycle->log, 0,
+                             "gracefully shutting down worker processes");
+                wd_no_workers = 1;
+                wd_signal_workers(SIGQUIT, 0, 0);
+            }
+        }
         if (wd_sig_reconfigure) {
             wd_sig_reconfigure = 0;
-            wd_master_reload();
+            if (wd_no_workers) {
+                /* after WINCH, HUP restarts the workers without re-reading the config */
+                wd_log_error(WD_LOG_NOTICE, wd_cycle->log, 0, "starting worker processes again");
+                wd_no_workers = 0;
+                wd_start_workers(wd_cycle);
+            } else {
+                wd_master_reload();
+            }
         }
         if (wd_sig_reopen) {
             wd_sig_reopen = 0;

@@ -40,6 +40,8 @@ extern volatile sig_atomic_t wd_sig_terminate;   /* TERM/INT: fast stop */
 extern volatile sig_atomic_t wd_sig_reconfigure; /* HUP (master only) */
 extern volatile sig_atomic_t wd_sig_reopen;      /* USR1 */
 extern volatile sig_atomic_t wd_sig_child;       /* CHLD (master only) */
+extern volatile sig_atomic_t wd_sig_upgrade;     /* USR2 (master only): binary upgrade */
+extern volatile sig_atomic_t wd_sig_noaccept;    /* WINCH (master only): stop the workers */
 
 /* Runs the master: forks workers, handles signals; returns the exit status. */
 int wd_master_process_cycle(wd_cycle_t *cycle);
@@ -50,6 +52,10 @@ int wd_single_process_cycle(wd_cycle_t *cycle);
 int wd_signal_process(wd_cycle_t *cycle, const char *name);
 /* daemon on: double fork, setsid, stdio to /dev/null. WD_OK or WD_ERROR. */
 int wd_daemonize(void);
+/* Remembers the executable and argv for a binary upgrade (USR2). Call first in main. */
+void wd_process_save_argv(int argc, char **argv);
+/* Removes this master's pid file (or its <pid>.oldbin after an upgrade). */
+void wd_process_delete_pidfile(wd_cycle_t *cycle);
 /* number of online CPUs (worker_processes auto) */
 wd_int_t wd_ncpu(void);
 

@@ -9,7 +9,7 @@
  */
 #include "wd_test_proc.h"
 
-static void setup(void) { wdt_mkdir(); }
+static void setup(void) { wdt_sweep(); wdt_mkdir(); }
 static void teardown(void) { wdt_kill_master(); wdt_rmdir(); }
 
 static void
@@ -317,6 +317,7 @@ START_TEST(test_daemon)
     ck_assert(WDT_WAIT(5000, pidfile() > 0));
     m = pidfile();
     wdt_master = m;       /* killed at exit if the test fails */
+    wdt_record_pgid(getpgid(m));
     ck_assert(wdt_alive(m));
     ck_assert(WDT_WAIT(5000, body_is(18188, "daemon")));
     ck_assert(getsid(m) != getsid(0));    /* detached: a session of its own */
@@ -587,6 +588,107 @@ START_TEST(test_reload_storm)
 }
 END_TEST
 
+static pid_t wdt_new_master;
+
+static void
+kill_new_master(void)
+{
+    if (wdt_new_master > 0 && wdt_alive(wdt_new_master)) {
+        kill(wdt_new_master, SIGKILL);
+    }
+}
+
+static pid_t
+read_pid(const char *rel)
+{
+    return (pid_t) atoi(wdt_read(rel));
+}
+
+START_TEST(test_binary_upgrade)
+{
+    pid_t m1, m2, old_kids[8], new_kids[8];
+    int i, served = 0, tries = 0;
+
+    atexit(kill_new_master);
+    write_conf(18196, "", "upg", 2);
+    m1 = start_and_wait(18196, "upg", 2);
+    ck_assert(WDT_WAIT(5000, nworkers(m1) == 2));
+    wdt_children(m1, old_kids, 8);
+
+    /* USR2: a new master (same binary, same arguments) takes over the sockets */
+    ck_assert(kill(m1, SIGUSR2) == 0);
+    ck_assert_msg(WDT_WAIT(10000, read_pid("wasmd.pid") > 0 && read_pid("wasmd.pid") != m1),
+                  "%s", wdt_read("error.log"));
+    m2 = read_pid("wasmd.pid");
+    wdt_new_master = m2;
+    ck_assert_int_eq(read_pid("wasmd.pid.oldbin"), m1);
+    ck_assert(WDT_WAIT(10000, nworkers(m2) == 2));
+    ck_assert(strstr(wdt_read("error.log"), "using 1 inherited sockets") != NULL);
+
+    /* WINCH: the old workers leave; the new ones serve; no connection is refused
+     * meanwhile (the listening socket stays open in the new generation) */
+    ck_assert(kill(m1, SIGWINCH) == 0);
+    while (tries++ < 50) {
+        int st = wdt_http_get(18196, "/", "x", NULL, 0);
+        ck_assert_msg(st != 0, "connection refused during the upgrade (request %d)", tries);
+        served += st == 200;
+        wdt_sleep_ms(10);
+    }
+    /* seen once in many runs: 49 of 50 (a connection an old worker accepted at the very
+     * moment it got QUIT was closed unanswered; reported to SRV-B) -- refusals are never ok */
+    ck_assert_msg(served >= 48, "only %d of 50 requests served during the upgrade", served);
+    for (i = 0; i < 2; i++) {
+        ck_assert(WDT_WAIT(5000, !wdt_alive(old_kids[i])));
+    }
+    wdt_sleep_ms(200);
+    /* not respawned: the only child left is the new master */
+    ck_assert_int_eq(wdt_children(m1, new_kids, 8), 1);
+    ck_assert_int_eq(new_kids[0], m2);
+    wdt_children(m2, new_kids, 8);
+
+    /* QUIT to the old master: it exits and removes only its .oldbin */
+    ck_assert(kill(m1, SIGQUIT) == 0);
+    ck_assert_int_eq(wdt_wait_exit(m1, 10000), 0);
+    ck_assert(access(strcat(strcpy((char[160]) { 0 }, wdt_dir), "/wasmd.pid.oldbin"), F_OK) != 0);
+    ck_assert_int_eq(read_pid("wasmd.pid"), m2);
+    for (i = 0; i < 10; i++) {
+        ck_assert(body_is(18196, "upg"));
+    }
+
+    /* the new master is fully functional: reload, then stop */
+    ck_assert(kill(m2, SIGHUP) == 0);
+    ck_assert(WDT_WAIT(5000, !wdt_alive(new_kids[0]) && !wdt_alive(new_kids[1])));
+    ck_assert(body_is(18196, "upg"));
+    ctl("stop", 0);
+    ck_assert(WDT_WAIT(10000, !wdt_alive(m2)));
+    assert_clean_log(NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_binary_upgrade_failure_rolls_back)
+{
+    pid_t m1;
+    char conf[1024];
+
+    write_conf(18197, "", "roll", 1);
+    m1 = start_and_wait(18197, "roll", 1);
+    /* the new binary will fail on this configuration */
+    snprintf(conf, sizeof(conf), "error_log %s/error.log info;\npid %s/wasmd.pid;\nbroken;\n",
+             wdt_dir, wdt_dir);
+    wdt_write("wasmd.conf", conf);
+    ck_assert(kill(m1, SIGUSR2) == 0);
+    ck_assert_msg(WDT_WAIT(10000, strstr(wdt_read("error.log"), "new binary process") != NULL),
+                  "%s", wdt_read("error.log"));
+    /* the old master took its pid file back and still serves */
+    ck_assert(WDT_WAIT(5000, read_pid("wasmd.pid") == m1));
+    ck_assert(access(strcat(strcpy((char[160]) { 0 }, wdt_dir), "/wasmd.pid.oldbin"), F_OK) != 0);
+    ck_assert(body_is(18197, "roll"));
+    kill(m1, SIGTERM);
+    ck_assert_int_eq(wdt_wait_exit(m1, 10000), 0);
+    assert_clean_log("broken", "new binary process");
+}
+END_TEST
+
 START_TEST(test_start_failure_exit_code)
 {
     char conf[128], *out;
@@ -623,6 +725,8 @@ main(int argc, char **argv)
     tcase_add_test(tc, test_routing_end_to_end);
     tcase_add_test(tc, test_ctrl_c_process_group);
     tcase_add_test(tc, test_reload_storm);
+    tcase_add_test(tc, test_binary_upgrade);
+    tcase_add_test(tc, test_binary_upgrade_failure_rolls_back);
     tcase_add_test(tc, test_graceful_quit_finishes_requests);
     tcase_add_test(tc, test_graceful_reload_finishes_requests);
     tcase_add_test(tc, test_fast_stop_and_shutdown_timeout);
@@ -631,5 +735,6 @@ main(int argc, char **argv)
     srunner_run_all(sr, CK_NORMAL);
     nf = srunner_ntests_failed(sr);
     srunner_free(sr);
+    wdt_sweep();            /* servers left behind by failed tests */
     return nf == 0 ? 0 : 1;
 }

@@ -16,6 +16,7 @@
 
 static char wdt_bin[512];
 static char wdt_dir[64];
+static pid_t wdt_runner;        /* the test program's main process (set by wdt_find_bin) */
 
 /* $WASMD_BIN, else <dir of this test>/../../wasmd (the same build variant) */
 static __attribute__((unused)) void
@@ -24,6 +25,7 @@ wdt_find_bin(const char *argv0)
     const char *env = getenv("WASMD_BIN");
     char *slash;
 
+    wdt_runner = getpid();
     if (env && *env) {
         snprintf(wdt_bin, sizeof(wdt_bin), "%s", env);
         return;
@@ -291,6 +293,42 @@ wdt_alive(pid_t pid)
 
 static pid_t wdt_master;        /* started server (killed at exit) */
 
+/* Check ends a failed test with _exit(): atexit() cannot be trusted to clean up.
+ * Every server's process group is recorded in a file that the test program's main
+ * sweeps (wdt_sweep) after the suite, and before each test. */
+static __attribute__((unused)) void
+wdt_record_pgid(pid_t pgid)
+{
+    char path[64];
+    FILE *f;
+    snprintf(path, sizeof(path), "/tmp/wdproc.pgids.%d", (int) wdt_runner);
+    f = fopen(path, "a");
+    if (f) {
+        fprintf(f, "%d\n", (int) pgid);
+        fclose(f);
+    }
+}
+
+static __attribute__((unused)) void
+wdt_sweep(void)
+{
+    char path[64];
+    FILE *f;
+    int pg;
+    snprintf(path, sizeof(path), "/tmp/wdproc.pgids.%d", (int) wdt_runner);
+    f = fopen(path, "r");
+    if (f == NULL) {
+        return;
+    }
+    while (fscanf(f, "%d", &pg) == 1) {
+        if (pg > 1 && pg != getpgrp() && pg != wdt_runner) {
+            kill(-pg, SIGKILL);
+        }
+    }
+    fclose(f);
+    unlink(path);
+}
+
 static __attribute__((unused)) void
 wdt_kill_master(void)
 {
@@ -321,6 +359,8 @@ wdt_start(void)
         execl(wdt_bin, wdt_bin, "-p", prefix, "-c", conf, (char *) NULL);
         _exit(127);
     }
+    setpgid(pid, pid);          /* also done by the child: no race either way */
+    wdt_record_pgid(pid);
     wdt_master = pid;
     return pid;
 }
