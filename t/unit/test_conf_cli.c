@@ -20,7 +20,7 @@ START_TEST(test_t_ok)
 
     wdt_write("wasmd.conf", good_conf);
     snprintf(conf, sizeof(conf), "%s/wasmd.conf", wdt_dir);
-    rc = wdt_run(&out, 10000, (const char *[]) { "-t", "-c", conf, NULL });
+    rc = wdt_run(&out, 10000, (const char *[]) { "-t", "-p", wdt_dir, "-c", conf, NULL });
     ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
     snprintf(want, sizeof(want),
              "wasmd: the configuration file %s syntax is ok\n"
@@ -36,12 +36,12 @@ START_TEST(test_t_quiet)
 
     wdt_write("wasmd.conf", good_conf);
     snprintf(conf, sizeof(conf), "%s/wasmd.conf", wdt_dir);
-    rc = wdt_run(&out, 10000, (const char *[]) { "-t", "-q", "-c", conf, NULL });
+    rc = wdt_run(&out, 10000, (const char *[]) { "-t", "-q", "-p", wdt_dir, "-c", conf, NULL });
     ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
     ck_assert_str_eq(out, "");
     /* errors are still printed */
     wdt_write("wasmd.conf", "foo;\n");
-    rc = wdt_run(&out, 10000, (const char *[]) { "-tq", "-c", conf, NULL });
+    rc = wdt_run(&out, 10000, (const char *[]) { "-tq", "-p", wdt_dir, "-c", conf, NULL });
     ck_assert_int_eq(rc, 1);
     ck_assert(strstr(out, "[emerg] unknown directive \"foo\"") != NULL);
 }
@@ -55,7 +55,7 @@ START_TEST(test_T_dump)
     wdt_write("inc.conf", "worker_processes 1;");
     wdt_write("wasmd.conf", "include inc.conf;\n# comment\n");
     snprintf(conf, sizeof(conf), "%s/wasmd.conf", wdt_dir);
-    rc = wdt_run(&out, 10000, (const char *[]) { "-T", "-q", "-c", conf, NULL });
+    rc = wdt_run(&out, 10000, (const char *[]) { "-T", "-q", "-p", wdt_dir, "-c", conf, NULL });
     ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
     snprintf(want, sizeof(want),
              "# configuration file %s/wasmd.conf:\ninclude inc.conf;\n# comment\n\n"
@@ -71,7 +71,7 @@ START_TEST(test_t_error)
 
     wdt_write("wasmd.conf", "worker_processes 1;\nfoo bar;\n");
     snprintf(conf, sizeof(conf), "%s/wasmd.conf", wdt_dir);
-    rc = wdt_run(&out, 10000, (const char *[]) { "-t", "-c", conf, NULL });
+    rc = wdt_run(&out, 10000, (const char *[]) { "-t", "-p", wdt_dir, "-c", conf, NULL });
     ck_assert_int_eq(rc, 1);
     snprintf(want, sizeof(want),
              "wasmd: [emerg] unknown directive \"foo\" in %s:2\n"
@@ -86,7 +86,7 @@ START_TEST(test_t_missing_file)
     int rc;
 
     snprintf(conf, sizeof(conf), "%s/none.conf", wdt_dir);
-    rc = wdt_run(&out, 10000, (const char *[]) { "-t", "-c", conf, NULL });
+    rc = wdt_run(&out, 10000, (const char *[]) { "-t", "-p", wdt_dir, "-c", conf, NULL });
     ck_assert_int_eq(rc, 1);
     ck_assert_msg(strstr(out, "wasmd: [emerg] open() \"") != NULL
                   && strstr(out, "none.conf\" failed (2: No such file or directory)") != NULL,
@@ -138,7 +138,7 @@ START_TEST(test_t_does_not_bind)
     ck_assert(listen(fd, 1) == 0);
     wdt_write("wasmd.conf", good_conf);
     snprintf(conf, sizeof(conf), "%s/wasmd.conf", wdt_dir);
-    rc = wdt_run(&out, 10000, (const char *[]) { "-t", "-c", conf, NULL });
+    rc = wdt_run(&out, 10000, (const char *[]) { "-t", "-p", wdt_dir, "-c", conf, NULL });
     ck_assert_msg(rc == 0, "%s", out);
     /* but a real start fails with the bind error */
     rc = wdt_run(&out, 10000, (const char *[]) { "-p", wdt_dir, "-c", conf, NULL });
