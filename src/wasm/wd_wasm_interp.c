@@ -30,9 +30,16 @@
 
 uint32_t wd_wasm_xop_cell[WD_XOP_LIMIT_];
 
+#if WD_WASM_GUARD_PAGES
+static void wd_guard_install(void);
+#endif
+
 void wd_wasm_interp_init(void)
 {
     if (wd_wasm_xop_cell[1] == 1) return;
+#if WD_WASM_GUARD_PAGES
+    wd_guard_install();
+#endif
     for (uint32_t i = 0; i < WD_XOP_LIMIT_; i++) wd_wasm_xop_cell[i] = i;
 }
 
@@ -100,7 +107,51 @@ static inline uint64_t wd_bf64(double d) { uint64_t u; memcpy(&u, &d, 8); return
         funcs = inst->funcs; globals = inst->globals; \
         if (inst->mem) { mem_base = inst->mem->base; mem_size = inst->mem->size; } \
         else { mem_base = NULL; mem_size = 0; } \
+        WD_GUARD_SET_MEM(inst->mem); \
     } while (0)
+
+#if WD_WASM_GUARD_PAGES
+#include <setjmp.h>
+#include <sys/mman.h>
+/* The running interpreter's memory and escape point, for the fault handler. */
+static __thread wd_wasm_memory_t *volatile wd_guard_mem;
+static __thread sigjmp_buf *volatile wd_guard_jmp;
+static struct sigaction wd_guard_old_segv, wd_guard_old_bus;
+#define WD_GUARD_SET_MEM(m) (wd_guard_mem = (m))
+#define WD_GUARD_LIVE() do { thread->live_func = cur; thread->live_depth = depth; } while (0)
+#define OOB_CHECK(ea, w) 0
+
+static void wd_guard_handler(int sig, siginfo_t *si, void *uc)
+{
+    wd_wasm_memory_t *m = wd_guard_mem;
+    uint8_t *a = si->si_addr;
+    if (wd_guard_jmp && m && a >= m->base && a < m->base + m->reserved)
+        siglongjmp(*wd_guard_jmp, 1);
+    /* not ours: put the previous disposition back and let the access fault again */
+    struct sigaction *old = sig == SIGBUS ? &wd_guard_old_bus : &wd_guard_old_segv;
+    if (old->sa_flags & SA_SIGINFO && old->sa_sigaction) { old->sa_sigaction(sig, si, uc); return; }
+    if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN && old->sa_handler) {
+        old->sa_handler(sig);
+        return;
+    }
+    signal(sig, SIG_DFL);
+}
+
+static void wd_guard_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = wd_guard_handler;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &wd_guard_old_segv);
+    sigaction(SIGBUS, &sa, &wd_guard_old_bus);
+}
+#else
+#define WD_GUARD_SET_MEM(m) ((void)0)
+#define WD_GUARD_LIVE() ((void)0)
+#define OOB_CHECK(ea, w) (__builtin_expect((ea) + (w) > mem_size, 0))
+#endif
 
 #define TRAP(k) do { trap_kind = (k); goto do_trap; } while (0)
 
@@ -139,14 +190,14 @@ static inline uint64_t wd_bf64(double d) { uint64_t u; memcpy(&u, &d, 8); return
 
 /* address + offset + width is computed in 64 bits: it cannot wrap */
 #define LOADBODY(T, conv, len) \
-        if (__builtin_expect(ea + sizeof(T) > mem_size, 0)) TRAP(WD_TRAP_OOB_MEMORY); \
+        if (OOB_CHECK(ea, sizeof(T))) TRAP(WD_TRAP_OOB_MEMORY); \
         T v; memcpy(&v, mem_base + ea, sizeof(T)); S(1) = (conv); ip += (len); NEXT();
 #define LOAD(OP, T, conv) \
     CASE(WD_OP_##OP) { uint64_t ea = (uint64_t)U32(2) + ip[3]; LOADBODY(T, conv, 4) } \
     CASE(WD_XOP_LA_##OP) { uint64_t ea = (uint64_t)(uint32_t)(U32(2) + U32(3)) + ip[4]; LOADBODY(T, conv, 5) } \
     CASE(WD_XOP_LI_##OP) { uint64_t ea = (uint64_t)(uint32_t)(U32(2) + ip[3]) + ip[4]; LOADBODY(T, conv, 5) }
 #define STOREBODY(T, vk, len) \
-        if (__builtin_expect(ea + sizeof(T) > mem_size, 0)) TRAP(WD_TRAP_OOB_MEMORY); \
+        if (OOB_CHECK(ea, sizeof(T))) TRAP(WD_TRAP_OOB_MEMORY); \
         T v = (T)S(vk); memcpy(mem_base + ea, &v, sizeof(T)); ip += (len); NEXT();
 #define STORE(OP, T) \
     CASE(WD_OP_##OP) { uint64_t ea = (uint64_t)U32(1) + ip[3]; STOREBODY(T, 2, 4) } \
@@ -162,8 +213,8 @@ static inline uint64_t wd_bf64(double d) { uint64_t u; memcpy(&u, &d, 8); return
 
 /* no memset calls for the few locals a call zeroes */
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
-wd_wasm_status_t wd_wasm_interp_run(wd_wasm_instance_t *thread, const uint32_t *ip, uint64_t *fp,
-                                    wd_wasm_func_t *cur)
+static wd_wasm_status_t wd_wasm_interp_loop(wd_wasm_instance_t *thread, const uint32_t *ip, uint64_t *fp,
+                                            wd_wasm_func_t *cur)
 {
 #if !WD_WASM_SWITCH_DISPATCH
     static const void *const disp[WD_XOP_LIMIT_] = {
@@ -191,6 +242,7 @@ wd_wasm_status_t wd_wasm_interp_run(wd_wasm_instance_t *thread, const uint32_t *
     uint64_t *const stack_end = thread->stack_end;
     wd_wasm_trap_kind_t trap_kind = WD_TRAP_NONE;
     uint32_t trap_aux = 0;
+    WD_GUARD_LIVE();
     wd_wasm_func_t *f;
     uint64_t *nfp;
     const uint32_t *call_ip;
@@ -340,6 +392,7 @@ do_return:;
         ip = fr->ret_ip;
         fp = fr->fp;
         cur = fr->func;
+        WD_GUARD_LIVE();
         if (cur->inst != inst) { inst = cur->inst; RELOAD_INST(); }
         NEXT();
     }
@@ -610,6 +663,7 @@ do_call:
         for (uint32_t k = code->nparams, nl = code->nlocals; k < nl; k++) nfp[k] = 0;
         fp = nfp;
         cur = f;
+        WD_GUARD_LIVE();
         ip = code->cells + 2;
         if (f->inst != inst) { inst = f->inst; RELOAD_INST(); }
         NEXT();
@@ -675,3 +729,38 @@ unwind:
 }
 
 #pragma GCC diagnostic pop
+
+#if WD_WASM_GUARD_PAGES
+/* Run with an escape point for memory faults: a fault in the running memory's
+ * reservation comes back here as the "out of bounds memory access" trap. */
+wd_wasm_status_t wd_wasm_interp_run(wd_wasm_instance_t *thread, const uint32_t *ip, uint64_t *fp,
+                                    wd_wasm_func_t *cur)
+{
+    sigjmp_buf env;
+    sigjmp_buf *volatile prev_jmp = wd_guard_jmp;
+    wd_wasm_memory_t *volatile prev_mem = wd_guard_mem;
+    if (sigsetjmp(env, 0)) {
+        wd_guard_jmp = prev_jmp;
+        wd_guard_mem = prev_mem;
+        wd_wasm_trap_set(thread, WD_TRAP_OOB_MEMORY, thread->live_func);
+        uint32_t depth = thread->live_depth;
+        while (depth > 0) {
+            depth--;
+            if (thread->frames[depth].func == NULL) break;
+        }
+        thread->depth = depth;
+        return WD_WASM_TRAP;
+    }
+    wd_guard_jmp = &env;
+    wd_wasm_status_t st = wd_wasm_interp_loop(thread, ip, fp, cur);
+    wd_guard_jmp = prev_jmp;
+    wd_guard_mem = prev_mem;
+    return st;
+}
+#else
+wd_wasm_status_t wd_wasm_interp_run(wd_wasm_instance_t *thread, const uint32_t *ip, uint64_t *fp,
+                                    wd_wasm_func_t *cur)
+{
+    return wd_wasm_interp_loop(thread, ip, fp, cur);
+}
+#endif

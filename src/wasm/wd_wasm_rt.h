@@ -18,6 +18,18 @@
 #include "wd_wasm_int.h"
 #include "wd_wasm_opcodes.h"
 
+/* Linear memory bounds strategy (compile time):
+ *   0: explicit checks (address + offset + width <= size, in 64 bits);
+ *   1: guard pages: every memory reserves 8 GiB + 64 KiB of address space, only
+ *      [0, size) is accessible, so any 32-bit address + 32-bit offset lands in
+ *      the reservation and an access past size faults; the SIGSEGV/SIGBUS
+ *      handler turns a fault inside the running memory's reservation into the
+ *      trap (other faults crash as usual). */
+#ifndef WD_WASM_GUARD_PAGES
+#define WD_WASM_GUARD_PAGES 0
+#endif
+#define WD_WASM_GUARD_RESERVE (((size_t)8 << 30) + 65536)
+
 /* Engine-only instructions (numbered after the Wasm opcodes). */
 #define WD_WASM_XOPS(X) \
     X(MOV)            /* dst src */ \
@@ -195,6 +207,8 @@ struct wd_wasm_instance {
     wd_wasm_frame_t *frames;
     uint32_t max_depth, depth;
     int64_t fuel;                 /* remaining; INT64_MAX when unlimited */
+    wd_wasm_func_t *live_func;    /* guard pages: function running (for a fault's trap) */
+    uint32_t live_depth;          /* guard pages: frame depth while it runs */
     uint64_t fuel_set;
     int fuel_limited;
     volatile sig_atomic_t interrupt;

@@ -309,7 +309,7 @@ static wd_wasm_memory_t *wd_wasm_memory_create(wd_wasm_store_t *s, uint32_t min,
     wd_wasm_memory_t *mem = wd_wasm_calloc(1, sizeof(*mem));
     if (mem == NULL) return NULL;
     mem->memfd = -1;
-    mem->reserved = (size_t)(eff ? eff : 1) * 65536;
+    mem->reserved = WD_WASM_GUARD_PAGES ? WD_WASM_GUARD_RESERVE : (size_t)(eff ? eff : 1) * 65536;
     void *p = mmap(NULL, mem->reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) { wd_wasm_free(mem); return NULL; }
     mem->base = p;
@@ -807,8 +807,12 @@ void wd_wasm_clear_interrupt(wd_wasm_instance_t *inst) { inst->interrupt = 0; }
 
 const char *wd_wasm_build_info(void)
 {
-#if WD_WASM_SWITCH_DISPATCH
+#if WD_WASM_SWITCH_DISPATCH && WD_WASM_GUARD_PAGES
+    return "switch, guard-pages";
+#elif WD_WASM_SWITCH_DISPATCH
     return "switch, bounds-checks";
+#elif WD_WASM_GUARD_PAGES
+    return "computed-goto, guard-pages";
 #else
     return "computed-goto, bounds-checks";
 #endif
