@@ -22,9 +22,12 @@
  *   100..599     send the server's own response for that status (if no header was sent).
  *   WD_DECLINED  404.
  *   WD_ERROR     500 if nothing was sent yet, else the connection is closed (truncated).
- * If the client goes away while a request is in progress (read error, EOF before the
- * response was complete, send_timeout), the server calls r->cleanup(r) (when set) and
- * then releases the request: after the cleanup returns the handler must not touch r.
+ * If the client goes away while a request is in progress (connection reset, EOF while an
+ * asynchronous handler has not finished its response, send_timeout, a failed write,
+ * worker shutdown timeout), the server calls r->cleanup(r) (when set) and then releases
+ * the request: after the cleanup returns the handler must not touch r.  A handler that
+ * calls wd_http_abort(r) itself should clear r->cleanup first if it does not want it run.
+ * Timers and other uv handles a handler creates are its own: close them in the cleanup.
  *
  * ---- Request body (pull API with back-pressure) ----
  *   ssize_t n = wd_http_body_read(r, buf, len);
@@ -43,7 +46,9 @@
  *   A handler that never reads the body is fine: the server discards the rest after the
  *   response (within client_body_timeout), so the next pipelined request still parses.
  *   wd_http_read_body(r, done) is the convenience: read the whole body into r->body
- *   (pool memory), then done(r) is called (r->body_status != 0 on error).
+ *   (pool memory), then done(r) is called (r->body_status != 0 on error).  done() may run
+ *   before wd_http_read_body() returns (the body was already buffered); the handler then
+ *   usually returns WD_DONE and finalizes from done().
  *
  * ---- Response ----
  *   wd_http_set_status(r, 200);
