@@ -319,8 +319,11 @@ wd_event_accept(uv_poll_t *h, int status, int events)
     for (i = 0; i < 64; i++) {
         if (w->nconnections >= w->max_connections) {
             /* stop until a connection closes (wd_connection_free resumes) */
-            wd_log_error(WD_LOG_WARN, w->cycle->log, 0,
-                         "%u worker_connections are not enough", w->max_connections);
+            if (w->last_limit_log + 1000 <= (uint64_t) wd_current_msec) {
+                w->last_limit_log = wd_current_msec;
+                wd_log_error(WD_LOG_WARN, w->cycle->log, 0,
+                             "%u worker_connections are not enough", w->max_connections);
+            }
             wd_event_stop_accepting(w);
             return;
         }

@@ -92,6 +92,7 @@ struct wd_worker_s {
     unsigned            quitting:1;    /* graceful shutdown in progress */
     unsigned            terminating:1;
     uint64_t            last_emfile_log;
+    uint64_t            last_limit_log;
 };
 
 /* The worker of this process (NULL outside wd_worker_process_run). */
