@@ -506,6 +506,8 @@ wd_http_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         break;
 
     case WD_HTTP_PHASE_DISCARD:
+        /* client_body_timeout is between two reads, like nginx */
+        wd_http_set_timer(hc, wd_http_clcf(hc)->client_body_timeout);
         wd_http_discard(hc);
         break;
 

@@ -170,6 +170,16 @@ def test_half_close_partial_request(s):
         check(c.closed(), "an incomplete request followed by EOF is dropped")
 
 
+def test_upgrade_ignored(s):
+    # no protocol switching: an Upgrade request is an ordinary request
+    with s.connect() as c:
+        c.send(b"GET /exact HTTP/1.1\r\nHost: a.test\r\nConnection: Upgrade\r\n"
+               b"Upgrade: websocket\r\n\r\n" + (GET % b"/"))
+        r1 = c.recv_response()
+        r2 = c.recv_response()
+        check(r1.status == 200 and r1.body == b"exact\n" and r2.body == b"root\n", r1, r2)
+
+
 def test_location_selection(s):
     cases = [(b"/", b"root\n"), (b"/exact", b"exact\n"), (b"/exact/", b"root\n"),
              (b"/prefix/a/b", b"prefix\n"), (b"/prefix", b"root\n"),
