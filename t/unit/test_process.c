@@ -588,6 +588,41 @@ START_TEST(test_reload_storm)
 }
 END_TEST
 
+START_TEST(test_respawn_gives_up_on_quick_deaths)
+{
+    pid_t m, kid, prev = 0;
+    int i;
+
+    write_conf(18197, "", "quick", 1);
+    m = start_and_wait(18197, "quick", 1);
+    /* a worker that dies right after start, again and again, is eventually not respawned */
+    for (i = 0; i < 15 && strstr(wdt_read("error.log"), "keep dying") == NULL; i++) {
+        if (!WDT_WAIT(3000, (wdt_children(m, &kid, 1) == 1 && kid != prev)
+                            || strstr(wdt_read("error.log"), "keep dying") != NULL))
+        {
+            ck_abort_msg("no respawn after death %d", i);
+        }
+        if (strstr(wdt_read("error.log"), "keep dying") != NULL) {
+            break;
+        }
+        prev = kid;
+        ck_assert(kill(kid, SIGKILL) == 0);
+    }
+    /* 10 consecutive quick deaths (the first kill may hit a worker older than 1 s) */
+    ck_assert(i >= 10);
+    ck_assert(WDT_WAIT(3000, strstr(wdt_read("error.log"), "keep dying right after start")
+                             != NULL));
+    wdt_sleep_ms(300);
+    ck_assert_int_eq(nworkers(m), 0);
+    /* HUP (a reload) starts the slot again */
+    ck_assert(kill(m, SIGHUP) == 0);
+    ck_assert(WDT_WAIT(5000, nworkers(m) == 1));
+    ck_assert(WDT_WAIT(5000, body_is(18197, "quick")));
+    kill(m, SIGTERM);
+    ck_assert_int_eq(wdt_wait_exit(m, 10000), 0);
+}
+END_TEST
+
 static pid_t wdt_new_master;
 
 static void
@@ -727,6 +762,7 @@ main(int argc, char **argv)
     tcase_add_test(tc, test_reload_storm);
     tcase_add_test(tc, test_binary_upgrade);
     tcase_add_test(tc, test_binary_upgrade_failure_rolls_back);
+    tcase_add_test(tc, test_respawn_gives_up_on_quick_deaths);
     tcase_add_test(tc, test_graceful_quit_finishes_requests);
     tcase_add_test(tc, test_graceful_reload_finishes_requests);
     tcase_add_test(tc, test_fast_stop_and_shutdown_timeout);
