@@ -6,7 +6,8 @@
  * module (index module->ctx_index). Server and location levels share the
  * main_conf array of http{}; a location shares its server's srv_conf array.
  * After parsing, srv confs are merged http -> server and loc confs
- * http -> server -> location -> nested location.
+ * http -> server -> location -> nested location (the http level itself is
+ * not merged, like nginx: requests always use a server's or location's confs).
  *
  * Routing is pure (no I/O), so it is unit tested on its own:
  *   listening socket -> wd_http_addr_conf_t (servers on that address)

@@ -345,6 +345,38 @@ START_TEST(test_server_reuseport_single_process)
 }
 END_TEST
 
+START_TEST(test_server_name_conflict)
+{
+    const char *conf =
+        "http {\n"
+        "  server { listen 127.0.0.1:18159; server_name dup.test; return 601; }\n"
+        "  server { listen 127.0.0.1:18159; server_name dup.test other.test; return 602; }\n"
+        "}\n";
+    char path[] = "/tmp/wdloc.XXXXXX", buf[1024] = "";
+    int fd = mkstemp(path), saved = dup(2);
+    wd_cycle_t *cycle;
+    const wd_http_addr_conf_t *ac;
+    ssize_t n;
+
+    /* the first server keeps the name; the conflict is a warning, like nginx */
+    dup2(fd, 2);
+    cycle = build(conf);
+    dup2(saved, 2);
+    close(saved);
+    ac = find_addr(cycle, "127.0.0.1:18159");
+    ck_assert_int_eq(wd_http_find_server(ac, (u_char *) "dup.test", 8)->return_code, 601);
+    ck_assert_int_eq(wd_http_find_server(ac, (u_char *) "other.test", 10)->return_code, 602);
+    lseek(fd, 0, SEEK_SET);
+    n = read(fd, buf, sizeof(buf) - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(path);
+    ck_assert_msg(strstr(buf, "[warn] conflicting server name \"dup.test\" on 127.0.0.1:18159, "
+                              "ignored") != NULL, "%s", buf);
+    wd_cycle_free(cycle);
+}
+END_TEST
+
 START_TEST(test_server_return_level)
 {
     const char *conf =
@@ -384,6 +416,7 @@ main(void)
     tcase_add_test(ts, test_server_listen_sets);
     tcase_add_test(ts, test_server_listen_options);
     tcase_add_test(ts, test_server_reuseport_single_process);
+    tcase_add_test(ts, test_server_name_conflict);
     suite_add_tcase(s, ts);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
