@@ -14,6 +14,7 @@
 #include "wd_cycle.h"
 #include "wd_process.h"
 #include "wd_host_run.h"
+#include "wd_wasm.h"
 
 static void
 wd_usage(FILE *out)
@@ -42,13 +43,14 @@ wd_show_version(int configure)
     fprintf(stderr, "wasmd version: " WD_VER "\n");
     if (configure) {
 #ifdef __VERSION__
-        fprintf(stderr, "built with " "gcc/clang " __VERSION__ "\n");
+        fprintf(stderr, "built with " __VERSION__ "\n");
 #endif
         fprintf(stderr, "built on " __DATE__ " " __TIME__ "\n");
         fprintf(stderr, "configure arguments: --prefix=%s\n",
                 WD_PREFIX[0] ? WD_PREFIX : "(current directory)");
         fprintf(stderr, "features: libuv event loop, llhttp, OpenSSL, own Wasm 2.0 engine, "
                         "WASI preview1, wasi:http handlers, POSIX regex locations\n");
+        fprintf(stderr, "wasm engine: %s\n", wd_wasm_build_info());
     }
 }
 

@@ -158,6 +158,7 @@ START_TEST(test_version_help)
     ck_assert_int_eq(rc, 0);
     ck_assert_msg(strncmp(out, "wasmd version: wasmd/", 21) == 0, "%s", out);
     ck_assert(strstr(out, "configure arguments:") != NULL);
+    ck_assert(strstr(out, "wasm engine: ") != NULL);
     rc = wdt_run(&out, 10000, (const char *[]) { "-v", NULL });
     ck_assert_int_eq(rc, 0);
     ck_assert(strncmp(out, "wasmd version: wasmd/", 21) == 0);
