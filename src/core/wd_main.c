@@ -43,7 +43,11 @@ wd_show_version(int configure)
     fprintf(stderr, "wasmd version: " WD_VER "\n");
     if (configure) {
 #ifdef __VERSION__
-        fprintf(stderr, "built with " __VERSION__ "\n");
+#if defined(__clang__)
+        fprintf(stderr, "built with clang " __clang_version__ "\n");
+#else
+        fprintf(stderr, "built with gcc " __VERSION__ "\n");
+#endif
 #endif
         fprintf(stderr, "built on " __DATE__ " " __TIME__ "\n");
         fprintf(stderr, "configure arguments: --prefix=%s\n",
