@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "wd_wasm.h"
 #include "wasi/wd_host_wasi.h"
@@ -43,6 +44,15 @@ static int64_t out_write(void *ud, const uint8_t *buf, size_t len)
 
 static int fixed_clock(void *ud, uint32_t id, int res, uint64_t *ns) { *ns = res ? 1 : 1234567890123ull + id; return 0; }
 static int fixed_random(void *ud, uint8_t *buf, size_t len) { memset(buf, 0xab, len); return 0; }
+
+typedef struct { int calls; uint64_t deadline; } sleep_state_t;
+static int suspend_sleep(void *ud, uint64_t deadline)
+{
+    sleep_state_t *ss = ud;
+    ss->calls++;
+    ss->deadline = deadline;
+    return WD_HOST_WASI_SLEEP_SUSPEND;
+}
 
 static int count_fds(void)
 {
@@ -159,6 +169,32 @@ int main(int argc, char **argv)
     wd_host_wasi_set_clock(w, NULL, NULL);
     wd_host_wasi_set_random(w, NULL, NULL);
     CHECK(call(inst, "now", NULL, 0).of.i64 > 1600000000ull * 1000000000ull, "default realtime clock");
+
+    /* sleeping: the thread sleeps without a hook; with a hook that suspends, the call
+     * returns SUSPENDED and resuming before the deadline suspends again at the same one */
+    struct timespec t0, t1;
+    wd_wasm_val_t ns = { .type = WD_WASM_I64, .of.i64 = 50 * 1000 * 1000 };
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    r = call(inst, "sleep", &ns, 1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double el = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    CHECK(r.of.i32 == 1 && el >= 0.049 && el < 2, "poll_oneoff sleeps 50 ms without a hook (%.3f s, rc %d)", el, (int)r.of.i32);
+    sleep_state_t ss = { 0, 0 };
+    wd_host_wasi_set_sleep(w, suspend_sleep, &ss);
+    wd_wasm_extern_t sx;
+    wd_wasm_instance_export(inst, "sleep", 5, &sx);
+    wd_wasm_status_t st = wd_wasm_call(inst, sx.of.func, &ns, 1, &r, 1);
+    uint64_t first_deadline = ss.deadline;
+    CHECK(st == WD_WASM_SUSPENDED && ss.calls == 1, "a suspending sleep hook suspends the call (status %d)", (int)st);
+    st = wd_wasm_resume(inst, &r, 1);
+    CHECK(st == WD_WASM_SUSPENDED && ss.calls == 2 && ss.deadline == first_deadline,
+          "an early resume suspends again at the same deadline");
+    struct timespec nap = { 0, 60 * 1000 * 1000 };
+    nanosleep(&nap, NULL);
+    st = wd_wasm_resume(inst, &r, 1);
+    CHECK(st == WD_WASM_OK && r.of.i32 == 1 && ss.calls == 2,
+          "resuming after the deadline completes poll_oneoff with the clock event (status %d, rc %d)", (int)st, (int)r.of.i32);
+    wd_host_wasi_set_sleep(w, NULL, NULL);
 
     wd_host_wasi_stdio(w, 1, NULL);
     out.len = 0;

@@ -135,6 +135,7 @@ void wd_host_wasi_reset(wd_host_wasi_t *w)
 {
     uint32_t need = 3 + (uint32_t)w->npreopens;
     wd_host_wasi_close_table(w);
+    w->poll_pending = 0;
     if (w->cap < need || w->fds == NULL) {
         uint32_t cap = need < 16 ? 16 : need * 2;
         wd_host_wasi_fd_t *nf = realloc(w->fds, cap * sizeof(*nf));
@@ -211,6 +212,11 @@ void wd_host_wasi_set_clock(wd_host_wasi_t *w, wd_host_wasi_clock_fn fn, void *u
 void wd_host_wasi_set_random(wd_host_wasi_t *w, wd_host_wasi_random_fn fn, void *ud)
 {
     w->random_fn = fn; w->random_ud = ud;
+}
+
+void wd_host_wasi_set_sleep(wd_host_wasi_t *w, wd_host_wasi_sleep_fn fn, void *ud)
+{
+    w->sleep_fn = fn; w->sleep_ud = ud;
 }
 
 /* ---- descriptor table ---- */

@@ -82,6 +82,17 @@ typedef int (*wd_host_wasi_clock_fn)(void *ud, uint32_t id, int res, uint64_t *n
 /* Random source: fills buf and returns 0, or returns a WASI errno. */
 typedef int (*wd_host_wasi_random_fn)(void *ud, uint8_t *buf, size_t len);
 
+/* Sleep hook for poll_oneoff calls that only wait for clocks. deadline_ns is on
+ * the monotonic clock (of the clock source). Return WD_HOST_WASI_SLEEP_DONE after
+ * waiting (or to let poll_oneoff report the clocks that expired so far: it then
+ * waits for the rest itself), or WD_HOST_WASI_SLEEP_SUSPEND to suspend the call:
+ * wd_wasm_call()/resume() returns WD_WASM_SUSPENDED and the embedder resumes the
+ * instance with wd_wasm_resume() when the deadline has passed (resuming earlier
+ * calls the hook again with the same deadline). Without a hook the thread sleeps. */
+#define WD_HOST_WASI_SLEEP_DONE    0
+#define WD_HOST_WASI_SLEEP_SUSPEND 1
+typedef int (*wd_host_wasi_sleep_fn)(void *ud, uint64_t deadline_ns);
+
 /* A new context: no args, no env, stdin at EOF, stdout/stderr discarded,
  * no preopens, libc clocks (clock_gettime) and getrandom(2). */
 wd_host_wasi_t *wd_host_wasi_new(void);
@@ -112,9 +123,11 @@ int wd_host_wasi_preopen(wd_host_wasi_t *w, const char *host_dir, const char *gu
 
 void wd_host_wasi_set_clock(wd_host_wasi_t *w, wd_host_wasi_clock_fn fn, void *ud);
 void wd_host_wasi_set_random(wd_host_wasi_t *w, wd_host_wasi_random_fn fn, void *ud);
+void wd_host_wasi_set_sleep(wd_host_wasi_t *w, wd_host_wasi_sleep_fn fn, void *ud);
 
 /* Close every descriptor the guest opened (stdio and preopens stay, their
- * per-fd flags are reset). For reusing the context across requests. */
+ * per-fd flags are reset) and forget a suspended poll_oneoff. For reusing the
+ * context across requests. */
 void wd_host_wasi_reset(wd_host_wasi_t *w);
 
 /* For each import of m whose module is "wasi_snapshot_preview1", create a host

@@ -175,6 +175,10 @@ struct wd_host_wasi {
     void *clock_ud;
     wd_host_wasi_random_fn random_fn;
     void *random_ud;
+    wd_host_wasi_sleep_fn sleep_fn;
+    void *sleep_ud;
+    int poll_pending;         /* a poll_oneoff suspended in the sleep hook */
+    uint64_t poll_start;      /* its first entry's monotonic time */
     wd_host_wasi_binding_t bindings[WD_WASI_NFUNCS_MAX];
 };
 

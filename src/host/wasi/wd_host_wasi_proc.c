@@ -7,8 +7,11 @@
  * bad pointer leaves guest memory untouched. poll_oneoff waits with poll(2) on
  * the host descriptors behind fd subscriptions (files and callback streams are
  * always ready) with the nearest clock deadline as timeout; it blocks the
- * calling thread, which is right for `wasmd run` (the server's handlers are
- * expected to avoid long sleeps or be given a clock that suspends).
+ * calling thread, which is right for `wasmd run`. An embedder that must not
+ * block (the server) installs a sleep hook: for a pure clock wait the hook may
+ * ask to suspend the call (WD_WASM_HOST_SUSPEND); the engine re-enters
+ * poll_oneoff on wd_wasm_resume() and the deadlines stay anchored at the
+ * first entry, so an early resume simply waits (or suspends) again.
  */
 #include <errno.h>
 #include <poll.h>
@@ -149,6 +152,9 @@ static uint32_t wd_host_wasi_poll_oneoff(wd_host_wasi_call_t *c, const uint64_t 
     uint8_t *in = wd_wasi_mem(c, (uint32_t)a[0], (uint64_t)n * 48);
     uint8_t *out = wd_wasi_mem(c, (uint32_t)a[1], (uint64_t)n * 32);
     uint8_t *pnev = wd_wasi_mem(c, (uint32_t)a[3], 4);
+    int resumed = c->w->poll_pending;
+    uint64_t resumed_start = c->w->poll_start;
+    c->w->poll_pending = 0;
     if (in == NULL || out == NULL || pnev == NULL) return WD_WASI_EFAULT;
     if (n == 0) return WD_WASI_EINVAL;
     if (n > WD_WASI_POLL_MAX) return WD_WASI_ENOTSUP;
@@ -162,7 +168,7 @@ static uint32_t wd_host_wasi_poll_oneoff(wd_host_wasi_call_t *c, const uint64_t 
     }
     int npfd = 0, immediate = 0;
     uint32_t nev = 0;
-    uint64_t now_mono = 0, first = UINT64_MAX;
+    uint64_t now_mono = 0, start_mono = 0, first = UINT64_MAX;
     int have_clock = 0;
     uint8_t scratch[32];
 
@@ -185,9 +191,13 @@ static uint32_t wd_host_wasi_poll_oneoff(wd_host_wasi_call_t *c, const uint64_t 
             uint64_t rel = (flags & 1) ? (timeout > now ? timeout - now : 0) : timeout;
             if (!have_clock) {
                 wd_host_wasi_clock(c->w, 1, 0, &now_mono);
+                /* A call resumed after a suspended sleep measures relative
+                 * timeouts from its first entry. */
+                start_mono = resumed ? resumed_start : now_mono;
                 have_clock = 1;
             }
-            deadline[i] = rel > UINT64_MAX - now_mono ? UINT64_MAX : now_mono + rel;
+            uint64_t base = (flags & 1) ? now_mono : start_mono;
+            deadline[i] = rel > UINT64_MAX - base ? UINT64_MAX : base + rel;
             if (deadline[i] < first) first = deadline[i];
         } else if (tag == WD_WASI_EV_FD_READ || tag == WD_WASI_EV_FD_WRITE) {
             wd_host_wasi_fd_t *e = wd_host_wasi_fd_get(c->w, wd_wasi_ld32(s + 16));
@@ -217,12 +227,25 @@ static uint32_t wd_host_wasi_poll_oneoff(wd_host_wasi_call_t *c, const uint64_t 
         }
         int r;
         if (npfd == 0 && timeout_ms > 0) {
-            /* pure sleep: nanosleep for sub-millisecond precision */
+            if (c->w->sleep_fn) {
+                /* The embedder decides how to wait: it may suspend the call and
+                 * resume it later (the engine then calls poll_oneoff again with the
+                 * same arguments; poll_start keeps the deadlines where they were). */
+                int sr = c->w->sleep_fn(c->w->sleep_ud, first);
+                if (sr == WD_HOST_WASI_SLEEP_SUSPEND) {
+                    c->w->poll_pending = 1;
+                    c->w->poll_start = start_mono;
+                    c->rc = WD_WASM_HOST_SUSPEND;
+                    free(pfds); free(pidx); free(deadline);
+                    return 0;
+                }
+            }
+            /* pure sleep (what is left of it): nanosleep for sub-millisecond precision */
             uint64_t now;
             wd_host_wasi_clock(c->w, 1, 0, &now);
             uint64_t left = first > now ? first - now : 0;
             struct timespec ts = { (time_t)(left / 1000000000ull), (long)(left % 1000000000ull) };
-            nanosleep(&ts, NULL);
+            if (left) nanosleep(&ts, NULL);
             r = 0;
         } else {
             r = poll(pfds, (nfds_t)npfd, timeout_ms);
