@@ -12,7 +12,7 @@ typedef struct node { struct node *next; uint32_t key, val; } node_t;
 
 int main(void)
 {
-    enum { N = 4000, ROUNDS = 60 };
+    enum { N = 4000, ROUNDS = 15 };
     unsigned char **blk = calloc(N, sizeof(*blk));
     size_t *sz = calloc(N, sizeof(*sz));
     uint64_t check = 0, live = 0, peak = 0;
