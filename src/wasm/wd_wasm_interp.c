@@ -34,13 +34,24 @@ uint32_t wd_wasm_xop_cell[WD_XOP_LIMIT_];
 static void wd_guard_install(void);
 #endif
 
+static wd_wasm_status_t wd_wasm_interp_loop(wd_wasm_instance_t *thread, const uint32_t *ip,
+                                            uint64_t *fp, wd_wasm_func_t *cur);
+static volatile int wd_wasm_interp_ready;
+
 void wd_wasm_interp_init(void)
 {
-    if (wd_wasm_xop_cell[1] == 1) return;
+    if (wd_wasm_interp_ready) return;
+#if !WD_WASM_SWITCH_DISPATCH
+    /* direct threading: cells hold each handler's offset from the loop's base label */
+    wd_wasm_interp_loop(NULL, NULL, NULL, NULL);
+    wd_wasm_interp_ready = 1;
+    return;
+#endif
 #if WD_WASM_GUARD_PAGES
     wd_guard_install();
 #endif
     for (uint32_t i = 0; i < WD_XOP_LIMIT_; i++) wd_wasm_xop_cell[i] = i;
+    wd_wasm_interp_ready = 1;
 }
 
 static const char *const wd_wasm_trap_msgs[] = {
@@ -96,7 +107,7 @@ static inline uint64_t wd_bf64(double d) { uint64_t u; memcpy(&u, &d, 8); return
 #define NEXT() goto dispatch
 #else
 #define CASE(x) L_##x:
-#define NEXT() goto *disp[*ip]
+#define NEXT() goto *(void *)((char *)&&L_BAD + (int32_t)*ip)
 #endif
 
 #define S(k) fp[ip[k]]
@@ -229,6 +240,11 @@ static wd_wasm_status_t wd_wasm_interp_loop(wd_wasm_instance_t *thread, const ui
         WD_WASM_XOPS(WD_X_)
 #undef WD_X_
     };
+    if (thread == NULL) {
+        for (int i = 0; i < WD_XOP_LIMIT_; i++)
+            wd_wasm_xop_cell[i] = (uint32_t)(int32_t)((const char *)disp[i] - (const char *)&&L_BAD);
+        return WD_WASM_OK;
+    }
 #endif
     wd_wasm_instance_t *inst = cur->inst;
     wd_wasm_func_t **funcs;
