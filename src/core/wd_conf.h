@@ -174,6 +174,7 @@ struct wd_conf_s {
     wd_uint_t        cmd_type;   /* current context flag (WD_MAIN_CONF, ...) */
     wd_module_t     *module_ctx; /* with WD_CONF_MODULE_CTX: only this module's directives */
     int              depth;      /* include nesting */
+    int              block_depth;/* block nesting (bounded: the parser recurses) */
 };
 
 /* Parses the file (filename != NULL) or the rest of the current block

@@ -17,6 +17,7 @@
 #include <glob.h>
 
 #define WD_CONF_MAX_INCLUDE_DEPTH 16
+#define WD_CONF_MAX_BLOCK_DEPTH   64
 #define WD_CONF_MAX_TOKEN         (64 * 1024)
 
 static char wd_conf_last_err[WD_MAX_ERROR_STR];
@@ -368,7 +369,14 @@ wd_conf_parse(wd_conf_t *cf, const wd_str_t *filename)
     int fd;
 
     if (filename == NULL) {
-        return wd_conf_parse_loop(cf, 1);
+        if (cf->block_depth >= WD_CONF_MAX_BLOCK_DEPTH) {
+            wd_conf_log_error(WD_LOG_EMERG, cf, 0, "too deeply nested blocks");
+            return WD_CONF_ERROR;
+        }
+        cf->block_depth++;
+        rv = wd_conf_parse_loop(cf, 1);
+        cf->block_depth--;
+        return rv;
     }
 
     fd = open((const char *) filename->data, O_RDONLY | O_CLOEXEC);

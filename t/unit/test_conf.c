@@ -271,6 +271,22 @@ START_TEST(test_error_include_directory)
 }
 END_TEST
 
+START_TEST(test_error_deep_nesting)
+{
+    static char text[8192];
+    const char *got;
+    int i, n = 0;
+
+    n += sprintf(text + n, "http { server { location /a {");
+    for (i = 0; i < 100; i++) {
+        n += sprintf(text + n, " location /a {");
+    }
+    n += sprintf(text + n, "\n");
+    got = conf_err(text);
+    ck_assert_str_eq(got, "too deeply nested blocks in F:1");
+}
+END_TEST
+
 START_TEST(test_error_include_loop)
 {
     const char *got;
@@ -820,6 +836,7 @@ main(void)
     tcase_add_test(te, test_error_in_include_names_that_file);
     tcase_add_test(te, test_error_include_loop);
     tcase_add_test(te, test_error_include_directory);
+    tcase_add_test(te, test_error_deep_nesting);
     tcase_add_test(te, test_error_no_file);
     tcase_add_test(te, test_error_log_unwritable);
     tcase_add_test(te, test_buffer_parse);
