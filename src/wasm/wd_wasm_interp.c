@@ -660,14 +660,13 @@ bad:
     TRAP(WD_TRAP_UNREACHABLE);
 
 do_call:
-    if (f->code) {
-        const wd_wasm_code_t *code = f->code;
-        if (__builtin_expect(depth >= max_depth || nfp + code->max_slots > stack_end, 0)) {
+    if (f->body) {
+        if (__builtin_expect(depth >= max_depth || nfp + f->max_slots > stack_end, 0)) {
             ip = call_ip;
             TRAP(WD_TRAP_STACK_EXHAUSTED);
         }
         /* the callee's entry FUEL cell is charged here and skipped */
-        fuel -= code->entry_fuel;
+        fuel -= f->entry_fuel;
         if (__builtin_expect(fuel < 0 || thread->interrupt, 0)) {
             ip = call_ip;
             goto fuel_out;
@@ -676,11 +675,11 @@ do_call:
         frames[depth].fp = fp;
         frames[depth].func = cur;
         depth++;
-        for (uint32_t k = code->nparams, nl = code->nlocals; k < nl; k++) nfp[k] = 0;
+        for (uint32_t k = f->nparams, nl = f->nlocals; k < nl; k++) nfp[k] = 0;
         fp = nfp;
         cur = f;
         WD_GUARD_LIVE();
-        ip = code->cells + 2;
+        ip = f->body;
         if (f->inst != inst) { inst = f->inst; RELOAD_INST(); }
         NEXT();
     } else {

@@ -151,6 +151,9 @@ struct wd_wasm_func {
     uint32_t canon;               /* canonical type index in module (wasm functions) */
     uint32_t index;
     wd_wasm_code_t *code;         /* NULL for host functions */
+    /* copies of the code's call-path facts (one dependent load less per call) */
+    const uint32_t *body;         /* code->cells + 2: past the entry FUEL cell */
+    uint32_t max_slots, nparams, nlocals, entry_fuel;
     wd_wasm_host_fn host;
     void *ud;
     wd_wasm_functype_t own_type;  /* host functions: copy of the type */

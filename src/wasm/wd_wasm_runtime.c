@@ -539,6 +539,11 @@ wd_wasm_instance_t *wd_wasm_instantiate(wd_wasm_store_t *s, const wd_wasm_module
         f->module = m;
         f->index = m->nfuncs_imported + i;
         f->code = m->funcs[i].code;
+        f->body = f->code->cells + 2;
+        f->max_slots = f->code->max_slots;
+        f->nparams = f->code->nparams;
+        f->nlocals = f->code->nlocals;
+        f->entry_fuel = f->code->entry_fuel;
         inst->funcs[fi++] = f;
     }
     for (uint32_t i = m->ntables_imported; i < m->ntables; i++) {
