@@ -621,6 +621,21 @@ static const wd_hh_import_t *wd_hh_find_import(const char *mod, size_t mlen, con
     return NULL;
 }
 
+int wd_host_http_import_at(size_t i, const char **iface, const char **name, const char **sig)
+{
+    for (size_t k = 0; k < sizeof wd_hh_ifaces / sizeof wd_hh_ifaces[0]; k++) {
+        for (const wd_hh_import_t *f = wd_hh_ifaces[k].funcs; f->name; f++) {
+            if (i-- == 0) {
+                *iface = wd_hh_ifaces[k].iface;
+                *name = f->name;
+                *sig = f->sig;
+                return 0;
+            }
+        }
+    }
+    return -1;
+}
+
 int wd_host_http_provides(const char *module, size_t mlen, const char *name, size_t nlen,
                           const char **sig)
 {

@@ -150,6 +150,9 @@ void wd_host_http_free(wd_host_http_t *h);
  * then *sig is its core signature, e.g. "iiiiii:" (params:results; i = i32, I = i64). */
 int wd_host_http_provides(const char *module, size_t mlen, const char *name, size_t nlen,
                           const char **sig);
+/* The i-th provided import (interface without version, function name, core signature);
+ * 0, or -1 past the end. */
+int wd_host_http_import_at(size_t i, const char **iface, const char **name, const char **sig);
 /* Checks that m is a wasi:http handler: the handle export (type (i32,i32)->()), memory,
  * cabi_realloc ((i32,i32,i32,i32)->i32), and every non-preview1 import is one of ours with
  * the right type. Returns 0, or -1 with err->msg set (err->offset -1). Preview1 imports

@@ -226,6 +226,9 @@ static wd_hh_rc_t wd_hh_out_put(wd_host_http_t *h, wd_hh_handle_t *e, const uint
 {
     if (e->kind != WD_HH_S_BODY) {
         static const uint8_t zeros[256];
+        if (check_budget && n > 4096)           /* stdio's check-write permit is 4096 */
+            return wd_hh_trap(h, "wasi:io: output-stream.write of %llu bytes exceeds the "
+                              "check-write permit", (unsigned long long)n);
         if (p)
             wd_hh_guest_output(h, e->kind == WD_HH_S_STDERR, p, n);
         else
@@ -331,6 +334,9 @@ static WD_HH_FN(wd_hh_out_blocking_zeroes_flush)
     wd_hh_handle_t *e = wd_hh_get(h, a[0], WD_HH_OUTSTREAM);
     if (e == NULL || wd_hh_ret(h, (uint32_t)a[2], 12, 4) == NULL)
         return WD_WASM_HOST_TRAP;
+    if (a[1] > 4096)              /* the WIT: "a write of up to 4096 zeroes" */
+        return wd_hh_trap(h, "wasi:io: blocking-write-zeroes-and-flush of %llu bytes "
+                          "(at most 4096)", (unsigned long long)a[1]);
     return wd_hh_out_blocking(h, e, (uint32_t)a[0], NULL, a[1], 1, (uint32_t)a[2]);
 }
 
