@@ -177,6 +177,9 @@ struct wd_conf_s {
     int              block_depth;/* block nesting (bounded: the parser recurses) */
 };
 
+/* The "file name" of -g directives; their errors read "... in command line". */
+#define WD_CONF_PARAM_NAME "command line"
+
 /* Parses the file (filename != NULL) or the rest of the current block
  * (filename == NULL, after a directive's '{'). */
 char *wd_conf_parse(wd_conf_t *cf, const wd_str_t *filename);

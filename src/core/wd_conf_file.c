@@ -64,8 +64,12 @@ wd_conf_log_error(unsigned level, wd_conf_t *cf, int err, const char *fmt, ...)
         len += n < 0 ? 0 : wd_min((size_t) n, sizeof(msg) - 1 - len);
     }
     if (cf->conf_file && len < sizeof(msg) - 1) {
-        snprintf(msg + len, sizeof(msg) - len, " in %.*s:%lu",
-                 wd_str_pf(&cf->conf_file->name), (unsigned long) cf->conf_file->line);
+        if (wd_str_eq(&cf->conf_file->name, WD_CONF_PARAM_NAME)) {
+            snprintf(msg + len, sizeof(msg) - len, " in " WD_CONF_PARAM_NAME);
+        } else {
+            snprintf(msg + len, sizeof(msg) - len, " in %.*s:%lu",
+                     wd_str_pf(&cf->conf_file->name), (unsigned long) cf->conf_file->line);
+        }
     }
     if (level <= WD_LOG_EMERG) {
         wd_conf_record_error(msg);

@@ -18,6 +18,7 @@
 
 wd_cycle_t *wd_cycle;
 int         wd_cycle_keep_config;
+const char *wd_cycle_conf_param;
 
 static void
 wd_cycle_error(wd_cycle_t *cycle, int err, const char *fmt, ...)
@@ -326,6 +327,15 @@ wd_cycle_init(const char *conf_file, const char *prefix, char **err)
     }
     if (wd_cycle_conf_init(cycle, &cf) != WD_OK) {
         return wd_cycle_finish(cycle, &cf, WD_CONF_ERROR, err);
+    }
+    if (wd_cycle_conf_param) {
+        /* -g "directives": parsed before the file, like nginx */
+        char *rv = wd_conf_parse_buffer(&cf, WD_CONF_PARAM_NAME,
+                                        (const u_char *) wd_cycle_conf_param,
+                                        strlen(wd_cycle_conf_param));
+        if (rv != WD_CONF_OK) {
+            return wd_cycle_finish(cycle, &cf, rv, err);
+        }
     }
     return wd_cycle_finish(cycle, &cf, wd_conf_parse(&cf, &cycle->conf_file), err);
 }

@@ -46,6 +46,8 @@ typedef struct {
 
 /* Set before wd_cycle_init to keep a copy of every configuration file read (-T). */
 extern int wd_cycle_keep_config;
+/* -g "directives;": main-context directives parsed before the file (every cycle). */
+extern const char *wd_cycle_conf_param;
 
 struct wd_cycle_s {
     wd_pool_t      *pool;

@@ -1,7 +1,8 @@
 /*
  * wd_main.c -- main(): the command line.
  *
- *   wasmd [-c file] [-p prefix] [-t|-T [-q]] [-s stop|quit|reload|reopen] [-v] [-V] [-h]
+ *   wasmd [-c file] [-p prefix] [-g directives] [-t|-T [-q]] [-s stop|quit|reload|reopen]
+ *         [-v] [-V] [-h]
  *   wasmd run [options] FILE.wasm [args...]     (src/host/wd_host_run.h)
  *
  * Start-up order: parse + validate the configuration (wd_cycle_init), then
@@ -20,7 +21,7 @@ static void
 wd_usage(FILE *out)
 {
     fprintf(out,
-        "Usage: wasmd [-?hvVtTq] [-s signal] [-p prefix] [-c filename]\n"
+        "Usage: wasmd [-?hvVtTq] [-s signal] [-p prefix] [-c filename] [-g directives]\n"
         "       wasmd run [--fuel N] [--max-memory SIZE] [--env NAME[=VALUE]]...\n"
         "                 [--dir HOST[::GUEST]]... [--invoke NAME [ARGS...]] FILE.wasm [ARGS...]\n"
         "\n"
@@ -33,7 +34,8 @@ wd_usage(FILE *out)
         "  -q            : suppress non-error messages during configuration testing\n"
         "  -s signal     : send signal to a master process: stop, quit, reopen, reload\n"
         "  -p prefix     : set prefix path (default: %s)\n"
-        "  -c filename   : set configuration file (default: " WD_DEFAULT_CONF_PATH ")\n",
+        "  -c filename   : set configuration file (default: " WD_DEFAULT_CONF_PATH ")\n"
+        "  -g directives : set global directives out of configuration file\n",
         WD_PREFIX[0] ? WD_PREFIX : "the current directory");
 }
 
@@ -114,7 +116,7 @@ main(int argc, char **argv)
                 test = dump = 1;
                 wd_cycle_keep_config = 1;
                 continue;
-            case 'c': case 'p': case 's':
+            case 'c': case 'p': case 's': case 'g':
                 a = wd_opt_arg(argc, argv, &i, p);
                 if (a == NULL) {
                     wd_log_stderr(0, "option \"-%c\" requires %s", *p,
@@ -124,6 +126,7 @@ main(int argc, char **argv)
                 }
                 if (*p == 'c') conf_file = a;
                 else if (*p == 'p') prefix = a;
+                else if (*p == 'g') wd_cycle_conf_param = a;
                 else signal_name = a;
                 goto next;
             default:

@@ -64,6 +64,35 @@ START_TEST(test_T_dump)
 }
 END_TEST
 
+START_TEST(test_g_directives)
+{
+    char conf[128], want[256], *out;
+    int rc;
+
+    wdt_write("wasmd.conf", good_conf);
+    snprintf(conf, sizeof(conf), "%s/wasmd.conf", wdt_dir);
+    /* parsed before the file, in the main context */
+    rc = wdt_run(&out, 10000, (const char *[]) { "-t", "-q", "-p", wdt_dir, "-c", conf,
+                                                 "-g", "master_process off; daemon off;", NULL });
+    ck_assert_msg(rc == 0, "%s", out);
+    rc = wdt_run(&out, 10000, (const char *[]) { "-t", "-q", "-p", wdt_dir, "-c", conf,
+                                                 "-g", "bogus 1;", NULL });
+    ck_assert_int_eq(rc, 1);
+    ck_assert_msg(strncmp(out, "wasmd: [emerg] unknown directive \"bogus\" in command line\n",
+                          57) == 0, "%s", out);
+    /* the file cannot set it again */
+    rc = wdt_run(&out, 10000, (const char *[]) { "-t", "-q", "-p", wdt_dir, "-c", conf,
+                                                 "-g", "worker_processes 2;", NULL });
+    ck_assert_int_eq(rc, 1);
+    snprintf(want, sizeof(want), "wasmd: [emerg] \"worker_processes\" directive is duplicate in %s:1\n",
+             conf);
+    ck_assert_msg(strncmp(out, want, strlen(want)) == 0, "%s", out);
+    rc = wdt_run(&out, 10000, (const char *[]) { "-t", "-g", NULL });
+    ck_assert_int_eq(rc, 1);
+    ck_assert_str_eq(out, "wasmd: option \"-g\" requires parameter\n");
+}
+END_TEST
+
 START_TEST(test_t_error)
 {
     char conf[128], want[512], *out;
@@ -259,6 +288,7 @@ main(int argc, char **argv)
     tcase_add_test(tc, test_t_quiet);
     tcase_add_test(tc, test_t_error);
     tcase_add_test(tc, test_T_dump);
+    tcase_add_test(tc, test_g_directives);
     tcase_add_test(tc, test_t_missing_file);
     tcase_add_test(tc, test_prefix_and_relative_conf);
     tcase_add_test(tc, test_t_does_not_bind);
