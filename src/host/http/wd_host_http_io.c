@@ -324,6 +324,11 @@ static WD_HH_FN(wd_hh_out_blocking_write_flush)
     const uint8_t *p = e ? wd_hh_bytes(h, (uint32_t)a[1], (uint32_t)a[2], 1, 1) : NULL;
     if (p == NULL || wd_hh_ret(h, (uint32_t)a[3], 12, 4) == NULL)
         return WD_WASM_HOST_TRAP;
+    /* The WIT allows 4096 bytes; the response body accepts up to HIGH_WATER (so the
+     * server never buffers more than that per request), stdout/stderr 4096. */
+    if ((uint32_t)a[2] > (e->kind == WD_HH_S_BODY ? WD_HOST_HTTP_HIGH_WATER : 4096))
+        return wd_hh_trap(h, "wasi:io: blocking-write-and-flush of %u bytes (at most %u)",
+                          (uint32_t)a[2], e->kind == WD_HH_S_BODY ? WD_HOST_HTTP_HIGH_WATER : 4096);
     return wd_hh_out_blocking(h, e, (uint32_t)a[0], p, (uint32_t)a[2], 1, (uint32_t)a[3]);
 }
 
@@ -809,7 +814,7 @@ static WD_HH_FN(wd_hh_random_bytes)
     wd_host_http_t *h = WD_HH_H;
     WD_HH_ENTER(h, 0);
     uint32_t g = (uint32_t)a[1], lp;
-    if (a[0] > (64u << 20))
+    if (a[0] > (1u << 20))        /* host work is not metered by fuel: bound it */
         return wd_hh_trap(h, "wasi:random: request of %llu bytes is too large",
                           (unsigned long long)a[0]);
     if (wd_hh_ret(h, g, 8, 4) == NULL || wd_hh_alloc(h, 1, a[0], &lp) < 0)
