@@ -1,7 +1,7 @@
 /*
  * wd_core_module.c -- main-context directives: worker_processes, pid,
  * error_log, daemon, master_process, worker_shutdown_timeout, worker_rlimit_nofile,
- * include.
+ * worker_cpu_affinity, include.
  *
  * The core conf struct is the cycle itself: directives write straight into
  * wd_cycle_t fields (offsetof), create_core_conf returns the cycle.
@@ -13,6 +13,7 @@ static void *wd_core_create_conf(wd_cycle_t *cycle);
 static char *wd_core_init_conf(wd_cycle_t *cycle, void *conf);
 static char *wd_core_set_worker_processes(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
 static char *wd_core_set_error_log(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
+static char *wd_core_set_cpu_affinity(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
 
 static const wd_conf_num_bounds_t wd_core_positive = { wd_conf_check_num_bounds, 1, 1048576 };
 
@@ -31,6 +32,8 @@ static const wd_command_t wd_core_commands[] = {
       wd_conf_set_msec_slot, 0, offsetof(wd_cycle_t, worker_shutdown_timeout), NULL },
     { "worker_rlimit_nofile", WD_MAIN_CONF | WD_CONF_TAKE1,
       wd_conf_set_num_slot, 0, offsetof(wd_cycle_t, worker_rlimit_nofile), &wd_core_positive },
+    { "worker_cpu_affinity", WD_MAIN_CONF | WD_CONF_TAKE1,
+      wd_core_set_cpu_affinity, 0, 0, NULL },
     { "include", WD_ANY_CONF | WD_CONF_TAKE1,
       wd_conf_include, 0, 0, NULL },
     wd_null_command
@@ -54,6 +57,7 @@ wd_core_create_conf(wd_cycle_t *cycle)
     cycle->master_process = WD_CONF_UNSET;
     cycle->worker_shutdown_timeout = WD_CONF_UNSET_MSEC;
     cycle->worker_rlimit_nofile = WD_CONF_UNSET;
+    cycle->worker_cpu_affinity = WD_CONF_UNSET;
     cycle->pid.len = 0;
     cycle->pid.data = NULL;
     return cycle;
@@ -67,6 +71,7 @@ wd_core_init_conf(wd_cycle_t *cycle, void *conf)
     wd_conf_init_value(cycle->master_process, 1);
     wd_conf_init_msec_value(cycle->worker_shutdown_timeout, 0);
     wd_conf_init_value(cycle->worker_rlimit_nofile, 0);
+    wd_conf_init_value(cycle->worker_cpu_affinity, 0);
     if (cycle->pid.data == NULL) {
         wd_str_set(&cycle->pid, WD_DEFAULT_PID_PATH);
         if (wd_conf_full_name(cycle, &cycle->pid, 0) != WD_OK) {
@@ -129,5 +134,25 @@ wd_core_set_error_log(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
         /* append */
     }
     *tail = log;
+    return WD_CONF_OK;
+}
+
+/* worker_cpu_affinity auto|off (nginx also takes bit masks; `auto` is what matters here) */
+static char *
+wd_core_set_cpu_affinity(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
+{
+    wd_cycle_t *cycle = conf;
+    wd_str_t *value = cf->args->elts;
+
+    if (cycle->worker_cpu_affinity != WD_CONF_UNSET) {
+        return "is duplicate";
+    }
+    if (wd_str_eq(&value[1], "auto")) {
+        cycle->worker_cpu_affinity = 1;
+    } else if (wd_str_eq(&value[1], "off")) {
+        cycle->worker_cpu_affinity = 0;
+    } else {
+        return wd_conf_invalid_value(cf, &value[1]);
+    }
     return WD_CONF_OK;
 }

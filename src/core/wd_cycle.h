@@ -71,6 +71,7 @@ struct wd_cycle_s {
     wd_msec_t       worker_shutdown_timeout;   /* 0: wait forever */
     wd_uint_t       worker_connections;        /* events { worker_connections N; } */
     wd_int_t        worker_rlimit_nofile;      /* 0: leave RLIMIT_NOFILE alone */
+    wd_flag_t       worker_cpu_affinity;       /* `auto`: worker i runs on CPU i mod ncpu */
     wd_log_t       *error_log_conf;  /* head of the main error_log list while parsing */
 
     wd_uint_t       generation;      /* 1, 2, ... on each reload */

@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/time.h>
 #include <sys/resource.h>
+#include <sched.h>
 
 #define WD_MAX_PROCESSES 1024
 #define WD_KILL_DELAY_MS 5000
@@ -158,6 +159,17 @@ static void
 wd_worker_rlimits(wd_cycle_t *cycle)
 {
     struct rlimit rl;
+
+    if (cycle->worker_cpu_affinity == 1 && wd_worker_index >= 0) {
+        cpu_set_t set;
+        int ncpu = (int) wd_ncpu();
+        CPU_ZERO(&set);
+        CPU_SET(wd_worker_index % ncpu, &set);
+        if (sched_setaffinity(0, sizeof(set), &set) < 0) {
+            wd_log_error(WD_LOG_ALERT, cycle->log, errno, "sched_setaffinity(%d) failed",
+                         wd_worker_index % ncpu);
+        }
+    }
 
     if (cycle->worker_rlimit_nofile > 0) {
         rl.rlim_cur = rl.rlim_max = (rlim_t) cycle->worker_rlimit_nofile;

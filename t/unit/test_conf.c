@@ -141,6 +141,7 @@ static const err_case_t err_cases[] = {
     { "http { large_client_header_buffers 4 8q; }\n",
       "invalid value \"8q\" in \"large_client_header_buffers\" directive in F:1" },
     { "worker_processes 0;\n", "invalid value \"0\" in \"worker_processes\" directive in F:1" },
+    { "worker_cpu_affinity 0101;\n", "invalid value \"0101\" in \"worker_cpu_affinity\" directive in F:1" },
     { "worker_rlimit_nofile 0;\n",
       "\"worker_rlimit_nofile\" directive value must be between 1 and 1048576 in F:1" },
     { "worker_processes many;\n", "invalid value \"many\" in \"worker_processes\" directive in F:1" },
@@ -501,7 +502,7 @@ START_TEST(test_core_directives)
 {
     wd_cycle_t *c = conf_ok("worker_processes auto;\nmaster_process off;\ndaemon on;\n"
                             "pid /tmp/x.pid;\nworker_shutdown_timeout 1m30s;\n"
-                            "worker_rlimit_nofile 8192;\n"
+                            "worker_rlimit_nofile 8192;\nworker_cpu_affinity auto;\n"
                             "error_log logs/error.log info;\nerror_log logs/debug.log debug;\n"
                             "events {\n  worker_connections 77;\n}\n");
     char want[256];
@@ -513,6 +514,7 @@ START_TEST(test_core_directives)
     ck_assert_str_eq((char *) c->pid.data, "/tmp/x.pid");
     ck_assert_int_eq(c->worker_shutdown_timeout, 90000);
     ck_assert_int_eq(c->worker_rlimit_nofile, 8192);
+    ck_assert_int_eq(c->worker_cpu_affinity, 1);
     ck_assert_int_eq(c->worker_connections, 77);
     ck_assert_int_eq(c->log->level, WD_LOG_INFO);
     ck_assert(c->log->next != NULL && c->log->next->level == WD_LOG_DEBUG);

@@ -276,6 +276,55 @@ START_TEST(test_single_process)
 }
 END_TEST
 
+static int
+cpus_allowed(pid_t pid, char *out, size_t len)
+{
+    char path[64], line[256];
+    FILE *f;
+    int found = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+    f = fopen(path, "r");
+    if (f == NULL) {
+        return 0;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "Cpus_allowed_list:", 18) == 0) {
+            char *v = line + 18;
+            while (*v == ' ' || *v == '\t') v++;
+            v[strcspn(v, "\n")] = '\0';
+            snprintf(out, len, "%.*s", (int) (len - 1), v);
+            found = 1;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+START_TEST(test_cpu_affinity)
+{
+    pid_t m, kids[8];
+    char a[64], b[64], want_a[16], want_b[16];
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int n;
+
+    write_conf(18189, "worker_cpu_affinity auto;", "aff", 2);
+    m = start_and_wait(18189, "aff", 2);
+    ck_assert(WDT_WAIT(5000, nworkers(m) == 2));
+    n = wdt_children(m, kids, 8);
+    ck_assert_int_eq(n, 2);
+    ck_assert(cpus_allowed(kids[0], a, sizeof(a)) && cpus_allowed(kids[1], b, sizeof(b)));
+    /* one CPU each: 0 and 1 (mod the CPU count), in either order */
+    snprintf(want_a, sizeof(want_a), "%ld", 0 % ncpu);
+    snprintf(want_b, sizeof(want_b), "%ld", 1 % ncpu);
+    ck_assert_msg((strcmp(a, want_a) == 0 && strcmp(b, want_b) == 0)
+                  || (strcmp(a, want_b) == 0 && strcmp(b, want_a) == 0), "%s / %s", a, b);
+    ctl("quit", 0);
+    ck_assert_int_eq(wdt_wait_exit(m, 10000), 0);
+    assert_clean_log(NULL, NULL);
+}
+END_TEST
+
 START_TEST(test_reuseport)
 {
     pid_t m;
@@ -755,6 +804,7 @@ main(int argc, char **argv)
     tcase_add_test(tc, test_reopen);
     tcase_add_test(tc, test_single_process);
     tcase_add_test(tc, test_reuseport);
+    tcase_add_test(tc, test_cpu_affinity);
     tcase_add_test(tc, test_daemon);
     tcase_add_test(tc, test_start_failure_exit_code);
     tcase_add_test(tc, test_routing_end_to_end);
