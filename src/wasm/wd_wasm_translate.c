@@ -474,6 +474,7 @@ static void wd_tr_plain(wd_tr_t *t, int op)
         int x = wd_tr_imm_variant(op);
         if (x >= 0 && (op != WD_OP_I64_ADD || (int64_t)t->vs[t->vh - 1].c == (int32_t)t->vs[t->vh - 1].c)) {
             uint32_t c = (uint32_t)t->vs[t->vh - 1].c;
+            if (x == WD_XOP_I32_SUB_IMM) { x = WD_XOP_I32_ADD_IMM; c = 0u - c; }  /* feeds address fusion */
             uint32_t a = wd_tr_src(t, t->vh - 2);
             t->vh -= 2;
             uint32_t d = wd_tr_result(t);
