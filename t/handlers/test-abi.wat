@@ -8,6 +8,8 @@
 ;;   f: cabi_realloc calls back into the host     -> trap (may_leave)
 ;;   g: fields.append with CR/LF in the value     -> header-error (no trap); responds 200 "refused"
 ;;   h: status 700                                -> set-status-code returns err; responds 200 "refused"
+;;   j: appends 1000-byte values to one fields until the host's per-request header
+;;      limit (1 MiB) traps
 ;;   i: an outgoing-response built from the request's (immutable) headers view: a
 ;;      deep copy is made; then the normal "ok" response
 ;;   anything else: a correct 200 "ok" response built by hand.
@@ -81,6 +83,12 @@
       (if (i32.eq (call $set_status (call $resp_new (call $fields_new)) (i32.const 700)) (i32.const 1))
         (then (call $respond (local.get $out) (i32.const 112) (i32.const 7)) (return)))
       (unreachable)))
+    (if (i32.eq (local.get $c) (i32.const 106)) (then
+      (memory.fill (i32.const 2048) (i32.const 97) (i32.const 1000))
+      (local.set $f (call $fields_new))
+      (loop $l
+        (call $append (local.get $f) (i32.const 64) (i32.const 6) (i32.const 2048) (i32.const 1000) (i32.const 32))
+        (br $l))))
     (if (i32.eq (local.get $c) (i32.const 105)) (then
       (drop (call $resp_new (call $req_headers (local.get $req))))))
     (call $respond (local.get $out) (i32.const 96) (i32.const 2)))

@@ -350,6 +350,7 @@ START_TEST(test_abi_hostile)
         { "/d", "invalid handle" },
         { "/e", "misaligned" },
         { "/f", "cabi_realloc" },
+        { "/j", "bytes of header fields" },
     };
     ti_t t;
     fake_t f;

@@ -882,6 +882,7 @@ void wd_host_http_reset(wd_host_http_t *h)
     h->resp = NULL;
     h->err_status = 0;
     h->head_sent = h->response_done = h->aborted = 0;
+    h->field_bytes = 0;
     h->wait = 0;
     h->pending_flush = 0;
     h->log_lines = 0;

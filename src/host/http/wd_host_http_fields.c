@@ -41,9 +41,21 @@ void wd_hh_fields_free_entries(wd_hh_fields_t *f)
     f->n = f->cap = 0;
 }
 
-static int wd_hh_fields_push(wd_hh_fields_t *f, const uint8_t *name, size_t nl,
-                             const uint8_t *value, size_t vl, int copy)
+/* Header bytes a request's guest may make the host hold (fields live in host memory,
+ * outside wasm_memory_limit): past this, the mutation traps. */
+#define WD_HH_MAX_FIELD_BYTES (1u << 20)
+
+static int wd_hh_fields_push(wd_host_http_t *h, wd_hh_fields_t *f, const uint8_t *name,
+                             size_t nl, const uint8_t *value, size_t vl, int copy)
 {
+    if (copy) {
+        if (h->field_bytes + nl + vl + 32 > WD_HH_MAX_FIELD_BYTES) {
+            wd_hh_trap(h, "wasi:http: more than %u bytes of header fields in one request",
+                       WD_HH_MAX_FIELD_BYTES);
+            return -2;
+        }
+        h->field_bytes += nl + vl + 32;
+    }
     if (f->n == f->cap) {
         uint32_t cap = f->cap ? f->cap * 2 : 8;
         wd_hh_field_t *v = realloc(f->v, cap * sizeof *v);
@@ -79,7 +91,7 @@ wd_hh_fields_t *wd_hh_fields_clone(wd_host_http_t *h, const wd_hh_fields_t *src)
     if (f == NULL)
         return NULL;
     for (uint32_t i = 0; src && i < src->n; i++)
-        if (wd_hh_fields_push(f, (const uint8_t *)src->v[i].name, src->v[i].name_len,
+        if (wd_hh_fields_push(h, f, (const uint8_t *)src->v[i].name, src->v[i].name_len,
                               src->v[i].value, src->v[i].value_len, 1) < 0) {
             wd_hh_obj_release(h, &f->obj);
             return NULL;
@@ -211,7 +223,7 @@ wd_hh_fields_t *wd_hh_request_fields(wd_host_http_t *h)
     f->borrowed = 1;
     for (size_t i = 0; i < h->req->nheaders; i++) {
         const wd_host_http_header_t *e = &h->req->headers[i];
-        if (wd_hh_fields_push(f, (const uint8_t *)e->name, e->name_len,
+        if (wd_hh_fields_push(h, f, (const uint8_t *)e->name, e->name_len,
                               (const uint8_t *)e->value, e->value_len, 0) < 0) {
             wd_hh_obj_release(h, &f->obj);
             return NULL;
@@ -264,9 +276,10 @@ static WD_HH_FN(wd_hh_fields_from_list)
             return WD_WASM_HOST_TRAP;
         }
         bad = wd_hh_check_field(f, name, nl, val, vl, 0);
-        if (!bad && wd_hh_fields_push(f, name, nl, val, vl, 1) < 0) {
+        int pr = bad ? 0 : wd_hh_fields_push(h, f, name, nl, val, vl, 1);
+        if (pr < 0) {
             wd_hh_obj_release(h, &f->obj);
-            return wd_hh_trap(h, "wasi:http: out of memory");
+            return pr == -2 ? WD_WASM_HOST_TRAP : wd_hh_trap(h, "wasi:http: out of memory");
         }
     }
     uint8_t *ret = wd_hh_ret(h, (uint32_t)a[2], 8, 4);
@@ -412,8 +425,9 @@ static WD_HH_FN(wd_hh_fields_set)
             uint32_t vp, vl;
             memcpy(&vp, l + 8 * i, 4);
             memcpy(&vl, l + 8 * i + 4, 4);
-            if (wd_hh_fields_push(f, name, nl, wd_hh_mem(h, vp, vl), vl, 1) < 0)
-                return wd_hh_trap(h, "wasi:http: out of memory");
+            int pr = wd_hh_fields_push(h, f, name, nl, wd_hh_mem(h, vp, vl), vl, 1);
+            if (pr < 0)
+                return pr == -2 ? WD_WASM_HOST_TRAP : wd_hh_trap(h, "wasi:http: out of memory");
         }
     }
     wd_hh_store_herr(ret, herr);
@@ -460,8 +474,9 @@ static WD_HH_FN(wd_hh_fields_append)
         return WD_WASM_HOST_TRAP;
     if (!herr)
         herr = wd_hh_check_field(f, name, nl, v, vl, 0);
-    if (!herr && wd_hh_fields_push(f, name, nl, v, vl, 1) < 0)
-        return wd_hh_trap(h, "wasi:http: out of memory");
+    int pr = herr ? 0 : wd_hh_fields_push(h, f, name, nl, v, vl, 1);
+    if (pr < 0)
+        return pr == -2 ? WD_WASM_HOST_TRAP : wd_hh_trap(h, "wasi:http: out of memory");
     wd_hh_store_herr(ret, herr);
     return WD_WASM_HOST_OK;
 }

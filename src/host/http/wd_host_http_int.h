@@ -138,6 +138,7 @@ struct wd_host_http {
     uint32_t ntab, captab, free_head, live;
     wd_hh_obj_t objs;             /* list head of live objects */
     int resetting;
+    size_t field_bytes;           /* header bytes copied for the guest this request */
     wd_hh_fields_t *req_fields;   /* request headers, built on first use */
     uint8_t req_consumed, body_stream_taken, body_eof, body_error, trailers_taken;
     uint8_t outparam_set;
