@@ -117,7 +117,7 @@ typedef struct {
     uint64_t aux;                 /* pollable: deadline */
 } wd_hh_handle_t;
 
-#define WD_HH_MAX_HANDLES 100000u
+#define WD_HH_MAX_HANDLES 10000u    /* live handles per request */
 
 struct wd_host_http {
     /* instance binding */

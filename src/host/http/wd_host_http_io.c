@@ -538,6 +538,8 @@ static WD_HH_FN(wd_hh_poll)
         return WD_WASM_HOST_TRAP;
     if (n == 0)
         return wd_hh_trap(h, "wasi:io: poll on an empty list");
+    if (n > WD_HH_MAX_HANDLES)
+        return wd_hh_trap(h, "wasi:io: poll on %u pollables (at most %u)", n, WD_HH_MAX_HANDLES);
     uint32_t *ready = malloc((size_t)n * 4);
     if (ready == NULL)
         return wd_hh_trap(h, "wasi:io: out of memory");
