@@ -4,7 +4,8 @@
  *   ?badhdr   emits a header line without a colon -> 500
  *   ?hop      emits a hop-by-hop header -> 500
  *   ?exit     exits with status 3 -> 500
- *   ?stdin    echoes stdin after the headers */
+ *   ?stdin    echoes stdin after the headers
+ *   ?file     prints /data/hello.txt (a wasm_dir preopen); ?write tries to create a file there */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,21 @@ int main(void)
     if (strcmp(q, "exit") == 0) {
         printf("Content-Type: text/plain\n\npartial");
         return 3;
+    }
+    if (strcmp(q, "file") == 0 || strcmp(q, "write") == 0) {
+        FILE *f = fopen(q[0] == 'f' ? "/data/hello.txt" : "/data/new.txt", q[0] == 'f' ? "r" : "w");
+        printf("Content-Type: text/plain\r\n\r\n");
+        if (f == NULL) {
+            printf("open failed\n");
+            return 0;
+        }
+        int c;
+        while (q[0] == 'f' && (c = fgetc(f)) != EOF)
+            putchar(c);
+        if (q[0] == 'w')
+            printf("created\n");
+        fclose(f);
+        return 0;
     }
     if (strcmp(q, "stdin") == 0) {
         int c;

@@ -36,7 +36,7 @@ http {
         location ~ ^/[a-jz]$ { wasm_handler @H@/test-abi.wasm; }
         location /wasi    { wasm_handler @H@/test-wasi.wasm; wasm_env GREETING hi; }
         location /cgienv/ { wasm_handler @H@/test-cgi-env.wasm; wasm_env GREETING hi;
-                            wasm_timeout 1s; wasm_fuel 0; }
+                            wasm_timeout 1s; wasm_fuel 0; wasm_dir data /data; }
         location /spin    { wasm_handler @H@/test-loop.wasm; wasm_fuel 0; wasm_timeout 2s;
                             wasm_pool 4 8; }
         location /busy    { wasm_handler @H@/test-loop.wasm; wasm_pool 1 1; wasm_timeout 3s; }
@@ -381,10 +381,19 @@ if _engine_can_yield():
             c.close()
 
 
+def test_wasm_dir_read_only(s):
+    r = get(s, "/cgienv/?file")
+    check(r.status == 200 and r.body == b"hello from a preopened dir\n", r)
+    r = get(s, "/cgienv/?write")
+    check(r.status == 200 and r.body == b"open failed\n", r)
+    check(not os.path.exists(os.path.join(s.prefix, "data", "new.txt")))
+
+
 def test_same_worker_pid(s):
     check(worker_pid(s) == STATE["pid"], "the worker was never replaced")
     check(get(s, "/hello").status == 200)
 
 
 if __name__ == "__main__":
-    harness.main(CONF, globals(), port=18400, master=True)
+    harness.main(CONF, globals(), port=18400, master=True,
+                 files={"data/hello.txt": b"hello from a preopened dir\n"})
