@@ -128,36 +128,38 @@ def run_wrk(port, conns):
     return res
 
 
-def bench_server(name, cmd, port, pfx):
+def start_server(name, cmd, port, pfx):
     log = open(os.path.join(pfx, "logs", "stderr.txt"), "w")
     proc = subprocess.Popen(["taskset", "-c", "0"] + cmd, stdout=log, stderr=log, cwd=pfx)
-    results = {}
+    wait_port(port, proc)
+    subprocess.run(["taskset", "-c", "1", WRK, "-t1", "-c50", "-d2s", "http://127.0.0.1:%d/" % port],
+                   capture_output=True)                                  # warm-up
+    return proc, log
+
+
+def stop_server(proc, log):
+    proc.send_signal(signal.SIGTERM)
     try:
-        wait_port(port, proc)
-        run_wrk_warm = ["taskset", "-c", "1", WRK, "-t1", "-c50", "-d2s", "http://127.0.0.1:%d/" % port]
-        subprocess.run(run_wrk_warm, capture_output=True)
-        for conns in CONNS:
-            runs = []
-            for i in range(RUNS):
-                pids = server_pids(proc)
-                t0 = cpu_ticks(pids)
-                r = run_wrk(port, conns)
-                t1 = cpu_ticks(pids)
-                r["cpu_us"] = (t1 - t0) * 1e6 / TICK / r["requests"] if r["requests"] else 0.0
-                runs.append(r)
-                print("  %-6s c=%-5d run %d: %9.0f req/s  p99 %7.2f ms  errors %d  cpu %.2f us/req"
-                      % (name, conns, i + 1, r["rps"], r["p99"], r["errors"], r["cpu_us"]), flush=True)
-            results[conns] = {k: statistics.median([r[k] for r in runs])
-                              for k in ("rps", "p99", "errors", "cpu_us")}
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-    return results
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.close()
+
+
+def one_run(name, proc, port, conns, i):
+    pids = server_pids(proc)
+    t0 = cpu_ticks(pids)
+    r = run_wrk(port, conns)
+    t1 = cpu_ticks(pids)
+    r["cpu_us"] = (t1 - t0) * 1e6 / TICK / r["requests"] if r["requests"] else 0.0
+    print("  %-6s c=%-5d run %d: %9.0f req/s  p99 %7.2f ms  errors %d  cpu %.2f us/req"
+          % (name, conns, i + 1, r["rps"], r["p99"], r["errors"], r["cpu_us"]), flush=True)
+    return r
+
+
+def median_of(runs):
+    return {k: statistics.median([r[k] for r in runs]) for k in ("rps", "p99", "errors", "cpu_us")}
 
 
 def main():
@@ -171,14 +173,32 @@ def main():
     np_ = prefix("nginx", NGINX_CONF)
     print("bench/http: return 200 \"hello\\n\", 1 worker, %s, wrk -t1 -d%s, %d runs (medians)"
           % ("access_log on" if LOG_ON else "access_log off", DURATION, RUNS))
-    w = bench_server("wasmd", [WASMD, "-p", wp + "/", "-c", os.path.join(wp, "conf", "wasmd.conf")],
-                     WASMD_PORT, wp)
-    n = {}
+    servers = [("wasmd", [WASMD, "-p", wp + "/", "-c", os.path.join(wp, "conf", "wasmd.conf")],
+                WASMD_PORT, wp)]
     if os.path.exists(NGINX):
-        n = bench_server("nginx", [NGINX, "-p", np_ + "/", "-c", os.path.join(np_, "conf", "nginx.conf"),
-                                   "-g", "daemon off; master_process off;"], NGINX_PORT, np_)
+        servers.append(("nginx", [NGINX, "-p", np_ + "/", "-c", os.path.join(np_, "conf", "nginx.conf"),
+                                  "-g", "daemon off; master_process off;"], NGINX_PORT, np_))
     else:
         print("bench/http: nginx not installed (./configure --with-bench); no reference")
+    # both servers run at once (idle while the other is measured) and runs alternate
+    # wasmd, nginx, wasmd, ... so that background load hits both alike
+    running = []
+    results = {name: {} for name, _, _, _ in servers}
+    try:
+        for name, cmd, port, pfx in servers:
+            running.append((name, port) + start_server(name, cmd, port, pfx))
+        for conns in CONNS:
+            runs = {name: [] for name, _, _, _ in servers}
+            for i in range(RUNS):
+                for name, port, proc, log in running:
+                    runs[name].append(one_run(name, proc, port, conns, i))
+            for name in runs:
+                results[name][conns] = median_of(runs[name])
+    finally:
+        for name, port, proc, log in running:
+            stop_server(proc, log)
+    w = results["wasmd"]
+    n = results.get("nginx", {})
     print()
     print("%-7s %-6s %12s %10s %8s %12s" % ("server", "conns", "req/s", "p99 ms", "errors", "cpu us/req"))
     for conns in CONNS:
