@@ -2,7 +2,8 @@
  * test_http_parse.c -- the llhttp glue (src/http/wd_http_parse.c) without sockets:
  * status for malformed requests and framing attacks, header limits (414/431), header
  * fields, and body decoding (Content-Length, chunked, the CRLF after chunk data, chunked
- * client_max_body_size).  Every request is parsed twice: in one piece and byte by byte
+ * client_max_body_size), and the response header validation of wd_http_add_header().
+ * Every request is parsed twice: in one piece and byte by byte
  * (the connection buffer grows exactly as it does when data trickles in).
  */
 #include <check.h>
@@ -254,6 +255,46 @@ START_TEST(test_body_chunked_too_large)
 }
 END_TEST
 
+START_TEST(test_add_header_validation)
+{
+    tconn_t t;
+    wd_http_request_t *r;
+
+    tconn_init(&t, 1024, 4, 0);
+    r = &t.hc.r;
+    r->content_length_out = -1;
+#define ADD(n, v) wd_http_add_header(r, n, sizeof(n) - 1, v, sizeof(v) - 1)
+    ck_assert_int_eq(ADD("X-Ok", "value with spaces\tand tab"), WD_OK);
+    ck_assert_int_eq(ADD("X-Obs", "caf\xc3\xa9"), WD_OK);
+    ck_assert_int_eq(ADD("X-Bad", "a\r\nSet-Cookie: x"), WD_ERROR);    /* response splitting */
+    ck_assert_int_eq(ADD("X-Bad", "a\nb"), WD_ERROR);
+    ck_assert_int_eq(wd_http_add_header(r, "X-Nul", 5, "a\0b", 3), WD_ERROR);
+    ck_assert_int_eq(ADD("X Bad", "v"), WD_ERROR);
+    ck_assert_int_eq(ADD("X:Bad", "v"), WD_ERROR);
+    ck_assert_int_eq(ADD("", "v"), WD_ERROR);
+    ck_assert_int_eq(ADD("Connection", "close"), WD_ERROR);
+    ck_assert_int_eq(ADD("transfer-encoding", "chunked"), WD_ERROR);
+    ck_assert_int_eq(ADD("Keep-Alive", "timeout=5"), WD_ERROR);
+    ck_assert_int_eq(ADD("Upgrade", "h2c"), WD_ERROR);
+    ck_assert_int_eq(ADD("TE", "trailers"), WD_ERROR);
+    ck_assert_int_eq(ADD("Date", "x"), WD_ERROR);
+    ck_assert_int_eq(ADD("Server", "x"), WD_ERROR);
+    ck_assert_int_eq(ADD("Content-Length", "12x"), WD_ERROR);
+    ck_assert_int_eq(ADD("Content-Length", "-1"), WD_ERROR);
+    ck_assert_int_eq(r->content_length_out, -1);
+    ck_assert_int_eq(ADD("Content-Length", "42"), WD_OK);
+    ck_assert_int_eq(r->content_length_out, 42);
+    ck_assert_int_eq(ADD("Content-Type", "text/x"), WD_OK);
+    ck_assert(wd_str_eq(&r->content_type, "text/x"));
+    ck_assert_int_eq(r->headers_out.nelts, 2);
+    ck_assert(wd_str_eq(&r->headers_out.elts[0].name, "X-Ok"));
+    r->header_sent = 1;
+    ck_assert_int_eq(ADD("X-Late", "v"), WD_ERROR);
+#undef ADD
+    tconn_free(&t);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -266,6 +307,7 @@ suite(void)
     tcase_add_test(tc, test_body_content_length);
     tcase_add_test(tc, test_body_bad_chunk_end);
     tcase_add_test(tc, test_body_chunked_too_large);
+    tcase_add_test(tc, test_add_header_validation);
     suite_add_tcase(s, tc);
     return s;
 }
