@@ -12,6 +12,7 @@ CONF = r'''
 http {
     access_log logs/access.log;
     client_max_body_size 0;
+    keepalive_requests 100000;
     server {
         listen 127.0.0.1:%(port)d;
         location / { return 200 "ok\n"; }
@@ -172,6 +173,25 @@ def test_async_client_abort_runs_cleanup(s):
     time.sleep(0.2)
     log = s.access_log()
     check(" 499 " in log, "aborted requests are logged with 499", log[-500:])
+
+
+def test_pipelining_many_unread(s):
+    # the client writes 3000 requests before reading anything: the server must neither
+    # deadlock nor buffer without bound (it stops reading while responses are unsent)
+    import threading
+    n = 3000
+    with s.connect() as c:
+        c.sock.settimeout(20)
+        t = threading.Thread(target=lambda: c.sock.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n" * n))
+        t.start()
+        time.sleep(0.5)
+        got = 0
+        while got < n:
+            r = c.recv_response()
+            check(r.body == b"ok\n", got, r)
+            got += 1
+        t.join(10)
+        check(got == n)
 
 
 def test_many_concurrent_connections(s):
