@@ -9,6 +9,7 @@
 #include <check.h>
 #include "wd_core.h"
 #include "wd_http_request.h"
+#include "wd_http_variables.h"
 
 typedef struct {
     wd_http_connection_t hc;
@@ -295,6 +296,52 @@ START_TEST(test_add_header_validation)
 }
 END_TEST
 
+static int
+test_var_get(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
+{
+    wd_str_set(v, "42");
+    return WD_OK;
+}
+
+static int
+test_var_prefix(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
+{
+    *v = *arg;
+    return WD_OK;
+}
+
+START_TEST(test_module_variables)
+{
+    tconn_t t;
+    wd_http_var_ref_t ref;
+    wd_str_t v;
+    const char *req = "GET /?a=1&bb=22 HTTP/1.1\r\nHost: h\r\nX-Some-Thing: yes\r\n\r\n";
+
+    tconn_init(&t, 1024, 4, 0);
+    ck_assert_int_eq(parse(&t, req, strlen(req), 0), WD_OK);
+    ck_assert_int_eq(wd_http_add_variable("test_fuel", test_var_get, 0), WD_OK);
+    ck_assert_int_eq(wd_http_add_variable("test_fuel", test_var_get, 0), WD_OK);   /* reload */
+    ck_assert_int_eq(wd_http_add_variable("test_fuel", test_var_prefix, 0), WD_ERROR);
+    ck_assert_int_eq(wd_http_add_variable("status", test_var_get, 0), WD_ERROR);
+    ck_assert_int_eq(wd_http_add_variable("tp_", test_var_prefix, 1), WD_OK);
+    ck_assert_int_eq(wd_http_variable_compile(t.hc.r.pool, (u_char *) "test_fuel", 9, &ref), WD_OK);
+    wd_http_variable_value(&t.hc.r, &ref, &v);
+    ck_assert(wd_str_eq(&v, "42"));
+    ck_assert_int_eq(wd_http_variable_compile(t.hc.r.pool, (u_char *) "tp_Abc", 6, &ref), WD_OK);
+    wd_http_variable_value(&t.hc.r, &ref, &v);
+    ck_assert(wd_str_eq(&v, "abc"));
+    ck_assert_int_eq(wd_http_variable_compile(t.hc.r.pool, (u_char *) "nope", 4, &ref), WD_ERROR);
+    ck_assert_int_eq(wd_http_variable_compile(t.hc.r.pool, (u_char *) "http_x_some_thing", 17, &ref),
+                     WD_OK);
+    wd_http_variable_value(&t.hc.r, &ref, &v);
+    ck_assert(wd_str_eq(&v, "yes"));
+    ck_assert_int_eq(wd_http_variable_compile(t.hc.r.pool, (u_char *) "arg_bb", 6, &ref), WD_OK);
+    wd_http_variable_value(&t.hc.r, &ref, &v);
+    ck_assert(wd_str_eq(&v, "22"));
+    tconn_free(&t);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -308,6 +355,7 @@ suite(void)
     tcase_add_test(tc, test_body_bad_chunk_end);
     tcase_add_test(tc, test_body_chunked_too_large);
     tcase_add_test(tc, test_add_header_validation);
+    tcase_add_test(tc, test_module_variables);
     suite_add_tcase(s, tc);
     return s;
 }
