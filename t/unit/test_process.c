@@ -773,6 +773,57 @@ START_TEST(test_binary_upgrade_failure_rolls_back)
 }
 END_TEST
 
+START_TEST(test_ipv6_listen)
+{
+    char conf[1024], resp[512];
+    struct sockaddr_in6 sin6;
+    struct timeval tv = { 3, 0 };
+    pid_t m;
+    int fd, probe;
+    ssize_t n;
+    size_t got = 0;
+
+    probe = socket(AF_INET6, SOCK_STREAM, 0);
+    memset(&sin6, 0, sizeof(sin6));
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_addr = in6addr_loopback;
+    if (probe < 0 || bind(probe, (struct sockaddr *) &sin6, sizeof(sin6)) < 0) {
+        if (probe >= 0) close(probe);
+        return;                        /* no IPv6 loopback on this machine */
+    }
+    close(probe);
+
+    snprintf(conf, sizeof(conf),
+             "worker_processes 1;\nerror_log %s/error.log info;\npid %s/wasmd.pid;\n"
+             "http { access_log off;\n"
+             "  server { listen [::1]:18199; location / { return 200 v6; } }\n"
+             "  server { listen 127.0.0.1:18199; location / { return 200 v4; } }\n"
+             "}\n", wdt_dir, wdt_dir);
+    wdt_write("wasmd.conf", conf);
+    m = start_and_wait(18199, "v4", 1);
+
+    fd = socket(AF_INET6, SOCK_STREAM, 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    sin6.sin6_port = htons(18199);
+    ck_assert(connect(fd, (struct sockaddr *) &sin6, sizeof(sin6)) == 0);
+    {
+        static const char req[] = "GET / HTTP/1.1\r\nHost: [::1]\r\nConnection: close\r\n\r\n";
+        n = write(fd, req, sizeof(req) - 1);
+        ck_assert_int_eq(n, (ssize_t) sizeof(req) - 1);
+    }
+    while (got < sizeof(resp) - 1 && (n = read(fd, resp + got, sizeof(resp) - 1 - got)) > 0) {
+        got += n;
+    }
+    resp[got] = '\0';
+    close(fd);
+    ck_assert_msg(strncmp(resp, "HTTP/1.1 200", 12) == 0 && strstr(resp, "\r\n\r\nv6") != NULL,
+                  "%s", resp);
+    ctl("quit", 0);
+    ck_assert_int_eq(wdt_wait_exit(m, 10000), 0);
+    assert_clean_log(NULL, NULL);
+}
+END_TEST
+
 START_TEST(test_start_failure_exit_code)
 {
     char conf[128], *out;
@@ -805,6 +856,7 @@ main(int argc, char **argv)
     tcase_add_test(tc, test_single_process);
     tcase_add_test(tc, test_reuseport);
     tcase_add_test(tc, test_cpu_affinity);
+    tcase_add_test(tc, test_ipv6_listen);
     tcase_add_test(tc, test_daemon);
     tcase_add_test(tc, test_start_failure_exit_code);
     tcase_add_test(tc, test_routing_end_to_end);
