@@ -104,7 +104,20 @@
     X(BRB_IF_I32_GT_S_IMM) X(BRB_IF_I32_GT_U_IMM) X(BRB_IF_I32_LE_S_IMM) X(BRB_IF_I32_LE_U_IMM) \
     X(BRB_IF_I32_GE_S_IMM) X(BRB_IF_I32_GE_U_IMM) \
     X(RETURN1)        /* src: fp[0] = fp[src]; return */ \
-    WD_WASM_MEMOPS(WD_WASM_XOP_LOADADD_, X)
+    WD_WASM_MEMOPS(WD_WASM_XOP_LOADADD_, X) \
+    WD_WASM_LDOPS(WD_WASM_XOP_LD_, X)
+
+/* Binary operators whose right operand comes straight from memory (the load
+ * right before them is folded in): [LD_op dst a addr offset]. */
+#define WD_WASM_LDOPS(Y, X) \
+    Y(X, F64_ADD, F64_LOAD, 1) Y(X, F64_SUB, F64_LOAD, 0) Y(X, F64_MUL, F64_LOAD, 1) \
+    Y(X, F64_DIV, F64_LOAD, 0) Y(X, F32_ADD, F32_LOAD, 1) Y(X, F32_SUB, F32_LOAD, 0) \
+    Y(X, F32_MUL, F32_LOAD, 1) Y(X, F32_DIV, F32_LOAD, 0) Y(X, I32_ADD, I32_LOAD, 1) \
+    Y(X, I32_SUB, I32_LOAD, 0) Y(X, I32_MUL, I32_LOAD, 1) Y(X, I32_AND, I32_LOAD, 1) \
+    Y(X, I32_OR, I32_LOAD, 1) Y(X, I32_XOR, I32_LOAD, 1) Y(X, I64_ADD, I64_LOAD, 1) \
+    Y(X, I64_SUB, I64_LOAD, 0) Y(X, I64_MUL, I64_LOAD, 1) Y(X, I64_AND, I64_LOAD, 1) \
+    Y(X, I64_OR, I64_LOAD, 1) Y(X, I64_XOR, I64_LOAD, 1)
+#define WD_WASM_XOP_LD_(X, op, ld, comm) X(LD_##op)
 
 /* Loads/stores whose address is an i32.add of two slots (LA: addr = a + b) or of a
  * slot and a constant (LI: addr = a + imm), computed with the same 32-bit wrap. */

@@ -414,6 +414,18 @@ static int wd_tr_memfused(int op, int la)
 }
 #undef WD_TR_MEMFUSED_
 
+/* Load-operand form of a binary operator: its XOP, the load it folds and
+ * whether the operator is commutative; -1 if none. */
+#define WD_TR_LDOP_(X, op, ld, comm) case WD_OP_##op: *load = WD_OP_##ld; *commutes = comm; return WD_XOP_LD_##op;
+static int wd_tr_ldop(int op, int *load, int *commutes)
+{
+    switch (op) {
+    WD_WASM_LDOPS(WD_TR_LDOP_, _)
+    default: return -1;
+    }
+}
+#undef WD_TR_LDOP_
+
 /* Plain operators: "pops:pushes" signature, dst then sources then immediates. */
 static uint8_t wd_tr_npop[WD_OP_LIMIT_], wd_tr_npush[WD_OP_LIMIT_];
 
@@ -467,6 +479,32 @@ static void wd_tr_plain(wd_tr_t *t, int op)
             if (npop == 2) wd_tr_emit(t, val);
             wd_tr_emit(t, imm[0]);
             return;
+        }
+    }
+    /* binop whose operand was just loaded: fold the load into it */
+    if (npop == 2 && npush == 1 && !t->oom && t->last_dst >= 0) {
+        int ld, comm, x = wd_tr_ldop(op, &ld, &comm);
+        if (x >= 0 && t->last_op == ld) {
+            size_t r = t->vh - 1, l = t->vh - 2;
+            uint32_t prod = t->cells[t->last_dst];
+            int rhs = t->vs[r].kind == WD_VE_STACK && prod == wd_tr_home(t, r) && t->vs[l].kind != WD_VE_CONST;
+            int lhs = comm && t->vs[l].kind == WD_VE_STACK && prod == wd_tr_home(t, l) &&
+                      t->vs[r].kind == WD_VE_LOCAL;
+            if (rhs || lhs) {
+                size_t at = t->last_op_pos;              /* [load dst addr offset] */
+                uint32_t addr = t->cells[at + 2], off = t->cells[at + 3];
+                uint32_t other = rhs ? (t->vs[l].kind == WD_VE_LOCAL ? t->vs[l].slot : wd_tr_home(t, l))
+                                     : t->vs[r].slot;
+                t->ncells = at;
+                t->vh -= 2;
+                uint32_t d = wd_tr_result(t);
+                wd_tr_op(t, x);
+                wd_tr_dst(t, d);
+                wd_tr_emit(t, other);
+                wd_tr_emit(t, addr);
+                wd_tr_emit(t, off);
+                return;
+            }
         }
     }
     /* i32 binop with a constant right operand -> *_IMM form */
@@ -1039,7 +1077,7 @@ static int wd_tr_xop_operands(int op)
         if (op >= WD_XOP_I32_ADD_IMM && op <= WD_XOP_I64_ADD_IMM) return 3;
         if (op >= WD_XOP_BR_IF_I32_EQ && op <= WD_XOP_BR_IF_I32_GE_U_IMM) return 3;
         if (op >= WD_XOP_BRB_IF_I32_EQ && op <= WD_XOP_BRB_IF_I32_GE_U_IMM) return 4;
-        if (op >= WD_XOP_LA_I32_LOAD && op < WD_XOP_LIMIT_) return 4;
+        if (op >= WD_XOP_LA_I32_LOAD && op < WD_XOP_LIMIT_) return 4;   /* LA/LI and LD forms */
         break;
     }
     if (op < WD_OP_LIMIT_ && wd_wasm_opinfo[op].name) {
