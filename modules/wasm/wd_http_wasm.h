@@ -73,6 +73,7 @@ struct wd_http_wasm_inst_s {
     wd_http_wasm_pool_t    *pool;
     wd_queue_t              link;       /* pool->idle */
     wd_http_wasm_ctx_t     *ctx;        /* the request using it */
+    uint64_t                sleep_until; /* preview1 poll_oneoff suspended until (0: no) */
 };
 
 struct wd_http_wasm_pool_s {

@@ -297,6 +297,14 @@ wd_http_wasm_cgi_call(wd_http_wasm_ctx_t *ctx, int first)
     st = first ? wd_wasm_call(it->inst, it->start, NULL, 0, NULL, 0)
                : wd_wasm_resume(it->inst, NULL, 0);
     wd_http_wasm_watchdog_disarm();
+    if (st == WD_WASM_SUSPENDED && it->sleep_until && ctx->r != NULL) {
+        /* sleep(3) & co.: wait on the request's timer, not in the worker */
+        uint64_t until = it->sleep_until;
+        it->sleep_until = 0;
+        ctx->state = WD_HTTP_WASM_WAITING;
+        wd_http_wasm_arm_timer(ctx, wd_min(until, ctx->deadline_ns));
+        return;
+    }
     if (st == WD_WASM_SUSPENDED) {
 #ifdef WD_WASM_HAS_YIELD
         if (wd_wasm_yielded(it->inst) && ctx->r != NULL) {
@@ -305,7 +313,7 @@ wd_http_wasm_cgi_call(wd_http_wasm_ctx_t *ctx, int first)
             return;
         }
 #endif
-        wd_wasm_abort(it->inst);             /* preview1 never suspends */
+        wd_wasm_abort(it->inst);             /* nothing else suspends a command */
         wd_http_wasm_cgi_done(ctx, WD_WASM_TRAP, ctx->r ? "the command suspended" : NULL);
         return;
     }

@@ -825,6 +825,14 @@ wd_http_wasm_after(wd_http_wasm_ctx_t *ctx, wd_host_http_run_t st)
         wd_http_wasm_finalize(ctx);
         return;
     }
+    if (st == WD_HOST_HTTP_YIELD && ctx->it->sleep_until) {
+        /* a preview1 sleep (poll_oneoff on clocks): wait on our timer */
+        uint64_t until = ctx->it->sleep_until;
+        ctx->it->sleep_until = 0;
+        ctx->state = WD_HTTP_WASM_WAITING;
+        wd_http_wasm_arm_timer(ctx, wd_min(until, ctx->deadline_ns));
+        return;
+    }
     if (st == WD_HOST_HTTP_YIELD) {
         /* the engine paused it (fuel slice): continue after pending events */
         ctx->state = WD_HTTP_WASM_RUNNABLE;

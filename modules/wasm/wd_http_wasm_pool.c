@@ -106,6 +106,20 @@ wd_http_wasm_stderr_write(void *ud, const uint8_t *buf, size_t len)
     return wd_http_wasm_out_write(ud, 1, buf, len);
 }
 
+/* preview1 poll_oneoff clock waits: suspend the instance instead of sleeping the worker
+ * (the module file arms the request's timer for it->sleep_until and resumes). */
+static int
+wd_http_wasm_sleep(void *ud, uint64_t deadline_ns)
+{
+    wd_http_wasm_inst_t *it = ud;
+
+    if (it->ctx == NULL || wd_http_wasm_now_ns() >= deadline_ns) {
+        return WD_HOST_WASI_SLEEP_DONE;     /* outside a request (_initialize): just wait */
+    }
+    it->sleep_until = deadline_ns;
+    return WD_HOST_WASI_SLEEP_SUSPEND;
+}
+
 /* ---------------------------------------------------------------- instances */
 
 static void
@@ -185,6 +199,7 @@ wd_http_wasm_inst_new(wd_http_wasm_loc_conf_t *conf, wd_wasm_error_t *err)
     wd_host_wasi_stdio(it->wasi, 0, &in);
     wd_host_wasi_stdio(it->wasi, 1, &out);
     wd_host_wasi_stdio(it->wasi, 2, &errs);
+    wd_host_wasi_set_sleep(it->wasi, wd_http_wasm_sleep, it);
 
     if (it->hh && wd_host_http_link(it->hh, it->store, m, imports, err) < 0) {
         goto fail;
@@ -323,6 +338,7 @@ wd_http_wasm_pool_put(wd_http_wasm_inst_t *it)
     wd_http_wasm_pool_t *pool = it->pool;
 
     it->ctx = NULL;
+    it->sleep_until = 0;
     if (it->hh) {
         wd_host_http_reset(it->hh);
     }

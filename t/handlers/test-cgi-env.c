@@ -5,10 +5,13 @@
  *   ?hop      emits a hop-by-hop header -> 500
  *   ?exit     exits with status 3 -> 500
  *   ?stdin    echoes stdin after the headers
+ *   ?nap      sleeps 300 ms (poll_oneoff: the worker must keep serving meanwhile), answers "rested"
+ *   ?sleep    sleeps 30 s (the deadline must cut it)
  *   ?file     prints /data/hello.txt (a wasm_dir preopen); ?write tries to create a file there */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void var(const char *n)
 {
@@ -25,6 +28,14 @@ int main(void)
         volatile unsigned long n = 0;
         for (;;)
             n++;
+    }
+    if (strcmp(q, "nap") == 0 || strcmp(q, "sleep") == 0) {
+        if (q[0] == 'n')
+            usleep(300000);
+        else
+            sleep(30);
+        printf("Content-Type: text/plain\r\n\r\nrested\n");
+        return 0;
     }
     if (strcmp(q, "badhdr") == 0) {
         printf("This is not a header\n\nbody\n");

@@ -393,6 +393,21 @@ def test_wasm_dir_read_only(s):
     check(not os.path.exists(os.path.join(s.prefix, "data", "new.txt")))
 
 
+def test_cgi_sleep_does_not_block_the_worker(s):
+    c = s.connect()
+    c.send(b"GET /cgienv/?nap HTTP/1.1\r\n" + HOST + b"\r\n")
+    time.sleep(0.05)
+    t0 = time.time()
+    check(get(s, "/hello").status == 200)
+    check(time.time() - t0 < 0.2, "hello served while the CGI command sleeps")
+    r = c.recv_response()
+    check(r.status == 200 and r.body == b"rested\n", r)
+    c.close()
+    t0 = time.time()
+    r = get(s, "/cgienv/?sleep")
+    check(r.status == 504 and time.time() - t0 < 2.5, r)
+
+
 def test_same_worker_pid(s):
     check(worker_pid(s) == STATE["pid"], "the worker was never replaced")
     check(get(s, "/hello").status == 200)
