@@ -305,8 +305,18 @@ wd_http_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     wd_http_connection_t *hc = c->data;
 
     if (hc->buf == NULL) {
+        /* client_header_buffer_size, but at least 4k: the same buffer carries body bytes */
         size_t size = WD_HTTP_INITIAL_BUF;
-        hc->buf = wd_http_nbuf_cache ? wd_http_buf_cache[--wd_http_nbuf_cache] : malloc(size);
+        wd_http_core_loc_conf_t *dclcf = hc->default_clcf;
+        if (dclcf && dclcf->client_header_buffer_size > size) {
+            size = wd_min(dclcf->client_header_buffer_size, hc->max_header);
+            size = wd_max(size, WD_HTTP_INITIAL_BUF);
+        }
+        if (size == WD_HTTP_INITIAL_BUF && wd_http_nbuf_cache) {
+            hc->buf = wd_http_buf_cache[--wd_http_nbuf_cache];
+        } else {
+            hc->buf = malloc(size);
+        }
         if (hc->buf == NULL) {
             buf->base = NULL;
             buf->len = 0;
