@@ -10,6 +10,8 @@
 ;;   h: status 700                                -> set-status-code returns err; responds 200 "refused"
 ;;   j: appends 1000-byte values to one fields until the host's per-request header
 ;;      limit (1 MiB) traps
+;;   k: cabi_realloc calls preview1 poll_oneoff (a 50 ms sleep: the server suspends such
+;;      waits) while the host is lowering a result -> trap, and the instance stays usable
 ;;   i: an outgoing-response built from the request's (immutable) headers view: a
 ;;      deep copy is made; then the normal "ok" response
 ;;   anything else: a correct 200 "ok" response built by hand.
@@ -28,9 +30,11 @@
   (import "wasi:http/types@0.2.0" "[static]outgoing-body.finish" (func $body_finish (param i32 i32 i32 i32)))
   (import "wasi:io/streams@0.2.0" "[method]output-stream.blocking-write-and-flush" (func $bwf (param i32 i32 i32 i32)))
   (import "wasi:io/streams@0.2.0" "[resource-drop]output-stream" (func $out_drop (param i32)))
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (global $heap (mut i32) (i32.const 4096))
   (global $evil (mut i32) (i32.const 0))
+  (global $sleepy (mut i32) (i32.const 0))
   (data (i32.const 64) "x-test")
   (data (i32.const 80) "bad\r\nvalue")
   (data (i32.const 96) "ok")
@@ -38,6 +42,15 @@
   (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
     (local $p i32)
     (if (global.get $evil) (then (call $fields_drop (i32.const 1))))
+    (if (global.get $sleepy) (then
+      ;; one relative clock subscription (monotonic, 50 ms) at 3072, event out at 3136
+      (i64.store (i32.const 3072) (i64.const 0))
+      (i32.store8 (i32.const 3080) (i32.const 0))
+      (i32.store (i32.const 3088) (i32.const 1))
+      (i64.store (i32.const 3096) (i64.const 50000000))
+      (i64.store (i32.const 3104) (i64.const 0))
+      (i32.store16 (i32.const 3112) (i32.const 0))
+      (drop (call $poll_oneoff (i32.const 3072) (i32.const 3136) (i32.const 1) (i32.const 3200)))))
     ;; bump allocator aligned to 8
     (local.set $p (i32.and (i32.add (global.get $heap) (i32.const 7)) (i32.const -8)))
     (global.set $heap (i32.add (local.get $p) (local.get 3)))
@@ -83,6 +96,9 @@
       (if (i32.eq (call $set_status (call $resp_new (call $fields_new)) (i32.const 700)) (i32.const 1))
         (then (call $respond (local.get $out) (i32.const 112) (i32.const 7)) (return)))
       (unreachable)))
+    (if (i32.eq (local.get $c) (i32.const 107)) (then
+      (global.set $sleepy (i32.const 1))
+      (call $path (local.get $req) (i32.const 16))))
     (if (i32.eq (local.get $c) (i32.const 106)) (then
       (memory.fill (i32.const 2048) (i32.const 97) (i32.const 1000))
       (local.set $f (call $fields_new))
