@@ -69,7 +69,7 @@
  *   wd_http_finish(r);  completes the response (final chunk); if a Content-Length was set
  *       and fewer bytes were written, the connection is closed without completing (WD_ERROR).
  *   wd_http_abort(r);   closes the connection without completing the response.
- *   For HEAD (and 204/304) the header goes out and body writes are counted but dropped.
+ *   For HEAD (and 1xx/204/304) the header goes out and body writes are accepted and dropped.
  *
  * ---- Variables ----
  *   wd_http_variables.c keeps a registry of named getters ($status, $request_time, ...,
