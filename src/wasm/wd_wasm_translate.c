@@ -18,9 +18,18 @@
  * be modelled). The module was validated first, so operands are trusted;
  * only implementation limits are checked.
  *
- * Fuel: a FUEL cell at function entry and at each loop head charges the
- * number of Wasm instructions of the straight code it heads (instructions of
- * the function or loop body outside nested loops).
+ * Superinstructions: compare + br_if / if become one compare-and-branch;
+ * i32 operators with a constant operand take it as an immediate; a load or
+ * store whose address was just computed by i32.add (or add/sub of a constant)
+ * does the add itself (same 32-bit wrap); a binary operator whose operand was
+ * just loaded folds the load.
+ *
+ * Fuel: the function's entry FUEL cell holds the number of its Wasm
+ * instructions outside loops (calls charge it and enter after it); every
+ * backward branch to a loop charges the loop body's instruction count up to
+ * that branch (nested loops excluded) when taken. So fuel is charged per
+ * basic-block-ish region, never per instruction, and every unbounded
+ * execution (loops, recursion) passes a check.
  */
 #include <stdio.h>
 #include <string.h>
