@@ -299,6 +299,67 @@ START_TEST(test_suspend_resume)
 }
 END_TEST
 
+
+/* host functions: trap message, exit code, re-entrant call into Wasm, direct suspend */
+static wd_wasm_func_t *reenter_target;
+static wd_wasm_host_rc_t host_misc(wd_wasm_instance_t *caller, const uint64_t *args,
+                                   uint64_t *results, void *ud)
+{
+    (void)ud;
+    uint32_t mode = (uint32_t)args[0];
+    if (mode == 1) { wd_wasm_host_trap(caller, "custom host failure"); return WD_WASM_HOST_TRAP; }
+    if (mode == 2) return wd_wasm_host_exit(caller, 7);
+    if (mode == 3) {          /* call back into Wasm from inside the host function */
+        wd_wasm_val_t a = i32(20), r[1];
+        if (wd_wasm_call(caller, reenter_target, &a, 1, r, 1) != WD_WASM_OK) return WD_WASM_HOST_TRAP;
+        results[0] = r[0].of.i32 + 1;
+        return WD_WASM_HOST_OK;
+    }
+    results[0] = mode * 10;
+    return WD_WASM_HOST_OK;
+}
+
+START_TEST(test_host_functions)
+{
+    wd_wasm_module_t *m = load("(module (import \"env\" \"h\" (func $h (param i32) (result i32)))"
+        " (func (export \"via\") (param i32) (result i32) (i32.add (call $h (local.get 0)) (i32.const 1000)))"
+        " (func (export \"sq\") (param i32) (result i32) (i32.mul (local.get 0) (local.get 0))))");
+    wd_wasm_store_t *s = wd_wasm_store_new();
+    uint8_t p[1] = { WD_WASM_I32 }, rr[1] = { WD_WASM_I32 };
+    wd_wasm_functype_t ft = { 1, 1, p, rr };
+    wd_wasm_extern_t imp = { .kind = WD_WASM_EXTERN_FUNC };
+    imp.of.func = wd_wasm_func_new_host(s, &ft, host_misc, NULL);
+    wd_wasm_instance_t *inst = wd_wasm_instantiate(s, m, &imp, 1, NULL, NULL);
+    ck_assert_ptr_nonnull(inst);
+    reenter_target = export_func(inst, "sq");
+    uint32_t r;
+    ck_assert_int_eq(call1(inst, "via", 4, &r), WD_WASM_OK);
+    ck_assert_uint_eq(r, 1040);
+    ck_assert_int_eq(call1(inst, "via", 1, &r), WD_WASM_TRAP);
+    ck_assert_str_eq(wd_wasm_last_trap(inst)->msg, "custom host failure");
+    ck_assert_int_eq(wd_wasm_last_trap(inst)->kind, WD_TRAP_HOST);
+    ck_assert_int_eq(call1(inst, "via", 2, &r), WD_WASM_TRAP);
+    ck_assert_int_eq(wd_wasm_last_trap(inst)->kind, WD_TRAP_EXIT);
+    ck_assert_int_eq(wd_wasm_exit_code(inst), 7);
+    ck_assert_int_eq(call1(inst, "via", 3, &r), WD_WASM_OK);     /* re-entrant: 20*20 + 1 + 1000 */
+    ck_assert_uint_eq(r, 1401);
+    /* calling the host function directly, including a direct suspend */
+    wd_wasm_val_t a = i32(5), res[1];
+    ck_assert_int_eq(wd_wasm_call(inst, imp.of.func, &a, 1, res, 1), WD_WASM_OK);
+    ck_assert_uint_eq(res[0].of.i32, 50);
+    wd_wasm_func_t *susp = wd_wasm_func_new_host(s, &ft, host_maybe_suspend, NULL);
+    host_calls = 0;
+    a = i32(21);
+    ck_assert_int_eq(wd_wasm_call(inst, susp, &a, 1, res, 1), WD_WASM_SUSPENDED);
+    ck_assert_int_eq(wd_wasm_resume(inst, res, 1), WD_WASM_OK);
+    ck_assert_uint_eq(res[0].of.i32, 42);
+    /* wrong argument count/type is refused */
+    ck_assert_int_eq(wd_wasm_call(inst, imp.of.func, NULL, 0, res, 1), WD_WASM_TRAP);
+    wd_wasm_store_free(s);
+    wd_wasm_module_free(m);
+}
+END_TEST
+
 static const char *SNAP =
     "(module (memory (export \"mem\") 1 100) (global $g (mut i32) (i32.const 7))"
     " (table $t 2 10 funcref) (elem declare func $f) (func $f)"
@@ -465,6 +526,7 @@ int main(void)
     tcase_add_test(tc, test_memory_limit);
     tcase_add_test(tc, test_suspend_resume);
     tcase_add_test(tc, test_snapshot_restore);
+    tcase_add_test(tc, test_host_functions);
     tcase_add_test(tc, test_cross_instance);
     tcase_add_test(tc, test_malformed);
     tcase_add_test(tc, test_alloc_failure);
