@@ -7,6 +7,8 @@
  */
 #include <check.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +196,9 @@ START_TEST(test_fuel)
 }
 END_TEST
 
+static wd_wasm_instance_t *alarm_target;
+static void on_alarm(int sig) { (void)sig; wd_wasm_interrupt(alarm_target); }
+
 static void *interrupter(void *arg)
 {
     struct timespec ts = { 0, 50 * 1000 * 1000 };
@@ -217,6 +222,39 @@ START_TEST(test_interrupt)
     uint32_t r;
     ck_assert_int_eq(call1(inst, "count", 10, &r), WD_WASM_OK);
     ck_assert_uint_eq(r, 10);
+    /* from a signal handler (async-signal-safe) */
+    alarm_target = inst;
+    signal(SIGALRM, on_alarm);
+    struct itimerval it = { { 0, 0 }, { 0, 50 * 1000 } };
+    setitimer(ITIMER_REAL, &it, NULL);
+    ck_assert_int_eq(call1(inst, "spin", 0, NULL), WD_WASM_TRAP);
+    ck_assert_int_eq(wd_wasm_last_trap(inst)->kind, WD_TRAP_INTERRUPT);
+    signal(SIGALRM, SIG_DFL);
+    /* set_fuel clears the flag */
+    wd_wasm_set_fuel(inst, 0);
+    ck_assert_int_eq(call1(inst, "count", 10, &r), WD_WASM_OK);
+    wd_wasm_store_free(s);
+    wd_wasm_module_free(m);
+}
+END_TEST
+
+START_TEST(test_stack_bytes_limit)
+{
+    /* a ~20-slot frame: a 64 KiB stack (8192 slots) runs out long before the depth limit */
+    wd_wasm_module_t *m = load("(module (func $r (export \"rec\") (param i32) (result i32) (local i64 i64 i64 i64 i64 i64 i64 i64)"
+        "  (local $big i64) (local $pad f64) (local $more i32)"
+        "  (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))"
+        "    (else (i32.add (i32.const 1) (call $r (i32.sub (local.get 0) (i32.const 1))))))))");
+    wd_wasm_store_t *s = wd_wasm_store_new();
+    wd_wasm_limits_t lim = { .max_stack_bytes = 64 * 1024 };
+    wd_wasm_instance_t *inst = wd_wasm_instantiate(s, m, NULL, 0, &lim, NULL);
+    ck_assert_ptr_nonnull(inst);
+    uint32_t r;
+    ck_assert_int_eq(call1(inst, "rec", 50, &r), WD_WASM_OK);
+    ck_assert_uint_eq(r, 50);
+    ck_assert_int_eq(call1(inst, "rec", 5000, &r), WD_WASM_TRAP);
+    ck_assert_str_eq(wd_wasm_last_trap(inst)->msg, "call stack exhausted");
+    ck_assert_int_eq(call1(inst, "rec", 50, &r), WD_WASM_OK);
     wd_wasm_store_free(s);
     wd_wasm_module_free(m);
 }
@@ -523,6 +561,7 @@ int main(void)
     tcase_add_test(tc, test_trap_messages);
     tcase_add_test(tc, test_fuel);
     tcase_add_test(tc, test_interrupt);
+    tcase_add_test(tc, test_stack_bytes_limit);
     tcase_add_test(tc, test_memory_limit);
     tcase_add_test(tc, test_suspend_resume);
     tcase_add_test(tc, test_snapshot_restore);
