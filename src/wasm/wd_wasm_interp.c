@@ -426,6 +426,7 @@ do_return:;
         ip = fr->ret_ip;
         fp = fr->fp;
         cur = fr->func;
+        if (__builtin_expect(fr->inst == inst, 1)) { WD_GUARD_LIVE(); NEXT(); }
         WD_GUARD_LIVE();
         if (cur->inst != inst) { inst = cur->inst; RELOAD_INST(); }
         NEXT();
@@ -729,6 +730,7 @@ do_call:
         frames[depth].ret_ip = ip;
         frames[depth].fp = fp;
         frames[depth].func = cur;
+        frames[depth].inst = inst;
         depth++;
         for (uint32_t k = f->nparams, nl = f->nlocals; k < nl; k++) nfp[k] = 0;
         fp = nfp;

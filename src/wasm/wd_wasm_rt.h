@@ -202,6 +202,7 @@ typedef struct {
     const uint32_t *ret_ip;
     uint64_t *fp;
     wd_wasm_func_t *func;         /* the caller's function (NULL: return to the embedder) */
+    wd_wasm_instance_t *inst;     /* the caller's instance (saves a dependent load on return) */
 } wd_wasm_frame_t;
 
 struct wd_wasm_instance {
