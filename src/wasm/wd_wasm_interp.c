@@ -369,7 +369,16 @@ dispatch:
     IMM32(I32_LE_U_IMM, a <= b)
     IMM32(I32_GE_S_IMM, (int32_t)a >= (int32_t)b)
     IMM32(I32_GE_U_IMM, a >= b)
-    CASE(WD_XOP_I64_ADD_IMM) { S(1) = S(2) + (uint64_t)(int64_t)(int32_t)ip[3]; ip += 4; NEXT(); }
+#define IMM64(XOP, expr) CASE(WD_XOP_##XOP) { uint64_t a = S(2), b = (uint64_t)(int64_t)(int32_t)ip[3]; \
+        S(1) = (expr); ip += 4; NEXT(); }
+    IMM64(I64_ADD_IMM, a + b)
+    IMM64(I64_MUL_IMM, a * b)
+    IMM64(I64_AND_IMM, a & b)
+    IMM64(I64_OR_IMM, a | b)
+    IMM64(I64_XOR_IMM, a ^ b)
+    IMM64(I64_SHL_IMM, a << (b & 63))
+    IMM64(I64_SHR_U_IMM, a >> (b & 63))
+    IMM64(I64_SHR_S_IMM, (uint64_t)((int64_t)a >> (b & 63)))
 
     BRCMP(I32_EQ, a == b)
     BRCMP(I32_NE, a != b)

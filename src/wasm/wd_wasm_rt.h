@@ -72,7 +72,14 @@
     X(I32_LE_U_IMM) \
     X(I32_GE_S_IMM) \
     X(I32_GE_U_IMM) \
-    X(I64_ADD_IMM) \
+    X(I64_ADD_IMM)    /* i64 forms: imm is a sign-extended 32-bit constant */ \
+    X(I64_MUL_IMM) \
+    X(I64_AND_IMM) \
+    X(I64_OR_IMM) \
+    X(I64_XOR_IMM) \
+    X(I64_SHL_IMM) \
+    X(I64_SHR_U_IMM) \
+    X(I64_SHR_S_IMM) \
     X(BR_IF_EQZ)      /* a rel   (i32.eqz + br_if) */ \
     X(BR_IF_I32_EQ)   /* a b rel  compare + br_if */ \
     X(BR_IF_I32_NE) \

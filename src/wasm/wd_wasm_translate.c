@@ -409,6 +409,14 @@ static int wd_tr_imm_variant(int op)
     case WD_OP_I32_GE_S: return WD_XOP_I32_GE_S_IMM;
     case WD_OP_I32_GE_U: return WD_XOP_I32_GE_U_IMM;
     case WD_OP_I64_ADD: return WD_XOP_I64_ADD_IMM;
+    case WD_OP_I64_SUB: return WD_XOP_I64_ADD_IMM;     /* with the constant negated */
+    case WD_OP_I64_MUL: return WD_XOP_I64_MUL_IMM;
+    case WD_OP_I64_AND: return WD_XOP_I64_AND_IMM;
+    case WD_OP_I64_OR: return WD_XOP_I64_OR_IMM;
+    case WD_OP_I64_XOR: return WD_XOP_I64_XOR_IMM;
+    case WD_OP_I64_SHL: return WD_XOP_I64_SHL_IMM;
+    case WD_OP_I64_SHR_U: return WD_XOP_I64_SHR_U_IMM;
+    case WD_OP_I64_SHR_S: return WD_XOP_I64_SHR_S_IMM;
     default: return -1;
     }
 }
@@ -519,8 +527,11 @@ static void wd_tr_plain(wd_tr_t *t, int op)
     /* i32 binop with a constant right operand -> *_IMM form */
     if (npop == 2 && npush == 1 && t->vs[t->vh - 1].kind == WD_VE_CONST) {
         int x = wd_tr_imm_variant(op);
-        if (x >= 0 && (op != WD_OP_I64_ADD || (int64_t)t->vs[t->vh - 1].c == (int32_t)t->vs[t->vh - 1].c)) {
-            uint32_t c = (uint32_t)t->vs[t->vh - 1].c;
+        uint64_t cv = t->vs[t->vh - 1].c;
+        int is64 = op >= WD_OP_I64_CLZ && op <= WD_OP_I64_ROTR;
+        if (op == WD_OP_I64_SUB) cv = 0 - cv;               /* x - c == x + (-c) */
+        if (x >= 0 && (!is64 || (int64_t)cv == (int32_t)cv)) {
+            uint32_t c = (uint32_t)cv;
             if (x == WD_XOP_I32_SUB_IMM) { x = WD_XOP_I32_ADD_IMM; c = 0u - c; }  /* feeds address fusion */
             uint32_t a = wd_tr_src(t, t->vh - 2);
             t->vh -= 2;
@@ -1083,7 +1094,7 @@ static int wd_tr_xop_operands(int op)
     case WD_XOP_TABLE_GET: case WD_XOP_TABLE_SET: return 3;
     case WD_XOP_TABLE_GROW: case WD_XOP_TABLE_FILL: return 4;
     default:
-        if (op >= WD_XOP_I32_ADD_IMM && op <= WD_XOP_I64_ADD_IMM) return 3;
+        if (op >= WD_XOP_I32_ADD_IMM && op <= WD_XOP_I64_SHR_S_IMM) return 3;
         if (op >= WD_XOP_BR_IF_I32_EQ && op <= WD_XOP_BR_IF_I32_GE_U_IMM) return 3;
         if (op >= WD_XOP_BRB_IF_I32_EQ && op <= WD_XOP_BRB_IF_I32_GE_U_IMM) return 4;
         if (op >= WD_XOP_LA_I32_LOAD && op < WD_XOP_LIMIT_) return 4;   /* LA/LI and LD forms */
