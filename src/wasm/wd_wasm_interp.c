@@ -379,6 +379,13 @@ dispatch:
     IMM64(I64_SHL_IMM, a << (b & 63))
     IMM64(I64_SHR_U_IMM, a >> (b & 63))
     IMM64(I64_SHR_S_IMM, (uint64_t)((int64_t)a >> (b & 63)))
+#define K64(XOP, expr) CASE(WD_XOP_##XOP) { uint64_t a = S(2), b = (uint64_t)ip[3] | ((uint64_t)ip[4] << 32); \
+        S(1) = (expr); ip += 5; NEXT(); }
+    K64(I64_ADD_K64, a + b)
+    K64(I64_MUL_K64, a * b)
+    K64(I64_AND_K64, a & b)
+    K64(I64_OR_K64, a | b)
+    K64(I64_XOR_K64, a ^ b)
 
     BRCMP(I32_EQ, a == b)
     BRCMP(I32_NE, a != b)

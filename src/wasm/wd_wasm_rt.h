@@ -80,6 +80,11 @@
     X(I64_SHL_IMM) \
     X(I64_SHR_U_IMM) \
     X(I64_SHR_S_IMM) \
+    X(I64_ADD_K64)    /* dst a lo hi: a full 64-bit constant operand */ \
+    X(I64_MUL_K64) \
+    X(I64_AND_K64) \
+    X(I64_OR_K64) \
+    X(I64_XOR_K64) \
     X(BR_IF_EQZ)      /* a rel   (i32.eqz + br_if) */ \
     X(BR_IF_I32_EQ)   /* a b rel  compare + br_if */ \
     X(BR_IF_I32_NE) \

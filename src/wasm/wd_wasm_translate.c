@@ -530,6 +530,23 @@ static void wd_tr_plain(wd_tr_t *t, int op)
         uint64_t cv = t->vs[t->vh - 1].c;
         int is64 = op >= WD_OP_I64_CLZ && op <= WD_OP_I64_ROTR;
         if (op == WD_OP_I64_SUB) cv = 0 - cv;               /* x - c == x + (-c) */
+        if (x >= 0 && is64 && (int64_t)cv != (int32_t)cv) {
+            /* a constant that needs 64 bits: K64 form for the common operators */
+            int k = op == WD_OP_I64_ADD || op == WD_OP_I64_SUB ? WD_XOP_I64_ADD_K64
+                  : op == WD_OP_I64_MUL ? WD_XOP_I64_MUL_K64 : op == WD_OP_I64_AND ? WD_XOP_I64_AND_K64
+                  : op == WD_OP_I64_OR ? WD_XOP_I64_OR_K64 : op == WD_OP_I64_XOR ? WD_XOP_I64_XOR_K64 : -1;
+            if (k >= 0) {
+                uint32_t a = wd_tr_src(t, t->vh - 2);
+                t->vh -= 2;
+                uint32_t d = wd_tr_result(t);
+                wd_tr_op(t, k);
+                wd_tr_dst(t, d);
+                wd_tr_emit(t, a);
+                wd_tr_emit(t, (uint32_t)cv);
+                wd_tr_emit(t, (uint32_t)(cv >> 32));
+                return;
+            }
+        }
         if (x >= 0 && (!is64 || (int64_t)cv == (int32_t)cv)) {
             uint32_t c = (uint32_t)cv;
             if (x == WD_XOP_I32_SUB_IMM) { x = WD_XOP_I32_ADD_IMM; c = 0u - c; }  /* feeds address fusion */
@@ -1095,6 +1112,7 @@ static int wd_tr_xop_operands(int op)
     case WD_XOP_TABLE_GROW: case WD_XOP_TABLE_FILL: return 4;
     default:
         if (op >= WD_XOP_I32_ADD_IMM && op <= WD_XOP_I64_SHR_S_IMM) return 3;
+        if (op >= WD_XOP_I64_ADD_K64 && op <= WD_XOP_I64_XOR_K64) return 4;
         if (op >= WD_XOP_BR_IF_I32_EQ && op <= WD_XOP_BR_IF_I32_GE_U_IMM) return 3;
         if (op >= WD_XOP_BRB_IF_I32_EQ && op <= WD_XOP_BRB_IF_I32_GE_U_IMM) return 4;
         if (op >= WD_XOP_LA_I32_LOAD && op < WD_XOP_LIMIT_) return 4;   /* LA/LI and LD forms */
