@@ -68,7 +68,8 @@ typedef struct wd_host_wasi wd_host_wasi_t;
 
 /* A stdio stream implemented by the embedder. read/write return the number of
  * bytes transferred (read: 0 = end of file), or a negative WASI errno
- * (e.g. -WD_WASI_EAGAIN). A NULL function makes that direction fail with EBADF. */
+ * (e.g. -WD_WASI_EAGAIN). A NULL read function reads as end of file, a NULL
+ * write function discards. Guest fd 0 is read-only, 1 and 2 are write-only. */
 typedef struct {
     int64_t (*read)(void *ud, uint8_t *buf, size_t len);
     int64_t (*write)(void *ud, const uint8_t *buf, size_t len);
