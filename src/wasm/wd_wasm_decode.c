@@ -593,7 +593,9 @@ static int wd_dec_code(wd_dec_t *d)
             if (wd_dec_valtype(d, &f->runs[k].type) < 0) return -1;
         }
         f->nlocals = total;
-        if (total > max_locals) WD_DEC_FAIL(d, at0, "too many locals");
+        if (total > max_locals)
+            WD_DEC_FAIL(d, d->p, "too many locals: %llu (implementation limit %u, load option max_locals)",
+                        (unsigned long long)total, max_locals);
         f->local_types = wd_wasm_malloc((size_t)total + 1);
         if (f->local_types == NULL) WD_DEC_FAIL(d, d->p, "out of memory");
         size_t pos = 0;

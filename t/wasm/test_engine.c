@@ -513,6 +513,26 @@ START_TEST(test_malformed)
 }
 END_TEST
 
+START_TEST(test_load_limits)
+{
+    /* one function with 10 i32 locals and a br_table with 3 targets */
+    static const uint8_t m[] = { 0, 'a', 's', 'm', 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0,
+        10, 13, 1, 11, 1, 10, 0x7f, 0x41, 0, 0x0e, 2, 0, 0, 0, 0x0b };
+    wd_wasm_error_t err;
+    wd_wasm_load_opts_t o1 = { .max_locals = 5 }, o2 = { .max_br_table = 2 }, o3 = { .max_module_size = 16 };
+    ck_assert_ptr_null(wd_wasm_module_load(m, sizeof m, &o1, &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "too many locals"));
+    ck_assert_ptr_null(wd_wasm_module_load(m, sizeof m, &o2, &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "br_table too large"));
+    ck_assert_int_eq(err.func_index, 0);
+    ck_assert_ptr_null(wd_wasm_module_load(m, sizeof m, &o3, &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "module too large"));
+    wd_wasm_module_t *ok = wd_wasm_module_load(m, sizeof m, NULL, &err);
+    ck_assert_ptr_nonnull(ok);
+    wd_wasm_module_free(ok);
+}
+END_TEST
+
 /* allocation failure injection: fail the Nth allocation */
 static long alloc_count, alloc_fail_at;
 static void *fail_malloc(size_t n, void *ud) { (void)ud; if (++alloc_count == alloc_fail_at) return NULL; return malloc(n); }
@@ -568,6 +588,7 @@ int main(void)
     tcase_add_test(tc, test_host_functions);
     tcase_add_test(tc, test_cross_instance);
     tcase_add_test(tc, test_malformed);
+    tcase_add_test(tc, test_load_limits);
     tcase_add_test(tc, test_alloc_failure);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
