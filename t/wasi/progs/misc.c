@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,16 @@ int main(int argc, char **argv)
     for (int i = 0; i < 32; i++) nz |= r1[i];
     printf("random %s\n", nz && memcmp(r1, r2, 32) ? "ok" : "BAD");
     printf("sched_yield %d\n", sched_yield());
+    struct pollfd pf = { 0, POLLIN, 0 };
+    int pr = poll(&pf, 1, 1000);                       /* stdin is /dev/null: readable */
+    printf("poll stdin %d %d\n", pr, (pf.revents & POLLIN) != 0);
+    struct pollfd po = { 1, POLLOUT, 0 };
+    pr = poll(&po, 1, 1000);
+    printf("poll stdout %d %d\n", pr, (po.revents & POLLOUT) != 0);
+    a = mono();
+    pr = poll(NULL, 0, 40);
+    b = mono();
+    printf("poll sleep %d %s\n", pr, b - a >= 0.039 && b - a < 3 ? "ok" : "BAD");
     if (argc < 2) return 0;
 
     const char *d = argv[1];
