@@ -1,6 +1,7 @@
 /* test-framing: the server owns framing.
  *   /framing/cl-short   declares Content-Length: 10, writes 5   -> 500 (never emitted)
  *   /framing/cl-long    declares Content-Length: 3, writes 5    -> write refused, 500
+ *   /framing/cl-ok      declares Content-Length: 100000 and streams exactly that
  *   /framing/headers    tries CR/LF, NUL, hop-by-hop and invalid names; reports which the
  *                       server accepted as "name:ok|refused" lines (only x-good is ok)
  *   /framing/status     tries status 99, 600, 1000 -> all refused; answers 299
@@ -19,6 +20,15 @@ void wasmd_handle(wasmd_request *req, wasmd_response *resp)
     if (strcmp(p, "/framing/cl-long") == 0) {
         wasmd_add_header(resp, "content-length", "3");
         wasmd_write(resp, "12345", 5);
+        wasmd_finish(resp);
+        return;
+    }
+    if (strcmp(p, "/framing/cl-ok") == 0) {
+        static char buf[10000];
+        memset(buf, 'k', sizeof buf);
+        wasmd_add_header(resp, "content-length", "100000");
+        for (int i = 0; i < 10; i++)
+            wasmd_write(resp, buf, sizeof buf);
         wasmd_finish(resp);
         return;
     }

@@ -215,6 +215,9 @@ def test_abi_misuse(s):
 def test_framing(s):
     check(get(s, "/framing/cl-short").status == 500)
     check(get(s, "/framing/cl-long").status == 500)
+    r = get(s, "/framing/cl-ok")
+    check(r.status == 200 and r.header("Content-Length") == "100000" and not r.chunked
+          and r.body == b"k" * 100000, r.status, r.headers)
     r = get(s, "/framing/headers")
     check(r.body.count(b":ok") == 1 and b"x-good:ok" in r.body, r)
     check(r.header("x-good") == "fine" and r.header("Injected") is None, r)
