@@ -79,18 +79,19 @@ typedef struct wd_http_core_loc_conf_s wd_http_core_loc_conf_t;
 #define WD_HTTP_LOC_REGEX_CASELESS  5   /* location ~* re */
 #define WD_HTTP_LOC_NAMED           6   /* location @name */
 
-typedef struct {
-    wd_str_t    name;
-    wd_str_t    value;
-    unsigned    always:1;
-} wd_http_add_header_t;
-
 /* A configuration string with variables ("https://$host$request_uri", "${uri}x"),
  * compiled once against the variable registry (wd_http_variables.h). */
 typedef struct {
     wd_str_t    source;     /* the text as written */
     wd_array_t *parts;      /* wd_http_cv_part_t; NULL: no variables (use source) */
 } wd_http_complex_value_t;
+
+typedef struct {
+    wd_str_t                  name;
+    wd_str_t                  value;
+    wd_http_complex_value_t  *value_cv;  /* non-NULL when value has $variables */
+    unsigned                  always:1;
+} wd_http_add_header_t;
 
 struct wd_http_core_loc_conf_s {
     wd_str_t                  name;         /* "/x", regex source, "@name"; "" for the server level */

@@ -1020,7 +1020,15 @@ wd_http_core_add_header(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
     }
     h->name = value[1];
     h->value = value[2];
+    h->value_cv = NULL;
     h->always = cf->args->nelts == 4;
+    if (memchr(value[2].data, '$', value[2].len)) {
+        wd_http_complex_value_t *cv = wd_pcalloc(cf->pool, sizeof(*cv));
+        if (cv == NULL || wd_http_complex_value_compile(cf, &value[2], cv) != WD_OK) {
+            return WD_CONF_ERROR;
+        }
+        h->value_cv = cv->parts ? cv : NULL;
+    }
     return WD_CONF_OK;
 }
 

@@ -685,7 +685,7 @@ START_TEST(test_return_variables)
         "http { server { listen 127.0.0.1:18178;\n"
         "  return 301 https://$host$request_uri;\n"
         "  location /a { return 200 \"${uri}x $ cost: $$ $-\"; }\n"
-        "  location /b { return 200 \"no variables\"; }\n"
+        "  location /b { return 200 \"no variables\"; add_header X-A plain; add_header X-B host=$host; }\n"
         "} }\n");
     wd_http_core_main_conf_t *cmcf = wd_http_cycle_get_module_main_conf(c, wd_http_core_module);
     wd_http_core_srv_conf_t *s = ((wd_http_core_srv_conf_t **) cmcf->servers.elts)[0];
@@ -707,6 +707,13 @@ START_TEST(test_return_variables)
     ck_assert_int_eq(wd_http_complex_value(&r, loc(s, "/a")->return_value, &out), WD_OK);
     ck_assert_msg(wd_str_eq(&out, "/px $ cost: $$ $-"), "%.*s", wd_str_pf(&out));
     ck_assert(loc(s, "/b")->return_value == NULL);
+    {
+        wd_http_add_header_t *h = loc(s, "/b")->add_headers->elts;
+        ck_assert(h[0].value_cv == NULL);
+        ck_assert(h[1].value_cv != NULL);
+        ck_assert_int_eq(wd_http_complex_value(&r, h[1].value_cv, &out), WD_OK);
+        ck_assert_msg(wd_str_eq(&out, "host=example.com"), "%.*s", wd_str_pf(&out));
+    }
     wd_pool_destroy(r.pool);
     wd_cycle_free(c);
 }
