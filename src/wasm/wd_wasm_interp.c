@@ -222,16 +222,19 @@ static void wd_guard_install(void)
     CASE(WD_XOP_LA_##OP) { uint64_t ea = (uint64_t)(uint32_t)(U32(1) + U32(2)) + ip[4]; STOREBODY(T, 3, 5) } \
     CASE(WD_XOP_LI_##OP) { uint64_t ea = (uint64_t)(uint32_t)(U32(1) + ip[2]) + ip[4]; STOREBODY(T, 3, 5) }
 
-/* [LD_op dst a addr offset]: b is loaded from memory */
-#define LDBIN(OP, T, A, B, PUT, expr) CASE(WD_XOP_LD_##OP) { \
-        uint64_t ea = (uint64_t)U32(3) + ip[4]; \
+/* binop whose right operand is loaded: LD [op dst a addr off] (ea = addr + off),
+ * LDI [op dst a base imm off] (ea = (u32)(base + imm) + off, the i32.add wrap kept) */
+#define LDOPBODY(T, GET, PUT, expr, len) \
         if (OOB_CHECK(ea, sizeof(T))) TRAP(WD_TRAP_OOB_MEMORY); \
         T raw; memcpy(&raw, mem_base + ea, sizeof(T)); \
-        A a = (A)(T)S(2); (void)a; A b = B(raw); S(1) = PUT(expr); ip += 5; NEXT(); }
-#define WD_ID_(x) (x)
+        { __typeof__(GET(S(2))) a = GET(S(2)), b = GET((uint64_t)raw); S(1) = PUT(expr); } \
+        ip += (len); NEXT();
+#define LDOPS(OP, T, GET, PUT, expr) \
+    CASE(WD_XOP_LD_##OP) { uint64_t ea = (uint64_t)U32(3) + ip[4]; LDOPBODY(T, GET, PUT, expr, 5) } \
+    CASE(WD_XOP_LDI_##OP) { uint64_t ea = (uint64_t)(uint32_t)(U32(3) + ip[4]) + ip[5]; \
+        LDOPBODY(T, GET, PUT, expr, 6) }
+#define WD_ID_(x) ((uint64_t)(x))
 #define WD_U32_(x) ((uint32_t)(x))
-#define WD_F32R_(x) wd_f32(x)
-#define WD_F64R_(x) wd_f64(x)
 
 #define TRUNC(OP, fn, FT, IT, UT) CASE(WD_OP_##OP) { IT r; int k = fn(FT(S(2)), &r); \
         if (k) { TRAP((wd_wasm_trap_kind_t)k); } S(1) = (UT)r; ip += 3; NEXT(); }
@@ -481,42 +484,26 @@ do_return:;
     STORE(I64_STORE16, uint16_t)
     STORE(I64_STORE32, uint32_t)
 
-    CASE(WD_XOP_LD_F64_ADD) { uint64_t ea = (uint64_t)U32(3) + ip[4];
-        if (OOB_CHECK(ea, 8)) TRAP(WD_TRAP_OOB_MEMORY);
-        uint64_t raw; memcpy(&raw, mem_base + ea, 8); S(1) = wd_bf64(wd_f64(S(2)) + wd_f64(raw)); ip += 5; NEXT(); }
-    CASE(WD_XOP_LD_F64_SUB) { uint64_t ea = (uint64_t)U32(3) + ip[4];
-        if (OOB_CHECK(ea, 8)) TRAP(WD_TRAP_OOB_MEMORY);
-        uint64_t raw; memcpy(&raw, mem_base + ea, 8); S(1) = wd_bf64(wd_f64(S(2)) - wd_f64(raw)); ip += 5; NEXT(); }
-    CASE(WD_XOP_LD_F64_MUL) { uint64_t ea = (uint64_t)U32(3) + ip[4];
-        if (OOB_CHECK(ea, 8)) TRAP(WD_TRAP_OOB_MEMORY);
-        uint64_t raw; memcpy(&raw, mem_base + ea, 8); S(1) = wd_bf64(wd_f64(S(2)) * wd_f64(raw)); ip += 5; NEXT(); }
-    CASE(WD_XOP_LD_F64_DIV) { uint64_t ea = (uint64_t)U32(3) + ip[4];
-        if (OOB_CHECK(ea, 8)) TRAP(WD_TRAP_OOB_MEMORY);
-        uint64_t raw; memcpy(&raw, mem_base + ea, 8); S(1) = wd_bf64(wd_f64(S(2)) / wd_f64(raw)); ip += 5; NEXT(); }
-    CASE(WD_XOP_LD_F32_ADD) { uint64_t ea = (uint64_t)U32(3) + ip[4];
-        if (OOB_CHECK(ea, 4)) TRAP(WD_TRAP_OOB_MEMORY);
-        uint32_t raw; memcpy(&raw, mem_base + ea, 4); S(1) = wd_bf32(wd_f32(S(2)) + wd_f32(raw)); ip += 5; NEXT(); }
-    CASE(WD_XOP_LD_F32_SUB) { uint64_t ea = (uint64_t)U32(3) + ip[4];
-        if (OOB_CHECK(ea, 4)) TRAP(WD_TRAP_OOB_MEMORY);
-        uint32_t raw; memcpy(&raw, mem_base + ea, 4); S(1) = wd_bf32(wd_f32(S(2)) - wd_f32(raw)); ip += 5; NEXT(); }
-    CASE(WD_XOP_LD_F32_MUL) { uint64_t ea = (uint64_t)U32(3) + ip[4];
-        if (OOB_CHECK(ea, 4)) TRAP(WD_TRAP_OOB_MEMORY);
-        uint32_t raw; memcpy(&raw, mem_base + ea, 4); S(1) = wd_bf32(wd_f32(S(2)) * wd_f32(raw)); ip += 5; NEXT(); }
-    CASE(WD_XOP_LD_F32_DIV) { uint64_t ea = (uint64_t)U32(3) + ip[4];
-        if (OOB_CHECK(ea, 4)) TRAP(WD_TRAP_OOB_MEMORY);
-        uint32_t raw; memcpy(&raw, mem_base + ea, 4); S(1) = wd_bf32(wd_f32(S(2)) / wd_f32(raw)); ip += 5; NEXT(); }
-    LDBIN(I32_ADD, uint32_t, uint32_t, WD_U32_, WD_U32_, a + b)
-    LDBIN(I32_SUB, uint32_t, uint32_t, WD_U32_, WD_U32_, a - b)
-    LDBIN(I32_MUL, uint32_t, uint32_t, WD_U32_, WD_U32_, a * b)
-    LDBIN(I32_AND, uint32_t, uint32_t, WD_U32_, WD_U32_, a & b)
-    LDBIN(I32_OR, uint32_t, uint32_t, WD_U32_, WD_U32_, a | b)
-    LDBIN(I32_XOR, uint32_t, uint32_t, WD_U32_, WD_U32_, a ^ b)
-    LDBIN(I64_ADD, uint64_t, uint64_t, WD_ID_, WD_ID_, a + b)
-    LDBIN(I64_SUB, uint64_t, uint64_t, WD_ID_, WD_ID_, a - b)
-    LDBIN(I64_MUL, uint64_t, uint64_t, WD_ID_, WD_ID_, a * b)
-    LDBIN(I64_AND, uint64_t, uint64_t, WD_ID_, WD_ID_, a & b)
-    LDBIN(I64_OR, uint64_t, uint64_t, WD_ID_, WD_ID_, a | b)
-    LDBIN(I64_XOR, uint64_t, uint64_t, WD_ID_, WD_ID_, a ^ b)
+    LDOPS(F64_ADD, uint64_t, wd_f64, wd_bf64, a + b)
+    LDOPS(F64_SUB, uint64_t, wd_f64, wd_bf64, a - b)
+    LDOPS(F64_MUL, uint64_t, wd_f64, wd_bf64, a * b)
+    LDOPS(F64_DIV, uint64_t, wd_f64, wd_bf64, a / b)
+    LDOPS(F32_ADD, uint32_t, wd_f32, wd_bf32, a + b)
+    LDOPS(F32_SUB, uint32_t, wd_f32, wd_bf32, a - b)
+    LDOPS(F32_MUL, uint32_t, wd_f32, wd_bf32, a * b)
+    LDOPS(F32_DIV, uint32_t, wd_f32, wd_bf32, a / b)
+    LDOPS(I32_ADD, uint32_t, WD_U32_, WD_U32_, a + b)
+    LDOPS(I32_SUB, uint32_t, WD_U32_, WD_U32_, a - b)
+    LDOPS(I32_MUL, uint32_t, WD_U32_, WD_U32_, a * b)
+    LDOPS(I32_AND, uint32_t, WD_U32_, WD_U32_, a & b)
+    LDOPS(I32_OR, uint32_t, WD_U32_, WD_U32_, a | b)
+    LDOPS(I32_XOR, uint32_t, WD_U32_, WD_U32_, a ^ b)
+    LDOPS(I64_ADD, uint64_t, WD_ID_, WD_ID_, a + b)
+    LDOPS(I64_SUB, uint64_t, WD_ID_, WD_ID_, a - b)
+    LDOPS(I64_MUL, uint64_t, WD_ID_, WD_ID_, a * b)
+    LDOPS(I64_AND, uint64_t, WD_ID_, WD_ID_, a & b)
+    LDOPS(I64_OR, uint64_t, WD_ID_, WD_ID_, a | b)
+    LDOPS(I64_XOR, uint64_t, WD_ID_, WD_ID_, a ^ b)
 
     UN32(I32_EQZ, a == 0)
     BIN32(I32_EQ, a == b)

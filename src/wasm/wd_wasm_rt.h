@@ -117,7 +117,8 @@
     X(BRB_IF_I32_GE_S_IMM) X(BRB_IF_I32_GE_U_IMM) \
     X(RETURN1)        /* src: fp[0] = fp[src]; return */ \
     WD_WASM_MEMOPS(WD_WASM_XOP_LOADADD_, X) \
-    WD_WASM_LDOPS(WD_WASM_XOP_LD_, X)
+    WD_WASM_LDOPS(WD_WASM_XOP_LD_, X) \
+    WD_WASM_LDOPS(WD_WASM_XOP_LDI_, X)
 
 /* Binary operators whose right operand comes straight from memory (the load
  * right before them is folded in): [LD_op dst a addr offset]. */
@@ -130,6 +131,7 @@
     Y(X, I64_SUB, I64_LOAD, 0) Y(X, I64_MUL, I64_LOAD, 1) Y(X, I64_AND, I64_LOAD, 1) \
     Y(X, I64_OR, I64_LOAD, 1) Y(X, I64_XOR, I64_LOAD, 1)
 #define WD_WASM_XOP_LD_(X, op, ld, comm) X(LD_##op)
+#define WD_WASM_XOP_LDI_(X, op, ld, comm) X(LDI_##op)   /* [LDI_op dst a base imm offset] */
 
 /* Loads/stores whose address is an i32.add of two slots (LA: addr = a + b) or of a
  * slot and a constant (LI: addr = a + imm), computed with the same 32-bit wrap. */

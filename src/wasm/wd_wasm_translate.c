@@ -433,8 +433,9 @@ static int wd_tr_memfused(int op, int la)
 
 /* Load-operand form of a binary operator: its XOP, the load it folds and
  * whether the operator is commutative; -1 if none. */
-#define WD_TR_LDOP_(X, op, ld, comm) case WD_OP_##op: *load = WD_OP_##ld; *commutes = comm; return WD_XOP_LD_##op;
-static int wd_tr_ldop(int op, int *load, int *commutes)
+#define WD_TR_LDOP_(X, op, ld, comm) case WD_OP_##op: *load = WD_OP_##ld; *li_load = WD_XOP_LI_##ld; \
+        *commutes = comm; *ldi = WD_XOP_LDI_##op; return WD_XOP_LD_##op;
+static int wd_tr_ldop(int op, int *load, int *li_load, int *commutes, int *ldi)
 {
     switch (op) {
     WD_WASM_LDOPS(WD_TR_LDOP_, _)
@@ -500,26 +501,29 @@ static void wd_tr_plain(wd_tr_t *t, int op)
     }
     /* binop whose operand was just loaded: fold the load into it */
     if (npop == 2 && npush == 1 && !t->oom && t->last_dst >= 0) {
-        int ld, comm, x = wd_tr_ldop(op, &ld, &comm);
-        if (x >= 0 && t->last_op == ld) {
+        int ld, lild, comm, ldi, x = wd_tr_ldop(op, &ld, &lild, &comm, &ldi);
+        if (x >= 0 && (t->last_op == ld || t->last_op == lild)) {
+            int viali = t->last_op == lild;
             size_t r = t->vh - 1, l = t->vh - 2;
             uint32_t prod = t->cells[t->last_dst];
             int rhs = t->vs[r].kind == WD_VE_STACK && prod == wd_tr_home(t, r) && t->vs[l].kind != WD_VE_CONST;
             int lhs = comm && t->vs[l].kind == WD_VE_STACK && prod == wd_tr_home(t, l) &&
                       t->vs[r].kind == WD_VE_LOCAL;
             if (rhs || lhs) {
-                size_t at = t->last_op_pos;              /* [load dst addr offset] */
+                size_t at = t->last_op_pos;   /* [load dst addr off] or [LI_load dst base imm off] */
                 uint32_t addr = t->cells[at + 2], off = t->cells[at + 3];
+                uint32_t off2 = viali ? t->cells[at + 4] : 0;
                 uint32_t other = rhs ? (t->vs[l].kind == WD_VE_LOCAL ? t->vs[l].slot : wd_tr_home(t, l))
                                      : t->vs[r].slot;
                 t->ncells = at;
                 t->vh -= 2;
                 uint32_t d = wd_tr_result(t);
-                wd_tr_op(t, x);
+                wd_tr_op(t, viali ? ldi : x);
                 wd_tr_dst(t, d);
                 wd_tr_emit(t, other);
                 wd_tr_emit(t, addr);
                 wd_tr_emit(t, off);
+                if (viali) wd_tr_emit(t, off2);
                 return;
             }
         }
@@ -1120,6 +1124,7 @@ static int wd_tr_xop_operands(int op)
         if (op >= WD_XOP_I64_ADD_K64 && op <= WD_XOP_I64_XOR_K64) return 4;
         if (op >= WD_XOP_BR_IF_I32_EQ && op <= WD_XOP_BR_IF_I32_GE_U_IMM) return 3;
         if (op >= WD_XOP_BRB_IF_I32_EQ && op <= WD_XOP_BRB_IF_I32_GE_U_IMM) return 4;
+        if (op >= WD_XOP_LDI_F64_ADD && op < WD_XOP_LIMIT_) return 5;   /* LDI forms */
         if (op >= WD_XOP_LA_I32_LOAD && op < WD_XOP_LIMIT_) return 4;   /* LA/LI and LD forms */
         break;
     }
