@@ -161,6 +161,9 @@ wd_connection_free(wd_connection_t *c)
     c->idle = 0;
     w->nconnections--;
     wd_http_connection_freed(c);
+    if (c->ssl) {
+        wd_ssl_free(c);
+    }
     wd_queue_insert_tail(&w->free, &c->link);
 
     if (!w->quitting && !w->terminating && !w->accepting && !w->accept_paused
@@ -186,6 +189,9 @@ wd_connection_close(wd_connection_t *c)
 {
     if (c->closed) {
         return;
+    }
+    if (c->ssl) {
+        wd_ssl_close(c);
     }
     c->closed = 1;
     c->closing = 2;
@@ -284,7 +290,11 @@ wd_event_new_connection(wd_listener_t *l, int fd, struct sockaddr_storage *sa, s
     wd_queue_insert_tail(&w->connections, &c->link);
     w->nconnections++;
 
-    wd_http_init_connection(c);
+    if (l->ls->ssl) {
+        wd_http_ssl_init_connection(c);
+    } else {
+        wd_http_init_connection(c);
+    }
 }
 
 /* ---- accepting ---- */
@@ -417,6 +427,7 @@ wd_event_close_all_handles(wd_worker_t *w)
         uv_close((uv_handle_t *) &w->shutdown_timer, NULL);
         uv_close((uv_handle_t *) &w->accept_timer, NULL);
         uv_close((uv_handle_t *) &w->check, NULL);
+        wd_ssl_worker_close(w);
     }
 }
 
@@ -557,6 +568,9 @@ wd_worker_process_run(wd_cycle_t *cycle, int worker_index)
     uv_timer_init(&w->loop, &w->shutdown_timer);
     uv_timer_init(&w->loop, &w->accept_timer);
     w->shutdown_timer.data = w->accept_timer.data = w;
+    uv_idle_init(&w->loop, &w->ssl_idle);
+    w->ssl_idle.data = w;
+    wd_queue_init(&w->ssl_pending);
     uv_check_init(&w->loop, &w->check);
     uv_check_start(&w->check, wd_event_check_cb);
     uv_unref((uv_handle_t *) &w->check);

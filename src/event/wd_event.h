@@ -67,6 +67,8 @@ struct wd_connection_s {
     int                 closing;    /* close callbacks pending: 0..2 */
     unsigned            closed:1;
     unsigned            idle:1;
+
+    struct wd_ssl_conn_s *ssl;      /* TLS state (wd_event_ssl.c); NULL: plain TCP */
 };
 
 struct wd_worker_s {
@@ -80,6 +82,8 @@ struct wd_worker_s {
     uv_timer_t          shutdown_timer;
     uv_timer_t          accept_timer;  /* resumes accepting after EMFILE/ENFILE */
     uv_check_t          check;         /* end of each loop iteration: flush buffered logs */
+    uv_idle_t           ssl_idle;      /* delivers plaintext already decrypted/buffered */
+    wd_queue_t          ssl_pending;   /* TLS connections with buffered input to deliver */
 
     wd_queue_t          connections;   /* all open connections */
     wd_queue_t          free;          /* closed connection objects for reuse */
@@ -119,6 +123,8 @@ int wd_event_add_reopen_hook(wd_event_hook_pt fn, void *data);
 /* Entry from the worker into the protocol: a new accepted connection (src/http), and the
  * end of a connection (its handles are closed; protocol state may release its memory). */
 void wd_http_init_connection(wd_connection_t *c);
+/* the same for a connection accepted on a `listen ... ssl` socket: handshake first */
+void wd_http_ssl_init_connection(wd_connection_t *c);
 void wd_http_connection_freed(wd_connection_t *c);
 
 /* Milliseconds of the loop's cached clock (uv_now). */
@@ -127,5 +133,72 @@ uint64_t wd_event_now(void);
 /* Refreshes the cached wall-clock time (wd_log.h) at most once per loop iteration:
  * libuv updates its own clock after every poll, so a changed uv_now() means new events. */
 void wd_event_time_update(void);
+
+/*
+ * Stream I/O of a connection (src/http uses only these): plain TCP goes straight to
+ * libuv; a TLS connection (c->ssl != NULL, wd_event_ssl.c) runs the same calls through
+ * OpenSSL memory BIOs: read_cb receives plaintext, writes are encrypted and the write
+ * callback runs when the ciphertext left, try_write always answers UV_EAGAIN (the caller
+ * then queues and uses wd_conn_write), shutdown sends close_notify before the FIN.
+ */
+typedef struct wd_ssl_conn_s wd_ssl_conn_t;
+
+int  wd_ssl_read_start(wd_connection_t *c, uv_alloc_cb alloc_cb, uv_read_cb read_cb);
+void wd_ssl_read_stop(wd_connection_t *c);
+int  wd_ssl_write(wd_connection_t *c, uv_write_t *req, const uv_buf_t *bufs, unsigned n,
+                  uv_write_cb cb);
+int  wd_ssl_shutdown(wd_connection_t *c, uv_shutdown_t *req, uv_shutdown_cb cb);
+/* close_notify (best effort) before the handles close; SSL freed with the connection */
+void wd_ssl_close(wd_connection_t *c);
+void wd_ssl_free(wd_connection_t *c);
+/* Starts the server side of a handshake on c with ssl (ownership passes to c); arms c's
+ * timer for timeout ms; on success calls done(c) (the timer is stopped; c reads nothing
+ * until wd_conn_read_start); on failure/timeout logs at info on log and closes c. */
+typedef struct ssl_st wd_ssl_t;
+int  wd_ssl_handshake(wd_connection_t *c, wd_ssl_t *ssl, wd_msec_t timeout, wd_log_t *log,
+                      wd_connection_handler_pt done);
+/* "TLSv1.3" / cipher name / SNI name of an established TLS connection (NULL if none) */
+const char *wd_ssl_protocol(wd_connection_t *c);
+const char *wd_ssl_cipher(wd_connection_t *c);
+const char *wd_ssl_server_name(wd_connection_t *c);
+void wd_ssl_worker_close(wd_worker_t *w);
+
+static inline int
+wd_conn_read_start(wd_connection_t *c, uv_alloc_cb alloc_cb, uv_read_cb read_cb)
+{
+    return c->ssl ? wd_ssl_read_start(c, alloc_cb, read_cb)
+                  : uv_read_start((uv_stream_t *) &c->tcp, alloc_cb, read_cb);
+}
+
+static inline void
+wd_conn_read_stop(wd_connection_t *c)
+{
+    if (c->ssl) {
+        wd_ssl_read_stop(c);
+    } else {
+        uv_read_stop((uv_stream_t *) &c->tcp);
+    }
+}
+
+static inline int
+wd_conn_try_write(wd_connection_t *c, const uv_buf_t *bufs, unsigned n)
+{
+    return c->ssl ? UV_EAGAIN : uv_try_write((uv_stream_t *) &c->tcp, bufs, n);
+}
+
+static inline int
+wd_conn_write(wd_connection_t *c, uv_write_t *req, const uv_buf_t *bufs, unsigned n,
+              uv_write_cb cb)
+{
+    return c->ssl ? wd_ssl_write(c, req, bufs, n, cb)
+                  : uv_write(req, (uv_stream_t *) &c->tcp, bufs, n, cb);
+}
+
+static inline int
+wd_conn_shutdown(wd_connection_t *c, uv_shutdown_t *req, uv_shutdown_cb cb)
+{
+    return c->ssl ? wd_ssl_shutdown(c, req, cb)
+                  : uv_shutdown(req, (uv_stream_t *) &c->tcp, cb);
+}
 
 #endif /* WD_EVENT_H */

@@ -186,7 +186,7 @@ wd_http_read_start(wd_http_connection_t *hc)
     if (hc->reading || hc->closed || hc->eof) {
         return;
     }
-    rc = uv_read_start((uv_stream_t *) &hc->c->tcp, wd_http_alloc_cb, wd_http_read_cb);
+    rc = wd_conn_read_start(hc->c, wd_http_alloc_cb, wd_http_read_cb);
     if (rc < 0) {
         wd_log_error(WD_LOG_INFO, wd_cycle->log, 0, "uv_read_start() failed: %s", uv_strerror(rc));
         wd_http_close_connection(hc);
@@ -199,7 +199,7 @@ static void
 wd_http_read_stop(wd_http_connection_t *hc)
 {
     if (hc->reading && !hc->closed) {
-        uv_read_stop((uv_stream_t *) &hc->c->tcp);
+        wd_conn_read_stop(hc->c);
     }
     hc->reading = 0;
 }
@@ -421,7 +421,7 @@ wd_http_lingering_close(wd_http_connection_t *hc)
     }
     hc->phase = WD_HTTP_PHASE_LINGER;
     hc->pos = hc->last = 0;
-    rc = uv_shutdown(&hc->shutdown_req, (uv_stream_t *) &hc->c->tcp, wd_http_shutdown_cb);
+    rc = wd_conn_shutdown(hc->c, &hc->shutdown_req, wd_http_shutdown_cb);
     if (rc < 0) {
         wd_http_close_connection(hc);
         return;
@@ -1045,7 +1045,7 @@ wd_http_flush(wd_http_connection_t *hc)
     }
     hc->wbuf = uv_buf_init((char *) b->data, b->len);
     hc->fill = 1 - hc->fill;
-    rc = uv_write(&hc->wreq, (uv_stream_t *) &hc->c->tcp, &hc->wbuf, 1, wd_http_write_cb);
+    rc = wd_conn_write(hc->c, &hc->wreq, &hc->wbuf, 1, wd_http_write_cb);
     if (rc < 0) {
         hc->out[1 - hc->fill].len = 0;
         if (hc->in_request) {
@@ -1071,7 +1071,7 @@ wd_http_output(wd_http_connection_t *hc, const uv_buf_t *bufs, unsigned nbufs)
         return WD_ERROR;
     }
     if (!hc->writing && hc->out[hc->fill].len == 0) {
-        int n = uv_try_write((uv_stream_t *) &hc->c->tcp, bufs, nbufs);
+        int n = wd_conn_try_write(hc->c, bufs, nbufs);
         if (n >= 0) {
             written = n;
         } else if (n != UV_EAGAIN && n != UV_ENOSYS) {
