@@ -36,6 +36,7 @@
 
 #include <openssl/ssl.h>
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 #define WD_SSL_TLSv1    0x01
 #define WD_SSL_TLSv1_1  0x02
@@ -401,8 +402,12 @@ wd_http_ssl_create_ctx(wd_conf_t *cf, wd_http_ssl_srv_conf_t *sc, const wd_str_t
     if (SSL_CTX_use_PrivateKey_file(ctx, (const char *) sc->certificate_key.data,
                                     SSL_FILETYPE_PEM) != 1)
     {
+        unsigned long code = ERR_peek_last_error();
         wd_http_ssl_conf_error(cf, &sc->key_file, sc->key_line,
-                               "cannot load certificate key \"%s\"",
+                               ERR_GET_LIB(code) == ERR_LIB_X509
+                               && ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH
+                               ? "certificate key \"%s\" does not match the certificate"
+                               : "cannot load certificate key \"%s\"",
                                (const char *) sc->certificate_key.data);
         return WD_CONF_ERROR;
     }
