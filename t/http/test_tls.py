@@ -170,7 +170,7 @@ def test_sni_selects_server_and_certificate(s):
 
 
 def test_alpn_http11(s):
-    out = s_client("-alpn", "h2,http/1.1", "-servername", "a.test",
+    out = s_client("-alpn", "h2,http/1.1", "-servername", "a.test", "-ign_eof",
                    data=b"GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n")
     check("ALPN protocol: http/1.1" in out, out[-1500:])
     check("server a" in out, out[-1500:])
