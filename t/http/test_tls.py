@@ -306,6 +306,20 @@ def test_plain_port_serves(s):
     check(rc == 0 and out == b"server a\n", rc, out, err)
 
 
+def test_wrk_over_tls(s):
+    import shutil
+    wrk = shutil.which("wrk")
+    if not wrk:
+        return
+    p = subprocess.run([wrk, "-t1", "-c20", "-d2s", "https://127.0.0.1:%d/" % PORT],
+                       capture_output=True, text=True, timeout=30)
+    m = re.search(r"(\d+) requests in", p.stdout)
+    check(m and int(m.group(1)) > 1000, p.stdout)
+    check("Socket errors" not in p.stdout and "Non-2xx" not in p.stdout, p.stdout)
+    rc, out, err = curl("https://127.0.0.1:%d/" % PORT)
+    check(rc == 0 and out == b"server a\n", rc, out, err)
+
+
 def _t_fails(conf, files, want):
     srv = harness.Server(conf, 18710, files=files)
     try:
