@@ -3,7 +3,8 @@ ssl), SNI picks the server (and its certificate), ALPN http/1.1, plaintext HTTP 
 a stalled handshake on the TLS port are closed and logged at info, keep-alive and pipelining
 over TLS, a 1 MiB body echoed over TLS, session resumption, config errors for `-t`.
 Certificates are self-signed, generated at test time with the openssl command.
-Ports: 18700 (TLS), 18701 (plain), 18702 (TLS, no session reuse), 18710.. for -t servers."""
+Ports: 18700 (TLS), 18701 (plain), 18702 (TLS, no session reuse), 18710 -t servers,
+18730 reload."""
 import os
 import re
 import socket
@@ -318,6 +319,42 @@ def test_wrk_over_tls(s):
     check("Socket errors" not in p.stdout and "Non-2xx" not in p.stdout, p.stdout)
     rc, out, err = curl("https://127.0.0.1:%d/" % PORT)
     check(rc == 0 and out == b"server a\n", rc, out, err)
+
+
+def test_reload_picks_up_renewed_certificate(s):
+    import signal
+    conf = r'''
+http { access_log off;
+    server { listen 127.0.0.1:%(port)d ssl; ssl_certificate cur.crt; ssl_certificate_key cur.key;
+             return 200 "ok\n"; } }
+'''
+    srv = harness.Server(conf, 18730, master=True,
+                         files={"conf/cur.crt": A_CRT, "conf/cur.key": A_KEY})
+    try:
+        srv.start()
+        with TlsConn(18730) as c:
+            check(b"a.test" in c.sock.getpeercert(binary_form=True))
+        for rel, data in (("conf/cur.crt", B_CRT), ("conf/cur.key", B_KEY)):
+            with open(os.path.join(srv.prefix, rel), "wb") as f:
+                f.write(data)
+        srv.signal(signal.SIGHUP)
+        end = time.time() + 10
+        der = b""
+        while time.time() < end:
+            try:
+                with TlsConn(18730) as c:
+                    der = c.sock.getpeercert(binary_form=True)
+                    c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                    check(c.recv_response().body == b"ok\n")
+                if b"b.test" in der:
+                    break
+            except (OSError, ssl.SSLError):
+                pass
+            time.sleep(0.1)
+        check(b"b.test" in der, "the renewed certificate is not served")
+    finally:
+        srv.stop()
+        srv.cleanup()
 
 
 def _t_fails(conf, files, want):
