@@ -206,7 +206,11 @@ wd_connection_set_idle(wd_connection_t *c, int idle)
     /* a flag only (no list): graceful shutdown scans all connections once, while the
      * hot path flips this twice per keep-alive request */
     c->idle = idle ? 1 : 0;
-    if (idle && c->worker->quitting && c->close_idle) {
+    /* while quitting, a connection that becomes idle after a request is closed; a fresh
+     * one (accepted just before QUIT, or a TLS connection whose handshake completed
+     * since) may still send its first request: it is served, then closed, or it expires
+     * after client_header_timeout */
+    if (idle && c->worker->quitting && c->close_idle && c->requests > 0) {
         c->close_idle(c);
     }
 }
