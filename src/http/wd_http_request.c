@@ -881,7 +881,19 @@ wd_http_handle_request(wd_http_request_t *r)
     r->start_msec = hc->header_start ? hc->header_start : wd_current_msec;
     wd_http_set_timer(hc, 0);
 
-    srv = wd_http_find_server(hc->addr_conf, r->host.data, r->host.len);
+    if (r->host.len == 0 && hc->c->ssl) {
+        /* no Host (HTTP/1.0): the TLS server name chose the certificate, and the server */
+        const char *sni = wd_ssl_server_name(hc->c);
+        size_t len = sni ? strlen(sni) : 0;
+        u_char *host = len ? wd_pnalloc(r->pool, len) : NULL;
+        if (host && wd_http_validate_host((const u_char *) sni, len, host, &len) == WD_OK) {
+            srv = wd_http_find_server(hc->addr_conf, host, len);
+        } else {
+            srv = wd_http_find_server(hc->addr_conf, NULL, 0);
+        }
+    } else {
+        srv = wd_http_find_server(hc->addr_conf, r->host.data, r->host.len);
+    }
     r->srv_conf = srv;
     clcf = srv->loc_conf;
     hc->clcf = clcf;

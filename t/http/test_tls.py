@@ -165,6 +165,15 @@ def test_sni_selects_server_and_certificate(s):
                         "https://b.test:%d/" % PORT)
     check(rc == 0 and out == b"server b\n", rc, out, err[-500:])
     check("CN=b.test" in err, err[-1000:])
+    # no Host (HTTP/1.0): the SNI name picks the server; with Host, Host routes
+    with TlsConn(PORT, sni="b.test") as c:
+        c.send(b"GET / HTTP/1.0\r\n\r\n")
+        r = c.recv_response()
+        check(r.status == 200 and r.body == b"server b\n", r)
+    with TlsConn(PORT, sni="a.test") as c:
+        c.send(b"GET / HTTP/1.0\r\n\r\n")
+        r = c.recv_response()
+        check(r.status == 200 and r.body == b"server a\n", r)
     # an unknown name gets the default server's certificate
     with TlsConn(PORT, sni="unknown.test") as c:
         check(b"a.test" in c.sock.getpeercert(binary_form=True))
