@@ -22,10 +22,12 @@ http {
     client_header_timeout 1s;
     client_max_body_size 0;
     ssl_session_cache builtin:1000;
+    log_format tls '$request_uri https=$https $ssl_protocol $ssl_server_name $ssl_cipher';
     server {
         listen 127.0.0.1:%(port)d ssl;
         listen 127.0.0.1:%(port2)d;
         server_name a.test;
+        access_log logs/tls.log tls;
         ssl_certificate a.crt;
         ssl_certificate_key a.key;
         location / { return 200 "server a\n"; }
@@ -303,6 +305,21 @@ def test_session_resumption(s):
         sess = c.sock.session
     with TlsConn(PORT + 2, ctx=ctx, sni="c.test", session=sess) as c:
         check(not c.sock.session_reused, "session reused with cache and tickets off")
+
+
+def test_tls_variables_in_access_log(s):
+    with TlsConn(PORT, sni="a.test", ctx=client_ctx(maxv=ssl.TLSVersion.TLSv1_2)) as c:
+        c.send(b"GET /tlsv HTTP/1.1\r\nHost: a.test\r\n\r\n")
+        check(c.recv_response().status == 200)
+        cipher = c.sock.cipher()[0]
+    c = harness.Conn(PORT + 1)
+    c.send(b"GET /plainv HTTP/1.1\r\nHost: a.test\r\n\r\n")
+    check(c.recv_response().status == 200)
+    c.close()
+    time.sleep(0.3)
+    lines = open(os.path.join(s.prefix, "logs", "tls.log")).read().splitlines()
+    check("/tlsv https=on TLSv1.2 a.test %s" % cipher in lines, cipher, lines[-5:])
+    check("/plainv https=- - - -" in lines, lines[-5:])
 
 
 def test_plain_port_serves(s):
