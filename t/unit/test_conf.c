@@ -178,8 +178,6 @@ static const err_case_t err_cases[] = {
     { "http { server { listen 0; } }\n", "invalid port in \"0\" of the \"listen\" directive in F:1" },
     { "http { server { listen 1.2.3.4:80 foo; } }\n", "invalid parameter \"foo\" in F:1" },
     { "http { server { listen 1.2.3.4:80 backlog=x; } }\n", "invalid backlog \"x\" in F:1" },
-    { "http { server { listen 127.0.0.1:18179 ssl; } }\n",
-      "the \"ssl\" parameter requires a TLS module (none is built in) in F:1" },
     { "http { server { listen [::1:80; } }\n",
       "invalid host in \"[::1:80\" of the \"listen\" directive in F:1" },
     { "http { server { listen unix:/tmp/x.sock; } }\n",
