@@ -322,6 +322,20 @@ def test_tls_variables_in_access_log(s):
     check("/plainv https=- - - -" in lines, lines[-5:])
 
 
+def test_renegotiation_refused(s):
+    mark = len(s.error_log())
+    # s_client: a line "R" renegotiates (TLS 1.2); the server refuses (SSL_OP_NO_RENEGOTIATION)
+    sh = ("(sleep 0.5; printf 'R\\n'; sleep 0.5; "
+          "printf 'GET / HTTP/1.1\\r\\nHost: a.test\\r\\n\\r\\n'; sleep 1) | "
+          "openssl s_client -connect 127.0.0.1:%d -tls1_2 2>&1" % PORT)
+    out = subprocess.run(["sh", "-c", sh], capture_output=True, timeout=20).stdout.decode("latin-1")
+    check("RENEGOTIATING" in out, out[-1500:])
+    check("server a" not in out and "no renegotiation" in out, out[-1500:])
+    log_after(s, mark, r"\[info\].*SSL_read\(\) failed")
+    rc, body, err = curl("https://127.0.0.1:%d/" % PORT)
+    check(rc == 0 and body == b"server a\n", rc, body)
+
+
 def test_plain_port_serves(s):
     c = harness.Conn(PORT + 1)
     c.send(b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")
