@@ -336,6 +336,24 @@ def test_renegotiation_refused(s):
     check(rc == 0 and body == b"server a\n", rc, body)
 
 
+def test_client_gone_mid_response(s):
+    import struct
+    body = os.urandom(4 << 20)
+    for i in range(3):
+        c = TlsConn(PORT, sni="a.test", timeout=20)
+        c.send(b"POST /echo HTTP/1.1\r\nHost: a.test\r\nContent-Length: %d\r\n\r\n" % len(body))
+        c.send(body[:1 << 20])
+        c.sock.recv(1000)
+        # reset while the server is writing (and still expects body bytes)
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.sock.close()
+    # a client that stops mid-handshake record and resets
+    with s.connect() as c:
+        c.send(b"\x16\x03\x01\x02\x00\x01")
+    rc, out, err = curl("https://127.0.0.1:%d/" % PORT)
+    check(rc == 0 and out == b"server a\n", rc, out, err)
+
+
 def test_plain_port_serves(s):
     c = harness.Conn(PORT + 1)
     c.send(b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")
