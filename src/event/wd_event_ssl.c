@@ -218,15 +218,30 @@ wd_ssl_idle_cb(uv_idle_t *h)
 {
     wd_worker_t *w = h->data;
 
+    wd_queue_t batch;
+    unsigned n = 0;
+
     wd_event_time_update();
+    /* only the connections queued so far: one queued again while it is pumped (its
+     * protocol stopped and restarted reading) waits for the next loop iteration */
+    wd_queue_init(&batch);
     while (!wd_queue_empty(&w->ssl_pending)) {
-        wd_ssl_conn_t *t = wd_queue_data(w->ssl_pending.next, wd_ssl_conn_t, pending);
-        wd_ssl_unqueue(t);
+        wd_queue_t *q = w->ssl_pending.next;
+        wd_queue_remove(q);
+        wd_queue_insert_tail(&batch, q);
+        n++;
+    }
+    while (n-- > 0 && !wd_queue_empty(&batch)) {
+        wd_ssl_conn_t *t = wd_queue_data(batch.next, wd_ssl_conn_t, pending);
+        wd_queue_remove(&t->pending);
+        t->queued = 0;
         if (!t->c->closed) {
             wd_ssl_pump(t);
         }
     }
-    uv_idle_stop(h);
+    if (wd_queue_empty(&w->ssl_pending)) {
+        uv_idle_stop(h);
+    }
 }
 
 static int
