@@ -247,7 +247,7 @@ wd_wasm_status_t wd_wasm_call(wd_wasm_instance_t *inst, wd_wasm_func_t *f,
                               wd_wasm_val_t *results, uint32_t nresults);
 wd_wasm_status_t wd_wasm_resume(wd_wasm_instance_t *inst, wd_wasm_val_t *results,
                                 uint32_t nresults);
-/* Abandon a suspended call (unwinds the instance's stack). */
+/* Abandon a suspended (or yielded) call (unwinds the instance's stack). */
 void wd_wasm_abort(wd_wasm_instance_t *inst);
 const wd_wasm_trap_t *wd_wasm_last_trap(const wd_wasm_instance_t *inst);
 
@@ -266,6 +266,22 @@ uint64_t wd_wasm_fuel_used(const wd_wasm_instance_t *inst);  /* since the last s
  * WD_TRAP_INTERRUPT at its next fuel check point. Cleared by wd_wasm_set_fuel/restore. */
 void wd_wasm_interrupt(wd_wasm_instance_t *inst);
 void wd_wasm_clear_interrupt(wd_wasm_instance_t *inst);
+
+/* ---- cooperative yield ---- */
+#define WD_WASM_HAS_YIELD 1
+/* Async-signal-safe and thread-safe: the running (or next) call returns
+ * WD_WASM_SUSPENDED at its next fuel check point (block/loop head, taken
+ * back-edge, call entry) instead of continuing, with wd_wasm_yielded() true;
+ * wd_wasm_resume() continues exactly there (fuel accounting unchanged: the
+ * check point's charge is taken once). An interrupt set as well wins (trap).
+ * Inside a Wasm call made by a host function (nested wd_wasm_call) the request
+ * waits until that host function returns to the outer run. Cleared when
+ * honoured and by wd_wasm_set_fuel/restore; wd_wasm_abort/restore discard a
+ * yielded call like a host-suspended one. */
+void wd_wasm_request_yield(wd_wasm_instance_t *inst);
+/* 1 if the instance's pending WD_WASM_SUSPENDED call was paused by a yield
+ * request (no host function to re-invoke), else 0. */
+int wd_wasm_yielded(const wd_wasm_instance_t *inst);
 
 /* ---- memory access for host functions ---- */
 /* The instance's memory 0 (NULL if none). Base pointer and size may change after

@@ -18,6 +18,11 @@
  * and the return switches back. Host functions are called from the loop; a
  * WD_WASM_HOST_SUSPEND saves ip (at the call instruction), fp and the
  * function, so resuming re-executes the call and thus re-invokes the host.
+ * A yield request (wd_wasm_request_yield) is honoured at a fuel check point
+ * (block/loop head, taken back-edge, call entry) the same way: the charge just
+ * taken is given back and ip/fp/function/depth are saved at the charging cell,
+ * so resuming re-executes that cell. Interrupt and yield are bits of one
+ * attention word, so the hot check stays `fuel < 0 || attn`.
  *
  * The hot state (ip, fp, memory base/size, fuel) lives in C locals; it is
  * written back to the instance only when leaving the loop or calling out.
@@ -194,7 +199,7 @@ static void wd_guard_install(void)
         S(1) = (uint32_t)(expr); ip += 4; NEXT(); }
 /* backward branches charge the loop's fuel when taken (the check shared with FUEL) */
 #define FUEL_CHARGE(n) do { fuel -= (n); \
-        if (__builtin_expect(fuel < 0 || thread->interrupt, 0)) goto fuel_out; } while (0)
+        if (__builtin_expect(fuel < 0 || thread->attn, 0)) { charged = (n); goto fuel_out; } } while (0)
 #define BRCMP(XOP, expr) \
     CASE(WD_XOP_BR_IF_##XOP) { uint32_t a = U32(1), b = U32(2); \
         if (expr) ip += 3 + REL(3); else ip += 4; NEXT(); } \
@@ -279,6 +284,7 @@ static wd_wasm_status_t wd_wasm_interp_loop(wd_wasm_instance_t *thread, const ui
     uint64_t *const stack_end = thread->stack_end;
     wd_wasm_trap_kind_t trap_kind = WD_TRAP_NONE;
     uint32_t trap_aux = 0;
+    int64_t charged = 0;          /* the charge that sent us to fuel_out (undone by a yield) */
     WD_GUARD_LIVE();
     wd_wasm_func_t *f;
     uint64_t *nfp;
@@ -726,8 +732,9 @@ do_call:
         }
         /* the callee's entry FUEL cell is charged here and skipped */
         fuel -= f->entry_fuel;
-        if (__builtin_expect(fuel < 0 || thread->interrupt, 0)) {
+        if (__builtin_expect(fuel < 0 || thread->attn, 0)) {
             ip = call_ip;
+            charged = f->entry_fuel;
             goto fuel_out;
         }
         frames[depth].ret_ip = ip;
@@ -754,6 +761,11 @@ do_call:
         wd_wasm_host_rc_t rc = f->host(inst, nfp, res, f->ud);
         thread->s_direct_args = saved_base;
         fuel = thread->fuel;
+        if (__builtin_expect(thread->yield_deferred, 0)) {
+            /* a yield requested while the host ran Wasm: honour it from this run */
+            thread->yield_deferred = 0;
+            __atomic_fetch_or(&thread->attn, WD_ATTN_YIELD, __ATOMIC_RELAXED);
+        }
         RELOAD_INST();
         if (rc == WD_WASM_HOST_OK) {
             memmove(nfp, res, ft->nresults * sizeof(uint64_t));
@@ -761,6 +773,7 @@ do_call:
         }
         if (rc == WD_WASM_HOST_SUSPEND) {
             thread->suspended = 1;
+            thread->yielded = 0;
             thread->s_ip = call_ip;
             thread->s_fp = fp;
             thread->s_func = cur;
@@ -782,8 +795,31 @@ do_call:
     }
 
 fuel_out:
-    /* fuel ran out or the interrupt flag is set (ip still at the charging instruction) */
-    if (thread->interrupt) TRAP(WD_TRAP_INTERRUPT);
+    /* fuel ran out or an attention bit is set (ip still at the charging instruction,
+     * whose charge `charged` is already taken from fuel). An interrupt wins over a
+     * yield, a yield over fuel exhaustion (the resumed charge then runs out again). */
+    {
+        int attn = __atomic_load_n(&thread->attn, __ATOMIC_RELAXED);
+        if (attn & WD_ATTN_INTERRUPT) TRAP(WD_TRAP_INTERRUPT);
+        if (attn & WD_ATTN_YIELD) {
+            __atomic_fetch_and(&thread->attn, ~WD_ATTN_YIELD, __ATOMIC_RELAXED);
+            fuel += charged;          /* re-executing the charging cell charges it again */
+            if (thread->s_direct_args != NULL) {
+                /* nested run (a host function called Wasm): its caller cannot take a
+                 * suspension, so the outer run honours the request when the host returns */
+                thread->yield_deferred = 1;
+                NEXT();
+            }
+            thread->suspended = 1;
+            thread->yielded = 1;
+            thread->s_ip = ip;
+            thread->s_fp = fp;
+            thread->s_func = cur;
+            thread->depth = depth;
+            thread->fuel = fuel;
+            return WD_WASM_SUSPENDED;
+        }
+    }
     if (thread->fuel_limited) { fuel = 0; TRAP(WD_TRAP_FUEL); }
     fuel = INT64_MAX;    /* unlimited: 2^63 units were spent, start over */
     NEXT();

@@ -219,6 +219,10 @@ typedef struct {
     wd_wasm_instance_t *inst;     /* the caller's instance (saves a dependent load on return) */
 } wd_wasm_frame_t;
 
+/* attention bits (wd_wasm_instance.attn): any bit sends the next fuel check to its slow path */
+#define WD_ATTN_INTERRUPT 1       /* wd_wasm_interrupt: trap with WD_TRAP_INTERRUPT */
+#define WD_ATTN_YIELD     2       /* wd_wasm_request_yield: return WD_WASM_SUSPENDED, resumable */
+
 struct wd_wasm_instance {
     wd_wasm_obj_t obj;
     wd_wasm_store_t *store;
@@ -242,7 +246,11 @@ struct wd_wasm_instance {
     uint32_t live_depth;          /* guard pages: frame depth while it runs */
     uint64_t fuel_set;
     int fuel_limited;
-    volatile sig_atomic_t interrupt;
+    volatile int attn;            /* WD_ATTN_* bits, set from any thread or signal handler
+                                     (lock-free __atomic ops); checked with fuel */
+    int yield_deferred;           /* a yield arrived inside a nested (host -> Wasm) run:
+                                     re-raised when the host function returns */
+    int yielded;                  /* the suspended call was paused by a yield request */
     uint64_t max_memory_bytes;
     wd_wasm_trap_t trap;
     int exit_code;

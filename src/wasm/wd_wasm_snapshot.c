@@ -101,7 +101,8 @@ int wd_wasm_restore(wd_wasm_instance_t *inst)
         memcpy(t->elems, inst->snap_table_elems[i], (size_t)n * sizeof(uint64_t));
         t->size = n;       /* tables never shrink below the snapshot: elems holds >= n */
     }
-    inst->interrupt = 0;
+    __atomic_store_n(&inst->attn, 0, __ATOMIC_RELAXED);   /* interrupt and yield */
+    inst->yield_deferred = 0;
     inst->depth = 0;
     inst->s_direct_args = NULL;
     inst->trap.kind = WD_TRAP_NONE;
