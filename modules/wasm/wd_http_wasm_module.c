@@ -721,7 +721,7 @@ void
 wd_http_wasm_arm_timer(wd_http_wasm_ctx_t *ctx, uint64_t when_ns)
 {
     uint64_t now = wd_http_wasm_now_ns();
-    uint64_t ms = when_ns > now ? (when_ns - now + 999999) / 1000000 : 0;
+    uint64_t ms = when_ns > now ? (when_ns - now + 999999) / 1000000 : 1;
     uv_timer_start(&ctx->timer, wd_http_wasm_timer_cb, ms, 0);
 }
 
@@ -836,7 +836,7 @@ wd_http_wasm_after(wd_http_wasm_ctx_t *ctx, wd_host_http_run_t st)
     if (st == WD_HOST_HTTP_YIELD) {
         /* the engine paused it (fuel slice): continue after pending events */
         ctx->state = WD_HTTP_WASM_RUNNABLE;
-        uv_timer_start(&ctx->timer, wd_http_wasm_timer_cb, 0, 0);
+        uv_timer_start(&ctx->timer, wd_http_wasm_timer_cb, 1, 0);   /* not 0: libuv 1.44 re-runs a 0 ms timer re-armed in its callback in the same pass (I/O starves) */
         return;
     }
     ctx->state = WD_HTTP_WASM_WAITING;
