@@ -144,6 +144,12 @@ struct wd_wasm_module {
 
     /* Section offsets (for error reporting): code section start, or 0. */
     uint32_t code_section_off;
+
+    /* Owners: the embedder (wd_wasm_module_load) plus one per instance made from it, even a
+     * failed one that stays in its store because its functions may sit in a shared table.
+     * wd_wasm_module_free drops the embedder's reference; the last one frees. Changed only
+     * with atomics (pooled instances may live on other threads). */
+    uint32_t refs;
 };
 
 /* ---- pipeline stages (each returns 0 or -1 with *err filled) ---- */
@@ -154,6 +160,8 @@ int wd_wasm_validate(const struct wd_wasm_module *m, const wd_wasm_load_opts_t *
                      wd_wasm_error_t *err);
 int wd_wasm_translate(wd_wasm_module_t *m, const wd_wasm_load_opts_t *opts, wd_wasm_error_t *err);
 void wd_wasm_module_release(wd_wasm_module_t *m);  /* frees everything the decoder/translator built */
+void wd_wasm_module_ref(const wd_wasm_module_t *m);    /* one more owner */
+void wd_wasm_module_unref(const wd_wasm_module_t *m);  /* the last owner releases */
 /* Diagnostics: print function func_index's translated code (FILE * passed as void *). */
 void wd_wasm_code_dump(const wd_wasm_module_t *m, uint32_t func_index, void *out);
 

@@ -89,10 +89,22 @@ wd_wasm_module_t *wd_wasm_module_load(const uint8_t *bytes, size_t len,
         wd_wasm_module_release(m);
         return NULL;
     }
+    m->refs = 1;
     return m;
 }
 
-void wd_wasm_module_free(wd_wasm_module_t *m) { wd_wasm_module_release(m); }
+void wd_wasm_module_ref(const wd_wasm_module_t *m)
+{
+    __atomic_add_fetch(&((wd_wasm_module_t *)m)->refs, 1, __ATOMIC_RELAXED);
+}
+
+void wd_wasm_module_unref(const wd_wasm_module_t *m)
+{
+    if (m != NULL && __atomic_sub_fetch(&((wd_wasm_module_t *)m)->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        wd_wasm_module_release((wd_wasm_module_t *)m);
+}
+
+void wd_wasm_module_free(wd_wasm_module_t *m) { wd_wasm_module_unref(m); }
 
 uint32_t wd_wasm_module_import_count(const wd_wasm_module_t *m) { return m->nimports; }
 
@@ -378,6 +390,7 @@ static void wd_wasm_instance_free_obj(wd_wasm_obj_t *o)
     wd_wasm_free(inst->snap_elem_len);
     wd_wasm_free(inst->snap_data_len);
     wd_wasm_free(inst->elem_items);
+    wd_wasm_module_unref(inst->module);
     wd_wasm_free(inst);
 }
 
@@ -517,6 +530,7 @@ wd_wasm_instance_t *wd_wasm_instantiate(wd_wasm_store_t *s, const wd_wasm_module
         wd_wasm_set_error(err, -1, -1, "out of memory (call stack)");
         return NULL;
     }
+    wd_wasm_module_ref(m);
     wd_wasm_obj_add(s, &inst->obj, wd_wasm_instance_free_obj);
 
     uint32_t fi = 0, ti = 0, gi = 0;
@@ -677,12 +691,19 @@ static wd_wasm_status_t wd_wasm_call_raw(wd_wasm_instance_t *inst, wd_wasm_func_
         inst->host_exited = 0;
         wd_wasm_host_rc_t rc = f->host(inst, base, res, f->ud);
         inst->s_direct_args = saved;
+        if (inst->yield_deferred && saved == NULL) {
+            /* a yield requested while this host function ran Wasm: no Wasm run is
+             * left to honour it, so it stays pending for the next call */
+            inst->yield_deferred = 0;
+            __atomic_fetch_or(&inst->attn, WD_ATTN_YIELD, __ATOMIC_RELAXED);
+        }
         if (rc == WD_WASM_HOST_OK) {
             memmove(base, res, ft->nresults * sizeof(uint64_t));
             return WD_WASM_OK;
         }
         if (rc == WD_WASM_HOST_SUSPEND) {
             inst->suspended = 2;     /* direct host call */
+            inst->yielded = 0;
             inst->s_func = f;
             return WD_WASM_SUSPENDED;
         }
@@ -746,6 +767,7 @@ wd_wasm_status_t wd_wasm_call(wd_wasm_instance_t *inst, wd_wasm_func_t *f,
         base[i] = wd_wasm_rawval(&args[i]);
     }
     inst->trap.kind = WD_TRAP_NONE;
+    if (inst->s_direct_args == NULL) inst->yielded = 0;
     uint64_t *res;
     wd_wasm_status_t st = wd_wasm_call_raw(inst, f, &res);
     if (st == WD_WASM_SUSPENDED) inst->s_entry = f, inst->s_entry_base = res;
@@ -760,6 +782,7 @@ wd_wasm_status_t wd_wasm_resume(wd_wasm_instance_t *inst, wd_wasm_val_t *results
     const wd_wasm_functype_t *ft = entry->type;
     if (nresults < ft->nresults) return wd_wasm_api_trap(inst, "result buffer too small");
     wd_wasm_status_t st;
+    inst->yielded = 0;
     if (inst->suspended == 2) {
         inst->suspended = 0;
         uint64_t *res;
@@ -779,6 +802,8 @@ wd_wasm_status_t wd_wasm_resume(wd_wasm_instance_t *inst, wd_wasm_val_t *results
 void wd_wasm_abort(wd_wasm_instance_t *inst)
 {
     inst->suspended = 0;
+    inst->yielded = 0;
+    inst->yield_deferred = 0;
     inst->depth = 0;
     inst->s_direct_args = NULL;
 }
@@ -789,7 +814,8 @@ const wd_wasm_trap_t *wd_wasm_last_trap(const wd_wasm_instance_t *inst) { return
 
 void wd_wasm_set_fuel(wd_wasm_instance_t *inst, uint64_t fuel)
 {
-    inst->interrupt = 0;
+    __atomic_store_n(&inst->attn, 0, __ATOMIC_RELAXED);   /* interrupt and yield */
+    inst->yield_deferred = 0;
     inst->fuel_set = fuel;
     inst->fuel_limited = fuel != 0;
     inst->fuel = fuel == 0 ? INT64_MAX : (fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel);
@@ -807,8 +833,26 @@ uint64_t wd_wasm_fuel_used(const wd_wasm_instance_t *inst)
     return inst->fuel_set - wd_wasm_fuel_left(inst);
 }
 
-void wd_wasm_interrupt(wd_wasm_instance_t *inst) { inst->interrupt = 1; }
-void wd_wasm_clear_interrupt(wd_wasm_instance_t *inst) { inst->interrupt = 0; }
+/* lock-free atomic RMW on an int: async-signal-safe and thread-safe */
+void wd_wasm_interrupt(wd_wasm_instance_t *inst)
+{
+    __atomic_fetch_or(&inst->attn, WD_ATTN_INTERRUPT, __ATOMIC_RELAXED);
+}
+
+void wd_wasm_clear_interrupt(wd_wasm_instance_t *inst)
+{
+    __atomic_fetch_and(&inst->attn, ~WD_ATTN_INTERRUPT, __ATOMIC_RELAXED);
+}
+
+void wd_wasm_request_yield(wd_wasm_instance_t *inst)
+{
+    __atomic_fetch_or(&inst->attn, WD_ATTN_YIELD, __ATOMIC_RELAXED);
+}
+
+int wd_wasm_yielded(const wd_wasm_instance_t *inst)
+{
+    return inst->suspended == 1 && inst->yielded;
+}
 
 const char *wd_wasm_build_info(void)
 {

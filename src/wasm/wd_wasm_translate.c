@@ -822,10 +822,11 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
         }
         case WD_OP_BR_TABLE: {
             uint32_t n = wd_tr_u32(t);
-            if (n >= t->max_br_table) {
+            /* same definition as the validator: n labels besides the default */
+            if (n > t->max_br_table) {
                 wd_wasm_set_error(t->err, t->p - t->m->bytes, t->func_index,
                                   "br_table too large: %u labels (implementation limit %u, load option max_br_table)",
-                                  n + 1, t->max_br_table);
+                                  n, t->max_br_table);
                 return -1;
             }
             uint32_t *labels = wd_wasm_calloc((size_t)n + 1, sizeof(uint32_t));

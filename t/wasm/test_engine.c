@@ -515,16 +515,20 @@ END_TEST
 
 START_TEST(test_load_limits)
 {
-    /* one function with 10 i32 locals and a br_table with 3 targets */
+    /* one function with 10 i32 locals and a br_table with 2 labels plus the default
+     * (max_br_table counts the labels besides the default, in validator and translator alike) */
     static const uint8_t m[] = { 0, 'a', 's', 'm', 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0,
         10, 13, 1, 11, 1, 10, 0x7f, 0x41, 0, 0x0e, 2, 0, 0, 0, 0x0b };
     wd_wasm_error_t err;
-    wd_wasm_load_opts_t o1 = { .max_locals = 5 }, o2 = { .max_br_table = 2 }, o3 = { .max_module_size = 16 };
+    wd_wasm_load_opts_t o1 = { .max_locals = 5 }, o2 = { .max_br_table = 1 }, o2ok = { .max_br_table = 2 }, o3 = { .max_module_size = 16 };
     ck_assert_ptr_null(wd_wasm_module_load(m, sizeof m, &o1, &err));
     ck_assert_ptr_nonnull(strstr(err.msg, "too many locals"));
     ck_assert_ptr_null(wd_wasm_module_load(m, sizeof m, &o2, &err));
-    ck_assert_ptr_nonnull(strstr(err.msg, "br_table too large"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "br_table has 2 labels (limit 1)"));
     ck_assert_int_eq(err.func_index, 0);
+    wd_wasm_module_t *at_limit = wd_wasm_module_load(m, sizeof m, &o2ok, &err);
+    ck_assert_ptr_nonnull(at_limit);
+    wd_wasm_module_free(at_limit);
     ck_assert_ptr_null(wd_wasm_module_load(m, sizeof m, &o3, &err));
     ck_assert_ptr_nonnull(strstr(err.msg, "module too large"));
     wd_wasm_module_t *ok = wd_wasm_module_load(m, sizeof m, NULL, &err);
