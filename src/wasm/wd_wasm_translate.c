@@ -849,7 +849,7 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
                     tc->fixups = (uint32_t)cell + 1;
                     continue;
                 }
-                t->cells[cell] = (uint32_t)t->ncells - (uint32_t)cell;   /* stub */
+                t->cells[cell] = (uint32_t)t->ncells - (uint32_t)cell;   /* offset of the trampoline emitted below */
                 if (tc->op == -1) {
                     wd_tr_return(t);
                 } else {
