@@ -4,7 +4,9 @@
  * Files: wd_http_wasm_module.c (directives, loading modules at configuration
  * time, the content handler and the glue between a request and the wasi:http
  * host), wd_http_wasm_pool.c (per-worker instance pools, the wait queue, the
- * deadline watchdog), wd_http_wasm_cgi.c (WAGI-style CGI for `_start` modules).
+ * deadline watchdog), wd_http_wasm_cgi.c (WAGI-style CGI for `_start` modules),
+ * wd_http_wasm_status.c (`wasm_status` counters in shared memory, $wasm_fuel,
+ * $wasm_instance_wait).
  *
  * Lifetimes: a wd_http_wasm_mod_t (the compiled module) is loaded once while
  * the configuration is parsed, in the master, and shared read-only by every
@@ -103,6 +105,9 @@ struct wd_http_wasm_ctx_s {
     int                      state;
     uint64_t                 start_ns;
     uint64_t                 deadline_ns;
+    uint64_t                 wait_since; /* queued for an instance at (0: never queued) */
+    uint64_t                 wait_ns;    /* waited for the instance */
+    unsigned                 started:1;  /* got its instance and ran */
     unsigned                 in_handler:1;
     unsigned                 behind:1;   /* wd_http_write said AGAIN: wait for the drain */
     unsigned                 body_eof:1;
@@ -147,6 +152,19 @@ void wd_http_wasm_start_request(wd_http_wasm_ctx_t *ctx, wd_http_wasm_inst_t *it
 void wd_http_wasm_guest_log(wd_http_wasm_ctx_t *ctx, int is_err, const char *line, size_t len);
 void wd_http_wasm_finalize(wd_http_wasm_ctx_t *ctx);
 void wd_http_wasm_arm_timer(wd_http_wasm_ctx_t *ctx, uint64_t when_ns);
+
+/* counters and variables (wd_http_wasm_status.c) */
+int   wd_http_wasm_status_init_master(wd_cycle_t *cycle);
+void  wd_http_wasm_status_routes(wd_http_wasm_loc_conf_t **routes, wd_uint_t n);
+int   wd_http_wasm_status_init_worker(wd_cycle_t *cycle, wd_http_wasm_loc_conf_t **routes,
+                                      wd_uint_t n);
+void  wd_http_wasm_status_exit_worker(void);
+int   wd_http_wasm_status_preconfiguration(wd_conf_t *cf);
+char *wd_http_wasm_status_cmd(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
+void  wd_http_wasm_status_request(wd_http_request_t *r);
+void  wd_http_wasm_status_queued(wd_http_wasm_ctx_t *ctx);
+void  wd_http_wasm_status_started(wd_http_wasm_ctx_t *ctx);
+void  wd_http_wasm_status_finalize(wd_http_wasm_ctx_t *ctx);
 
 /* CGI (wd_http_wasm_cgi.c) */
 int  wd_http_wasm_cgi_handler(wd_http_request_t *r, wd_http_wasm_ctx_t *ctx);

@@ -63,6 +63,7 @@ wd_http_wasm_cgi_body_done(wd_http_request_t *r)
     it = wd_http_wasm_pool_get(ctx->conf->pool, wd_cycle->log);
     if (it == NULL) {
         ctx->state = WD_HTTP_WASM_QUEUED;
+        wd_http_wasm_status_queued(ctx);
         wd_queue_insert_tail(&ctx->conf->pool->waiting, &ctx->link);
         wd_http_wasm_arm_timer(ctx, wd_http_wasm_now_ns() + 1000000000u);
         return;

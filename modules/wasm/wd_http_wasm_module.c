@@ -45,6 +45,7 @@ static char *wd_http_wasm_dir_cmd(wd_conf_t *cf, const wd_command_t *cmd, void *
 static void *wd_http_wasm_create_main_conf(wd_conf_t *cf);
 static void *wd_http_wasm_create_loc_conf(wd_conf_t *cf);
 static char *wd_http_wasm_merge_loc_conf(wd_conf_t *cf, void *prev, void *conf);
+static int wd_http_wasm_init_master(wd_cycle_t *cycle);
 static int wd_http_wasm_init_worker(wd_cycle_t *cycle);
 static void wd_http_wasm_exit_worker(wd_cycle_t *cycle);
 static void wd_http_wasm_exit_cycle(wd_cycle_t *cycle);
@@ -72,10 +73,13 @@ static const wd_command_t wd_http_wasm_commands[] = {
       WD_HTTP_LOC_CONF_OFFSET, 0, NULL },
     { "wasm_dir", WD_HTTP_WASM_LEVELS | WD_CONF_TAKE23, wd_http_wasm_dir_cmd,
       WD_HTTP_LOC_CONF_OFFSET, 0, NULL },
+    { "wasm_status", WD_HTTP_LOC_CONF | WD_CONF_NOARGS, wd_http_wasm_status_cmd,
+      WD_HTTP_LOC_CONF_OFFSET, 0, NULL },
     wd_null_command
 };
 
 static const wd_module_ctx_t wd_http_wasm_module_ctx = {
+    .preconfiguration = wd_http_wasm_status_preconfiguration,
     .create_main_conf = wd_http_wasm_create_main_conf,
     .create_loc_conf = wd_http_wasm_create_loc_conf,
     .merge_loc_conf = wd_http_wasm_merge_loc_conf,
@@ -86,6 +90,7 @@ wd_module_t wd_wasm_module = {
     .type = WD_HTTP_MODULE,
     .commands = wd_http_wasm_commands,
     .ctx = &wd_http_wasm_module_ctx,
+    .init_master = wd_http_wasm_init_master,
     .init_worker = wd_http_wasm_init_worker,
     .exit_worker = wd_http_wasm_exit_worker,
     .exit_cycle = wd_http_wasm_exit_cycle,
@@ -466,12 +471,32 @@ wd_http_wasm_main(wd_cycle_t *cycle)
 }
 
 static int
+wd_http_wasm_init_master(wd_cycle_t *cycle)
+{
+    wd_http_wasm_main_conf_t *mcf = wd_http_wasm_main(cycle);
+
+    if (wd_http_wasm_status_init_master(cycle) != WD_OK) {
+        return WD_ERROR;
+    }
+    if (mcf) {
+        wd_http_wasm_status_routes(mcf->routes.elts, mcf->routes.nelts);
+    }
+    return WD_OK;
+}
+
+static int
 wd_http_wasm_init_worker(wd_cycle_t *cycle)
 {
     wd_http_wasm_main_conf_t *mcf = wd_http_wasm_main(cycle);
     wd_http_wasm_loc_conf_t **routes;
 
-    if (mcf == NULL || mcf->routes.nelts == 0) {
+    if (mcf == NULL) {
+        return WD_OK;
+    }
+    if (wd_http_wasm_status_init_worker(cycle, mcf->routes.elts, mcf->routes.nelts) != WD_OK) {
+        return WD_ERROR;
+    }
+    if (mcf->routes.nelts == 0) {
         return WD_OK;
     }
     routes = mcf->routes.elts;
@@ -492,6 +517,7 @@ wd_http_wasm_exit_worker(wd_cycle_t *cycle)
     if (mcf == NULL) {
         return;
     }
+    wd_http_wasm_status_exit_worker();
     wd_http_wasm_watchdog_stop();
     routes = mcf->routes.elts;
     for (wd_uint_t i = 0; i < mcf->routes.nelts; i++) {
@@ -732,6 +758,7 @@ wd_http_wasm_finalize(wd_http_wasm_ctx_t *ctx)
     wd_http_request_t *r = ctx->r;
     int rc = WD_OK;
 
+    wd_http_wasm_status_finalize(ctx);
     if (ctx->it) {
         wd_http_wasm_inst_t *it = ctx->it;
         ctx->it = NULL;
@@ -963,6 +990,7 @@ wd_http_wasm_start_request(wd_http_wasm_ctx_t *ctx, wd_http_wasm_inst_t *it)
 {
     ctx->it = it;
     it->ctx = ctx;
+    wd_http_wasm_status_started(ctx);
     wd_http_wasm_arm_timer(ctx, ctx->deadline_ns);
     if (ctx->conf->mod->cgi) {
         wd_http_wasm_cgi_run(ctx);
@@ -1058,6 +1086,7 @@ wd_http_wasm_content_handler(wd_http_request_t *r)
         it = wd_http_wasm_pool_get(lc->pool, wd_cycle->log);
         if (it == NULL) {
             ctx->state = WD_HTTP_WASM_QUEUED;
+            wd_http_wasm_status_queued(ctx);
             wd_queue_insert_tail(&lc->pool->waiting, &ctx->link);
             uv_timer_start(&ctx->timer, wd_http_wasm_timer_cb,
                            wd_min(WD_HTTP_WASM_QUEUE_MSEC, lc->timeout), 0);

@@ -517,12 +517,17 @@ wd_http_log_one(wd_http_request_t *r, wd_http_log_t *log)
     }
 }
 
+wd_http_event_handler_pt wd_http_log_hook;
+
 void
 wd_http_log_request(wd_http_request_t *r)
 {
     wd_http_core_loc_conf_t *clcf = r->loc_conf ? r->loc_conf : r->hc->default_clcf;
     wd_http_log_loc_conf_t *llcf;
 
+    if (wd_http_log_hook) {
+        wd_http_log_hook(r);
+    }
     if (clcf == NULL) {
         return;
     }

@@ -180,6 +180,11 @@ struct wd_http_request_s {
 
     /* ---- timing ---- */
     wd_msec_t               start_msec;   /* wall clock ms when the request started */
+    /* ---- set by a Wasm handler ($wasm_fuel, $wasm_instance_wait) ---- */
+    uint64_t                wasm_fuel;        /* fuel used by the handler */
+    uint64_t                wasm_wait_ns;     /* waited for a pooled instance */
+    unsigned                wasm_ran:1;       /* wasm_fuel is set */
+    unsigned                wasm_pooled:1;    /* wasm_wait_ns is set */
 
     /* ---- flags ---- */
     unsigned                chunked:1;          /* request body chunked */
@@ -300,6 +305,9 @@ int     wd_http_output(wd_http_connection_t *hc, const uv_buf_t *bufs, unsigned 
 void    wd_http_request_done(wd_http_request_t *r);
 void    wd_http_close_connection(wd_http_connection_t *hc);
 void    wd_http_log_request(wd_http_request_t *r);      /* access log */
+/* Called for every finished request just before its access log line (NULL: none);
+ * the Wasm module's wasm_status counts requests with it. */
+extern wd_http_event_handler_pt wd_http_log_hook;
 void    wd_http_set_timer(wd_http_connection_t *hc, wd_msec_t ms);
 /* the error log of the location in effect (else the cycle's) */
 wd_log_t *wd_http_log(wd_http_connection_t *hc);
