@@ -422,6 +422,7 @@ static void
 wd_event_close_all_handles(wd_worker_t *w)
 {
     uv_timer_stop(&w->shutdown_timer);
+    uv_timer_stop(&w->idle_grace_timer);
     uv_timer_stop(&w->accept_timer);
     if (!uv_is_closing((uv_handle_t *) &w->sig_quit)) {
         uv_close((uv_handle_t *) &w->sig_quit, NULL);
@@ -429,6 +430,7 @@ wd_event_close_all_handles(wd_worker_t *w)
         uv_close((uv_handle_t *) &w->sig_int, NULL);
         uv_close((uv_handle_t *) &w->sig_usr1, NULL);
         uv_close((uv_handle_t *) &w->shutdown_timer, NULL);
+        uv_close((uv_handle_t *) &w->idle_grace_timer, NULL);
         uv_close((uv_handle_t *) &w->accept_timer, NULL);
         uv_close((uv_handle_t *) &w->check, NULL);
         wd_ssl_worker_close(w);
@@ -473,6 +475,22 @@ wd_event_shutdown_timer_cb(uv_timer_t *t)
     wd_event_check_exit(w);
 }
 
+/* Idle keep-alive connections are closed WD_EVENT_IDLE_GRACE_MS after QUIT, not at once:
+ * a client (wrk under a reload) may have its next request on the wire already; one that
+ * arrives in the meantime is served with "Connection: close" and the connection closed
+ * after the response, so the client never sees a connection dropped under a request. */
+#define WD_EVENT_IDLE_GRACE_MS 500
+
+static void
+wd_event_idle_grace_cb(uv_timer_t *t)
+{
+    wd_worker_t *w = t->data;
+
+    wd_event_time_update();
+    wd_event_close_connections(w, 1);
+    wd_event_check_exit(w);
+}
+
 static void
 wd_event_quit(wd_worker_t *w)
 {
@@ -482,7 +500,9 @@ wd_event_quit(wd_worker_t *w)
     w->quitting = 1;
     wd_log_error(WD_LOG_NOTICE, w->cycle->log, 0, "gracefully shutting down");
     wd_event_close_listeners(w);
-    wd_event_close_connections(w, 1);
+    if (w->nconnections > 0) {
+        uv_timer_start(&w->idle_grace_timer, wd_event_idle_grace_cb, WD_EVENT_IDLE_GRACE_MS, 0);
+    }
     if (w->cycle->worker_shutdown_timeout > 0 && w->nconnections > 0) {
         uv_timer_start(&w->shutdown_timer, wd_event_shutdown_timer_cb,
                        w->cycle->worker_shutdown_timeout, 0);
@@ -570,6 +590,8 @@ wd_worker_process_run(wd_cycle_t *cycle, int worker_index)
     uv_signal_start(&w->sig_int, wd_event_signal_cb, SIGINT);
     uv_signal_start(&w->sig_usr1, wd_event_signal_cb, SIGUSR1);
     uv_timer_init(&w->loop, &w->shutdown_timer);
+    uv_timer_init(&w->loop, &w->idle_grace_timer);
+    w->idle_grace_timer.data = w;
     uv_timer_init(&w->loop, &w->accept_timer);
     w->shutdown_timer.data = w->accept_timer.data = w;
     uv_idle_init(&w->loop, &w->ssl_idle);

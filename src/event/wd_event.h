@@ -80,6 +80,7 @@ struct wd_worker_s {
 
     uv_signal_t         sig_quit, sig_term, sig_int, sig_usr1;
     uv_timer_t          shutdown_timer;
+    uv_timer_t          idle_grace_timer; /* graceful shutdown: closes idle keep-alive connections */
     uv_timer_t          accept_timer;  /* resumes accepting after EMFILE/ENFILE */
     uv_check_t          check;         /* end of each loop iteration: flush buffered logs */
     uv_idle_t           ssl_idle;      /* delivers plaintext already decrypted/buffered */
