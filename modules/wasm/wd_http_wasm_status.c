@@ -109,6 +109,10 @@ wd_ws_route(const u_char *name, size_t len)
     const int n = WD_WS_ROUTES - 1;
     uint32_t h;
 
+    if (name == NULL) {
+        name = (const u_char *) "";  /* no route name (len 0): memcpy/memcmp want non-NULL */
+        len = 0;
+    }
     if (len > WD_WS_NAME) {
         len = WD_WS_NAME;              /* long regexes: keyed by their first 96 bytes */
     }

@@ -300,7 +300,7 @@ wd_http_var_sent_http(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
 static int
 wd_http_var_arg(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
 {
-    u_char *p = r->args.data, *end = p + r->args.len;
+    u_char *p = r->args.data, *end = p ? p + r->args.len : NULL;   /* NULL + 0 is UB */
 
     v->len = 0;
     v->data = NULL;
