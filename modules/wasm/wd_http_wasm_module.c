@@ -903,6 +903,23 @@ wd_http_wasm_write_ready(wd_http_request_t *r)
     }
 }
 
+/* Time one loop pass may spend resuming yielded (CPU-bound) handlers; the rest are resumed
+ * in later passes, after the network was polled. */
+#define WD_HTTP_WASM_PASS_BUDGET_NS  10000000u
+
+static int
+wd_http_wasm_pass_spent(uv_loop_t *loop, uint64_t now)
+{
+    static uint64_t pass_loop_ms, pass_start_ns;
+
+    if (uv_now(loop) != pass_loop_ms || now < pass_start_ns) {    /* a new loop pass */
+        pass_loop_ms = uv_now(loop);
+        pass_start_ns = now;
+        return 0;
+    }
+    return now - pass_start_ns >= WD_HTTP_WASM_PASS_BUDGET_NS;
+}
+
 static void
 wd_http_wasm_timer_cb(uv_timer_t *t)
 {
@@ -940,6 +957,12 @@ wd_http_wasm_timer_cb(uv_timer_t *t)
             wd_host_http_cancel(ctx->it->hh, WD_HOST_HTTP_CANCEL_TIMEOUT);
             wd_http_wasm_log_outcome(ctx);
             wd_http_wasm_finalize(ctx);
+            return;
+        }
+        if (ctx->state == WD_HTTP_WASM_RUNNABLE && wd_http_wasm_pass_spent(t->loop, now)) {
+            /* this loop pass already ran its share of yielded handlers: poll the network
+             * first (else N CPU-bound handlers make every pass N slices long) */
+            uv_timer_start(&ctx->timer, wd_http_wasm_timer_cb, 1, 0);
             return;
         }
         wd_http_wasm_run(ctx, 0);     /* a guest timer, or a yielded run */

@@ -475,19 +475,25 @@ static WD_HH_FN(wd_hh_outparam_set)
     uint32_t code = (uint32_t)a[2];
     if (code > 38)
         return wd_hh_trap(h, "wasi:http: invalid error-code case %u", code);
+    /* lift the message before consuming anything: a bad pointer traps with the outparam
+     * untouched (and the trap, not an error response, is what gets logged) */
+    const uint8_t *msg = NULL;
+    uint64_t sl = 0;
+    if (code == 38 && (uint32_t)a[3] == 1) {  /* internal-error(some(msg)): log the message */
+        sl = (uint32_t)a[5];
+        msg = wd_hh_string(h, (uint32_t)a[4], sl);   /* i64 slot joined from i32: wrap */
+        if (msg == NULL)
+            return WD_WASM_HOST_TRAP;
+    }
     wd_hh_remove(h, (uint32_t)a[0]);
     h->outparam_set = 1;
     h->err_status = wd_hh_error_status((int)code);
-    snprintf(h->out.reason, sizeof h->out.reason, "handler responded with error-code case %u",
-             code);
-    if (code == 38 && (uint32_t)a[3] == 1) {  /* internal-error(some(msg)): log the message */
-        uint64_t sp = a[4], sl = (uint32_t)a[5];
-        const uint8_t *s = wd_hh_string(h, sp, sl);
-        if (s == NULL)
-            return WD_WASM_HOST_TRAP;
+    if (msg)
         snprintf(h->out.reason, sizeof h->out.reason, "handler responded with internal-error: %.*s",
-                 (int)(sl > 160 ? 160 : sl), (const char *)s);
-    }
+                 (int)(sl > 160 ? 160 : sl), (const char *)msg);
+    else
+        snprintf(h->out.reason, sizeof h->out.reason, "handler responded with error-code case %u",
+                 code);
     return WD_WASM_HOST_OK;
 }
 
