@@ -201,9 +201,21 @@ wd_http_wasm_import_offset(const uint8_t *b, size_t len, uint32_t idx)
     return -1;
 }
 
+static void
+wd_http_wasm_mod_cleanup(void *data)
+{
+    wd_http_wasm_mod_t *mod = data;
+
+    if (mod->module) {
+        wd_wasm_module_free(mod->module);
+        mod->module = NULL;
+    }
+}
+
 static wd_http_wasm_mod_t *
 wd_http_wasm_load(wd_conf_t *cf, wd_str_t *path)
 {
+    wd_pool_cleanup_t *cln;
     wd_http_wasm_main_conf_t *mcf = wd_http_conf_get_module_main_conf(cf, wd_wasm_module);
     wd_http_wasm_mod_t **mods = mcf->mods.elts, *mod;
     wd_wasm_error_t err;
@@ -290,11 +302,16 @@ wd_http_wasm_load(wd_conf_t *cf, wd_str_t *path)
     free(bytes);
     bytes = NULL;
     mods = wd_array_push(&mcf->mods);
-    if (mods == NULL) {
+    cln = wd_pool_cleanup_add(cf->pool, 0);
+    if (mods == NULL || cln == NULL) {
         wd_wasm_module_free(mod->module);
         return NULL;
     }
     *mods = mod;
+    /* freed with the cycle's pool too: a configuration that fails after this point (a
+     * reload with an error further down) never reaches exit_cycle */
+    cln->handler = wd_http_wasm_mod_cleanup;
+    cln->data = mod;
     return mod;
 
 bad:
