@@ -1,0 +1,324 @@
+/*
+ * fuzz_http.c -- libFuzzer target: the HTTP request path, bytes in, responses out.
+ *
+ * The server runs in this process on the real code: a configuration parsed with
+ * wd_cycle_init_buffer (the same parser as wasmd -c), a worker with its own libuv loop
+ * (wd_worker), and, per input, one connection made exactly like wd_event.c makes an
+ * accepted one, except that its fd is one end of a socketpair: wd_http_init_connection,
+ * then llhttp, the request lifecycle, routing, the handlers (return, echo_body, echo_sleep,
+ * add_header, the access log) and response writing all run unmodified.
+ *
+ * The input is what a client sends. A 3-byte marker (\xff\xfe\xfd, never valid in a
+ * request head) splits it into segments: each segment is written, then the loop runs
+ * until the server is quiet, so partial heads, pipelining and body pauses are explored.
+ * After the last segment the client half-closes and reads until the server closes;
+ * a connection still open after a short, bounded time is closed the way a worker
+ * shutdown does (c->close_idle + wd_connection_close). Responses are drained and
+ * sanity-checked (they must start with "HTTP/1.1 " and the server must never answer
+ * with nothing when no byte was sent... only the first is enforced).
+ *
+ * Nothing outlives an input except recycled objects (connection and buffer free lists),
+ * exactly as in a worker, so LeakSanitizer at exit sees no growth.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wd_core.h"
+#include "wd_log.h"
+#include "wd_cycle.h"
+#include "wd_event.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* No name resolution in a fuzzer (nothing should resolve; make sure nothing does). */
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                struct addrinfo **res)
+{
+    (void) node; (void) service; (void) hints;
+    *res = NULL;
+    return EAI_NONAME;
+}
+
+static const char conf_text[] =
+    "worker_processes 1;\n"
+    "master_process off;\n"
+    "error_log /dev/null info;\n"
+    "events { worker_connections 16; }\n"
+    "http {\n"
+    "    log_format all '$remote_addr $remote_user [$time_local] \"$request\" $status '\n"
+    "        '$body_bytes_sent $bytes_sent $request_length $request_time $msec $host '\n"
+    "        '$server_name $server_protocol $connection $connection_requests $uri $args '\n"
+    "        '$sent_http_content_type $sent_http_location $http_user_agent $arg_a';\n"
+    "    access_log /dev/null all;\n"
+    "    keepalive_requests 20;\n"
+    "    client_max_body_size 4k;\n"
+    "    client_header_buffer_size 1k;\n"
+    "    large_client_header_buffers 4 2k;\n"
+    "    error_log /dev/null info;\n"
+    "    server {\n"
+    "        listen 127.0.0.1:8080 default_server;\n"
+    "        server_name fuzz.test *.fuzz.test www.fuzz.* ~^re[0-9]+\\.test$;\n"
+    "        add_header X-Server fuzz;\n"
+    "        location = / { return 200 \"root $uri $args $http_host $request_method\\n\"; }\n"
+    "        location /echo { echo_body; client_max_body_size 64k; }\n"
+    "        location /buf { echo_body buffered; }\n"
+    "        location /small { echo_body; client_max_body_size 16; keepalive_requests 2;\n"
+    "                          add_header X-Small \"$http_content_length $remote_port\" always; }\n"
+    "        location /redir { return 302 http://fuzz.test/to?$args; }\n"
+    "        location /sleep { echo_sleep 1ms; }\n"
+    "        location ^~ /static/ { return 204; }\n"
+    "        location ~* \\.(txt|html)$ { return 200 \"file $request_uri\\n\"; }\n"
+    "        location / { return 404 \"nf $arg_a\\n\"; keepalive_timeout 0; }\n"
+    "    }\n"
+    "    server {\n"
+    "        listen 127.0.0.1:8080;\n"
+    "        server_name other.test;\n"
+    "        return 403;\n"
+    "    }\n"
+    "}\n";
+
+static wd_cycle_t *fz_cycle;
+static wd_worker_t *fz_w;
+static char fz_prefix[64];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    char *err = NULL;
+
+    (void) argc; (void) argv;
+    signal(SIGPIPE, SIG_IGN);
+    wd_log_startup()->level = WD_LOG_CRIT;
+    wd_log_use_stderr = 0;
+    snprintf(fz_prefix, sizeof(fz_prefix), "/tmp/wd-fuzzhttp.XXXXXX");
+    if (mkdtemp(fz_prefix) == NULL) {
+        perror("mkdtemp");
+        exit(1);
+    }
+    strcat(fz_prefix, "/");
+    fz_cycle = wd_cycle_init_buffer(conf_text, "fuzz_http.conf", fz_prefix, &err);
+    if (fz_cycle == NULL) {
+        fprintf(stderr, "fuzz_http: configuration: %s\n", err ? err : "?");
+        exit(1);
+    }
+    wd_cycle = fz_cycle;
+    if (fz_cycle->listening.nelts == 0 || wd_cycle_init_master(fz_cycle) != WD_OK
+        || wd_cycle_init_worker(fz_cycle) != WD_OK)
+    {
+        fprintf(stderr, "fuzz_http: cycle initialisation failed\n");
+        exit(1);
+    }
+
+    /* a worker without listeners (wd_worker_process_run, minus sockets and signals) */
+    fz_w = calloc(1, sizeof(*fz_w));
+    if (fz_w == NULL || uv_loop_init(&fz_w->loop) != 0) {
+        exit(1);
+    }
+    wd_worker = fz_w;
+    fz_w->cycle = fz_cycle;
+    fz_w->max_connections = 16;
+    fz_w->accepting = 1;
+    wd_queue_init(&fz_w->connections);
+    wd_queue_init(&fz_w->free);
+    wd_queue_init(&fz_w->ssl_pending);
+    uv_idle_init(&fz_w->loop, &fz_w->ssl_idle);
+    fz_w->ssl_idle.data = fz_w;
+    wd_event_time_update();
+    return 0;
+}
+
+static uint64_t
+fz_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* the client side: what came back */
+static size_t fz_got;
+static char   fz_head[16];
+static int    fz_eof;
+
+static int
+fz_drain(int fd)
+{
+    char buf[16384];
+    int progress = 0;
+
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n > 0) {
+            if (fz_got < sizeof(fz_head)) {
+                size_t k = sizeof(fz_head) - fz_got < (size_t) n ? sizeof(fz_head) - fz_got : (size_t) n;
+                memcpy(fz_head + fz_got, buf, k);
+            }
+            fz_got += n;
+            progress = 1;
+            continue;
+        }
+        if (n == 0) {
+            fz_eof = 1;
+        }
+        return progress;
+    }
+}
+
+/* Runs the loop and drains the client side until nothing happens for a few rounds
+ * (or `until_closed` and the connection is gone), at most budget_ms. */
+static void
+fz_pump(int fd, int until_closed, uint64_t budget_ms)
+{
+    uint64_t end = fz_now_ms() + budget_ms;
+    int quiet = 0;
+
+    while (quiet < 3 || until_closed) {
+        int active = uv_run(&fz_w->loop, UV_RUN_NOWAIT);
+        int progress = fz_drain(fd);
+        if (until_closed && fz_w->nconnections == 0) {
+            return;
+        }
+        quiet = progress ? 0 : quiet + 1;
+        if (fz_now_ms() >= end) {
+            return;
+        }
+        if (!progress && quiet >= 3) {
+            /* only timers left (echo_sleep): wait for them a little */
+            struct pollfd p = { fd, POLLIN, 0 };
+            if (!until_closed && !active) {
+                return;
+            }
+            poll(&p, 1, 1);
+        }
+    }
+}
+
+static wd_connection_t *
+fz_connect(int fd)
+{
+    wd_connection_t *c;
+    struct sockaddr_in *sin;
+
+    if (!wd_queue_empty(&fz_w->free)) {
+        wd_queue_t *q = fz_w->free.next;
+        wd_queue_remove(q);
+        c = wd_queue_data(q, wd_connection_t, link);
+        void *data = c->data;
+        memset(c, 0, sizeof(*c));
+        c->data = data;
+    } else {
+        c = calloc(1, sizeof(*c));
+        if (c == NULL) {
+            return NULL;
+        }
+    }
+    wd_queue_init(&c->link);
+    c->worker = fz_w;
+    c->listening = fz_cycle->listening.elts;
+    sin = (struct sockaddr_in *) &c->sockaddr;
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(40000);
+    sin->sin_addr.s_addr = htonl(0x7f000001);
+    c->socklen = sizeof(*sin);
+    c->number = ++fz_w->connection_number;
+    if (uv_tcp_init(&fz_w->loop, &c->tcp) != 0 || uv_tcp_open(&c->tcp, fd) != 0) {
+        fprintf(stderr, "fuzz_http: uv_tcp_open failed\n");
+        abort();
+    }
+    c->tcp.data = c;
+    uv_timer_init(&fz_w->loop, &c->timer);
+    c->timer.data = c;
+    strcpy(c->addr_text, "127.0.0.1");
+    c->addr_text_len = strlen(c->addr_text);
+    wd_queue_insert_tail(&fz_w->connections, &c->link);
+    fz_w->nconnections++;
+    wd_http_init_connection(c);
+    return c;
+}
+
+static const uint8_t marker[3] = { 0xff, 0xfe, 0xfd };
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    int sv[2];
+    wd_connection_t *c;
+    const uint8_t *p = data, *end = data + size;
+
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) {
+        perror("socketpair");
+        abort();
+    }
+    fz_got = 0;
+    fz_eof = 0;
+    uv_update_time(&fz_w->loop);
+    wd_event_time_update();
+    c = fz_connect(sv[0]);
+    if (c == NULL) {
+        close(sv[1]);
+        return 0;
+    }
+
+    while (p < end) {
+        const uint8_t *seg_end = memmem(p, end - p, marker, sizeof(marker));
+        const uint8_t *next = seg_end ? seg_end + sizeof(marker) : end;
+        if (seg_end == NULL) {
+            seg_end = end;
+        }
+        while (p < seg_end && !fz_eof) {
+            ssize_t n = write(sv[1], p, seg_end - p);
+            if (n > 0) {
+                p += n;
+            } else if (n < 0 && errno == EAGAIN) {
+                fz_pump(sv[1], 0, 50);
+                if (fz_w->nconnections == 0) {
+                    break;
+                }
+            } else {
+                break;             /* EPIPE: the server closed */
+            }
+        }
+        p = next;
+        fz_pump(sv[1], 0, 50);
+        if (fz_w->nconnections == 0 || fz_eof) {
+            break;
+        }
+    }
+
+    shutdown(sv[1], SHUT_WR);
+    fz_pump(sv[1], 1, 100);
+    if (fz_w->nconnections != 0) {
+        /* still busy (a handler waiting, lingering close): what a worker shutdown does */
+        wd_queue_t *q, *nq;
+        for (q = fz_w->connections.next; q != &fz_w->connections; q = nq) {
+            nq = q->next;
+            wd_connection_t *cc = wd_queue_data(q, wd_connection_t, link);
+            if (!cc->closed) {
+                if (cc->close_idle) {
+                    cc->close_idle(cc);
+                }
+                wd_connection_close(cc);
+            }
+        }
+        fz_pump(sv[1], 1, 1000);
+        if (fz_w->nconnections != 0) {
+            fprintf(stderr, "fuzz_http: a connection survived its close\n");
+            abort();
+        }
+    }
+    close(sv[1]);
+    /* whatever the server sent is a response (or nothing) */
+    if (fz_got >= 9 && memcmp(fz_head, "HTTP/1.1 ", 9) != 0 && memcmp(fz_head, "HTTP/1.0 ", 9) != 0) {
+        fprintf(stderr, "fuzz_http: output does not start with a status line: %.16s\n", fz_head);
+        abort();
+    }
+    return 0;
+}
