@@ -162,17 +162,13 @@ def test_kill9_worker_under_load():
         check(w["requests"] > 100, w["out"])
         check(w["non2xx"] == 0, w["out"])
         check(w["socket_errors"] <= 8, w["out"])
-        # still serving, the respawned worker too
-        seen = set()
+        # still serving, the respawned worker too (fresh connections land on either)
         for _ in range(200):
             check(get(s, "/").status == 200)
-            if len(seen) < 2:
-                time.sleep(0.01)
-                seen = {pid for pid in port_pids(s).values() if pid in (other, respawned)}
-            else:
+            if respawned in port_pids(s).values():
                 break
-        seen = set(port_pids(s).values())
-        check(respawned in seen, "the respawned worker serves", seen, respawned)
+            time.sleep(0.01)
+        check(respawned in port_pids(s).values(), "the respawned worker serves", respawned)
         s.stop(signal.SIGQUIT)
         bad = opslib.log_problems(s, allowed=(r"worker process %d exited on signal 9" % victim,))
         check(not bad, bad)
