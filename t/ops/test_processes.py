@@ -202,8 +202,8 @@ def test_reload_swaps_module_under_load():
         s.start()
         old = opslib.wait_workers(s, 2)
         check(get(s, "/v").body == b"v1\n")
-        wrk = Wrk("http://127.0.0.1:%d/v" % s.port, duration=4, conns=8, lua=opslib.LUA_BODIES)
-        time.sleep(1.5)
+        wrk = Wrk("http://127.0.0.1:%d/v" % s.port, duration=5, conns=8, lua=opslib.LUA_BODIES)
+        time.sleep(1.0)
         install(s, "v2")
         s.signal(signal.SIGHUP)
         check(opslib.wait_for(lambda: "configuration reloaded" in s.error_log(), 10),
