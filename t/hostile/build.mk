@@ -45,3 +45,16 @@ objs/handlers/hostile-abi.wasm: t/hostile/gen_abi_wat.py
 objs/handlers/hostile-misc.wasm: t/hostile/hostile-misc.c wasm-handlers/include/wasmd.h
 	@mkdir -p $(dir $@)
 	$(WASI_CC) $(HANDLER_CFLAGS) -mexec-model=reactor $(HANDLER_LDFLAGS) -o $@ $<
+
+# make soak [SOAK_SECONDS=600]: wrk at full load against hello, echo (4 KiB POST bodies), a
+# trapping and a fuel-heavy route for SOAK_SECONDS after a warm-up, sampling the worker's RSS
+# and descriptors; fails on socket errors/non-2xx on hello and echo, RSS growth over 10% or
+# any descriptor growth (t/hostile/soak.py).
+SOAK_SECONDS ?= 600
+soak: all handlers
+	WASMD_BIN=$(abspath $(WASMD)) python3 t/hostile/soak.py --seconds $(SOAK_SECONDS)
+
+# make valgrind: the valgrind subset of the integration tests (also run by t/hostile/run).
+.PHONY: valgrind
+valgrind: all handlers
+	WASMD_BIN=$(abspath $(WASMD)) B=$(B) sh t/hostile/valgrind.sh

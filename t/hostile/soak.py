@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""t/hostile/soak.py -- `make soak`: wrk at full load against a mix of wasm routes, watching
+the worker.
+
+    python3 t/hostile/soak.py [--seconds N] [--warmup N] [--port P]
+
+One server (master + one worker, like production), four concurrent wrk runs, one per route
+group so socket errors are counted per group:
+    hello  GET  /hello   (hello.wasm)                          32 connections
+    echo   POST /echo    (echo.wasm, 4 KiB body, wrk Lua)      16 connections
+    trap   GET  /trap    (hostile-misc.wasm ?trap: 500)         8 connections
+    fuel   GET  /burn    (hostile-misc.wasm ?burn=1: ~15 ms)    4 connections
+Every pool is fully instantiated at start with one instance per connection of its group
+(so no request ever queues, and pool growth, one snapshot memfd per instance, cannot be
+mistaken for a leak). A warm-up phase (--warmup seconds, the same load) comes first; then the measured phase of
+--seconds (default $SOAK_SECONDS or 600), sampling the worker's VmRSS and descriptor count
+every 2 s. Requirements (exit 1 on a violation):
+    - 0 socket errors and 0 non-2xx responses on hello and echo;
+    - RSS at the end of the phase within 10% of RSS just after warm-up (floor 1 MiB, for noise
+      on a tiny RSS), and the idle RSS after the phase within 10% of the idle RSS before it;
+    - no descriptor growth: the idle count after the phase equals the idle count before it;
+    - the same worker pid throughout and no [alert] in the error log.
+Prints one line per group and a summary; the last line is "soak: ok" or "soak: FAILED".
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "t", "http"))
+import harness                     # noqa: E402
+
+H = os.path.join(ROOT, "objs", "handlers")
+CONF = r'''
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:%(port)d backlog=1024;
+        location /hello { wasm_handler @H@/hello.wasm;        wasm_pool 32 32; }
+        location /echo  { wasm_handler @H@/echo.wasm;         wasm_pool 16 16; }
+        location /trap  { wasm_handler @H@/hostile-misc.wasm; wasm_pool 8 8; }
+        location /burn  { wasm_handler @H@/hostile-misc.wasm; wasm_pool 4 4; }
+    }
+}
+'''.replace("@H@", H)
+
+ECHO_LUA = '''wrk.method = "POST"
+wrk.body = string.rep("0123456789abcdef", 256)
+wrk.headers["Content-Type"] = "application/octet-stream"
+'''
+
+GROUPS = [  # name, path, connections, lua?, must be clean
+    ("hello", "/hello", 32, False, True),
+    ("echo", "/echo", 16, True, True),
+    ("trap", "/trap?trap", 8, False, False),
+    ("fuel", "/burn?burn=1", 4, False, False),
+]
+
+
+def worker_pid(s):
+    with open("/proc/%d/task/%d/children" % (s.proc.pid, s.proc.pid)) as f:
+        kids = f.read().split()
+    return int(kids[0]) if len(kids) == 1 else None
+
+
+def sample(pid):
+    rss = 0
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+    return rss, len(os.listdir("/proc/%d/fd" % pid))
+
+
+def run_wrk(port, seconds, lua_path, sample_cb=None):
+    procs = []
+    for name, path, conns, lua, _ in GROUPS:
+        cmd = ["wrk", "-t1", "-c%d" % conns, "-d%ds" % seconds, "--timeout", "5s"]
+        if lua:
+            cmd += ["-s", lua_path]
+        cmd.append("http://127.0.0.1:%d%s" % (port, path))
+        procs.append((name, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                             text=True)))
+    while any(p.poll() is None for _, p in procs):
+        if sample_cb:
+            sample_cb()
+        time.sleep(2)
+    res = {}
+    for name, p in procs:
+        out = p.stdout.read()
+        m = re.search(r"(\d+) requests in", out)
+        reqs = int(m.group(1)) if m else 0
+        m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+        errs = sum(int(x) for x in m.groups()) if m else 0
+        m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        non2xx = int(m.group(1)) if m else 0
+        m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        rps = float(m.group(1)) if m else 0.0
+        res[name] = (reqs, errs, non2xx, rps, out, m is not None)
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=int(os.environ.get("SOAK_SECONDS", "600")))
+    ap.add_argument("--warmup", type=int, default=None)
+    ap.add_argument("--port", type=int, default=19320)
+    a = ap.parse_args()
+    warm = a.warmup if a.warmup is not None else max(3, min(30, a.seconds // 5))
+    if subprocess.run(["sh", "-c", "command -v wrk"], capture_output=True).returncode != 0:
+        print("soak: skipped (no wrk)")
+        return 0
+    lua = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+    lua.write(ECHO_LUA)
+    lua.close()
+    s = harness.Server(CONF, a.port, master=True,
+                       main_conf="worker_rlimit_nofile 4096;\nevents { worker_connections 2048; }\n")
+    problems = []
+    try:
+        s.start()
+        pid = worker_pid(s)
+        run_wrk(a.port, warm, lua.name)
+        time.sleep(2)
+        rss_idle0, fd_idle0 = sample(pid)
+        samples = []
+        res = run_wrk(a.port, a.seconds, lua.name, lambda: samples.append(sample(pid)))
+        time.sleep(2)
+        rss_idle1, fd_idle1 = sample(pid)
+        if worker_pid(s) != pid:
+            problems.append("the worker was replaced (pid %d -> %s)" % (pid, worker_pid(s)))
+        for name, _, conns, _, clean in GROUPS:
+            reqs, errs, non2xx, rps, out, ok = res[name]
+            print("soak %-5s %3d conns: %9d requests, %8.0f req/s, %d socket errors, %d non-2xx"
+                  % (name, conns, reqs, rps, errs, non2xx))
+            if not ok:
+                problems.append("%s: wrk output not understood: %s" % (name, out[-500:]))
+            if clean and (errs or non2xx or reqs == 0):
+                problems.append("%s: %d socket errors, %d non-2xx, %d requests" % (name, errs, non2xx, reqs))
+        if len(samples) >= 2:
+            r0, r1 = samples[0][0], samples[-1][0]
+            fds = [f for _, f in samples]
+            print("soak worker %d: RSS %d KiB after warm-up -> %d KiB at the end (max %d), idle %d -> %d KiB;"
+                  " fds under load %d..%d, idle %d -> %d; %d samples over %d s"
+                  % (pid, r0, r1, max(r for r, _ in samples), rss_idle0, rss_idle1, min(fds), max(fds),
+                     fd_idle0, fd_idle1, len(samples), a.seconds))
+            if r1 > r0 + max(r0 // 10, 1024):
+                problems.append("RSS grew by more than 10%% under load: %d -> %d KiB" % (r0, r1))
+        else:
+            problems.append("too few samples")
+        if rss_idle1 > rss_idle0 + max(rss_idle0 // 10, 1024):
+            problems.append("idle RSS grew by more than 10%%: %d -> %d KiB" % (rss_idle0, rss_idle1))
+        if fd_idle1 > fd_idle0:
+            problems.append("descriptors grew: %d -> %d" % (fd_idle0, fd_idle1))
+        alerts = [l for l in s.error_log().splitlines() if "[alert]" in l]
+        if alerts:
+            problems.append("alerts: %s" % alerts[:3])
+        try:
+            s.stop()
+        except harness.CheckError as e:
+            problems.append("stop: %s" % e)
+    finally:
+        s.cleanup()
+        os.unlink(lua.name)
+    for p in problems:
+        print("soak: " + p)
+    print("soak: ok" if not problems else "soak: FAILED")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
