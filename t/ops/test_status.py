@@ -22,6 +22,7 @@ http {
         location /loop { wasm_handler HANDLERS/test-loop.wasm; wasm_fuel 1000000; }
         location /sleepy { wasm_handler HANDLERS/test-loop.wasm; wasm_timeout 300ms; }
         location /recurse { wasm_handler HANDLERS/test-recurse.wasm; }
+        location /cgi { wasm_handler HANDLERS/cgi.wasm; }
         location /busy { wasm_handler HANDLERS/test-loop.wasm; wasm_pool 1 1; wasm_timeout 1500ms; }
     }
 }
@@ -69,6 +70,7 @@ def test_status_counters_and_variables():
         check(get(s, "/loop").status == 500)
         check(get(s, "/recurse").status == 500)
         check(get(s, "/sleepy?sleep").status == 504)
+        check(get(s, "/cgi").status == 200)
 
         # pool waits: 4 concurrent requests on routes with 1 instance per worker (each
         # holds it 1.5 s, past the 1 s queue limit): at least 2 wait and get 503
@@ -102,6 +104,10 @@ def test_status_counters_and_variables():
         check(rec == 1, "recurse traps %r" % rec)
         check(metric(m, "wasmd_wasm_traps_total", route="/sleepy", kind="timeout") == 1)
         check(metric(m, "wasmd_wasm_traps_total", route="/hello", kind="trap") == 0)
+        check(metric(m, "wasmd_wasm_requests_total", route="/cgi") == 1)
+        check(metric(m, "wasmd_wasm_fuel_used_total", route="/cgi") > 0)
+        check(sum(metric(m, "wasmd_wasm_traps_total", route="/cgi", kind=k)
+                  for k in ("trap", "fuel", "memory", "timeout", "stack", "exit", "error")) == 0)
         check(("wasmd_wasm_traps_total", frozenset({("route", "/hello"), ("kind", "trap")})) in m,
               "zero trap counters are listed")
         check(metric(m, "wasmd_wasm_pool_waits_total", route="/busy") == n503,
@@ -140,6 +146,8 @@ def test_status_counters_and_variables():
         check(all(e["wait"] == "0.000" for e in hello), [e["wait"] for e in hello][:5])
         st = [e for e in lines if e["uri"] in ("/static", "/metrics")]
         check(st and all(e["fuel"] == "-" and e["wait"] == "-" for e in st), st[:3])
+        cgi = [e for e in lines if e["uri"] == "/cgi"][0]
+        check(int(cgi["fuel"]) > 0 and cgi["wait"] == "0.000", cgi)
         loop = [e for e in lines if e["uri"] == "/loop"][0]
         check(int(loop["fuel"]) >= 1000000, loop)
         rejected = [e for e in lines if e["uri"] == "/busy?sleep" and e["status"] == 503]
