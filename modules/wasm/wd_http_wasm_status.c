@@ -9,14 +9,14 @@
  * fork and keeps for its whole life: every generation of workers (reloads, respawns)
  * inherits the same segment, and a reload only increments `reloads` in it.
  *
- * Layout (fixed size, ~350 KiB, pages touched on use):
+ * Layout (fixed size, ~400 KiB, pages touched on use):
  *   routes[64]  keyed by location name ("" for the server level; the last entry,
  *               "(other)", takes everything once the table is full). Counters are
  *               updated with atomic adds by whichever worker served the request, so
  *               they are sums across workers by construction. An entry is claimed
  *               lock-free (state 0 -> 1 with a CAS, name written, state 2 released):
  *               a worker killed mid-claim only wastes that entry.
- *   slots[64]   one per live worker process (claimed by pid at worker start, freed at
+ *   slots[256]  one per live worker process (claimed by pid at worker start, freed at
  *               exit; the slot of a killed worker is taken over by the next worker, and
  *               a reader ignores slots whose pid no longer exists). Gauges (open
  *               connections, instances busy/idle per route) are written there by their
@@ -33,7 +33,7 @@
 #include "wd_process.h"
 
 #define WD_WS_ROUTES   64
-#define WD_WS_SLOTS    64
+#define WD_WS_SLOTS    256          /* worker processes (both generations during a reload) */
 #define WD_WS_NAME     96
 #define WD_WS_CODES    500          /* 100..599 */
 
