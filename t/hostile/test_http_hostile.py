@@ -345,7 +345,7 @@ def t_idle_keepalive_10000(s):
         while nfds(pid) > fd0 + FD_TOL and time.time() < end:
             time.sleep(0.1)
         rss.append(rss_kib(pid))
-    check(rss[1] - rss[0] < 4096, "RSS after round 1 / round 2: %s KiB" % rss)
+    check(rss[1] - rss[0] < (32768 if SAN else 4096), "RSS after round 1 / round 2: %s KiB" % rss)
 
 
 def _idle_round(s, pid):
@@ -480,7 +480,8 @@ def t_connection_flood_beyond_worker_connections(s):
 
 # 10,000 connections leave 3-5 KiB each in the allocator's free lists (glibc does not give
 # it back): 64 MiB; the test itself checks that a second round does not grow RSS further.
-RSS_TOL = {t_idle_keepalive_10000: 64 * 1024}
+# ASan's quarantine keeps up to 256 MiB of freed memory: looser there.
+RSS_TOL = {t_idle_keepalive_10000: (192 if SAN else 64) * 1024}
 
 TESTS = [
     t_abi_wrapping_pointers_every_host_call,
@@ -497,7 +498,18 @@ TESTS = [
 
 
 def test_first_pid(s):
-    STATE["pid"] = worker_pid(s)
+    """the worker is up with its pools instantiated (slow under ASan): wait for a request to
+    be served and the descriptor count to be stable for a second"""
+    STATE["pid"] = pid = worker_pid(s)
+    check(get(s, "/hello").status == 200)
+    end = time.time() + 40
+    last = -1
+    while time.time() < end:
+        n = nfds(pid)
+        if n == last:
+            break
+        last = n
+        time.sleep(1.0)
 
 
 STATE = {}
