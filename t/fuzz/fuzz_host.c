@@ -534,6 +534,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const wd_host_http_outcome_t *o = wd_host_http_outcome(fz_hh);
     if (o->kind > WD_HOST_HTTP_OUT_ABORTED) __builtin_trap();
+    if (getenv("FUZZ_HOST_VERBOSE")) {
+        fprintf(stderr, "fuzz_host: %u calls (first %s::%s): outcome %d status %d trap %d: %s\n",
+                ncalls, ncalls ? fz_imports[*(uint32_t *) script].module : "-",
+                ncalls ? fz_imports[*(uint32_t *) script].name : "-", (int) o->kind, o->status,
+                (int) o->trap, o->reason);
+    }
 
     wd_host_http_reset(fz_hh);
     wd_host_wasi_reset(fz_wasi);

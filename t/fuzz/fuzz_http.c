@@ -11,6 +11,8 @@
  * The input is what a client sends. A 3-byte marker (\xff\xfe\xfd, never valid in a
  * request head) splits it into segments: each segment is written, then the loop runs
  * until the server is quiet, so partial heads, pipelining and body pauses are explored.
+ * \xff\xfe\xfc instead makes the client vanish there (close with a reset, nothing more
+ * read or sent): the client-gone paths of every phase, Wasm handlers included.
  * After the last segment the client half-closes and reads until the server closes;
  * a connection still open after a short, bounded time is closed the way a worker
  * shutdown does (c->close_idle + wd_connection_close). Responses are drained and
@@ -49,7 +51,7 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
     return EAI_NONAME;
 }
 
-static const char conf_text[] =
+static const char conf_fmt[] =
     "worker_processes 1;\n"
     "master_process off;\n"
     "error_log /dev/null info;\n"
@@ -79,6 +81,7 @@ static const char conf_text[] =
     "        location ^~ /static/ { return 204; }\n"
     "        location ~* \\.(txt|html)$ { return 200 \"file $request_uri\\n\"; }\n"
     "        location / { return 404 \"nf $arg_a\\n\"; keepalive_timeout 0; }\n"
+    "%s"
     "    }\n"
     "    server {\n"
     "        listen 127.0.0.1:8080;\n"
@@ -86,6 +89,15 @@ static const char conf_text[] =
     "        return 403;\n"
     "    }\n"
     "}\n";
+
+/* Wasm handler routes, when `make handlers` built the examples (objs/handlers/):
+ * the request body streamed into a pooled instance, its response streamed out. */
+static const char wasm_fmt[] =
+    "        location /wasm/ { wasm_fuel 50000000; wasm_timeout 300ms; wasm_pool 1 2;\n"
+    "            location /wasm/echo { wasm_handler %s/echo.wasm; client_max_body_size 8k; }\n"
+    "            location /wasm/headers { wasm_handler %s/headers.wasm; }\n"
+    "            location /wasm/cgi { wasm_handler %s/cgi.wasm; wasm_env GREETING fuzz; }\n"
+    "        }\n";
 
 static wd_cycle_t *fz_cycle;
 static wd_worker_t *fz_w;
@@ -105,10 +117,30 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         exit(1);
     }
     strcat(fz_prefix, "/");
-    fz_cycle = wd_cycle_init_buffer(conf_text, "fuzz_http.conf", fz_prefix, &err);
-    if (fz_cycle == NULL) {
-        fprintf(stderr, "fuzz_http: configuration: %s\n", err ? err : "?");
-        exit(1);
+    /* with the Wasm routes if the example handlers are built, else without them */
+    {
+        static char conf_text[8192], wasm[2048];
+        const char *dir = getenv("FUZZ_HANDLERS") ? getenv("FUZZ_HANDLERS") : "objs/handlers";
+        char abs[1024], probe[1100];
+        if (realpath(dir, abs) != NULL) {
+            snprintf(probe, sizeof(probe), "%s/echo.wasm", abs);
+            if (access(probe, R_OK) == 0) {
+                snprintf(wasm, sizeof(wasm), wasm_fmt, abs, abs, abs);
+            }
+        }
+        snprintf(conf_text, sizeof(conf_text), conf_fmt, wasm);
+        fz_cycle = wd_cycle_init_buffer(conf_text, "fuzz_http.conf", fz_prefix, &err);
+        if (fz_cycle == NULL && wasm[0]) {
+            fprintf(stderr, "fuzz_http: without the wasm routes (%s)\n", err ? err : "?");
+            snprintf(conf_text, sizeof(conf_text), conf_fmt, "");
+            fz_cycle = wd_cycle_init_buffer(conf_text, "fuzz_http.conf", fz_prefix, &err);
+        } else if (wasm[0] == '\0') {
+            fprintf(stderr, "fuzz_http: %s/echo.wasm not built: no wasm routes (make handlers)\n", dir);
+        }
+        if (fz_cycle == NULL) {
+            fprintf(stderr, "fuzz_http: configuration: %s\n", err ? err : "?");
+            exit(1);
+        }
     }
     wd_cycle = fz_cycle;
     if (fz_cycle->listening.nelts == 0 || wd_cycle_init_master(fz_cycle) != WD_OK
@@ -173,31 +205,31 @@ fz_drain(int fd)
     }
 }
 
-/* Runs the loop and drains the client side until nothing happens for a few rounds
- * (or `until_closed` and the connection is gone), at most budget_ms. */
+/* Runs the loop and drains the client side until nothing happens for a few rounds and
+ * no timer is due within 5 ms (echo_sleep, a yielded Wasm handler; connection timeouts are
+ * far longer), or with `until_closed` until the connection is gone; at most budget_ms. */
 static void
 fz_pump(int fd, int until_closed, uint64_t budget_ms)
 {
     uint64_t end = fz_now_ms() + budget_ms;
     int quiet = 0;
 
-    while (quiet < 3 || until_closed) {
-        int active = uv_run(&fz_w->loop, UV_RUN_NOWAIT);
+    for (;;) {
+        uv_run(&fz_w->loop, UV_RUN_NOWAIT);
         int progress = fz_drain(fd);
-        if (until_closed && fz_w->nconnections == 0) {
+        if ((until_closed && fz_w->nconnections == 0) || fz_now_ms() >= end) {
             return;
         }
         quiet = progress ? 0 : quiet + 1;
-        if (fz_now_ms() >= end) {
-            return;
-        }
-        if (!progress && quiet >= 3) {
-            /* only timers left (echo_sleep): wait for them a little */
-            struct pollfd p = { fd, POLLIN, 0 };
-            if (!until_closed && !active) {
-                return;
+        if (quiet >= 3) {
+            int t = uv_backend_timeout(&fz_w->loop);
+            if (t < 0 || t > 5) {
+                return;                 /* waiting for the client (or a long timeout) */
             }
-            poll(&p, 1, 1);
+            if (t > 0) {
+                struct pollfd p = { fd, POLLIN, 0 };
+                poll(&p, 1, t);
+            }
         }
     }
 }
@@ -245,7 +277,22 @@ fz_connect(int fd)
     return c;
 }
 
-static const uint8_t marker[3] = { 0xff, 0xfe, 0xfd };
+/* the next marker (\xff\xfe\xfd pause, \xff\xfe\xfc reset) at or after p, or NULL */
+static const uint8_t *
+fz_marker(const uint8_t *p, const uint8_t *end)
+{
+    while (end - p >= 3) {
+        const uint8_t *m = memmem(p, end - p, "\xff\xfe", 2);
+        if (m == NULL || end - m < 3) {
+            return NULL;
+        }
+        if (m[2] == 0xfd || m[2] == 0xfc) {
+            return m;
+        }
+        p = m + 1;
+    }
+    return NULL;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -267,11 +314,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
+    int reset = 0;
     while (p < end) {
-        const uint8_t *seg_end = memmem(p, end - p, marker, sizeof(marker));
-        const uint8_t *next = seg_end ? seg_end + sizeof(marker) : end;
+        const uint8_t *seg_end = fz_marker(p, end);
+        const uint8_t *next = seg_end ? seg_end + 3 : end;
         if (seg_end == NULL) {
             seg_end = end;
+        } else if (seg_end[2] == 0xfc) {
+            reset = 1;
         }
         while (p < seg_end && !fz_eof) {
             ssize_t n = write(sv[1], p, seg_end - p);
@@ -287,13 +337,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
         p = next;
+        if (reset) {
+            break;
+        }
         fz_pump(sv[1], 0, 50);
         if (fz_w->nconnections == 0 || fz_eof) {
             break;
         }
     }
 
-    shutdown(sv[1], SHUT_WR);
+    if (reset) {
+        struct linger lg = { 1, 0 };
+        int fd = sv[1];
+        (void) setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        sv[1] = open("/dev/null", O_RDONLY | O_CLOEXEC);   /* keeps fz_pump's reads harmless */
+        close(fd);
+    } else {
+        shutdown(sv[1], SHUT_WR);
+    }
     fz_pump(sv[1], 1, 100);
     if (fz_w->nconnections != 0) {
         /* still busy (a handler waiting, lingering close): what a worker shutdown does */
@@ -315,6 +376,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     close(sv[1]);
+    if (getenv("FUZZ_HTTP_VERBOSE")) {
+        fprintf(stderr, "fuzz_http: %zu bytes in, %zu bytes out: %.12s\n", size, fz_got, fz_head);
+    }
     /* whatever the server sent is a response (or nothing) */
     if (fz_got >= 9 && memcmp(fz_head, "HTTP/1.1 ", 9) != 0 && memcmp(fz_head, "HTTP/1.0 ", 9) != 0) {
         fprintf(stderr, "fuzz_http: output does not start with a status line: %.16s\n", fz_head);

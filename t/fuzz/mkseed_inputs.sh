@@ -35,6 +35,14 @@ http 'GET / HTTP/1.1\r\n\r\n'
 http 'GET / HTTP/2.0\r\nHost: fuzz.test\r\n\r\n'
 http 'BREW / HTTP/1.1\r\nHost: fuzz.test\r\n\r\n'
 http '\r\n\r\nGET / HTTP/1.1\r\nHost: fuzz.test\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\n\r\n'
+http 'POST /wasm/echo HTTP/1.1\r\nHost: fuzz.test\r\nContent-Length: 5\r\n\r\nhello'
+http 'POST /wasm/echo HTTP/1.1\r\nHost: fuzz.test\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwasm\r\n\377\376\3755\r\n body\r\n0\r\n\r\nGET /wasm/headers?x=1 HTTP/1.1\r\nHost: fuzz.test\r\nX-A: b\r\n\r\n'
+http 'POST /wasm/cgi?a=1 HTTP/1.1\r\nHost: fuzz.test\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nbodyGET /echo HTTP/1.1\r\nHost: fuzz.test\r\n\r\n'
+http 'POST /wasm/echo HTTP/1.1\r\nHost: fuzz.test\r\nContent-Length: 9000\r\n\r\n'
+http 'POST /wasm/echo HTTP/1.1\r\nHost: fuzz.test\r\nContent-Length: 100\r\n\r\npartial\377\376\374'
+http 'GET /sleep HTTP/1.1\r\nHost: fuzz.test\r\n\r\n\377\376\374'
+http 'POST /echo HTTP/1.1\r\nHost: fuzz.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n\377\376\375\377\376\374'
+http 'GET /wasm/headers HTTP/1.1\r\nHost: fuzz.test\r\n\r\n\377\376\374'
 big=$(head -c 3000 /dev/zero | tr '\0' 'a')
 http "GET /$big HTTP/1.1\r\nHost: fuzz.test\r\nX-Big: $big\r\n\r\n"
 http "POST /echo HTTP/1.1\r\nHost: fuzz.test\r\nContent-Length: 3000\r\n\r\n$big"
@@ -77,7 +85,7 @@ printf 'http {\n  server {\n    location ~ "^/(a|b)\\\\d{1,3}$" { return 301 /x;
 # ---- host-call programs (fuzz_host: see the input format at the top of fuzz_host.c):
 # a blob of strings, then for every import selector a call with handle 1/2, a pointer
 # into the blob, a small length, a heap pointer and a wrapping pointer.
-blob='\000\040GET\000/fuzz\000x-hdr\000value\000A=1\000/data/f\000'
+blob='\000\042GET\000/fuzz\000x-hdr\000value\000A=1\000/data/f\000'
 s=0
 while [ $s -lt 256 ]; do
     sel=$(printf '\\%03o' $s)
@@ -86,4 +94,19 @@ while [ $s -lt 256 ]; do
     s=$((s + 1))
 done
 printf '\000\000' > "$out/seed-host/empty"
+# long programs: every selector in a row, with three argument styles
+for v in 0 1 2; do
+    f="$out/seed-host/all-$v"
+    printf "$blob" > "$f"
+    s=0
+    while [ $s -lt 256 ]; do
+        sel=$(printf '\\%03o' $(( (s * 7 + v * 31) % 256 )))
+        case $v in
+        0) printf "$sel\\010\\020\\001\\000\\006\\005\\007\\000\\001\\006\\010" >> "$f" ;;
+        1) printf "$sel\\030\\001\\004\\006\\040\\002\\010\\003\\000\\007\\040\\000" >> "$f" ;;
+        *) printf "$sel\\010\\004\\377\\377\\377\\377\\003\\001\\005\\000\\000\\000\\000\\001\\000\\000\\000" >> "$f" ;;
+        esac
+        s=$((s + 1))
+    done
+done
 echo "seed inputs: $(ls "$out/seed-http" | wc -l) http, $(ls "$out/seed-conf" | wc -l) conf, $(ls "$out/seed-host" | wc -l) host"
