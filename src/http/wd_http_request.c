@@ -868,6 +868,21 @@ wd_http_run_return(wd_http_request_t *r, wd_int_t code, wd_str_t *text)
     return code;
 }
 
+/* `return` whose text (body or URL) has $variables: evaluated per request. */
+static int
+wd_http_return_eval(wd_http_request_t *r, wd_int_t code, wd_str_t *text,
+                    wd_http_complex_value_t *cv)
+{
+    wd_str_t v;
+    if (cv == NULL) {
+        return wd_http_run_return(r, code, text);
+    }
+    if (wd_http_complex_value(r, cv, &v) != WD_OK) {
+        return 500;
+    }
+    return wd_http_run_return(r, code, &v);
+}
+
 static void
 wd_http_handle_request(wd_http_request_t *r)
 {
@@ -900,7 +915,7 @@ wd_http_handle_request(wd_http_request_t *r)
     r->loc_conf = clcf;
 
     if (srv->return_code) {
-        rc = wd_http_run_return(r, srv->return_code, &srv->return_text);
+        rc = wd_http_return_eval(r, srv->return_code, &srv->return_text, srv->return_value);
         wd_http_finalize_request(r, rc);
         return;
     }
@@ -936,7 +951,7 @@ wd_http_handle_request(wd_http_request_t *r)
     }
 
     if (clcf->return_code) {
-        rc = wd_http_run_return(r, clcf->return_code, &clcf->return_text);
+        rc = wd_http_return_eval(r, clcf->return_code, &clcf->return_text, clcf->return_value);
     } else if (clcf->handler) {
         r->in_handler = 1;
         rc = clcf->handler(r);

@@ -33,6 +33,8 @@ http {
             location /hdr/fine { return 200 "fine\n"; }
         }
         location /none { }
+        location /vars { return 200 "host=$host uri=$uri a=$arg_a\n"; }
+        location /varmoved { return 302 https://$host/to$uri; }
     }
     server {
         listen 127.0.0.1:%(port)d;
@@ -56,6 +58,14 @@ def test_return_text(s):
     check(r.header("Content-Length") == "5", r)
     check(r.header("Content-Type") == "text/plain", r)
     check(r.version == "HTTP/1.1", r)
+
+
+def test_return_variables(s):
+    r = get(s, b"/vars/x?a=7&b=1", b"v.example")
+    check(r.status == 200 and r.body == b"host=v.example uri=/vars/x a=7\n", r)
+    check(r.header("Content-Length") == str(len(r.body)), r)
+    r = get(s, b"/varmoved/y", b"w.example")
+    check(r.status == 302 and r.header("Location") == "https://w.example/to/varmoved/y", r)
 
 
 def test_date_server(s):
