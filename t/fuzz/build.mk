@@ -64,7 +64,7 @@ $(FUZZ_SEED_STAMP): t/fuzz/mkseed.sh
 	sh t/fuzz/mkseed.sh $(FUZZ_DIR)/seed
 	touch $@
 
-$(FUZZ_INPUT_SEED_STAMP): t/fuzz/mkseed_inputs.sh conf/wasmd.conf
+$(FUZZ_INPUT_SEED_STAMP): t/fuzz/mkseed_inputs.sh conf/wasmd.conf $(FUZZ_DIR)/fuzz_host
 	sh t/fuzz/mkseed_inputs.sh $(FUZZ_DIR)
 	touch $@
 

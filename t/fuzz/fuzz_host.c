@@ -31,7 +31,6 @@
  * The WASI context has one preopened, writable scratch directory (emptied after every
  * input) so the path_* functions reach the file system sandbox code.
  */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -41,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <ftw.h>
+#include <stdarg.h>
 
 #include "wd_wasm.h"
 #include "http/wd_host_http.h"
@@ -373,6 +373,155 @@ fz_sleep(void *ud, uint64_t deadline_ns)
 static int64_t fz_stdin(void *ud, uint8_t *buf, size_t len) { (void) ud; if (len) buf[0] = 'x'; return len ? 1 : 0; }
 static int64_t fz_stdout(void *ud, const uint8_t *buf, size_t len) { (void) ud; (void) buf; return (int64_t) len; }
 
+/* ---- structured seed programs (FUZZ_HOST_MKSEED=DIR: written by t/fuzz/mkseed_inputs.sh) ----
+ * Handles are allocated in order from 1 after every reset: 1 = incoming-request,
+ * 2 = response-outparam, then 3, 4, ... for what the program creates; WASI fd 3 is the
+ * preopened directory. Results are dropped, so the programs rely on that numbering. */
+
+static FILE *fz_seed;
+
+static int
+fz_find(const char *module_prefix, const char *name)
+{
+    for (unsigned i = 0; i < fz_nimports; i++) {
+        if (strncmp(fz_imports[i].module, module_prefix, strlen(module_prefix)) == 0
+            && strcmp(fz_imports[i].name, name) == 0) {
+            return (int) i;
+        }
+    }
+    fprintf(stderr, "fuzz_host: no import %s %s\n", module_prefix, name);
+    exit(1);
+}
+
+/* one call: args as unsigned values ('i' low 32 bits, 'I' 64 bits) */
+static void
+fz_emit(const char *mod, const char *name, int n, ...)
+{
+    int idx = fz_find(mod, name);
+    va_list ap;
+    fputc(idx, fz_seed);
+    va_start(ap, n);
+    for (int k = 0; k < n; k++) {
+        uint64_t v = va_arg(ap, uint64_t);
+        if (fz_imports[idx].params[k] == 'I') {
+            fputc(5, fz_seed);
+            for (int b = 0; b < 8; b++) fputc((int) (v >> (8 * b)) & 0xff, fz_seed);
+        } else if (v < 32) {
+            fputc((int) (v << 3), fz_seed);
+        } else {
+            fputc(4, fz_seed);
+            for (int b = 0; b < 4; b++) fputc((int) (v >> (8 * b)) & 0xff, fz_seed);
+        }
+    }
+    va_end(ap);
+}
+
+#define U(x) ((uint64_t) (x))
+#define B(off) U(BLOB_ADDR + (off))
+#define RET U(0x9000)
+#define HT "wasi:http/types"
+#define IO "wasi:io/streams"
+#define W1 WD_HOST_WASI_MODULE
+
+/* the blob: strings at fixed offsets, iovecs, a poll subscription */
+static void
+fz_seed_open(const char *dir, const char *name)
+{
+    static uint8_t blob[256];
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fz_seed = fopen(path, "wb");
+    if (fz_seed == NULL) { perror(path); exit(1); }
+    memset(blob, 0, sizeof(blob));
+    memcpy(blob + 0, "x-name", 6);            /* 0: header name */
+    memcpy(blob + 16, "value 1", 7);          /* 16: header value */
+    memcpy(blob + 32, "hello body", 10);      /* 32: body bytes */
+    memcpy(blob + 48, "file.txt", 8);         /* 48: path */
+    memcpy(blob + 64, "sub/dir", 7);          /* 64: path */
+    memcpy(blob + 80, "../escape", 9);        /* 80: path */
+    uint32_t iov[2] = { BLOB_ADDR + 32, 10 }; /* 96: iovec */
+    memcpy(blob + 96, iov, 8);
+    uint32_t riov[2] = { 0xA000, 64 };        /* 104: read iovec */
+    memcpy(blob + 104, riov, 8);
+    uint32_t plist[2] = { 3, 6 };             /* 120: list<pollable> */
+    memcpy(blob + 120, plist, 8);
+    fputc((int) (sizeof(blob) >> 8), fz_seed);
+    fputc((int) (sizeof(blob) & 0xff), fz_seed);
+    fwrite(blob, 1, sizeof(blob), fz_seed);
+}
+
+/* a complete response; f = the next fresh handle: fields f, then the response takes over
+ * the fields' slot (the constructor consumes them; freed slots are reused first), body f+1,
+ * stream f+2 */
+static void
+fz_response(int status, uint64_t f)
+{
+    fz_emit(HT, "[constructor]fields", 0);
+    fz_emit(HT, "[method]fields.append", 6, f, B(0), U(6), B(16), U(7), RET);
+    fz_emit(HT, "[constructor]outgoing-response", 1, f);
+    fz_emit(HT, "[method]outgoing-response.set-status-code", 2, f, U(status));
+    fz_emit(HT, "[method]outgoing-response.body", 2, f, RET);
+    fz_emit(HT, "[method]outgoing-body.write", 2, f + 1, RET);
+    fz_emit(HT, "[static]response-outparam.set", 9, U(2), U(0), f, U(0), U(0), U(0), U(0), U(0), U(0));
+    fz_emit(IO, "[method]output-stream.check-write", 2, f + 2, RET);
+    fz_emit(IO, "[method]output-stream.blocking-write-and-flush", 4, f + 2, B(32), U(10), RET);
+    fz_emit(IO, "[method]output-stream.write", 4, f + 2, B(32), U(5), RET);
+    fz_emit(IO, "[method]output-stream.flush", 2, f + 2, RET);
+    fz_emit(IO, "[resource-drop]output-stream", 1, f + 2);
+    fz_emit(HT, "[static]outgoing-body.finish", 4, f + 1, U(0), U(0), RET);
+}
+
+static void
+fz_write_seeds(const char *dir)
+{
+    fz_seed_open(dir, "prog-response");
+    fz_response(200, 3);
+    fclose(fz_seed);
+
+    fz_seed_open(dir, "prog-echo");
+    fz_emit(HT, "[method]incoming-request.method", 2, U(1), RET);
+    fz_emit(HT, "[method]incoming-request.path-with-query", 2, U(1), RET);
+    fz_emit(HT, "[method]incoming-request.headers", 1, U(1));            /* 3 */
+    fz_emit(HT, "[method]fields.entries", 2, U(3), RET);
+    fz_emit(HT, "[method]fields.get", 4, U(3), B(0), U(6), RET);
+    fz_emit(HT, "[method]incoming-request.consume", 2, U(1), RET);       /* body 4 */
+    fz_emit(HT, "[method]incoming-body.stream", 2, U(4), RET);           /* stream 5 */
+    fz_emit(IO, "[method]input-stream.blocking-read", 3, U(5), U(64), RET);
+    fz_emit(IO, "[method]input-stream.read", 3, U(5), U(64), RET);
+    fz_emit(IO, "[method]input-stream.subscribe", 1, U(5));              /* pollable 6 */
+    fz_emit("wasi:io/poll", "[method]pollable.block", 1, U(6));
+    fz_emit(IO, "[method]input-stream.blocking-read", 3, U(5), U(4096), RET);
+    fz_response(201, 7);
+    fclose(fz_seed);
+
+    fz_seed_open(dir, "prog-poll");
+    fz_emit("wasi:clocks/monotonic-clock", "subscribe-duration", 1, U(1000));   /* 3 */
+    fz_emit(HT, "[method]incoming-request.consume", 2, U(1), RET);              /* 4 */
+    fz_emit(HT, "[method]incoming-body.stream", 2, U(4), RET);                  /* 5 */
+    fz_emit(IO, "[method]input-stream.subscribe", 1, U(5));                     /* 6 */
+    fz_emit("wasi:io/poll", "poll", 3, B(120), U(2), RET);
+    fz_response(404, 7);
+    fclose(fz_seed);
+
+    fz_seed_open(dir, "prog-wasi");
+    fz_emit(W1, "fd_prestat_get", 2, U(3), RET);
+    fz_emit(W1, "path_open", 9, U(3), U(0), B(48), U(8), U(1), ~U(0), ~U(0), U(0), RET);  /* fd 4 */
+    fz_emit(W1, "fd_write", 4, U(4), B(96), U(1), RET);
+    fz_emit(W1, "fd_seek", 4, U(4), U(0), U(0), RET);
+    fz_emit(W1, "fd_read", 4, U(4), B(104), U(1), RET);
+    fz_emit(W1, "path_create_directory", 3, U(3), B(64), U(3));
+    fz_emit(W1, "path_symlink", 5, B(80), U(9), U(3), B(64), U(3));
+    fz_emit(W1, "path_readlink", 6, U(3), B(64), U(3), U(0xA000), U(64), RET);
+    fz_emit(W1, "path_rename", 6, U(3), B(48), U(8), U(3), B(80), U(9));
+    fz_emit(W1, "path_filestat_get", 5, U(3), U(1), B(48), U(8), U(0xA000));
+    fz_emit(W1, "fd_readdir", 5, U(3), U(0xA000), U(256), U(0), RET);
+    fz_emit(W1, "path_unlink_file", 3, U(3), B(48), U(8));
+    fz_emit(W1, "fd_write", 4, U(1), B(96), U(1), RET);
+    fz_emit(W1, "fd_close", 1, U(4));
+    fz_response(200, 3);
+    fclose(fz_seed);
+}
+
 static wd_wasm_module_t *fz_mod;
 static wd_wasm_store_t *fz_store;
 static wd_wasm_instance_t *fz_inst;
@@ -390,6 +539,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
     (void) argc; (void) argv;
     fz_collect_imports();
+    if (getenv("FUZZ_HOST_MKSEED")) {
+        fz_write_seeds(getenv("FUZZ_HOST_MKSEED"));
+        exit(0);
+    }
     bin = fz_build_module(&len);
     fz_mod = wd_wasm_module_load(bin, len, NULL, &err);
     free(bin);

@@ -109,4 +109,9 @@ for v in 0 1 2; do
         s=$((s + 1))
     done
 done
+# structured programs (a complete response, body echo, polling, WASI files), written by
+# the target itself, which knows the import numbering
+if [ -x "$out/fuzz_host" ]; then
+    FUZZ_HOST_MKSEED="$out/seed-host" "$out/fuzz_host" > /dev/null 2>&1 || echo "mkseed_inputs: fuzz_host -> seeds failed"
+fi
 echo "seed inputs: $(ls "$out/seed-http" | wc -l) http, $(ls "$out/seed-conf" | wc -l) conf, $(ls "$out/seed-host" | wc -l) host"
