@@ -379,6 +379,8 @@ static int64_t fz_stdout(void *ud, const uint8_t *buf, size_t len) { (void) ud; 
  * preopened directory. Results are dropped, so the programs rely on that numbering. */
 
 static FILE *fz_seed;
+static char *fz_mem;
+static size_t fz_memlen;
 
 static int
 fz_find(const char *module_prefix, const char *name)
@@ -429,9 +431,13 @@ fz_seed_open(const char *dir, const char *name)
 {
     static uint8_t blob[256];
     char path[512];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    fz_seed = fopen(path, "wb");
-    if (fz_seed == NULL) { perror(path); exit(1); }
+    if (dir == NULL) {                        /* in memory: the canary program */
+        fz_seed = open_memstream(&fz_mem, &fz_memlen);
+    } else {
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        fz_seed = fopen(path, "wb");
+    }
+    if (fz_seed == NULL) { perror(name); exit(1); }
     memset(blob, 0, sizeof(blob));
     memcpy(blob + 0, "x-name", 6);            /* 0: header name */
     memcpy(blob + 16, "value 1", 7);          /* 16: header value */
@@ -639,7 +645,36 @@ fz_arg(fz_in_t *in, char type)
     }
 }
 
+static const wd_host_http_outcome_t *fz_run_one(const uint8_t *data, size_t size);
+
+/* a well-behaved program (a complete 200 response), run after every 16th input: the
+ * reset must leave nothing behind that changes how the next request is served */
+static uint8_t *fz_canary;
+static size_t fz_canary_len;
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static unsigned count;
+    fz_run_one(data, size);
+    if (++count % 16 == 0) {
+        if (fz_canary == NULL) {
+            fz_seed_open(NULL, "canary");
+            fz_response(200, 3);
+            fclose(fz_seed);
+            fz_canary = (uint8_t *) fz_mem;
+            fz_canary_len = fz_memlen;
+        }
+        const wd_host_http_outcome_t *o = fz_run_one(fz_canary, fz_canary_len);
+        if (o->kind != WD_HOST_HTTP_OUT_OK || o->status != 200) {
+            fprintf(stderr, "fuzz_host: a correct request failed after a reset: %s\n", o->reason);
+            __builtin_trap();
+        }
+    }
+    return 0;
+}
+
+static const wd_host_http_outcome_t *
+fz_run_one(const uint8_t *data, size_t size)
 {
     fz_in_t in = { data, data + size };
     wd_wasm_memory_t *mem = wd_wasm_instance_memory(fz_inst);
@@ -685,7 +720,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st != WD_HOST_HTTP_FINISHED) {
         wd_host_http_cancel(fz_hh, WD_HOST_HTTP_CANCEL_CLIENT);
     }
-    const wd_host_http_outcome_t *o = wd_host_http_outcome(fz_hh);
+    static wd_host_http_outcome_t out;
+    const wd_host_http_outcome_t *o = &out;
+    out = *wd_host_http_outcome(fz_hh);
     if (o->kind > WD_HOST_HTTP_OUT_ABORTED) __builtin_trap();
     if (getenv("FUZZ_HOST_VERBOSE")) {
         fprintf(stderr, "fuzz_host: %u calls (first %s::%s): outcome %d status %d trap %d: %s\n",
@@ -705,5 +742,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     }
     nftw(fz_dir, fz_rm, 16, FTW_DEPTH | FTW_PHYS);
-    return 0;
+    return o;
 }
