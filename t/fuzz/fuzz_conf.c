@@ -8,8 +8,8 @@
  *
  * Inputs that could touch the outside world are skipped (as in
  * t/unit/test_conf_fuzz.c): directives that open or read files (error_log,
- * access_log, log_format, include, the wasm_* directives that load modules
- * or preopen directories, ssl_certificate*), and embedded NULs (the buffer API
+ * access_log, include, wasm_handler, wasm_dir, ssl_certificate*), and embedded
+ * NULs (the buffer API
  * takes a C string). `listen` stays: getaddrinfo() is replaced below by a
  * stub that never resolves, so a mutated host name cannot cause a DNS query.
  */
@@ -57,7 +57,7 @@ static int
 outside_world(const char *s)
 {
     static const char *const words[] = {
-        "error_log", "access_log", "log_format", "include", "wasm", "ssl_certificate", NULL
+        "error_log", "access_log", "include", "wasm_handler", "wasm_dir", "ssl_certificate", NULL
     };
     for (int i = 0; words[i]; i++) {
         if (strstr(s, words[i])) {

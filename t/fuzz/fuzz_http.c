@@ -100,6 +100,7 @@ static const char wasm_fmt[] =
     "        }\n";
 
 static wd_cycle_t *fz_cycle;
+static int fz_wasm;                       /* the Wasm routes are configured */
 static wd_worker_t *fz_w;
 static char fz_prefix[64];
 
@@ -134,7 +135,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             fprintf(stderr, "fuzz_http: without the wasm routes (%s)\n", err ? err : "?");
             snprintf(conf_text, sizeof(conf_text), conf_fmt, "");
             fz_cycle = wd_cycle_init_buffer(conf_text, "fuzz_http.conf", fz_prefix, &err);
-        } else if (wasm[0] == '\0') {
+        } else if (wasm[0] != '\0') {
+            fz_wasm = 1;
+        } else {
             fprintf(stderr, "fuzz_http: %s/echo.wasm not built: no wasm routes (make handlers)\n", dir);
         }
         if (fz_cycle == NULL) {
@@ -178,7 +181,7 @@ fz_now_ms(void)
 
 /* the client side: what came back */
 static size_t fz_got;
-static char   fz_head[16];
+static char   fz_head[1024];     /* the first bytes of the output */
 static int    fz_eof;
 
 static int
@@ -294,7 +297,38 @@ fz_marker(const uint8_t *p, const uint8_t *end)
     return NULL;
 }
 
+static void fz_session(const uint8_t *data, size_t size);
+
+/* Every 32nd input, a well-behaved client follows on a fresh connection and must get its
+ * answers (a plain route and, when configured, a Wasm handler): whatever the previous
+ * input did, nothing may be left stuck (a pooled instance never returned, a full cache). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static unsigned count;
+    static const char canary[] =
+        "GET /?canary=1 HTTP/1.1\r\nHost: fuzz.test\r\n\r\n"
+        "POST /wasm/echo HTTP/1.1\r\nHost: fuzz.test\r\nContent-Length: 4\r\n\r\nping";
+
+    fz_session(data, size);
+    if (++count % 32 == 0) {
+        size_t n = fz_wasm ? sizeof(canary) - 1 : strstr(canary, "POST") - canary;
+        fz_session((const uint8_t *) canary, n);
+        const char *second = fz_got >= 9 ? memmem(fz_head + 9, fz_got - 9 < sizeof(fz_head) - 9
+                                                  ? fz_got - 9 : sizeof(fz_head) - 9,
+                                                  "HTTP/1.1 ", 9) : NULL;
+        if (fz_got < 12 || memcmp(fz_head, "HTTP/1.1 200", 12) != 0
+            || (fz_wasm && (second == NULL || memcmp(second, "HTTP/1.1 200", 12) != 0)))
+        {
+            fprintf(stderr, "fuzz_http: a well-behaved client after this input got: %.*s\n",
+                    (int) (fz_got < sizeof(fz_head) ? fz_got : sizeof(fz_head)), fz_head);
+            abort();
+        }
+    }
+    return 0;
+}
+
+static void
+fz_session(const uint8_t *data, size_t size)
 {
     int sv[2];
     wd_connection_t *c;
@@ -311,7 +345,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c = fz_connect(sv[0]);
     if (c == NULL) {
         close(sv[1]);
-        return 0;
+        return;
     }
 
     int reset = 0;
@@ -384,5 +418,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(stderr, "fuzz_http: output does not start with a status line: %.16s\n", fz_head);
         abort();
     }
-    return 0;
 }

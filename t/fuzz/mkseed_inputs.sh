@@ -79,6 +79,19 @@ http {
     server { listen 8082; server_name other; client_header_timeout 1s; }
 }
 EOF
+cat > "$out/seed-conf/logs-wasm.conf" <<'EOF'
+http {
+    log_format main '$remote_addr [$time_local] "$request" $status $body_bytes_sent "$http_user_agent"';
+    log_format short $status;
+    wasm_fuel 1000000; wasm_memory_limit 16m; wasm_timeout 2s; wasm_pool 2 8;
+    server {
+        listen 8080;
+        location /a { wasm_env NAME value; wasm_pool 1; wasm_timeout 100ms; }
+        location = /status { wasm_status; }
+        location /b { add_header X-A "$request_time" always; return 200 "$connection_requests"; }
+    }
+}
+EOF
 printf 'events{}http{server{listen 1;location /{return 200;}}}' > "$out/seed-conf/tiny.conf"
 printf 'http {\n  server {\n    location ~ "^/(a|b)\\\\d{1,3}$" { return 301 /x; }\n  }\n}\n' > "$out/seed-conf/regex.conf"
 
