@@ -1037,6 +1037,13 @@ wd_http_wasm_start_request(wd_http_wasm_ctx_t *ctx, wd_http_wasm_inst_t *it)
         return;
     }
     wd_wasm_set_fuel(it->inst, (uint64_t) ctx->conf->fuel);
+#ifdef WD_WASM_HAS_YIELD
+    if (wd_http_wasm_pass_spent(&wd_worker->loop, wd_http_wasm_now_ns())) {
+        /* this pass already ran its share of guest code (e.g. a burst of new CPU-bound
+         * requests): start, but pause at the first check point; resumed in a later pass */
+        wd_wasm_request_yield(it->inst);
+    }
+#endif
     wd_http_wasm_run(ctx, 1);
 }
 

@@ -275,8 +275,7 @@ def t_fuel_heavy_100_beside_trivial(s):
         c = s.connect(timeout=60)
         c.send(b"GET " + burn.encode() + b" HTTP/1.1\r\n" + HOST + b"\r\n")
         conns.append(c)
-    # (each new request runs its first slice on arrival: let the 100 arrivals be absorbed)
-    time.sleep(1.5)
+    time.sleep(0.05)
     lat = [hello_latency() for _ in range(5)]
     got = []
     for c in conns:
