@@ -171,6 +171,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* an input's segments get at most this long together (libFuzzer's -timeout is 10 s) */
+#define FZ_INPUT_MS 2000
+static uint64_t fz_deadline;
+
 static uint64_t
 fz_now_ms(void)
 {
@@ -215,6 +219,10 @@ static void
 fz_pump(int fd, int until_closed, uint64_t budget_ms)
 {
     uint64_t end = fz_now_ms() + budget_ms;
+
+    if (!until_closed && end > fz_deadline) {
+        end = fz_deadline;               /* the input's own budget is spent */
+    }
     int quiet = 0;
 
     for (;;) {
@@ -340,6 +348,7 @@ fz_session(const uint8_t *data, size_t size)
     }
     fz_got = 0;
     fz_eof = 0;
+    fz_deadline = fz_now_ms() + FZ_INPUT_MS;
     uv_update_time(&fz_w->loop);
     wd_event_time_update();
     c = fz_connect(sv[0]);
@@ -357,13 +366,22 @@ fz_session(const uint8_t *data, size_t size)
         } else if (seg_end[2] == 0xfc) {
             reset = 1;
         }
+        int stalled = 0;
         while (p < seg_end && !fz_eof) {
             ssize_t n = write(sv[1], p, seg_end - p);
             if (n > 0) {
                 p += n;
+                stalled = 0;
             } else if (n < 0 && errno == EAGAIN) {
+                size_t got = fz_got;
                 fz_pump(sv[1], 0, 50);
-                if (fz_w->nconnections == 0) {
+                if (fz_w->nconnections == 0 || fz_now_ms() >= fz_deadline) {
+                    break;
+                }
+                /* the server reads nothing and says nothing: it will not take the rest */
+                stalled = fz_got == got ? stalled + 1 : 0;
+                if (stalled > 3) {
+                    p = seg_end;
                     break;
                 }
             } else {
@@ -371,7 +389,7 @@ fz_session(const uint8_t *data, size_t size)
             }
         }
         p = next;
-        if (reset) {
+        if (reset || fz_now_ms() >= fz_deadline) {
             break;
         }
         fz_pump(sv[1], 0, 50);
