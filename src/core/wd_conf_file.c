@@ -50,10 +50,24 @@ wd_conf_record_error(const char *msg)
 void
 wd_conf_log_error(unsigned level, wd_conf_t *cf, int err, const char *fmt, ...)
 {
-    char msg[WD_MAX_ERROR_STR];
-    size_t len;
+    char msg[WD_MAX_ERROR_STR], where[WD_MAX_ERROR_STR / 2];
+    size_t len, wlen, room;
     va_list ap;
     int n;
+
+    /* " in FILE:LINE" is formatted first and always kept: a message quoting a long
+     * argument is shortened (ending "...") instead of losing its location */
+    where[0] = '\0';
+    if (cf->conf_file) {
+        if (wd_str_eq(&cf->conf_file->name, WD_CONF_PARAM_NAME)) {
+            snprintf(where, sizeof(where), " in " WD_CONF_PARAM_NAME);
+        } else {
+            snprintf(where, sizeof(where), " in %.*s:%lu",
+                     wd_str_pf(&cf->conf_file->name), (unsigned long) cf->conf_file->line);
+        }
+    }
+    wlen = strlen(where);
+    room = sizeof(msg) - 1 - wlen;
 
     va_start(ap, fmt);
     n = vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -63,14 +77,11 @@ wd_conf_log_error(unsigned level, wd_conf_t *cf, int err, const char *fmt, ...)
         n = snprintf(msg + len, sizeof(msg) - len, " (%d: %s)", err, strerror(err));
         len += n < 0 ? 0 : wd_min((size_t) n, sizeof(msg) - 1 - len);
     }
-    if (cf->conf_file && len < sizeof(msg) - 1) {
-        if (wd_str_eq(&cf->conf_file->name, WD_CONF_PARAM_NAME)) {
-            snprintf(msg + len, sizeof(msg) - len, " in " WD_CONF_PARAM_NAME);
-        } else {
-            snprintf(msg + len, sizeof(msg) - len, " in %.*s:%lu",
-                     wd_str_pf(&cf->conf_file->name), (unsigned long) cf->conf_file->line);
-        }
+    if (len > room) {
+        len = room;
+        memcpy(msg + len - 3, "...", 3);
     }
+    memcpy(msg + len, where, wlen + 1);
     if (level <= WD_LOG_EMERG) {
         wd_conf_record_error(msg);
     }

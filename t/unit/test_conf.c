@@ -825,6 +825,32 @@ START_TEST(test_buffer_parse)
 }
 END_TEST
 
+/* found by t/fuzz/fuzz_conf: a message quoting a long argument lost its " in FILE:LINE" */
+START_TEST(test_error_long_argument_keeps_location)
+{
+    static char text[8192];
+    char *err = NULL;
+    wd_cycle_t *c;
+    int saved = dup(2), nul = open("/dev/null", O_WRONLY);
+    size_t n;
+
+    n = (size_t) sprintf(text, "worker_processes 1;\n\n");
+    memset(text + n, 'x', 3000);
+    strcpy(text + n + 3000, ";\n");
+    dup2(nul, 2);
+    c = wd_cycle_init_buffer(text, "mem.conf", tdir, &err);
+    dup2(saved, 2);
+    close(saved);
+    close(nul);
+    ck_assert(c == NULL);
+    n = strlen(err);
+    ck_assert_msg(strncmp(err, "unknown directive \"xxx", 22) == 0, "%s", err);
+    ck_assert_msg(strstr(err, "...") != NULL && strstr(err, "/mem.conf:3") != NULL
+                  && strcmp(strstr(err, "/mem.conf:3"), "/mem.conf:3") == 0,
+                  "location lost: ...%s", err + (n > 80 ? n - 80 : 0));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -844,6 +870,7 @@ main(void)
     tcase_add_test(te, test_error_include_loop);
     tcase_add_test(te, test_error_include_directory);
     tcase_add_test(te, test_error_deep_nesting);
+    tcase_add_test(te, test_error_long_argument_keeps_location);
     tcase_add_test(te, test_error_no_file);
     tcase_add_test(te, test_error_log_unwritable);
     tcase_add_test(te, test_buffer_parse);
