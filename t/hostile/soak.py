@@ -16,7 +16,8 @@ mistaken for a leak). A warm-up phase (--warmup seconds, the same load) comes fi
 --seconds (default $SOAK_SECONDS or 600), sampling the worker's VmRSS and descriptor count
 every 2 s. Requirements (exit 1 on a violation):
     - 0 socket errors and 0 non-2xx responses on hello and echo;
-    - RSS at the end of the phase within 10% of RSS just after warm-up (floor 1 MiB, for noise
+    - RSS at the end of the phase (median of the last quarter of the samples) within 10% of
+      RSS after warm-up (median of the first quarter, from 4 s in) (floor 1 MiB, for noise
       on a tiny RSS), and the idle RSS after the phase within 10% of the idle RSS before it;
     - no descriptor growth: the idle count after the phase equals the idle count before it;
     - the same worker pid throughout and no [alert] in the error log.
@@ -25,6 +26,7 @@ Prints one line per group and a summary; the last line is "soak: ok" or "soak: F
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -140,10 +142,18 @@ def main():
                 problems.append("%s: wrk output not understood: %s" % (name, out[-500:]))
             if clean and (errs or non2xx or reqs == 0):
                 problems.append("%s: %d socket errors, %d non-2xx, %d requests" % (name, errs, non2xx, reqs))
-        if len(samples) >= 2:
-            r0, r1 = samples[0][0], samples[-1][0]
+        if os.environ.get("SOAK_VERBOSE"):
+            print("soak samples (RSS KiB, fds): %s" % samples)
+        samples = samples[2:]          # the first 4 s: wrk still connecting
+        if len(samples) >= 4:
+            # medians of the first and the last quarter: transient spikes (bodies in flight)
+            # are not growth
+            q = max(1, len(samples) // 4)
+            r0 = int(statistics.median(r for r, _ in samples[:q]))
+            r1 = int(statistics.median(r for r, _ in samples[-q:]))
             fds = [f for _, f in samples]
-            print("soak worker %d: RSS %d KiB after warm-up -> %d KiB at the end (max %d), idle %d -> %d KiB;"
+            print("soak worker %d: RSS %d KiB after warm-up -> %d KiB at the end (medians of the first and"
+                  " last quarter; max %d), idle %d -> %d KiB;"
                   " fds under load %d..%d, idle %d -> %d; %d samples over %d s"
                   % (pid, r0, r1, max(r for r, _ in samples), rss_idle0, rss_idle1, min(fds), max(fds),
                      fd_idle0, fd_idle1, len(samples), a.seconds))
