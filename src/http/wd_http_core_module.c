@@ -121,6 +121,104 @@ wd_http_regex_cleanup(void *data)
     regfree(data);
 }
 
+/*
+ * An estimate of the size glibc's regcomp() gives a pattern: it expands repetitions by
+ * copying the repeated tree (a+ is aa*, a{2,5} five copies), so nested or stacked
+ * quantifiers multiply ("a++++...", "((a+)+)+", "(a{999}){999}") and a few dozen bytes of
+ * configuration could take gigabytes and minutes (found by t/fuzz/fuzz_conf). Saturates
+ * at WD_HTTP_REGEX_MAX_COST + 1.
+ */
+#define WD_HTTP_REGEX_MAX_COST  100000
+#define WD_HTTP_REGEX_MAX_DEPTH 64
+
+static uint64_t
+wd_http_regex_cost(const u_char *p, size_t len)
+{
+    const uint64_t cap = WD_HTTP_REGEX_MAX_COST + 1;
+    uint64_t sum[WD_HTTP_REGEX_MAX_DEPTH], last[WD_HTTP_REGEX_MAX_DEPTH], k;
+    size_t i;
+    int d = 0;
+
+#define WD_RE_ATOM(n)  (last[d] = (n), sum[d] = wd_min(cap, sum[d] + last[d]))
+#define WD_RE_TIMES(m) (sum[d] = wd_min(cap, sum[d] + last[d] * ((m) - 1)), \
+                        last[d] = wd_min(cap, last[d] * (m)))
+    sum[0] = last[0] = 0;
+    for (i = 0; i < len; i++) {
+        switch (p[i]) {
+        case '\\':
+            i++;
+            WD_RE_ATOM(1);
+            break;
+        case '[':                                   /* a bracket expression is one atom */
+            i++;
+            if (i < len && p[i] == '^') i++;
+            if (i < len && p[i] == ']') i++;
+            while (i < len && p[i] != ']') {
+                if (p[i] == '[' && i + 1 < len && (p[i + 1] == ':' || p[i + 1] == '='
+                                                   || p[i + 1] == '.')) {
+                    u_char t = p[i + 1];
+                    for (i += 2; i + 1 < len && !(p[i] == t && p[i + 1] == ']'); i++) { }
+                    i++;
+                }
+                i++;
+            }
+            WD_RE_ATOM(1);
+            break;
+        case '(':
+            if (d + 1 >= WD_HTTP_REGEX_MAX_DEPTH) {
+                return cap;
+            }
+            d++;
+            sum[d] = last[d] = 0;
+            break;
+        case ')':
+            if (d > 0) {
+                k = sum[d] ? sum[d] : 1;
+                d--;
+                WD_RE_ATOM(k);
+            } else {
+                WD_RE_ATOM(1);
+            }
+            break;
+        case '+':
+            WD_RE_TIMES(2);
+            break;
+        case '{': {
+            uint64_t m = 0, n = 0;
+            size_t j = i + 1;
+            for (; j < len && p[j] >= '0' && p[j] <= '9'; j++) {
+                m = wd_min(cap, m * 10 + (uint64_t) (p[j] - '0'));
+            }
+            if (j < len && p[j] == ',') {
+                j++;
+                for (; j < len && p[j] >= '0' && p[j] <= '9'; j++) {
+                    n = wd_min(cap, n * 10 + (uint64_t) (p[j] - '0'));
+                }
+            }
+            if (j < len && p[j] == '}' && j > i + 1) {
+                WD_RE_TIMES(wd_max(m, n) + 1);
+                i = j;
+            } else {
+                WD_RE_ATOM(1);
+            }
+            break;
+        }
+        case '*': case '?': case '|': case '^': case '$':
+            break;
+        default:
+            WD_RE_ATOM(1);
+        }
+    }
+    while (d > 0) {
+        k = sum[d] ? sum[d] : 1;
+        d--;
+        WD_RE_ATOM(k);
+    }
+#undef WD_RE_ATOM
+#undef WD_RE_TIMES
+    return sum[0];
+}
+
 /* Compiles a POSIX extended regex, freed with the cycle's pool. */
 static regex_t *
 wd_http_regex_compile(wd_conf_t *cf, const wd_str_t *src, int caseless)
@@ -133,6 +231,11 @@ wd_http_regex_compile(wd_conf_t *cf, const wd_str_t *src, int caseless)
     cln = wd_pool_cleanup_add(cf->pool, 0);
     re = wd_pcalloc(cf->pool, sizeof(regex_t));
     if (cln == NULL || re == NULL) {
+        return NULL;
+    }
+    if (wd_http_regex_cost(src->data, src->len) > WD_HTTP_REGEX_MAX_COST) {
+        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "regular expression \"%.*s\" is too complex "
+                          "(nested or repeated quantifiers)", wd_str_pf(src));
         return NULL;
     }
     rc = regcomp(re, (const char *) src->data,

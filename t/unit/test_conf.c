@@ -825,6 +825,20 @@ START_TEST(test_buffer_parse)
 }
 END_TEST
 
+/* found by t/fuzz/fuzz_conf: stacked or nested quantifiers made regcomp() take gigabytes */
+START_TEST(test_error_regex_too_complex)
+{
+    const char *got;
+    got = conf_err("http { server { location ~ \\.(png|g++++++++++++++++++++++++++++++++++++++++++if)$ "
+                   "{ return 200; } } }\n");
+    ck_assert_msg(strstr(got, "is too complex") != NULL && strstr(got, "F:1") != NULL, "%s", got);
+    got = conf_err("http { server { server_name ~^((((((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)$; } }\n");
+    ck_assert_msg(strstr(got, "is too complex") != NULL, "%s", got);
+    got = conf_err("http { server { location ~ \"^/(x{999}){999}\" { return 200; } } }\n");
+    ck_assert_msg(strstr(got, "is too complex") != NULL, "%s", got);
+}
+END_TEST
+
 /* found by t/fuzz/fuzz_conf: a message quoting a long argument lost its " in FILE:LINE" */
 START_TEST(test_error_long_argument_keeps_location)
 {
@@ -871,6 +885,7 @@ main(void)
     tcase_add_test(te, test_error_include_directory);
     tcase_add_test(te, test_error_deep_nesting);
     tcase_add_test(te, test_error_long_argument_keeps_location);
+    tcase_add_test(te, test_error_regex_too_complex);
     tcase_add_test(te, test_error_no_file);
     tcase_add_test(te, test_error_log_unwritable);
     tcase_add_test(te, test_buffer_parse);
