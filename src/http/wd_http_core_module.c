@@ -122,32 +122,50 @@ wd_http_regex_cleanup(void *data)
 }
 
 /*
- * An estimate of the size glibc's regcomp() gives a pattern: it expands repetitions by
+ * An estimate of the work glibc's regcomp() does for a pattern: it expands repetitions by
  * copying the repeated tree (a+ is aa*, a{2,5} five copies), so nested or stacked
- * quantifiers multiply ("a++++...", "((a+)+)+", "(a{999}){999}") and a few dozen bytes of
- * configuration could take gigabytes and minutes (found by t/fuzz/fuzz_conf). Saturates
- * at WD_HTTP_REGEX_MAX_COST + 1.
+ * quantifiers multiply ("a++++...", "((a+)+)+", "(a{999}){999}"), and repeating something
+ * that can match the empty string ("(a|)+", "(a*)+") builds epsilon loops whose closure
+ * computation grows much faster still: a few dozen bytes of configuration could take
+ * gigabytes and minutes (found by t/fuzz/fuzz_conf). Saturates at WD_HTTP_REGEX_MAX_COST + 1.
  */
 #define WD_HTTP_REGEX_MAX_COST  100000
 #define WD_HTTP_REGEX_MAX_DEPTH 64
+
+typedef struct {
+    uint64_t sum, last;            /* size of this group so far, of its last atom */
+    unsigned last_nullable:1;      /* the last atom can match "" */
+    unsigned branch_nullable:1;    /* the current alternative so far can match "" */
+    unsigned before_last:1;        /* ... not counting the last atom */
+    unsigned group_nullable:1;     /* an earlier alternative can match "" */
+} wd_http_regex_level_t;
 
 static uint64_t
 wd_http_regex_cost(const u_char *p, size_t len)
 {
     const uint64_t cap = WD_HTTP_REGEX_MAX_COST + 1;
-    uint64_t sum[WD_HTTP_REGEX_MAX_DEPTH], last[WD_HTTP_REGEX_MAX_DEPTH], k;
-    size_t i;
-    int d = 0;
+    wd_http_regex_level_t lv[WD_HTTP_REGEX_MAX_DEPTH], *l = lv;
+    uint64_t k, m, n;
+    unsigned nullable;
+    size_t i, j;
 
-#define WD_RE_ATOM(n)  (last[d] = (n), sum[d] = wd_min(cap, sum[d] + last[d]))
-#define WD_RE_TIMES(m) (sum[d] = wd_min(cap, sum[d] + last[d] * ((m) - 1)), \
-                        last[d] = wd_min(cap, last[d] * (m)))
-    sum[0] = last[0] = 0;
+#define WD_RE_ATOM(size, null)                                                 \
+    (l->last = (size), l->sum = wd_min(cap, l->sum + l->last),                 \
+     l->last_nullable = (null), l->before_last = l->branch_nullable,           \
+     l->branch_nullable = l->branch_nullable && (null))
+#define WD_RE_TIMES(t)                                                         \
+    (k = (t), l->sum = wd_min(cap, l->sum + l->last * (k - 1)),                \
+     l->last = wd_min(cap, l->last * k))
+#define WD_RE_OPTIONAL()                                                       \
+    (l->last_nullable = 1, l->branch_nullable = l->before_last)
+
+    memset(l, 0, sizeof(*l));
+    l->branch_nullable = 1;
     for (i = 0; i < len; i++) {
         switch (p[i]) {
         case '\\':
             i++;
-            WD_RE_ATOM(1);
+            WD_RE_ATOM(1, 0);
             break;
         case '[':                                   /* a bracket expression is one atom */
             i++;
@@ -162,61 +180,72 @@ wd_http_regex_cost(const u_char *p, size_t len)
                 }
                 i++;
             }
-            WD_RE_ATOM(1);
+            WD_RE_ATOM(1, 0);
             break;
         case '(':
-            if (d + 1 >= WD_HTTP_REGEX_MAX_DEPTH) {
+            if (l + 1 == lv + WD_HTTP_REGEX_MAX_DEPTH) {
                 return cap;
             }
-            d++;
-            sum[d] = last[d] = 0;
+            l++;
+            memset(l, 0, sizeof(*l));
+            l->branch_nullable = 1;
+            break;
+        case '|':
+            l->group_nullable |= l->branch_nullable;
+            l->branch_nullable = 1;
             break;
         case ')':
-            if (d > 0) {
-                k = sum[d] ? sum[d] : 1;
-                d--;
-                WD_RE_ATOM(k);
+            if (l > lv) {
+                k = l->sum ? l->sum : 1;
+                nullable = l->group_nullable | l->branch_nullable;
+                l--;
+                WD_RE_ATOM(k, nullable);
             } else {
-                WD_RE_ATOM(1);
+                WD_RE_ATOM(1, 0);
             }
             break;
-        case '+':
-            WD_RE_TIMES(2);
+        case '*': case '?':
+            WD_RE_OPTIONAL();
             break;
-        case '{': {
-            uint64_t m = 0, n = 0;
-            size_t j = i + 1;
-            for (; j < len && p[j] >= '0' && p[j] <= '9'; j++) {
+        case '+':
+            WD_RE_TIMES(l->last_nullable ? 8 : 2);
+            break;
+        case '{':
+            m = n = 0;
+            for (j = i + 1; j < len && p[j] >= '0' && p[j] <= '9'; j++) {
                 m = wd_min(cap, m * 10 + (uint64_t) (p[j] - '0'));
             }
             if (j < len && p[j] == ',') {
-                j++;
-                for (; j < len && p[j] >= '0' && p[j] <= '9'; j++) {
+                for (j++; j < len && p[j] >= '0' && p[j] <= '9'; j++) {
                     n = wd_min(cap, n * 10 + (uint64_t) (p[j] - '0'));
                 }
             }
             if (j < len && p[j] == '}' && j > i + 1) {
-                WD_RE_TIMES(wd_max(m, n) + 1);
+                WD_RE_TIMES((wd_max(m, n) + 1) * (l->last_nullable ? 4 : 1));
+                if (m == 0) {
+                    WD_RE_OPTIONAL();
+                }
                 i = j;
             } else {
-                WD_RE_ATOM(1);
+                WD_RE_ATOM(1, 0);
             }
             break;
-        }
-        case '*': case '?': case '|': case '^': case '$':
+        case '^': case '$':
             break;
         default:
-            WD_RE_ATOM(1);
+            WD_RE_ATOM(1, 0);
         }
     }
-    while (d > 0) {
-        k = sum[d] ? sum[d] : 1;
-        d--;
-        WD_RE_ATOM(k);
+    while (l > lv) {
+        k = l->sum ? l->sum : 1;
+        nullable = l->group_nullable | l->branch_nullable;
+        l--;
+        WD_RE_ATOM(k, nullable);
     }
 #undef WD_RE_ATOM
 #undef WD_RE_TIMES
-    return sum[0];
+#undef WD_RE_OPTIONAL
+    return lv[0].sum;
 }
 
 /* Compiles a POSIX extended regex, freed with the cycle's pool. */

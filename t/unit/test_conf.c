@@ -836,6 +836,26 @@ START_TEST(test_error_regex_too_complex)
     ck_assert_msg(strstr(got, "is too complex") != NULL, "%s", got);
     got = conf_err("http { server { location ~ \"^/(x{999}){999}\" { return 200; } } }\n");
     ck_assert_msg(strstr(got, "is too complex") != NULL, "%s", got);
+    /* repeating what can match "": minutes in regcomp's epsilon closures */
+    got = conf_err("http { server { location ~ \"(a|)+++++++++++++++bbbb++++++++\" { return 200; } } }\n");
+    ck_assert_msg(strstr(got, "is too complex") != NULL, "%s", got);
+    got = conf_err("http { server { location ~ \"((((((((((a*)+)+)+)+)+)+)+)+)+)+\" { return 200; } } }\n");
+    ck_assert_msg(strstr(got, "is too complex") != NULL, "%s", got);
+    /* ordinary ones stay accepted */
+    {
+        char *err = NULL;
+        wd_cycle_t *c;
+        int saved = dup(2), nul = open("/dev/null", O_WRONLY);
+        dup2(nul, 2);
+        c = wd_cycle_init_buffer("http { server { location ~ \"^/api/v[0-9]{1,3}/(\\\\.[a-z0-9-]{1,63}){1,127}$\" "
+                                 "{ return 200; } location ~* \"(.*)+\\\\.(png|gif)$\" { return 204; } } }\n",
+                                 "mem.conf", tdir, &err);
+        dup2(saved, 2);
+        close(saved);
+        close(nul);
+        ck_assert_msg(c != NULL, "%s", err);
+        wd_cycle_free(c);
+    }
 }
 END_TEST
 
