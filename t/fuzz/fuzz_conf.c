@@ -38,6 +38,15 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
 
 static char prefix[64];
 
+static void
+fz_rmdir(void)
+{
+    char logs[80];
+    snprintf(logs, sizeof(logs), "%slogs", prefix);   /* made for the default error log */
+    rmdir(logs);
+    rmdir(prefix);                  /* the scratch directory (empty) */
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void) argc; (void) argv;
@@ -47,6 +56,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         exit(1);
     }
     strcat(prefix, "/");
+    atexit(fz_rmdir);
     /* parse errors are expected by the million: keep stderr for sanitizer reports */
     wd_log_startup()->level = 0;
     wd_log_use_stderr = 0;

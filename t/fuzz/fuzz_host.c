@@ -535,6 +535,12 @@ static wd_host_http_t *fz_hh;
 static wd_host_wasi_t *fz_wasi;
 static char fz_dir[64];
 
+static void
+fz_rmdir(void)
+{
+    rmdir(fz_dir);                  /* the scratch directory (empty) */
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     wd_wasm_error_t err;
@@ -561,6 +567,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         perror("mkdtemp");
         exit(1);
     }
+    atexit(fz_rmdir);
     fz_store = wd_wasm_store_new();
     fz_hh = wd_host_http_new(&(wd_host_http_conf_t) { (const char *const *) env, 2 });
     fz_wasi = wd_host_wasi_new();

@@ -104,6 +104,12 @@ static int fz_wasm;                       /* the Wasm routes are configured */
 static wd_worker_t *fz_w;
 static char fz_prefix[64];
 
+static void
+fz_rmdir(void)
+{
+    rmdir(fz_prefix);                  /* the scratch directory (empty) */
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     char *err = NULL;
@@ -118,6 +124,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         exit(1);
     }
     strcat(fz_prefix, "/");
+    atexit(fz_rmdir);
     /* with the Wasm routes if the example handlers are built, else without them */
     {
         static char conf_text[8192], wasm[2048];
