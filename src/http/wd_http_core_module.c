@@ -125,8 +125,8 @@ wd_http_regex_cleanup(void *data)
  * An estimate of the work glibc's regcomp() does for a pattern: it expands repetitions by
  * copying the repeated tree (a+ is aa*, a{2,5} five copies), so nested or stacked
  * quantifiers multiply ("a++++...", "((a+)+)+", "(a{999}){999}"), and repeating something
- * that can match the empty string ("(a|)+", "(a*)+") builds epsilon loops whose closure
- * computation grows much faster still: a few dozen bytes of configuration could take
+ * that can match the empty string ("(a|)+", "(a*)+") or stacking quantifiers ("a***")
+ * builds epsilon loops whose closure computation grows much faster still: a few dozen bytes of configuration could take
  * gigabytes and minutes (found by t/fuzz/fuzz_conf). Saturates at WD_HTTP_REGEX_MAX_COST + 1.
  */
 #define WD_HTTP_REGEX_MAX_COST  100000
@@ -138,6 +138,7 @@ typedef struct {
     unsigned branch_nullable:1;    /* the current alternative so far can match "" */
     unsigned before_last:1;        /* ... not counting the last atom */
     unsigned group_nullable:1;     /* an earlier alternative can match "" */
+    unsigned quantified:1;         /* the last atom has a quantifier already */
 } wd_http_regex_level_t;
 
 static uint64_t
@@ -152,7 +153,7 @@ wd_http_regex_cost(const u_char *p, size_t len)
 #define WD_RE_ATOM(size, null)                                                 \
     (l->last = (size), l->sum = wd_min(cap, l->sum + l->last),                 \
      l->last_nullable = (null), l->before_last = l->branch_nullable,           \
-     l->branch_nullable = l->branch_nullable && (null))
+     l->branch_nullable = l->branch_nullable && (null), l->quantified = 0)
 #define WD_RE_TIMES(t)                                                         \
     (k = (t), l->sum = wd_min(cap, l->sum + l->last * (k - 1)),                \
      l->last = wd_min(cap, l->last * k))
@@ -162,6 +163,14 @@ wd_http_regex_cost(const u_char *p, size_t len)
     memset(l, 0, sizeof(*l));
     l->branch_nullable = 1;
     for (i = 0; i < len; i++) {
+        if (p[i] == '*' || p[i] == '+' || p[i] == '?' || p[i] == '{') {
+            /* stacked quantifiers ("a**", "a+*", "a{2}+") are undefined in POSIX EREs and
+             * glibc's closures grow exponentially with them: refused */
+            if (l->quantified) {
+                return cap;
+            }
+            l->quantified = 1;
+        }
         switch (p[i]) {
         case '\\':
             i++;

@@ -41,10 +41,12 @@ static char prefix[64];
 static void
 fz_rmdir(void)
 {
-    char logs[80];
-    snprintf(logs, sizeof(logs), "%slogs", prefix);   /* made for the default error log */
-    rmdir(logs);
-    rmdir(prefix);                  /* the scratch directory (empty) */
+    char path[128];
+    static const char *const made[] = { "logs/access.log", "logs/error.log", "logs", "" };
+    for (int i = 0; i < 4; i++) {   /* default logs opened in the scratch prefix */
+        snprintf(path, sizeof(path), "%s%s", prefix, made[i]);
+        remove(path);
+    }
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -841,6 +841,9 @@ START_TEST(test_error_regex_too_complex)
     ck_assert_msg(strstr(got, "is too complex") != NULL, "%s", got);
     got = conf_err("http { server { location ~ \"((((((((((a*)+)+)+)+)+)+)+)+)+)+\" { return 200; } } }\n");
     ck_assert_msg(strstr(got, "is too complex") != NULL, "%s", got);
+    /* stacked quantifiers (undefined in POSIX EREs): ~100 "*" took a minute */
+    got = conf_err("http { server { location ~ \"^/*****(a|b)\" { return 200; } } }\n");
+    ck_assert_msg(strstr(got, "is too complex") != NULL, "%s", got);
     /* ordinary ones stay accepted */
     {
         char *err = NULL;
