@@ -286,7 +286,7 @@ wd_http_wasm_status_request(wd_http_request_t *r)
     if (r->status >= 100 && r->status < 100 + WD_WS_CODES) {
         wd_ws_add(&wd_ws_shm->routes[k].requests[r->status - 100], 1);
     }
-    wd_ws_publish(NULL);
+    /* gauges are published by the loop's flush hook and by the status handler */
 }
 
 /* A request queues for an instance (the pool is at MAX). */
