@@ -84,6 +84,8 @@ typedef struct {
     uint32_t max_locals;          /* per function; 0 = default 50000 */
     uint32_t max_br_table;        /* labels in one br_table; 0 = default 1000000 */
     size_t max_module_size;       /* bytes; 0 = default 256 MiB */
+    uint32_t threads;             /* validate+translate threads for big modules; 0 = one per
+                                     CPU (at most 8), 1 = none */
 } wd_wasm_load_opts_t;
 
 /* Decode, validate and translate. The bytes are not referenced after return. */

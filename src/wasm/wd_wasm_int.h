@@ -150,6 +150,7 @@ struct wd_wasm_module {
      * wd_wasm_module_free drops the embedder's reference; the last one frees. Changed only
      * with atomics (pooled instances may live on other threads). */
     uint32_t refs;
+    uint32_t compile_threads;     /* threads that validated+translated the bodies (1 = none) */
 };
 
 /* ---- pipeline stages (each returns 0 or -1 with *err filled) ---- */
@@ -159,6 +160,26 @@ int wd_wasm_decode(wd_wasm_module_t *m, const wd_wasm_load_opts_t *opts, wd_wasm
 int wd_wasm_validate(const struct wd_wasm_module *m, const wd_wasm_load_opts_t *opts,
                      wd_wasm_error_t *err);
 int wd_wasm_translate(wd_wasm_module_t *m, const wd_wasm_load_opts_t *opts, wd_wasm_error_t *err);
+/* The same stages one function body at a time (the loader runs them on
+ * several threads for big modules, wd_wasm_compile.c). A validator is made by
+ * the module-level checks (NULL + *err if they fail); clones share its
+ * results and may run concurrently. fidx counts imports; the translator's i
+ * does not. Contexts are freed clones first. */
+typedef struct wd_wasm_validator wd_wasm_validator_t;
+typedef struct wd_wasm_translator wd_wasm_translator_t;
+wd_wasm_validator_t *wd_wasm_validator_new(const struct wd_wasm_module *m,
+                                           const wd_wasm_load_opts_t *opts, wd_wasm_error_t *err);
+wd_wasm_validator_t *wd_wasm_validator_clone(const wd_wasm_validator_t *parent);
+int wd_wasm_validate_func(wd_wasm_validator_t *v, uint32_t fidx, wd_wasm_error_t *err);
+void wd_wasm_validator_free(wd_wasm_validator_t *v);
+wd_wasm_translator_t *wd_wasm_translator_new(void);
+int wd_wasm_translate_func(wd_wasm_translator_t *t, wd_wasm_module_t *m, uint32_t i,
+                           const wd_wasm_load_opts_t *opts, wd_wasm_error_t *err);
+void wd_wasm_translator_free(wd_wasm_translator_t *t);
+/* Validate and translate every body: wd_wasm_validate + wd_wasm_translate with the
+ * same result and error, on several threads when the code is big enough. */
+int wd_wasm_compile(wd_wasm_module_t *m, const wd_wasm_load_opts_t *opts, wd_wasm_error_t *err);
+int wd_wasm_allocator_is_default(void);
 void wd_wasm_module_release(wd_wasm_module_t *m);  /* frees everything the decoder/translator built */
 void wd_wasm_module_ref(const wd_wasm_module_t *m);    /* one more owner */
 void wd_wasm_module_unref(const wd_wasm_module_t *m);  /* the last owner releases */

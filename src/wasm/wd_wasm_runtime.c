@@ -84,8 +84,7 @@ wd_wasm_module_t *wd_wasm_module_load(const uint8_t *bytes, size_t len,
     }
     if (len) memcpy(m->bytes, bytes, len);
     m->len = len;
-    if (wd_wasm_decode(m, opts, err) < 0 || wd_wasm_validate(m, opts, err) < 0 ||
-        wd_wasm_translate(m, opts, err) < 0) {
+    if (wd_wasm_decode(m, opts, err) < 0 || wd_wasm_compile(m, opts, err) < 0) {
         wd_wasm_module_release(m);
         return NULL;
     }

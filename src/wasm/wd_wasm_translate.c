@@ -81,9 +81,8 @@ typedef struct {
 
 #define WD_CELL(op) (wd_wasm_xop_cell[(op)])
 
-static int wd_tr_reserve(wd_tr_t *t, size_t n)
+static int wd_tr_reserve_slow(wd_tr_t *t, size_t n)
 {
-    if (t->ncells + n <= t->cap) return 0;
     size_t nc = t->cap ? t->cap * 2 : 256;
     while (nc < t->ncells + n) nc *= 2;
     uint32_t *c = wd_wasm_realloc(t->cells, nc * sizeof(uint32_t));
@@ -93,10 +92,22 @@ static int wd_tr_reserve(wd_tr_t *t, size_t n)
     return 0;
 }
 
-static void wd_tr_emit(wd_tr_t *t, uint32_t v)
+static inline __attribute__((always_inline)) int wd_tr_reserve(wd_tr_t *t, size_t n)
+{
+    if (__builtin_expect(t->ncells + n <= t->cap, 1)) return 0;
+    return wd_tr_reserve_slow(t, n);
+}
+
+static void wd_tr_emit_slow(wd_tr_t *t, uint32_t v)
 {
     if (wd_tr_reserve(t, 1) < 0) return;
     t->cells[t->ncells++] = v;
+}
+
+static inline __attribute__((always_inline)) void wd_tr_emit(wd_tr_t *t, uint32_t v)
+{
+    if (__builtin_expect(t->ncells < t->cap, 1)) { t->cells[t->ncells++] = v; return; }
+    wd_tr_emit_slow(t, v);
 }
 
 static void wd_tr_op(wd_tr_t *t, int op)
@@ -109,9 +120,8 @@ static void wd_tr_op(wd_tr_t *t, int op)
 
 /* Room for n more virtual stack entries (reserved before an instruction
  * pushes, so a push itself never fails). */
-static int wd_tr_vreserve(wd_tr_t *t, size_t n)
+static int wd_tr_vreserve_slow(wd_tr_t *t, size_t n)
 {
-    if (t->vh + n <= t->vcap) return 0;
     size_t nc = t->vcap ? t->vcap * 2 : 64;
     while (nc < t->vh + n) nc *= 2;
     wd_ve_t *v = wd_wasm_realloc(t->vs, nc * sizeof(*v));
@@ -121,7 +131,13 @@ static int wd_tr_vreserve(wd_tr_t *t, size_t n)
     return 0;
 }
 
-static int wd_tr_push(wd_tr_t *t, uint8_t kind, uint32_t slot, uint64_t c)
+static inline __attribute__((always_inline)) int wd_tr_vreserve(wd_tr_t *t, size_t n)
+{
+    if (__builtin_expect(t->vh + n <= t->vcap, 1)) return 0;
+    return wd_tr_vreserve_slow(t, n);
+}
+
+static inline __attribute__((always_inline)) int wd_tr_push(wd_tr_t *t, uint8_t kind, uint32_t slot, uint64_t c)
 {
     if (t->vh == t->vcap && wd_tr_vreserve(t, 1) < 0) return -1;
     t->vs[t->vh].kind = kind;
@@ -1085,19 +1101,44 @@ static int wd_tr_func(const wd_wasm_module_t *m, uint32_t i, const wd_wasm_load_
     return 0;
 }
 
-int wd_wasm_translate(wd_wasm_module_t *m, const wd_wasm_load_opts_t *opts, wd_wasm_error_t *err)
+/* A translator holds the growable buffers reused for every function; one per
+ * thread when the loader translates on several threads (each function's code
+ * is written only to its own wd_wasm_func_decl_t). */
+struct wd_wasm_translator {
+    wd_tr_t t;
+};
+
+wd_wasm_translator_t *wd_wasm_translator_new(void)
 {
+    /* process-wide tables, filled before any translator can run on another thread */
     wd_wasm_interp_init();
     wd_tr_init_sigs();
-    wd_tr_t t;
-    memset(&t, 0, sizeof(t));
+    return wd_wasm_calloc(1, sizeof(wd_wasm_translator_t));
+}
+
+int wd_wasm_translate_func(wd_wasm_translator_t *tr, wd_wasm_module_t *m, uint32_t i,
+                           const wd_wasm_load_opts_t *opts, wd_wasm_error_t *err)
+{
+    return wd_tr_func(m, i, opts, err, &tr->t);
+}
+
+void wd_wasm_translator_free(wd_wasm_translator_t *tr)
+{
+    if (tr == NULL) return;
+    wd_wasm_free(tr->t.cells);
+    wd_wasm_free(tr->t.vs);
+    wd_wasm_free(tr->t.ctl);
+    wd_wasm_free(tr);
+}
+
+int wd_wasm_translate(wd_wasm_module_t *m, const wd_wasm_load_opts_t *opts, wd_wasm_error_t *err)
+{
+    wd_wasm_translator_t *tr = wd_wasm_translator_new();
+    if (tr == NULL) { wd_wasm_set_error(err, -1, -1, "out of memory"); return -1; }
     int rc = 0;
-    for (uint32_t i = 0; i < m->nfuncs - m->nfuncs_imported; i++) {
-        if (wd_tr_func(m, i, opts, err, &t) < 0) { rc = -1; break; }
-    }
-    wd_wasm_free(t.cells);
-    wd_wasm_free(t.vs);
-    wd_wasm_free(t.ctl);
+    for (uint32_t i = 0; i < m->nfuncs - m->nfuncs_imported && rc == 0; i++)
+        rc = wd_wasm_translate_func(tr, m, i, opts, err);
+    wd_wasm_translator_free(tr);
     return rc;
 }
 

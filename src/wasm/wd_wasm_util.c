@@ -33,6 +33,10 @@ void wd_wasm_set_allocator(const wd_wasm_allocator_t *a)
     }
 }
 
+/* The loader only uses threads with libc's allocator: an embedder's hooks (and the
+ * tests' fail-the-Nth-allocation hook) need not be thread-safe or order-independent. */
+int wd_wasm_allocator_is_default(void) { return wd_wasm_alloc.malloc_fn == wd_wasm_libc_malloc; }
+
 void *wd_wasm_malloc(size_t n) { return wd_wasm_alloc.malloc_fn(n ? n : 1, wd_wasm_alloc.ud); }
 
 void *wd_wasm_calloc(size_t n, size_t size)

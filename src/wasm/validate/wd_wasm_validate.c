@@ -945,25 +945,75 @@ static int wd_val_module(wd_val_t *v)
         if (wd_val_const_expr(v, d->offset, WD_WASM_I32) < 0) return -1;
     }
 
-    for (uint32_t i = m->nfuncs_imported; i < m->nfuncs; i++)
-        if (wd_val_function(v, i) < 0) return -1;
     v->func = -1;
     return 0;
+}
+
+/* ------------------------------------------------------------- public API */
+
+/* A validator is the module-level result (C.refs) plus the per-function
+ * stacks. Bodies are independent of each other, so the loader may check them
+ * on several threads, one clone of the validator each (clones share C.refs,
+ * which is read-only once the module-level checks are done). */
+struct wd_wasm_validator {
+    wd_val_t v;
+    int owns_refs;
+};
+
+wd_wasm_validator_t *wd_wasm_validator_new(const struct wd_wasm_module *m,
+                                           const wd_wasm_load_opts_t *opts, wd_wasm_error_t *err)
+{
+    wd_wasm_validator_t *vr = wd_wasm_calloc(1, sizeof(*vr));
+    if (vr == NULL) { wd_wasm_set_error(err, -1, -1, "out of memory"); return NULL; }
+    vr->v.m = m;
+    vr->v.err = err;
+    vr->v.func = -1;
+    vr->v.max_br_table = opts && opts->max_br_table ? opts->max_br_table : WD_WASM_DEFAULT_MAX_BR_TABLE;
+    vr->owns_refs = 1;
+    if (wd_val_module(&vr->v) < 0) {
+        wd_wasm_validator_free(vr);
+        return NULL;
+    }
+    return vr;
+}
+
+wd_wasm_validator_t *wd_wasm_validator_clone(const wd_wasm_validator_t *parent)
+{
+    wd_wasm_validator_t *vr = wd_wasm_calloc(1, sizeof(*vr));
+    if (vr == NULL) return NULL;
+    vr->v.m = parent->v.m;
+    vr->v.func = -1;
+    vr->v.max_br_table = parent->v.max_br_table;
+    vr->v.refs = parent->v.refs;
+    return vr;
+}
+
+int wd_wasm_validate_func(wd_wasm_validator_t *vr, uint32_t fidx, wd_wasm_error_t *err)
+{
+    vr->v.err = err;
+    int rc = wd_val_function(&vr->v, fidx);
+    vr->v.func = -1;
+    return rc;
+}
+
+void wd_wasm_validator_free(wd_wasm_validator_t *vr)
+{
+    if (vr == NULL) return;
+    if (vr->owns_refs) wd_wasm_free(vr->v.refs);
+    wd_wasm_free(vr->v.vals);
+    wd_wasm_free(vr->v.ctrls);
+    wd_wasm_free(vr->v.scratch);
+    wd_wasm_free(vr);
 }
 
 int wd_wasm_validate(const struct wd_wasm_module *m, const wd_wasm_load_opts_t *opts,
                      wd_wasm_error_t *err)
 {
-    wd_val_t v;
-    memset(&v, 0, sizeof(v));
-    v.m = m;
-    v.err = err;
-    v.func = -1;
-    v.max_br_table = opts && opts->max_br_table ? opts->max_br_table : WD_WASM_DEFAULT_MAX_BR_TABLE;
-    int rc = wd_val_module(&v);
-    wd_wasm_free(v.refs);
-    wd_wasm_free(v.vals);
-    wd_wasm_free(v.ctrls);
-    wd_wasm_free(v.scratch);
+    wd_wasm_validator_t *vr = wd_wasm_validator_new(m, opts, err);
+    if (vr == NULL) return -1;
+    int rc = 0;
+    for (uint32_t i = m->nfuncs_imported; i < m->nfuncs && rc == 0; i++)
+        rc = wd_wasm_validate_func(vr, i, err);
+    wd_wasm_validator_free(vr);
     return rc;
 }
