@@ -212,12 +212,24 @@ static void wd_tr_fail(wd_tr_t *t, const char *msg)
     wd_wasm_set_error(t->err, t->p - t->m->bytes, t->func_index, "%s", msg);
 }
 
-static uint32_t wd_tr_u32(wd_tr_t *t)
+/* LEB128 of validated code: well-formed and within the section, so no checks. */
+static inline uint32_t wd_tr_u32(wd_tr_t *t)
 {
     uint32_t v = 0;
-    const char *why;
-    wd_wasm_read_u32(&t->p, t->end, &v, &why);
+    unsigned sh = 0;
+    uint8_t b;
+    do { b = *t->p++; v |= (uint32_t)(b & 0x7f) << sh; sh += 7; } while ((b & 0x80) && sh < 35);
     return v;
+}
+
+static inline int64_t wd_tr_sleb(wd_tr_t *t, unsigned bits)
+{
+    uint64_t v = 0;
+    unsigned sh = 0;
+    uint8_t b;
+    do { b = *t->p++; v |= (uint64_t)(b & 0x7f) << sh; sh += 7; } while ((b & 0x80) && sh < bits + 7);
+    if (sh < 64 && (b & 0x40)) v |= ~(uint64_t)0 << sh;
+    return (int64_t)v;
 }
 
 static void wd_tr_blocktype(wd_tr_t *t, uint32_t *np, uint32_t *nr)
@@ -238,9 +250,6 @@ static void wd_tr_blocktype(wd_tr_t *t, uint32_t *np, uint32_t *nr)
 /* Skip the immediates of op (dead code). */
 static void wd_tr_skip_imm(wd_tr_t *t, int op)
 {
-    const char *why;
-    int64_t s;
-    int32_t s32;
     uint32_t n;
     switch (wd_wasm_opinfo[op].imm) {
     case WD_IMM_NONE: case WD_IMM_MEM_MEM: break;
@@ -253,8 +262,8 @@ static void wd_tr_skip_imm(wd_tr_t *t, int op)
         wd_tr_u32(t); wd_tr_u32(t); break;
     case WD_IMM_MEM: case WD_IMM_REFTYPE: t->p++; break;
     case WD_IMM_DATA_MEM: wd_tr_u32(t); t->p++; break;
-    case WD_IMM_I32: wd_wasm_read_s32(&t->p, t->end, &s32, &why); break;
-    case WD_IMM_I64: wd_wasm_read_s64(&t->p, t->end, &s, &why); break;
+    case WD_IMM_I32: (void)wd_tr_sleb(t, 32); break;
+    case WD_IMM_I64: (void)wd_tr_sleb(t, 64); break;
     case WD_IMM_F32: t->p += 4; break;
     case WD_IMM_F64: t->p += 8; break;
     case WD_IMM_SELECT_T: n = wd_tr_u32(t); t->p += n; break;
@@ -1013,18 +1022,14 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
             break;
         }
         case WD_OP_I32_CONST: {
-            int32_t v = 0;
-            const char *why;
-            wd_wasm_read_s32(&t->p, t->end, &v, &why);
-            wd_tr_push(t, WD_VE_CONST, 0, (uint32_t)v);
+            uint32_t v = (uint32_t)wd_tr_sleb(t, 32);
+            wd_tr_push(t, WD_VE_CONST, 0, v);
             t->last_dst = -1;
             break;
         }
         case WD_OP_I64_CONST: {
-            int64_t v = 0;
-            const char *why;
-            wd_wasm_read_s64(&t->p, t->end, &v, &why);
-            wd_tr_push(t, WD_VE_CONST, 0, (uint64_t)v);
+            uint64_t v = (uint64_t)wd_tr_sleb(t, 64);
+            wd_tr_push(t, WD_VE_CONST, 0, v);
             t->last_dst = -1;
             break;
         }

@@ -106,7 +106,7 @@ static inline int wd_val_u32(wd_val_t *v, uint32_t *out)
     return 0;
 }
 
-static int wd_val_byte(wd_val_t *v, uint8_t *out)
+static inline int wd_val_byte(wd_val_t *v, uint8_t *out)
 {
     if (v->p >= v->end) WD_VAL_FAIL(v, v->p, "unexpected end of section or function");
     *out = *v->p++;
@@ -415,7 +415,7 @@ static int wd_val_br_table(wd_val_t *v)
     return 0;
 }
 
-static int wd_val_local(wd_val_t *v, uint8_t *type)
+static inline int wd_val_local(wd_val_t *v, uint8_t *type)
 {
     uint32_t idx;
     if (wd_val_u32(v, &idx) < 0) return -1;
