@@ -17,40 +17,14 @@
 #include <string.h>
 
 #include "wd_wasm_rt.h"
+#include "wd_t_modbuf.h"
 
 #define NFUNC 2400
 
-typedef struct { uint8_t *b; size_t n, cap; } buf_t;
-
-static void put(buf_t *b, const void *p, size_t n)
+/* section with the content buffer emptied for the next one */
+static void section_reset(buf_t *m, uint8_t id, buf_t *s)
 {
-    if (b->n + n > b->cap) {
-        b->cap = (b->n + n) * 2 + 64;
-        b->b = realloc(b->b, b->cap);
-        ck_assert_ptr_nonnull(b->b);
-    }
-    memcpy(b->b + b->n, p, n);
-    b->n += n;
-}
-static void byte(buf_t *b, uint8_t x) { put(b, &x, 1); }
-static void uleb(buf_t *b, uint64_t v)
-{
-    do { uint8_t x = v & 0x7f; v >>= 7; if (v) x |= 0x80; byte(b, x); } while (v);
-}
-static void sleb(buf_t *b, int64_t v)
-{
-    for (;;) {
-        uint8_t x = v & 0x7f;
-        v >>= 7;
-        if ((v == 0 && !(x & 0x40)) || (v == -1 && (x & 0x40))) { byte(b, x); return; }
-        byte(b, x | 0x80);
-    }
-}
-static void section(buf_t *m, uint8_t id, buf_t *s)
-{
-    byte(m, id);
-    uleb(m, s->n);
-    put(m, s->b, s->n);
+    section(m, id, s);
     s->n = 0;
 }
 
@@ -58,53 +32,53 @@ static void section(buf_t *m, uint8_t id, buf_t *s)
 static void body(buf_t *c, uint32_t i, int bad)
 {
     buf_t f = { 0 };
-    uleb(&f, 1); uleb(&f, 2); byte(&f, 0x7f);               /* 2 i32 locals */
+    leb(&f, 1); leb(&f, 2); put1(&f, 0x7f);               /* 2 i32 locals */
     if (bad) {
-        byte(&f, 0x42); sleb(&f, 1);                        /* i64.const 1 */
-        byte(&f, 0x0b);
-        uleb(c, f.n); put(c, f.b, f.n); free(f.b);
+        put1(&f, 0x42); sleb(&f, 1);                        /* i64.const 1 */
+        put1(&f, 0x0b);
+        leb(c, f.n); put(c, f.b, f.n); free(f.b);
         return;
     }
     for (int k = 0; k < 4; k++) {
         /* x = x * c1 + c2 ^ (x >> k) */
-        byte(&f, 0x20); uleb(&f, 0); byte(&f, 0x41); sleb(&f, (int32_t)(i * 7 + k * 13 + 1));
-        byte(&f, 0x6c); byte(&f, 0x41); sleb(&f, (int32_t)(i ^ 0x5bd1e995u));
-        byte(&f, 0x6a); byte(&f, 0x20); uleb(&f, 0); byte(&f, 0x41); sleb(&f, k + 1);
-        byte(&f, 0x76); byte(&f, 0x73); byte(&f, 0x21); uleb(&f, 0);
+        put1(&f, 0x20); leb(&f, 0); put1(&f, 0x41); sleb(&f, (int32_t)(i * 7 + k * 13 + 1));
+        put1(&f, 0x6c); put1(&f, 0x41); sleb(&f, (int32_t)(i ^ 0x5bd1e995u));
+        put1(&f, 0x6a); put1(&f, 0x20); leb(&f, 0); put1(&f, 0x41); sleb(&f, k + 1);
+        put1(&f, 0x76); put1(&f, 0x73); put1(&f, 0x21); leb(&f, 0);
     }
     /* loop: local1 counts to (i & 7), x += local1 */
-    byte(&f, 0x02); byte(&f, 0x40); byte(&f, 0x03); byte(&f, 0x40);
-    byte(&f, 0x20); uleb(&f, 1); byte(&f, 0x41); sleb(&f, (int32_t)(i & 7)); byte(&f, 0x4f);
-    byte(&f, 0x0d); uleb(&f, 1);                            /* br_if 1 (exit) when >= */
-    byte(&f, 0x20); uleb(&f, 0); byte(&f, 0x20); uleb(&f, 1); byte(&f, 0x6a); byte(&f, 0x21); uleb(&f, 0);
-    byte(&f, 0x20); uleb(&f, 1); byte(&f, 0x41); sleb(&f, 1); byte(&f, 0x6a); byte(&f, 0x21); uleb(&f, 1);
-    byte(&f, 0x0c); uleb(&f, 0);                            /* br 0 (continue) */
-    byte(&f, 0x0b); byte(&f, 0x0b);
+    put1(&f, 0x02); put1(&f, 0x40); put1(&f, 0x03); put1(&f, 0x40);
+    put1(&f, 0x20); leb(&f, 1); put1(&f, 0x41); sleb(&f, (int32_t)(i & 7)); put1(&f, 0x4f);
+    put1(&f, 0x0d); leb(&f, 1);                            /* br_if 1 (exit) when >= */
+    put1(&f, 0x20); leb(&f, 0); put1(&f, 0x20); leb(&f, 1); put1(&f, 0x6a); put1(&f, 0x21); leb(&f, 0);
+    put1(&f, 0x20); leb(&f, 1); put1(&f, 0x41); sleb(&f, 1); put1(&f, 0x6a); put1(&f, 0x21); leb(&f, 1);
+    put1(&f, 0x0c); leb(&f, 0);                            /* br 0 (continue) */
+    put1(&f, 0x0b); put1(&f, 0x0b);
     /* if (x & 1) x = x + 3 else x = x - 5 */
-    byte(&f, 0x20); uleb(&f, 0); byte(&f, 0x41); sleb(&f, 1); byte(&f, 0x71);
-    byte(&f, 0x04); byte(&f, 0x7f);
-    byte(&f, 0x20); uleb(&f, 0); byte(&f, 0x41); sleb(&f, 3); byte(&f, 0x6a);
-    byte(&f, 0x05);
-    byte(&f, 0x20); uleb(&f, 0); byte(&f, 0x41); sleb(&f, 5); byte(&f, 0x6b);
-    byte(&f, 0x0b); byte(&f, 0x21); uleb(&f, 0);
+    put1(&f, 0x20); leb(&f, 0); put1(&f, 0x41); sleb(&f, 1); put1(&f, 0x71);
+    put1(&f, 0x04); put1(&f, 0x7f);
+    put1(&f, 0x20); leb(&f, 0); put1(&f, 0x41); sleb(&f, 3); put1(&f, 0x6a);
+    put1(&f, 0x05);
+    put1(&f, 0x20); leb(&f, 0); put1(&f, 0x41); sleb(&f, 5); put1(&f, 0x6b);
+    put1(&f, 0x0b); put1(&f, 0x21); leb(&f, 0);
     /* block { block { block { br_table 0 1 2 (x % 3) } x += 1 } x += 2 } */
-    byte(&f, 0x02); byte(&f, 0x40); byte(&f, 0x02); byte(&f, 0x40); byte(&f, 0x02); byte(&f, 0x40);
-    byte(&f, 0x20); uleb(&f, 0); byte(&f, 0x41); sleb(&f, 3); byte(&f, 0x70);
-    byte(&f, 0x0e); uleb(&f, 2); uleb(&f, 0); uleb(&f, 1); uleb(&f, 2);
-    byte(&f, 0x0b);
-    byte(&f, 0x20); uleb(&f, 0); byte(&f, 0x41); sleb(&f, 1); byte(&f, 0x6a); byte(&f, 0x21); uleb(&f, 0);
-    byte(&f, 0x0b);
-    byte(&f, 0x20); uleb(&f, 0); byte(&f, 0x41); sleb(&f, 2); byte(&f, 0x6a); byte(&f, 0x21); uleb(&f, 0);
-    byte(&f, 0x0b);
+    put1(&f, 0x02); put1(&f, 0x40); put1(&f, 0x02); put1(&f, 0x40); put1(&f, 0x02); put1(&f, 0x40);
+    put1(&f, 0x20); leb(&f, 0); put1(&f, 0x41); sleb(&f, 3); put1(&f, 0x70);
+    put1(&f, 0x0e); leb(&f, 2); leb(&f, 0); leb(&f, 1); leb(&f, 2);
+    put1(&f, 0x0b);
+    put1(&f, 0x20); leb(&f, 0); put1(&f, 0x41); sleb(&f, 1); put1(&f, 0x6a); put1(&f, 0x21); leb(&f, 0);
+    put1(&f, 0x0b);
+    put1(&f, 0x20); leb(&f, 0); put1(&f, 0x41); sleb(&f, 2); put1(&f, 0x6a); put1(&f, 0x21); leb(&f, 0);
+    put1(&f, 0x0b);
     /* result: x ^ f(i-1)(x & 15) */
-    byte(&f, 0x20); uleb(&f, 0);
+    put1(&f, 0x20); leb(&f, 0);
     if (i > 0) {
-        byte(&f, 0x20); uleb(&f, 0); byte(&f, 0x41); sleb(&f, 15); byte(&f, 0x71);
-        byte(&f, 0x10); uleb(&f, i - 1);
-        byte(&f, 0x73);
+        put1(&f, 0x20); leb(&f, 0); put1(&f, 0x41); sleb(&f, 15); put1(&f, 0x71);
+        put1(&f, 0x10); leb(&f, i - 1);
+        put1(&f, 0x73);
     }
-    byte(&f, 0x0b);
-    uleb(c, f.n);
+    put1(&f, 0x0b);
+    leb(c, f.n);
     put(c, f.b, f.n);
     free(f.b);
 }
@@ -113,16 +87,16 @@ static buf_t module(int bad1, int bad2)
 {
     buf_t m = { 0 }, s = { 0 };
     put(&m, "\0asm\1\0\0\0", 8);
-    uleb(&s, 1); byte(&s, 0x60); uleb(&s, 1); byte(&s, 0x7f); uleb(&s, 1); byte(&s, 0x7f);
-    section(&m, 1, &s);
-    uleb(&s, NFUNC);
-    for (uint32_t i = 0; i < NFUNC; i++) uleb(&s, 0);
-    section(&m, 3, &s);
-    uleb(&s, 1); uleb(&s, 3); put(&s, "run", 3); byte(&s, 0); uleb(&s, NFUNC - 1);
-    section(&m, 7, &s);
-    uleb(&s, NFUNC);
+    leb(&s, 1); put1(&s, 0x60); leb(&s, 1); put1(&s, 0x7f); leb(&s, 1); put1(&s, 0x7f);
+    section_reset(&m, 1, &s);
+    leb(&s, NFUNC);
+    for (uint32_t i = 0; i < NFUNC; i++) leb(&s, 0);
+    section_reset(&m, 3, &s);
+    leb(&s, 1); leb(&s, 3); put(&s, "run", 3); put1(&s, 0); leb(&s, NFUNC - 1);
+    section_reset(&m, 7, &s);
+    leb(&s, NFUNC);
     for (uint32_t i = 0; i < NFUNC; i++) body(&s, i, (int)i == bad1 || (int)i == bad2);
-    section(&m, 10, &s);
+    section_reset(&m, 10, &s);
     free(s.b);
     return m;
 }

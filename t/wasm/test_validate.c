@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "wd_wasm_int.h"
+#include "wd_t_modbuf.h"
 
 /* ------------------------------------------------------ tracking allocator */
 
@@ -90,42 +91,7 @@ static void teardown(void)
 
 /* ------------------------------------------------------------ module builder */
 
-typedef struct {
-    uint8_t *b;
-    size_t n, cap;
-} buf_t;
-
-static void put(buf_t *b, const void *p, size_t n)
-{
-    if (b->n + n > b->cap) {
-        b->cap = (b->n + n) * 2 + 64;
-        b->b = realloc(b->b, b->cap);
-        ck_assert_ptr_nonnull(b->b);
-    }
-    memcpy(b->b + b->n, p, n);
-    b->n += n;
-}
-
-static void put1(buf_t *b, uint8_t c) { put(b, &c, 1); }
-
-static void leb(buf_t *b, uint64_t v)
-{
-    do {
-        uint8_t c = v & 0x7f;
-        v >>= 7;
-        if (v) c |= 0x80;
-        put1(b, c);
-    } while (v);
-}
-
-static void section(buf_t *mod, uint8_t id, const buf_t *content)
-{
-    put1(mod, id);
-    leb(mod, content->n);
-    put(mod, content->b, content->n);
-}
-
-static void header(buf_t *mod) { put(mod, "\0asm\1\0\0\0", 8); }
+/* buf_t, put, put1, leb, sleb, section, header: wd_t_modbuf.h */
 
 /* Extra sections the single-function helper can add. */
 typedef struct {
