@@ -177,7 +177,6 @@ static void wd_guard_install(void)
 #endif
 
 #define TRAP(k) do { trap_kind = (k); goto do_trap; } while (0)
-#define MARK(ea, w) do { mark_off = (ea); mark_len = (w); goto do_mark; } while (0)
 
 #define BIN32(OP, expr) CASE(WD_OP_##OP) { uint32_t a = U32(2), b = U32(3); (void)a; (void)b; \
         S(1) = (uint32_t)(expr); ip += 4; NEXT(); }
@@ -220,13 +219,15 @@ static void wd_guard_install(void)
     CASE(WD_OP_##OP) { uint64_t ea = (uint64_t)U32(2) + ip[3]; LOADBODY(T, conv, 4) } \
     CASE(WD_XOP_LA_##OP) { uint64_t ea = (uint64_t)(uint32_t)(U32(2) + U32(3)) + ip[4]; LOADBODY(T, conv, 5) } \
     CASE(WD_XOP_LI_##OP) { uint64_t ea = (uint64_t)(uint32_t)(U32(2) + ip[3]) + ip[4]; LOADBODY(T, conv, 5) }
-/* A store first checks the dirty map (see WD_WASM_DIRTY_MAP): the first write to a
- * granule since the last restore goes to do_mark, which records it and runs the
- * store again (nothing has changed yet, and now the test passes). */
+/* A store then checks the dirty map (see WD_WASM_DIRTY_MAP): the first write to a
+ * granule since the last restore records it (after the write: nothing can leave
+ * in between, and with guard pages a faulting store has written nothing). */
 #define STOREBODY(T, vk, len) \
         if (OOB_CHECK(ea, sizeof(T))) TRAP(WD_TRAP_OOB_MEMORY); \
-        if (__builtin_expect(!WD_WASM_DIRTY_BOTH(mem_base, ea, sizeof(T)), 0)) MARK(ea, sizeof(T)); \
-        T v = (T)S(vk); memcpy(mem_base + ea, &v, sizeof(T)); ip += (len); NEXT();
+        T v = (T)S(vk); memcpy(mem_base + ea, &v, sizeof(T)); \
+        if (__builtin_expect(!WD_WASM_DIRTY_BOTH(mem_base, ea, sizeof(T)), 0)) \
+            wd_wasm_memory_mark(inst->mem, ea, sizeof(T)); \
+        ip += (len); NEXT();
 #define STORE(OP, T) \
     CASE(WD_OP_##OP) { uint64_t ea = (uint64_t)U32(1) + ip[3]; STOREBODY(T, 2, 4) } \
     CASE(WD_XOP_LA_##OP) { uint64_t ea = (uint64_t)(uint32_t)(U32(1) + U32(2)) + ip[4]; STOREBODY(T, 3, 5) } \
@@ -290,7 +291,6 @@ static wd_wasm_status_t wd_wasm_interp_loop(wd_wasm_instance_t *thread, const ui
     wd_wasm_trap_kind_t trap_kind = WD_TRAP_NONE;
     uint32_t trap_aux = 0;
     int64_t charged = 0;          /* the charge that sent us to fuel_out (undone by a yield) */
-    uint64_t mark_off = 0, mark_len = 0;   /* the store that sent us to do_mark */
     WD_GUARD_LIVE();
     wd_wasm_func_t *f;
     uint64_t *nfp;
@@ -808,14 +808,6 @@ do_call:
         wd_wasm_trap_set(thread, trap_kind, f);
         goto unwind;
     }
-
-do_mark:
-    /* a store's first write to a granule (ip still at the store, which runs again).
-     * With guard pages the store is not bounds-checked before it gets here: one
-     * past the memory marks nothing and would come back forever, so it traps here. */
-    if (mark_off + mark_len > mem_size) TRAP(WD_TRAP_OOB_MEMORY);
-    wd_wasm_memory_mark(inst->mem, mark_off, mark_len);
-    NEXT();
 
 fuel_out:
     /* fuel ran out or an attention bit is set (ip still at the charging instruction,
