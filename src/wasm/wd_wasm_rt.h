@@ -204,20 +204,16 @@ struct wd_wasm_table {
  * one byte per granule, kept in the reservation right below base, so the
  * interpreter reaches it at a constant displacement from its cached mem_base
  * (no extra register, nothing to reload when memory.grow moves the size, and
- * one byte load + test per page instead of a bit extraction). The map covers
- * the largest address a store can name: 4 GiB with explicit bounds checks
- * (the check precedes the mark); with guard pages the mark precedes the
- * faulting access, so the map covers the whole 8 GiB reservation.
+ * one byte load + test per page instead of a bit extraction). A store tests
+ * the map after its access succeeded, so the map only ever covers memory
+ * (at most 4 GiB: 1 MiB of map, in either bounds strategy); only the part
+ * covering the memory's maximum is accessible.
  * The first write to a granule since the last snapshot/restore takes the slow
  * path (wd_wasm_memory_mark), which appends it to the memory's dirty list;
  * restore copies exactly those granules back from the snapshot image. */
 #define WD_WASM_DIRTY_SHIFT 12
 #define WD_WASM_DIRTY_GRANULE ((uint64_t)1 << WD_WASM_DIRTY_SHIFT)
-#if WD_WASM_GUARD_PAGES
-#define WD_WASM_DIRTY_MAP (((size_t)2 << 20) + 4096)
-#else
 #define WD_WASM_DIRTY_MAP ((size_t)1 << 20)
-#endif
 #define WD_WASM_DIRTY 1           /* map: written since the last snapshot/restore */
 #define WD_WASM_KEPT  2           /* map: a private copy a memcpy restore left populated */
 /* Restore copies at most this many granules (192 KiB); a request that dirtied

@@ -324,12 +324,11 @@ static wd_wasm_memory_t *wd_wasm_memory_create(wd_wasm_store_t *s, uint32_t min,
     mem->memfd = -1;
     mem->reserved = WD_WASM_GUARD_PAGES ? WD_WASM_GUARD_RESERVE : (size_t)(eff ? eff : 1) * 65536;
     /* The dirty map (WD_WASM_DIRTY_MAP) sits right below base, committed as pages
-     * of it are first written (4 KiB of map per 16 MiB of memory written). With
-     * bounds checks only the part covering the largest size is ever read, so only
-     * that is made accessible (a strict-overcommit system charges no more). */
+     * of it are first written (4 KiB of map per 16 MiB of memory written). Only
+     * the part covering the largest size is ever read, so only that is made
+     * accessible (a strict-overcommit system charges no more). */
     size_t total = WD_WASM_DIRTY_MAP + mem->reserved;
-    size_t map_rw = WD_WASM_GUARD_PAGES ? WD_WASM_DIRTY_MAP
-                                        : ((mem->reserved >> WD_WASM_DIRTY_SHIFT) + 4095) & ~(size_t)4095;
+    size_t map_rw = ((size_t)(eff ? eff : 1) * (65536 >> WD_WASM_DIRTY_SHIFT) + 4095) & ~(size_t)4095;
     uint8_t *p = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) { wd_wasm_free(mem); return NULL; }
     mem->base = p + WD_WASM_DIRTY_MAP;
