@@ -53,14 +53,14 @@ static volatile int wd_wasm_interp_ready;
 void wd_wasm_interp_init(void)
 {
     if (wd_wasm_interp_ready) return;
+#if WD_WASM_GUARD_PAGES
+    wd_guard_install();     /* both dispatch modes: out-of-bounds accesses fault into the trap */
+#endif
 #if !WD_WASM_SWITCH_DISPATCH
     /* direct threading: cells hold each handler's offset from the loop's base label */
     wd_wasm_interp_loop(NULL, NULL, NULL, NULL);
     wd_wasm_interp_ready = 1;
     return;
-#endif
-#if WD_WASM_GUARD_PAGES
-    wd_guard_install();
 #endif
     for (uint32_t i = 0; i < WD_XOP_LIMIT_; i++) wd_wasm_xop_cell[i] = i;
     wd_wasm_interp_ready = 1;
