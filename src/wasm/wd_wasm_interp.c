@@ -53,14 +53,14 @@ static volatile int wd_wasm_interp_ready;
 void wd_wasm_interp_init(void)
 {
     if (wd_wasm_interp_ready) return;
+#if WD_WASM_GUARD_PAGES
+    wd_guard_install();     /* both dispatch modes: out-of-bounds accesses fault into the trap */
+#endif
 #if !WD_WASM_SWITCH_DISPATCH
     /* direct threading: cells hold each handler's offset from the loop's base label */
     wd_wasm_interp_loop(NULL, NULL, NULL, NULL);
     wd_wasm_interp_ready = 1;
     return;
-#endif
-#if WD_WASM_GUARD_PAGES
-    wd_guard_install();
 #endif
     for (uint32_t i = 0; i < WD_XOP_LIMIT_; i++) wd_wasm_xop_cell[i] = i;
     wd_wasm_interp_ready = 1;
@@ -219,9 +219,15 @@ static void wd_guard_install(void)
     CASE(WD_OP_##OP) { uint64_t ea = (uint64_t)U32(2) + ip[3]; LOADBODY(T, conv, 4) } \
     CASE(WD_XOP_LA_##OP) { uint64_t ea = (uint64_t)(uint32_t)(U32(2) + U32(3)) + ip[4]; LOADBODY(T, conv, 5) } \
     CASE(WD_XOP_LI_##OP) { uint64_t ea = (uint64_t)(uint32_t)(U32(2) + ip[3]) + ip[4]; LOADBODY(T, conv, 5) }
+/* A store then checks the dirty map (see WD_WASM_DIRTY_MAP): the first write to a
+ * granule since the last restore records it (after the write: nothing can leave
+ * in between, and with guard pages a faulting store has written nothing). */
 #define STOREBODY(T, vk, len) \
         if (OOB_CHECK(ea, sizeof(T))) TRAP(WD_TRAP_OOB_MEMORY); \
-        T v = (T)S(vk); memcpy(mem_base + ea, &v, sizeof(T)); ip += (len); NEXT();
+        T v = (T)S(vk); memcpy(mem_base + ea, &v, sizeof(T)); \
+        if (__builtin_expect(!WD_WASM_DIRTY_BOTH(mem_base, ea, sizeof(T)), 0)) \
+            wd_wasm_memory_mark(inst->mem, ea, sizeof(T)); \
+        ip += (len); NEXT();
 #define STORE(OP, T) \
     CASE(WD_OP_##OP) { uint64_t ea = (uint64_t)U32(1) + ip[3]; STOREBODY(T, 2, 4) } \
     CASE(WD_XOP_LA_##OP) { uint64_t ea = (uint64_t)(uint32_t)(U32(1) + U32(2)) + ip[4]; STOREBODY(T, 3, 5) } \
@@ -666,7 +672,10 @@ do_return:;
         uint32_t seg = ip[4];
         uint64_t slen = inst->data_len[seg];
         if (s + n > slen || d + n > mem_size) TRAP(WD_TRAP_OOB_MEMORY);
-        if (n) memcpy(mem_base + d, inst->module->bytes + inst->module->datas[seg].bytes.off + s, n);
+        if (n) {
+            wd_wasm_memory_mark(inst->mem, d, n);
+            memcpy(mem_base + d, inst->module->bytes + inst->module->datas[seg].bytes.off + s, n);
+        }
         ip += 5;
         NEXT();
     }
@@ -674,14 +683,20 @@ do_return:;
     CASE(WD_OP_MEMORY_COPY) {
         uint64_t d = U32(1), s = U32(2), n = U32(3);
         if (s + n > mem_size || d + n > mem_size) TRAP(WD_TRAP_OOB_MEMORY);
-        if (n) memmove(mem_base + d, mem_base + s, n);
+        if (n) {
+            wd_wasm_memory_mark(inst->mem, d, n);
+            memmove(mem_base + d, mem_base + s, n);
+        }
         ip += 4;
         NEXT();
     }
     CASE(WD_OP_MEMORY_FILL) {
         uint64_t d = U32(1), n = U32(3);
         if (d + n > mem_size) TRAP(WD_TRAP_OOB_MEMORY);
-        if (n) memset(mem_base + d, (int)(uint8_t)U32(2), n);
+        if (n) {
+            wd_wasm_memory_mark(inst->mem, d, n);
+            memset(mem_base + d, (int)(uint8_t)U32(2), n);
+        }
         ip += 4;
         NEXT();
     }

@@ -199,9 +199,32 @@ struct wd_wasm_table {
     uint8_t has_max, reftype;
 };
 
+/* Dirty-page tracking for restore (wd_wasm_snapshot.c). Every write into a
+ * linear memory marks the 4 KiB granules it touches in the memory's dirty map:
+ * one byte per granule, kept in the reservation right below base, so the
+ * interpreter reaches it at a constant displacement from its cached mem_base
+ * (no extra register, nothing to reload when memory.grow moves the size, and
+ * one byte load + test per page instead of a bit extraction). A store tests
+ * the map after its access succeeded, so the map only ever covers memory
+ * (at most 4 GiB: 1 MiB of map, in either bounds strategy); only the part
+ * covering the memory's maximum is accessible.
+ * The first write to a granule since the last snapshot/restore takes the slow
+ * path (wd_wasm_memory_mark), which appends it to the memory's dirty list;
+ * restore copies exactly those granules back from the snapshot image. */
+#define WD_WASM_DIRTY_SHIFT 12
+#define WD_WASM_DIRTY_GRANULE ((uint64_t)1 << WD_WASM_DIRTY_SHIFT)
+#define WD_WASM_DIRTY_MAP ((size_t)1 << 20)
+#define WD_WASM_DIRTY 1           /* map: written since the last snapshot/restore */
+#define WD_WASM_KEPT  2           /* map: a private copy a memcpy restore left populated */
+/* Restore copies at most this many granules (192 KiB); a request that dirtied
+ * more, or that would leave more private copies populated across requests,
+ * makes restore drop the whole memory with madvise instead, so an idle pooled
+ * instance never holds more than this beyond the shared image. */
+#define WD_WASM_DIRTY_MAX 48
+
 struct wd_wasm_memory {
     wd_wasm_obj_t obj;
-    uint8_t *base;
+    uint8_t *base;                /* WD_WASM_DIRTY_MAP bytes below: the dirty map */
     uint64_t size;                /* bytes */
     uint32_t pages;
     uint32_t max_pages;           /* effective maximum (declared max and limit) */
@@ -210,6 +233,14 @@ struct wd_wasm_memory {
     size_t reserved;              /* bytes reserved at base */
     int memfd;                    /* snapshot image, or -1 */
     uint64_t snap_size;
+    const uint8_t *image;         /* the memfd mapped shared read-only (snap_size bytes): restore's source */
+    /* dirty tracking (see WD_WASM_DIRTY_MAP) */
+    uint32_t ndirty;              /* entries in dirty[] */
+    uint32_t nfresh;              /* of those, granules not yet WD_WASM_KEPT */
+    uint32_t nkept;               /* granules marked WD_WASM_KEPT */
+    uint8_t dirty_overflow;       /* more than WD_WASM_DIRTY_MAX, or an untracked writer: drop everything */
+    uint32_t dirty[WD_WASM_DIRTY_MAX];
+    uint64_t restores_fast, restores_full;   /* statistics (tests, benchmarks) */
 };
 
 typedef struct {
@@ -286,5 +317,12 @@ int wd_wasm_trap_set(wd_wasm_instance_t *thread, wd_wasm_trap_kind_t k, wd_wasm_
 /* memory / table helpers shared by runtime and interpreter */
 int64_t wd_wasm_memory_grow_pages(wd_wasm_memory_t *mem, uint32_t delta);
 int64_t wd_wasm_table_grow_n(wd_wasm_table_t *t, uint32_t n, uint64_t init);
+/* Record a write to [off, off+len) (clamped to the memory) in the dirty map and list. */
+void wd_wasm_memory_mark(wd_wasm_memory_t *mem, uint64_t off, uint64_t len);
+static inline uint8_t *wd_wasm_dirty_map(const wd_wasm_memory_t *mem) { return mem->base - WD_WASM_DIRTY_MAP; }
+/* The map's fast test: nonzero when both granules holding [ea, ea+w) are already dirty. */
+#define WD_WASM_DIRTY_BOTH(base, ea, w) \
+    (((base) - WD_WASM_DIRTY_MAP)[(ea) >> WD_WASM_DIRTY_SHIFT] & \
+     ((base) - WD_WASM_DIRTY_MAP)[((ea) + (w) - 1) >> WD_WASM_DIRTY_SHIFT] & WD_WASM_DIRTY)
 
 #endif /* WD_WASM_RT_H */

@@ -305,7 +305,8 @@ int wd_wasm_table_set(wd_wasm_table_t *t, uint32_t i, wd_wasm_val_t v)
 static void wd_wasm_memory_free_obj(wd_wasm_obj_t *o)
 {
     wd_wasm_memory_t *mem = (wd_wasm_memory_t *)o;
-    if (mem->base) munmap(mem->base, mem->reserved);
+    if (mem->base) munmap(mem->base - WD_WASM_DIRTY_MAP, WD_WASM_DIRTY_MAP + mem->reserved);
+    if (mem->image) munmap((void *)mem->image, (size_t)mem->snap_size);
     if (mem->memfd >= 0) close(mem->memfd);
     wd_wasm_free(mem);
 }
@@ -321,11 +322,18 @@ static wd_wasm_memory_t *wd_wasm_memory_create(wd_wasm_store_t *s, uint32_t min,
     if (mem == NULL) return NULL;
     mem->memfd = -1;
     mem->reserved = WD_WASM_GUARD_PAGES ? WD_WASM_GUARD_RESERVE : (size_t)(eff ? eff : 1) * 65536;
-    void *p = mmap(NULL, mem->reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    /* The dirty map (WD_WASM_DIRTY_MAP) sits right below base, committed as pages
+     * of it are first written (4 KiB of map per 16 MiB of memory written). Only
+     * the part covering the largest size is ever read, so only that is made
+     * accessible (a strict-overcommit system charges no more). */
+    size_t total = WD_WASM_DIRTY_MAP + mem->reserved;
+    size_t map_rw = ((size_t)(eff ? eff : 1) * (65536 >> WD_WASM_DIRTY_SHIFT) + 4095) & ~(size_t)4095;
+    uint8_t *p = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) { wd_wasm_free(mem); return NULL; }
-    mem->base = p;
-    if (min && mprotect(p, (size_t)min * 65536, PROT_READ | PROT_WRITE) < 0) {
-        munmap(p, mem->reserved);
+    mem->base = p + WD_WASM_DIRTY_MAP;
+    if (mprotect(p, map_rw, PROT_READ | PROT_WRITE) < 0 ||
+        (min && mprotect(mem->base, (size_t)min * 65536, PROT_READ | PROT_WRITE) < 0)) {
+        munmap(p, total);
         wd_wasm_free(mem);
         return NULL;
     }
@@ -360,12 +368,22 @@ int64_t wd_wasm_memory_grow(wd_wasm_memory_t *mem, uint32_t delta_pages)
     return wd_wasm_memory_grow_pages(mem, delta_pages);
 }
 
-uint8_t *wd_wasm_memory_data(wd_wasm_memory_t *mem) { return mem->base; }
+/* The caller may write anywhere through it, and writes are not tracked: the next
+ * restore drops the whole memory (wd_wasm_memory_ptr keeps restore cheap). */
+uint8_t *wd_wasm_memory_data(wd_wasm_memory_t *mem)
+{
+    mem->dirty_overflow = 1;
+    return mem->base;
+}
+
 uint64_t wd_wasm_memory_size(const wd_wasm_memory_t *mem) { return mem->size; }
 
+/* Host functions reach guest memory only through here, and the pointer may be
+ * written: the range counts as written (reads included, conservatively). */
 uint8_t *wd_wasm_memory_ptr(wd_wasm_memory_t *mem, uint64_t off, uint64_t len)
 {
     if (off > mem->size || len > mem->size - off) return NULL;
+    if (len) wd_wasm_memory_mark(mem, off, len);
     return mem->base + off;
 }
 
@@ -622,7 +640,10 @@ wd_wasm_instance_t *wd_wasm_instantiate(wd_wasm_store_t *s, const wd_wasm_module
             wd_wasm_set_error(err, d->seg_off, -1, "out of bounds memory access");
             return NULL;
         }
-        if (d->bytes.len) memcpy(inst->mem->base + off, m->bytes + d->bytes.off, d->bytes.len);
+        if (d->bytes.len) {
+            wd_wasm_memory_mark(inst->mem, off, d->bytes.len);   /* an imported memory may be snapshotted */
+            memcpy(inst->mem->base + off, m->bytes + d->bytes.off, d->bytes.len);
+        }
         inst->data_len[i] = 0;
     }
     if (m->has_start) {

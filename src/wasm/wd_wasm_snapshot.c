@@ -2,13 +2,28 @@
  * wd_wasm_snapshot.c -- snapshot/restore of an instance's state.
  *
  * Memory: the snapshot image is written into a memfd, and the live memory
- * [0, size) is replaced by a MAP_PRIVATE mapping of that memfd. Pages the
- * guest writes afterwards become private copies; restore drops them with
- * madvise(MADV_DONTNEED), after which the pages read from the image again.
- * Pages grown after the snapshot are anonymous: the same madvise zeroes
- * them, and mprotect(PROT_NONE) takes them out of the accessible memory.
- * The kernel only visits populated page tables, so the cost scales with the
- * pages touched since the snapshot, not with the memory size.
+ * [0, size) is replaced by a MAP_PRIVATE mapping of that memfd, so pages no
+ * request writes stay shared with the image (an idle pooled instance costs
+ * next to no RSS). The memfd is also mapped shared read-only ("image"): the
+ * source restore copies from.
+ *
+ * Every write into the memory is tracked (WD_WASM_DIRTY_MAP in wd_wasm_rt.h):
+ * the interpreter's stores, memory.fill/copy/init, and wd_wasm_memory_ptr(),
+ * the host's only way into guest memory. Restore copies just the 4 KiB
+ * granules written since the last snapshot/restore back from the image. No
+ * system call, and the copies stay populated, so the next request touching the
+ * same pages takes no page fault either (the earlier design dropped written
+ * pages with madvise(MADV_DONTNEED): a syscall plus a copy-on-write fault per
+ * page touched, per request).
+ *
+ * Fallback: when a request wrote more than WD_WASM_DIRTY_MAX granules, when
+ * restores would keep more than that many private copies populated across
+ * requests, or after wd_wasm_memory_data() (untracked writes), restore drops
+ * the whole memory with madvise(MADV_DONTNEED) as before: pages read from the
+ * image again and the RSS of a one-off large request is released. Pages
+ * grown after the snapshot are anonymous: madvise zeroes them, and
+ * mprotect(PROT_NONE) takes them out of the accessible memory (rare, so the
+ * two syscalls stay).
  *
  * Globals, tables (size and contents) and the dropped state of element and
  * data segments are small and are copied.
@@ -18,12 +33,47 @@
 #include <sys/mman.h>
 #include "wd_wasm_rt.h"
 
+/* Forget every mark for granules below `bytes` (the whole memory: nothing above
+ * it is ever marked). With `release` (snapshot: an idle instance should not hold
+ * its map's pages) or a big map, the map goes back to zero pages instead. */
+static void wd_wasm_dirty_reset(wd_wasm_memory_t *mem, uint64_t bytes, int release)
+{
+    uint8_t *map = wd_wasm_dirty_map(mem);
+    size_t n = (size_t)((bytes + WD_WASM_DIRTY_GRANULE - 1) >> WD_WASM_DIRTY_SHIFT);
+    if (!(release || n > 65536) || madvise(map, (n + 4095) & ~(size_t)4095, MADV_DONTNEED) < 0)
+        memset(map, 0, n);
+    mem->ndirty = mem->nfresh = mem->nkept = 0;
+    mem->dirty_overflow = 0;
+}
+
+void wd_wasm_memory_mark(wd_wasm_memory_t *mem, uint64_t off, uint64_t len)
+{
+    if (len == 0 || off >= mem->size) return;
+    if (len > mem->size - off) len = mem->size - off;
+    uint8_t *map = wd_wasm_dirty_map(mem);
+    uint64_t last = (off + len - 1) >> WD_WASM_DIRTY_SHIFT;
+    for (uint64_t g = off >> WD_WASM_DIRTY_SHIFT; g <= last; g++) {
+        uint8_t b = map[g];
+        if (b & WD_WASM_DIRTY) continue;
+        map[g] = b | WD_WASM_DIRTY;     /* set even past the list: keeps stores on the fast path */
+        if (mem->ndirty < WD_WASM_DIRTY_MAX) {
+            mem->dirty[mem->ndirty++] = (uint32_t)g;
+            if (!(b & WD_WASM_KEPT)) mem->nfresh++;
+        } else {
+            mem->dirty_overflow = 1;
+        }
+    }
+}
+
 static int wd_wasm_snap_memory(wd_wasm_memory_t *mem)
 {
-    if (mem->size == 0) {
-        mem->snap_size = 0;
-        return 0;
+    if (mem->image) {
+        munmap((void *)mem->image, (size_t)mem->snap_size);
+        mem->image = NULL;
     }
+    mem->snap_size = 0;
+    wd_wasm_dirty_reset(mem, mem->size, 1);
+    if (mem->size == 0) return 0;
     if (mem->memfd < 0) {
         mem->memfd = memfd_create("wasmd-snapshot", MFD_CLOEXEC);
         if (mem->memfd < 0) return -1;
@@ -38,21 +88,41 @@ static int wd_wasm_snap_memory(wd_wasm_memory_t *mem)
     void *p = mmap(mem->base, (size_t)mem->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
                    mem->memfd, 0);
     if (p == MAP_FAILED) return -1;
+    p = mmap(NULL, (size_t)mem->size, PROT_READ, MAP_SHARED, mem->memfd, 0);
+    if (p == MAP_FAILED) return -1;
+    mem->image = p;
     mem->snap_size = mem->size;
     return 0;
 }
 
 static int wd_wasm_restore_memory(wd_wasm_memory_t *mem)
 {
-    if (mem->size && madvise(mem->base, (size_t)mem->size, MADV_DONTNEED) < 0) return -1;
-    if (mem->size > mem->snap_size) {
-        if (mprotect(mem->base + mem->snap_size, (size_t)(mem->size - mem->snap_size), PROT_NONE) < 0)
-            return -1;
-    } else if (mem->size < mem->snap_size) {
-        return -1;     /* memories never shrink */
+    uint64_t size = mem->size, snap = mem->snap_size;
+    if (size < snap) return -1;     /* memories never shrink */
+    if (!mem->dirty_overflow && (mem->image || snap == 0) &&
+        mem->nkept + mem->nfresh <= WD_WASM_DIRTY_MAX) {
+        uint8_t *map = wd_wasm_dirty_map(mem);
+        for (uint32_t i = 0; i < mem->ndirty; i++) {
+            uint64_t g = mem->dirty[i], off = g << WD_WASM_DIRTY_SHIFT;
+            if (off < snap) {
+                memcpy(mem->base + off, mem->image + off, WD_WASM_DIRTY_GRANULE);
+                if (!(map[g] & WD_WASM_KEPT)) mem->nkept++;
+                map[g] = WD_WASM_KEPT;
+            } else {
+                map[g] = 0;             /* grown since the snapshot: dropped below */
+            }
+        }
+        mem->ndirty = mem->nfresh = 0;
+        mem->restores_fast++;
+        if (size > snap && madvise(mem->base + snap, (size_t)(size - snap), MADV_DONTNEED) < 0) return -1;
+    } else {
+        if (size && madvise(mem->base, (size_t)size, MADV_DONTNEED) < 0) return -1;
+        wd_wasm_dirty_reset(mem, size, 0);
+        mem->restores_full++;
     }
-    mem->size = mem->snap_size;
-    mem->pages = (uint32_t)(mem->snap_size / 65536);
+    if (size > snap && mprotect(mem->base + snap, (size_t)(size - snap), PROT_NONE) < 0) return -1;
+    mem->size = snap;
+    mem->pages = (uint32_t)(snap / 65536);
     return 0;
 }
 
