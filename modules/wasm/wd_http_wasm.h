@@ -96,11 +96,15 @@ enum {
     WD_HTTP_WASM_DONE
 };
 
+#define WD_HTTP_WASM_HDRS_INLINE 24   /* request headers described without a malloc */
+
 struct wd_http_wasm_ctx_s {
     wd_http_request_t       *r;          /* NULL once the client went away */
     wd_http_wasm_loc_conf_t *conf;
     wd_http_wasm_inst_t     *it;
-    uv_timer_t               timer;      /* queue timeout, deadline, guest timers */
+    uv_timer_t               timer;      /* queue timeout, deadline, guest timers; initialised
+                                            on first use (wd_http_wasm_timer_start): a request
+                                            that runs to completion at once never needs it */
     wd_queue_t               link;       /* pool->waiting or the run queue */
     int                      state;
     uint64_t                 start_ns;
@@ -115,17 +119,20 @@ struct wd_http_wasm_ctx_s {
     unsigned                 wake:1;     /* an event arrived while running */
     unsigned                 abort:1;    /* final: abort the response */
     unsigned                 queued_link:1;
+    unsigned                 timer_on:1; /* timer initialised: freed from its close callback */
     int                      final_status;   /* final: error page status, 0 none */
     int                      handler_rc;     /* result when finished inside the handler */
     u_char                  *look;       /* body lookahead (pollable readiness) */
     size_t                   look_len, look_off;
     wd_host_http_request_head_t head;
-    wd_host_http_header_t   *hdrs;
+    wd_host_http_header_t   *hdrs;       /* hdrs_inline, or malloc'd for many headers */
     /* CGI */
     u_char                  *cgi_out;
     size_t                   cgi_len, cgi_cap;
     size_t                   cgi_in_off;
     int                      cgi_overflow;
+    /* not zeroed at creation (everything above is) */
+    wd_host_http_header_t    hdrs_inline[WD_HTTP_WASM_HDRS_INLINE];
 };
 
 extern wd_module_t wd_wasm_module;
@@ -152,6 +159,7 @@ void wd_http_wasm_start_request(wd_http_wasm_ctx_t *ctx, wd_http_wasm_inst_t *it
 void wd_http_wasm_guest_log(wd_http_wasm_ctx_t *ctx, int is_err, const char *line, size_t len);
 void wd_http_wasm_finalize(wd_http_wasm_ctx_t *ctx);
 void wd_http_wasm_arm_timer(wd_http_wasm_ctx_t *ctx, uint64_t when_ns);
+void wd_http_wasm_timer_start(wd_http_wasm_ctx_t *ctx, uv_timer_cb cb, uint64_t ms);
 
 /* counters and variables (wd_http_wasm_status.c) */
 int   wd_http_wasm_status_init_master(wd_cycle_t *cycle);

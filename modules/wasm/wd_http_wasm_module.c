@@ -633,7 +633,6 @@ wd_http_wasm_send_head(void *be, int status, const wd_host_http_header_t *h, siz
 {
     wd_http_wasm_ctx_t *ctx = be;
     wd_http_request_t *r = ctx->r;
-    char num[24];
 
     if (r == NULL) {
         return WD_HOST_HTTP_ERROR;
@@ -648,9 +647,8 @@ wd_http_wasm_send_head(void *be, int status, const wd_host_http_header_t *h, siz
                          wd_str_pf(&ctx->conf->route), (int) h[i].name_len, h[i].name);
         }
     }
-    if (cl >= 0) {
-        int l = snprintf(num, sizeof(num), "%lld", (long long) cl);
-        wd_http_add_header(r, "Content-Length", 14, num, l);
+    if (cl >= 0 && cl <= 999999999999999999LL) {
+        r->content_length_out = cl;   /* what wd_http_add_header("Content-Length") would set */
     }
     return wd_http_send_header(r) == WD_OK && ctx->r ? WD_HOST_HTTP_OK : WD_HOST_HTTP_ERROR;
 }
@@ -736,13 +734,20 @@ static void wd_http_wasm_timer_cb(uv_timer_t *t);
 static void wd_http_wasm_after(wd_http_wasm_ctx_t *ctx, wd_host_http_run_t st);
 
 static void
-wd_http_wasm_ctx_free_cb(uv_handle_t *h)
+wd_http_wasm_ctx_release(wd_http_wasm_ctx_t *ctx)
 {
-    wd_http_wasm_ctx_t *ctx = h->data;
     free(ctx->look);
-    free(ctx->hdrs);
+    if (ctx->hdrs != ctx->hdrs_inline) {
+        free(ctx->hdrs);
+    }
     free(ctx->cgi_out);
     free(ctx);
+}
+
+static void
+wd_http_wasm_ctx_free_cb(uv_handle_t *h)
+{
+    wd_http_wasm_ctx_release(h->data);
 }
 
 static void
@@ -756,8 +761,24 @@ wd_http_wasm_ctx_free(wd_http_wasm_ctx_t *ctx)
         ctx->r->write_event_handler = NULL;
         ctx->r = NULL;
     }
+    if (!ctx->timer_on) {
+        wd_http_wasm_ctx_release(ctx);     /* no uv handle: nothing outlives the request */
+        return;
+    }
     uv_timer_stop(&ctx->timer);
     uv_close((uv_handle_t *) &ctx->timer, wd_http_wasm_ctx_free_cb);
+}
+
+/* Starts (or restarts) the request's timer, initialising it the first time. */
+void
+wd_http_wasm_timer_start(wd_http_wasm_ctx_t *ctx, uv_timer_cb cb, uint64_t ms)
+{
+    if (!ctx->timer_on) {
+        uv_timer_init(&wd_worker->loop, &ctx->timer);
+        ctx->timer.data = ctx;
+        ctx->timer_on = 1;
+    }
+    uv_timer_start(&ctx->timer, cb, ms, 0);
 }
 
 void
@@ -765,7 +786,7 @@ wd_http_wasm_arm_timer(wd_http_wasm_ctx_t *ctx, uint64_t when_ns)
 {
     uint64_t now = wd_http_wasm_now_ns();
     uint64_t ms = when_ns > now ? (when_ns - now + 999999) / 1000000 : 1;
-    uv_timer_start(&ctx->timer, wd_http_wasm_timer_cb, ms, 0);
+    wd_http_wasm_timer_start(ctx, wd_http_wasm_timer_cb, ms);
 }
 
 /* The request is over for the handler: release the instance, then answer. */
@@ -817,12 +838,12 @@ static void
 wd_http_wasm_log_outcome(wd_http_wasm_ctx_t *ctx)
 {
     const wd_host_http_outcome_t *o = wd_host_http_outcome(ctx->it->hh);
-    uint64_t fuel = wd_wasm_fuel_used(ctx->it->inst);
-    unsigned long long conn = ctx->r ? (unsigned long long) ctx->r->connection->number : 0;
 
     if (o->kind == WD_HOST_HTTP_OUT_OK && o->reason[0] == '\0') {
         return;
     }
+    uint64_t fuel = wd_wasm_fuel_used(ctx->it->inst);
+    unsigned long long conn = ctx->r ? (unsigned long long) ctx->r->connection->number : 0;
     wd_log_error(WD_LOG_ERR, wd_cycle->log, 0,
                  "*%llu wasm %.*s (%.*s): %s%s: %s, fuel used %llu",
                  conn, wd_str_pf(&ctx->conf->route), wd_str_pf(&ctx->conf->mod->path),
@@ -880,7 +901,7 @@ wd_http_wasm_after(wd_http_wasm_ctx_t *ctx, wd_host_http_run_t st)
     if (st == WD_HOST_HTTP_YIELD) {
         /* the engine paused it (fuel slice): continue after pending events */
         ctx->state = WD_HTTP_WASM_RUNNABLE;
-        uv_timer_start(&ctx->timer, wd_http_wasm_timer_cb, 1, 0);   /* not 0: libuv 1.44 re-runs a 0 ms timer re-armed in its callback in the same pass (I/O starves) */
+        wd_http_wasm_timer_start(ctx, wd_http_wasm_timer_cb, 1);   /* not 0: libuv 1.44 re-runs a 0 ms timer re-armed in its callback in the same pass (I/O starves) */
         return;
     }
     ctx->state = WD_HTTP_WASM_WAITING;
@@ -979,7 +1000,7 @@ wd_http_wasm_timer_cb(uv_timer_t *t)
         if (ctx->state == WD_HTTP_WASM_RUNNABLE && wd_http_wasm_pass_spent(t->loop, now)) {
             /* this loop pass already ran its share of yielded handlers: poll the network
              * first (else N CPU-bound handlers make every pass N slices long) */
-            uv_timer_start(&ctx->timer, wd_http_wasm_timer_cb, 1, 0);
+            wd_http_wasm_timer_start(ctx, wd_http_wasm_timer_cb, 1);
             return;
         }
         wd_http_wasm_run(ctx, 0);     /* a guest timer, or a yielded run */
@@ -1031,11 +1052,13 @@ wd_http_wasm_start_request(wd_http_wasm_ctx_t *ctx, wd_http_wasm_inst_t *it)
     ctx->it = it;
     it->ctx = ctx;
     wd_http_wasm_status_started(ctx);
-    wd_http_wasm_arm_timer(ctx, ctx->deadline_ns);
     if (ctx->conf->mod->cgi) {
+        wd_http_wasm_arm_timer(ctx, ctx->deadline_ns);
         wd_http_wasm_cgi_run(ctx);
         return;
     }
+    /* No deadline timer while it runs: the watchdog interrupts a run past the deadline, and
+     * wd_http_wasm_after() arms the timer whenever the handler suspends or yields. */
     wd_wasm_set_fuel(it->inst, (uint64_t) ctx->conf->fuel);
 #ifdef WD_WASM_HAS_YIELD
     if (wd_http_wasm_pass_spent(&wd_worker->loop, wd_http_wasm_now_ns())) {
@@ -1052,9 +1075,13 @@ wd_http_wasm_build_head(wd_http_wasm_ctx_t *ctx, wd_http_request_t *r)
 {
     wd_host_http_request_head_t *h = &ctx->head;
 
-    ctx->hdrs = malloc((r->headers_in.nelts + 1) * sizeof(*ctx->hdrs));
-    if (ctx->hdrs == NULL) {
-        return WD_ERROR;
+    if (r->headers_in.nelts <= WD_HTTP_WASM_HDRS_INLINE) {
+        ctx->hdrs = ctx->hdrs_inline;
+    } else {
+        ctx->hdrs = malloc(r->headers_in.nelts * sizeof(*ctx->hdrs));
+        if (ctx->hdrs == NULL) {
+            return WD_ERROR;
+        }
     }
     for (unsigned i = 0; i < r->headers_in.nelts; i++) {
         wd_http_header_t *e = &r->headers_in.elts[i];
@@ -1106,16 +1133,15 @@ wd_http_wasm_content_handler(wd_http_request_t *r)
     if (lc->pool == NULL) {
         return WD_ERROR;
     }
-    ctx = calloc(1, sizeof(*ctx));
+    ctx = malloc(sizeof(*ctx));
     if (ctx == NULL) {
         return WD_ERROR;
     }
+    memset(ctx, 0, offsetof(wd_http_wasm_ctx_t, hdrs_inline));
     ctx->r = r;
     ctx->conf = lc;
     ctx->start_ns = wd_http_wasm_now_ns();
     ctx->deadline_ns = ctx->start_ns + (uint64_t) lc->timeout * 1000000u;
-    uv_timer_init(&wd_worker->loop, &ctx->timer);
-    ctx->timer.data = ctx;
     wd_queue_init(&ctx->link);
     if (wd_http_wasm_build_head(ctx, r) != WD_OK) {
         wd_http_wasm_ctx_free(ctx);
@@ -1135,8 +1161,8 @@ wd_http_wasm_content_handler(wd_http_request_t *r)
             ctx->state = WD_HTTP_WASM_QUEUED;
             wd_http_wasm_status_queued(ctx);
             wd_queue_insert_tail(&lc->pool->waiting, &ctx->link);
-            uv_timer_start(&ctx->timer, wd_http_wasm_timer_cb,
-                           wd_min(WD_HTTP_WASM_QUEUE_MSEC, lc->timeout), 0);
+            wd_http_wasm_timer_start(ctx, wd_http_wasm_timer_cb,
+                                     wd_min(WD_HTTP_WASM_QUEUE_MSEC, lc->timeout));
         } else {
             wd_http_wasm_start_request(ctx, it);
         }

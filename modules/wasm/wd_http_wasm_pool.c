@@ -362,7 +362,7 @@ wd_http_wasm_pool_put(wd_http_wasm_inst_t *it)
         it->ctx = ctx;
         ctx->state = WD_HTTP_WASM_RUNNABLE;
         ctx->queued_link = 1;       /* "assigned, not started" */
-        uv_timer_start(&ctx->timer, wd_http_wasm_assigned_cb, 0, 0);
+        wd_http_wasm_timer_start(ctx, wd_http_wasm_assigned_cb, 0);
         return;
     }
     wd_queue_insert_tail(&pool->idle, &it->link);

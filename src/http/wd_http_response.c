@@ -119,12 +119,16 @@ wd_http_set_status(wd_http_request_t *r, unsigned status)
 static int
 wd_http_hop_by_hop(const char *name, size_t len)
 {
-    static const char *const hop[] = {
-        "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-        "proxy-connection", "date", "server", NULL
+#define WD_HOP(s) { s, sizeof(s) - 1 }
+    static const struct { const char *name; size_t len; } hop[] = {
+        WD_HOP("connection"), WD_HOP("keep-alive"), WD_HOP("transfer-encoding"), WD_HOP("te"),
+        WD_HOP("trailer"), WD_HOP("upgrade"), WD_HOP("proxy-connection"), WD_HOP("date"),
+        WD_HOP("server")
     };
-    for (int i = 0; hop[i]; i++) {
-        if (strlen(hop[i]) == len && strncasecmp(hop[i], name, len) == 0) {
+#undef WD_HOP
+    /* lengths first: this runs for every response header a handler adds */
+    for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++) {
+        if (hop[i].len == len && strncasecmp(hop[i].name, name, len) == 0) {
             return 1;
         }
     }

@@ -105,6 +105,18 @@ def test_examples(s):
     check(r.status == 404, r)
 
 
+def test_many_request_headers(s):
+    # the module describes up to 24 request headers without an allocation: both sides of
+    # that limit, and a request after a bigger one sees only its own headers
+    for n in (24, 25, 60, 3):
+        extra = b"".join(b"X-H-%d: v%d\r\n" % (i, i) for i in range(n))
+        r = get(s, "/headers", extra)
+        check(r.status == 200, n, r)
+        for i in range(n):
+            check(b'["X-H-%d","v%d"]' % (i, i) in r.body, n, i, r)
+        check(b'"X-H-%d"' % n not in r.body, n, r)
+
+
 def test_cgi(s):
     r = s.request(b"POST /cgi/a/b?q=1 HTTP/1.1\r\n" + HOST + b"User-Agent: t/1\r\n"
                   b"Content-Length: 5\r\n\r\nhello")

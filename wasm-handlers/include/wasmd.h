@@ -388,7 +388,8 @@ static int wasmd__send_head(wasmd_response *resp)
         resp->fields = wasmd__fields_new();
     resp->resp = wasmd__resp_new(resp->fields);   /* takes ownership of fields */
     resp->fields = 0;
-    if (wasmd__resp_set_status(resp->resp, resp->status) != 0)
+    /* a new outgoing-response is 200 already: one host call less for the usual case */
+    if (resp->status != 200 && wasmd__resp_set_status(resp->resp, resp->status) != 0)
         resp->failed = 1;                         /* keeps 200 */
     wasmd__resp_body(resp->resp, &r);
     if (r.is_err)

@@ -176,11 +176,44 @@ uint64_t wd_hh_now_ns(int clock)
 
 /* ---------------------------------------------------------------- objects */
 
+/* Recycled object kinds: 0 fields, 1 outgoing-response, -1 others. */
+static int wd_hh_spare_kind(uint8_t type)
+{
+    return type == WD_HH_FIELDS ? 0 : type == WD_HH_OUTRESP ? 1 : -1;
+}
+
+#define WD_HH_SPARE_MAX 4             /* kept per kind */
+
 void *wd_hh_obj_new(wd_host_http_t *h, size_t size, uint8_t type)
 {
-    wd_hh_obj_t *o = calloc(1, size);
-    if (o == NULL)
-        return NULL;
+    int k = wd_hh_spare_kind(type);
+    wd_hh_obj_t *o;
+    if (k >= 0 && h->spare[k]) {
+        /* a destroyed one: zero it all but the buffer it keeps (its bytes are never read
+         * past the zeroed length) */
+        o = h->spare[k];
+        h->spare[k] = o->next;
+        h->nspare[k]--;
+        if (k == 0) {
+            wd_hh_fields_t *f = (wd_hh_fields_t *)o;
+            wd_hh_field_t *v = f->v;
+            uint32_t cap = f->cap;
+            memset(o, 0, size);
+            f->v = v;
+            f->cap = cap;
+        } else {
+            wd_hh_resp_t *rs = (wd_hh_resp_t *)o;
+            uint8_t *pre = rs->pre;
+            size_t cap = rs->pre_cap;
+            memset(o, 0, size);
+            rs->pre = pre;
+            rs->pre_cap = cap;
+        }
+    } else {
+        o = calloc(1, size);
+        if (o == NULL)
+            return NULL;
+    }
     o->type = type;
     o->refs = 1;
     o->next = h->objs.next;
@@ -196,6 +229,16 @@ void wd_hh_obj_ref(wd_hh_obj_t *o)
         o->refs++;
 }
 
+/* Frees an object's memory (and the buffer a recycled one keeps). */
+static void wd_hh_obj_free(wd_hh_obj_t *o)
+{
+    if (o->type == WD_HH_FIELDS)
+        free(((wd_hh_fields_t *)o)->v);
+    else if (o->type == WD_HH_OUTRESP)
+        free(((wd_hh_resp_t *)o)->pre);
+    free(o);
+}
+
 static void wd_hh_obj_destroy(wd_host_http_t *h, wd_hh_obj_t *o)
 {
     o->prev->next = o->next;
@@ -206,7 +249,12 @@ static void wd_hh_obj_destroy(wd_host_http_t *h, wd_hh_obj_t *o)
         break;
     case WD_HH_OUTRESP: {
         wd_hh_resp_t *rs = (wd_hh_resp_t *)o;
-        free(rs->pre);
+        if (rs->pre_cap > WD_HOST_HTTP_PREBUF) {
+            free(rs->pre);
+            rs->pre = NULL;
+            rs->pre_cap = 0;
+        }
+        rs->pre_len = 0;
         if (rs->fields && !h->resetting) {     /* at reset every object goes anyway */
             wd_hh_obj_t *f = &rs->fields->obj;
             rs->fields = NULL;
@@ -230,7 +278,15 @@ static void wd_hh_obj_destroy(wd_host_http_t *h, wd_hh_obj_t *o)
     default:
         break;
     }
-    free(o);
+    int k = wd_hh_spare_kind(o->type);
+    if (k >= 0 && h->nspare[k] < WD_HH_SPARE_MAX) {
+        o->next = h->spare[k];
+        o->prev = NULL;
+        h->spare[k] = o;
+        h->nspare[k]++;
+        return;
+    }
+    wd_hh_obj_free(o);
 }
 
 void wd_hh_obj_release(wd_host_http_t *h, wd_hh_obj_t *o)
@@ -423,9 +479,7 @@ static int wd_hh_commit(wd_host_http_t *h, wd_hh_resp_t *rs)
     if (wd_hh_send_head(h, rs, rs->declared_cl) < 0)
         return -1;
     int rc = wd_hh_be_write(h, rs, rs->pre, rs->pre_len);
-    free(rs->pre);
-    rs->pre = NULL;
-    rs->pre_len = 0;
+    rs->pre_len = 0;              /* the buffer stays with the object */
     return rc;
 }
 
@@ -441,11 +495,19 @@ int wd_hh_body_write(wd_host_http_t *h, wd_hh_resp_t *rs, const uint8_t *p, size
     if (!rs->is_set || !h->head_sent) {
         if (rs->pre_len + n <= WD_HOST_HTTP_PREBUF || !rs->is_set) {
             if (n) {
-                uint8_t *np = realloc(rs->pre, rs->pre_len + n);
-                if (np == NULL)
-                    return -1;
-                memcpy(np + rs->pre_len, p, n);
-                rs->pre = np;
+                if (rs->pre_len + n > rs->pre_cap) {
+                    size_t cap = rs->pre_len + n;
+                    if (cap < 2 * rs->pre_cap)
+                        cap = 2 * rs->pre_cap;
+                    if (cap < 256)
+                        cap = 256;
+                    uint8_t *np = realloc(rs->pre, cap);
+                    if (np == NULL)
+                        return -1;
+                    rs->pre = np;
+                    rs->pre_cap = cap;
+                }
+                memcpy(rs->pre + rs->pre_len, p, n);
                 rs->pre_len += n;
             }
             rs->written += n;
@@ -495,8 +557,6 @@ static int wd_hh_complete(wd_host_http_t *h, wd_hh_resp_t *rs)
             return -1;
         if (wd_hh_be_write(h, rs, rs->pre, rs->pre_len) < 0)
             return -1;
-        free(rs->pre);
-        rs->pre = NULL;
         rs->pre_len = 0;
     }
     if (h->be->finish(h->be_data) != WD_HOST_HTTP_OK) {
@@ -899,6 +959,12 @@ void wd_host_http_free(wd_host_http_t *h)
         return;
     h->be = NULL;
     wd_host_http_reset(h);
+    for (int k = 0; k < 2; k++)
+        while (h->spare[k]) {
+            wd_hh_obj_t *o = h->spare[k];
+            h->spare[k] = o->next;
+            wd_hh_obj_free(o);
+        }
     free(h->tab);
     free(h->scratch);
     free(h);

@@ -32,13 +32,14 @@ wd_hh_fields_t *wd_hh_fields_new(wd_host_http_t *h)
 void wd_hh_fields_free_entries(wd_hh_fields_t *f)
 {
     if (!f->borrowed)
-        for (uint32_t i = 0; i < f->n; i++) {
-            free(f->v[i].name);
-            free(f->v[i].value);
-        }
-    free(f->v);
-    f->v = NULL;
-    f->n = f->cap = 0;
+        for (uint32_t i = 0; i < f->n; i++)
+            free(f->v[i].name);           /* name and value share one allocation */
+    f->n = 0;
+    if (f->cap > 32) {
+        free(f->v);
+        f->v = NULL;
+        f->cap = 0;
+    }
 }
 
 /* Header bytes a request's guest may make the host hold (fields live in host memory,
@@ -66,13 +67,10 @@ static int wd_hh_fields_push(wd_host_http_t *h, wd_hh_fields_t *f, const uint8_t
     }
     wd_hh_field_t *e = &f->v[f->n];
     if (copy) {
-        e->name = malloc(nl ? nl : 1);
-        e->value = malloc(vl ? vl : 1);
-        if (e->name == NULL || e->value == NULL) {
-            free(e->name);
-            free(e->value);
+        e->name = malloc(nl + vl ? nl + vl : 1);
+        if (e->name == NULL)
             return -1;
-        }
+        e->value = (uint8_t *)e->name + nl;
         memcpy(e->name, name, nl);
         memcpy(e->value, value, vl);
     } else {
@@ -101,15 +99,19 @@ wd_hh_fields_t *wd_hh_fields_clone(wd_host_http_t *h, const wd_hh_fields_t *src)
 
 int wd_hh_field_name_ok(const uint8_t *p, size_t n)
 {
-    static const char extra[] = "!#$%&'*+-.^_`|~";
     if (n == 0 || n > 8192)
         return 0;
     for (size_t i = 0; i < n; i++) {
         uint8_t c = p[i];
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
             continue;
-        if (c == 0 || strchr(extra, c) == NULL)
+        switch (c) {              /* the other tchars: !#$%&'*+-.^_`|~ */
+        case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+        case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+            continue;
+        default:
             return 0;
+        }
     }
     return 1;
 }
@@ -133,12 +135,15 @@ static int wd_hh_name_is(const uint8_t *p, size_t n, const char *s)
 
 int wd_hh_field_forbidden(const uint8_t *p, size_t n)
 {
-    static const char *const names[] = {
-        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
-        "te", "trailer", "http2-settings", NULL
+#define WD_HH_NAME(s) { s, sizeof(s) - 1 }
+    static const struct { const char *s; size_t n; } names[] = {
+        WD_HH_NAME("connection"), WD_HH_NAME("keep-alive"), WD_HH_NAME("proxy-connection"),
+        WD_HH_NAME("transfer-encoding"), WD_HH_NAME("upgrade"), WD_HH_NAME("te"),
+        WD_HH_NAME("trailer"), WD_HH_NAME("http2-settings")
     };
-    for (int i = 0; names[i]; i++)
-        if (wd_hh_name_is(p, n, names[i]))
+#undef WD_HH_NAME
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)   /* lengths first */
+        if (names[i].n == n && strncasecmp((const char *)p, names[i].s, n) == 0)
             return 1;
     return 0;
 }
@@ -202,10 +207,8 @@ static void wd_hh_fields_delete(wd_hh_fields_t *f, const uint8_t *n, size_t nl)
     uint32_t j = 0;
     for (uint32_t i = 0; i < f->n; i++) {
         if (f->v[i].name_len == nl && strncasecmp(f->v[i].name, (const char *)n, nl) == 0) {
-            if (!f->borrowed) {
-                free(f->v[i].name);
-                free(f->v[i].value);
-            }
+            if (!f->borrowed)
+                free(f->v[i].name);       /* value shares the allocation */
             continue;
         }
         f->v[j++] = f->v[i];

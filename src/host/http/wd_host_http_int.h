@@ -64,7 +64,7 @@ typedef struct {
 
 typedef struct {
     wd_hh_obj_t obj;
-    wd_hh_field_t *v;
+    wd_hh_field_t *v;             /* kept (cap entries) when the object is recycled */
     uint32_t n, cap;
     uint8_t borrowed;             /* strings point into the request head: not freed */
 } wd_hh_fields_t;
@@ -81,8 +81,9 @@ typedef struct {
     uint32_t stream_live;         /* live output-stream handles (children of the body) */
     int64_t declared_cl;          /* Content-Length set by the handler, or -1 */
     uint64_t written;             /* body bytes accepted */
-    uint8_t *pre;                 /* held-back body bytes (before the head went out) */
-    size_t pre_len;
+    uint8_t *pre;                 /* held-back body bytes (before the head went out); the
+                                     buffer (pre_cap bytes) is kept when the object is recycled */
+    size_t pre_len, pre_cap;
 } wd_hh_resp_t;
 
 typedef struct {
@@ -154,6 +155,10 @@ struct wd_host_http {
     size_t outlen[2];
     uint32_t log_lines;           /* lines logged this request (rate limit) */
     wd_host_http_outcome_t out;
+    /* destroyed fields / outgoing-response objects kept for the next ones (every request
+     * makes one of each): linked through obj.next, scrubbed when taken */
+    wd_hh_obj_t *spare[2];
+    uint32_t nspare[2];
 };
 
 /* ---- helpers (wd_host_http.c) ---- */
@@ -185,6 +190,7 @@ void wd_hh_obj_release(wd_host_http_t *h, wd_hh_obj_t *o);
 
 /* fields (wd_host_http_fields.c) */
 wd_hh_fields_t *wd_hh_fields_new(wd_host_http_t *h);
+/* Frees the entries' bytes (n = 0); the entry array is kept unless it is large. */
 void wd_hh_fields_free_entries(wd_hh_fields_t *f);
 wd_hh_fields_t *wd_hh_fields_clone(wd_host_http_t *h, const wd_hh_fields_t *f);
 int wd_hh_field_name_ok(const uint8_t *p, size_t n);

@@ -47,6 +47,7 @@ wd_host_wasi_t *wd_host_wasi_new(void)
 {
     wd_host_wasi_t *w = calloc(1, sizeof(*w));
     if (w == NULL) return NULL;
+    w->dirty = 1;
     for (int i = 0; i < 3; i++) {
         w->stdio[i].kind = WD_WASI_FD_STREAM;   /* no callbacks: EOF / discard */
         w->stdio[i].host_fd = -1;
@@ -134,6 +135,8 @@ static void wd_host_wasi_stdio_entry(wd_host_wasi_t *w, int i, wd_host_wasi_fd_t
 void wd_host_wasi_reset(wd_host_wasi_t *w)
 {
     uint32_t need = 3 + (uint32_t)w->npreopens;
+    if (!w->dirty && w->fds != NULL)
+        return;                       /* untouched since the last reset (most requests) */
     wd_host_wasi_close_table(w);
     w->poll_pending = 0;
     if (w->cap < need || w->fds == NULL) {
@@ -156,10 +159,12 @@ void wd_host_wasi_reset(wd_host_wasi_t *w)
         e->rights_inh = e->rights_base | WD_WASI_RIGHTS_FILE_RO | (rw ? WD_WASI_RIGHTS_FILE_W : 0);
     }
     w->nfds = need;
+    w->dirty = 0;
 }
 
 int wd_host_wasi_stdio(wd_host_wasi_t *w, int guest_fd, const wd_host_wasi_stream_t *s)
 {
+    w->dirty = 1;
     if (guest_fd < 0 || guest_fd > 2) return -1;
     wd_host_wasi_stdio_t *d = &w->stdio[guest_fd];
     memset(d, 0, sizeof(*d));
@@ -174,6 +179,7 @@ int wd_host_wasi_stdio(wd_host_wasi_t *w, int guest_fd, const wd_host_wasi_strea
 
 int wd_host_wasi_stdio_fd(wd_host_wasi_t *w, int guest_fd, int host_fd)
 {
+    w->dirty = 1;
     if (guest_fd < 0 || guest_fd > 2 || host_fd < 0) return -1;
     wd_host_wasi_stdio_t *d = &w->stdio[guest_fd];
     memset(d, 0, sizeof(*d));
@@ -199,6 +205,7 @@ int wd_host_wasi_preopen(wd_host_wasi_t *w, const char *host_dir, const char *gu
     np[w->npreopens].guest_name_len = strlen(name);
     np[w->npreopens].flags = flags;
     w->npreopens++;
+    w->dirty = 1;                 /* the table gains the new preopen */
     wd_host_wasi_reset(w);
     if (w->nfds != 3 + (uint32_t)w->npreopens) { errno = ENOMEM; return -1; }
     return 3 + w->npreopens - 1;
@@ -409,6 +416,7 @@ static wd_wasm_host_rc_t wd_host_wasi_trampoline(wd_wasm_instance_t *caller, con
     uint32_t rc;
 
     c.w = b->w;
+    c.w->dirty = 1;
     c.caller = caller;
     c.mem = wd_wasm_instance_memory(caller);
     c.rc = WD_WASM_HOST_OK;

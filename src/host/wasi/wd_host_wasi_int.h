@@ -178,6 +178,8 @@ struct wd_host_wasi {
     wd_host_wasi_sleep_fn sleep_fn;
     void *sleep_ud;
     int poll_pending;         /* a poll_oneoff suspended in the sleep hook */
+    int dirty;                /* the guest made a call (or the set-up changed) since the
+                                 last reset: the descriptor table may differ from pristine */
     uint64_t poll_start;      /* its first entry's monotonic time */
     wd_host_wasi_binding_t bindings[WD_WASI_NFUNCS_MAX];
 };
