@@ -76,6 +76,8 @@ struct wd_http_wasm_inst_s {
     wd_queue_t              link;       /* pool->idle */
     wd_http_wasm_ctx_t     *ctx;        /* the request using it */
     uint64_t                sleep_until; /* preview1 poll_oneoff suspended until (0: no) */
+    uint64_t                idle_since;  /* loop time (ms) it went back to the pool */
+    unsigned                trimmed:1;   /* idle, and its kept pages dropped (wd_wasm_trim) */
 };
 
 struct wd_http_wasm_pool_s {
@@ -140,6 +142,8 @@ extern wd_module_t wd_wasm_module;
 /* pool (wd_http_wasm_pool.c) */
 int  wd_http_wasm_pool_init(wd_cycle_t *cycle, wd_http_wasm_loc_conf_t *conf);
 void wd_http_wasm_pool_exit(wd_http_wasm_loc_conf_t *conf);
+/* Once a second: drop the pages kept populated by instances idle for a second or more. */
+int  wd_http_wasm_pool_trim_init(wd_http_wasm_loc_conf_t **routes, wd_uint_t n);
 /* An idle (or new) instance, or NULL if the pool is at MAX. */
 wd_http_wasm_inst_t *wd_http_wasm_pool_get(wd_http_wasm_pool_t *pool, wd_log_t *log);
 /* Restore it and give it back (or hand it to the first waiting request). */

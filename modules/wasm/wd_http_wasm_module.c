@@ -522,6 +522,9 @@ wd_http_wasm_init_worker(wd_cycle_t *cycle)
             return WD_ERROR;
         }
     }
+    if (wd_http_wasm_pool_trim_init(routes, mcf->routes.nelts) != WD_OK) {
+        return WD_ERROR;
+    }
     return wd_http_wasm_watchdog_start();
 }
 

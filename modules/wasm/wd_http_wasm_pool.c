@@ -10,6 +10,13 @@
  * table is dropped, its WASI descriptors closed and its state restored from the
  * snapshot; an instance that cannot be restored is destroyed.
  *
+ * Idle instances are reused last in, first out, so a light load keeps reusing
+ * the few instances whose pages are already populated. A restore leaves the
+ * pages it copied back populated (private RSS, at most WD_WASM_DIRTY_MAX pages
+ * per instance); once a second the instances idle for a second or more are
+ * trimmed (wd_wasm_trim), so a burst that used the whole pool does not leave
+ * MAX instances' worth of pages behind.
+ *
  * The watchdog is one thread per worker. The worker runs one instance at a
  * time; before a call it publishes (instance, deadline) under a mutex and
  * clears it after. The thread wakes every 5 ms and calls wd_wasm_interrupt()
@@ -303,6 +310,68 @@ wd_http_wasm_pool_exit(wd_http_wasm_loc_conf_t *conf)
     free(pool);
 }
 
+#define WD_HTTP_WASM_TRIM_MS 1000
+
+static uv_timer_t wd_http_wasm_trim_timer;
+static int wd_http_wasm_trim_on;
+static wd_http_wasm_loc_conf_t **wd_http_wasm_trim_routes;
+static wd_uint_t wd_http_wasm_trim_n;
+
+static void
+wd_http_wasm_trim_cb(uv_timer_t *t)
+{
+    uint64_t now = uv_now(t->loop);
+
+    for (wd_uint_t i = 0; i < wd_http_wasm_trim_n; i++) {
+        wd_http_wasm_pool_t *pool = wd_http_wasm_trim_routes[i]->pool;
+        if (pool == NULL) {
+            continue;
+        }
+        /* LIFO: the longest idle are at the tail */
+        for (wd_queue_t *q = pool->idle.prev; q != &pool->idle; q = q->prev) {
+            wd_http_wasm_inst_t *it = wd_queue_data(q, wd_http_wasm_inst_t, link);
+            if (it->idle_since + WD_HTTP_WASM_TRIM_MS > now) {
+                break;
+            }
+            if (!it->trimmed) {
+                wd_wasm_trim(it->inst);
+                it->trimmed = 1;
+            }
+        }
+    }
+}
+
+static void
+wd_http_wasm_trim_close(void *data)
+{
+    if (wd_http_wasm_trim_on) {
+        uv_close((uv_handle_t *) &wd_http_wasm_trim_timer, NULL);
+        wd_http_wasm_trim_on = 0;
+    }
+}
+
+/* the timer is made when an instance first goes back to the pool (the loop exists then) */
+static void
+wd_http_wasm_trim_arm(void)
+{
+    if (wd_http_wasm_trim_on || wd_http_wasm_trim_n == 0 || wd_worker == NULL) {
+        return;
+    }
+    uv_timer_init(&wd_worker->loop, &wd_http_wasm_trim_timer);
+    uv_timer_start(&wd_http_wasm_trim_timer, wd_http_wasm_trim_cb, WD_HTTP_WASM_TRIM_MS,
+                   WD_HTTP_WASM_TRIM_MS);
+    uv_unref((uv_handle_t *) &wd_http_wasm_trim_timer);   /* never keeps a stopping worker up */
+    wd_http_wasm_trim_on = 1;
+}
+
+int
+wd_http_wasm_pool_trim_init(wd_http_wasm_loc_conf_t **routes, wd_uint_t n)
+{
+    wd_http_wasm_trim_routes = routes;
+    wd_http_wasm_trim_n = n;
+    return wd_event_add_close_hook(wd_http_wasm_trim_close, NULL);
+}
+
 wd_http_wasm_inst_t *
 wd_http_wasm_pool_get(wd_http_wasm_pool_t *pool, wd_log_t *log)
 {
@@ -365,7 +434,10 @@ wd_http_wasm_pool_put(wd_http_wasm_inst_t *it)
         wd_http_wasm_timer_start(ctx, wd_http_wasm_assigned_cb, 0);
         return;
     }
-    wd_queue_insert_tail(&pool->idle, &it->link);
+    it->idle_since = wd_event_now();
+    it->trimmed = 0;
+    wd_queue_insert_head(&pool->idle, &it->link);
+    wd_http_wasm_trim_arm();
 }
 
 static void

@@ -42,6 +42,8 @@ static wd_event_hook_t wd_flush_hooks[WD_MAX_HOOKS];
 static int             wd_nflush_hooks;
 static wd_event_hook_t wd_reopen_hooks[WD_MAX_HOOKS];
 static int             wd_nreopen_hooks;
+static wd_event_hook_t wd_close_hooks[WD_MAX_HOOKS];
+static int             wd_nclose_hooks;
 
 wd_worker_t *wd_worker;
 
@@ -52,36 +54,38 @@ static void wd_event_quit(wd_worker_t *w);
 static void wd_event_terminate(wd_worker_t *w);
 static void wd_event_check_exit(wd_worker_t *w);
 
-int
-wd_event_add_flush_hook(wd_event_hook_pt fn, void *data)
+static int
+wd_event_add_hook(wd_event_hook_t *hooks, int *n, wd_event_hook_pt fn, void *data)
 {
-    for (int i = 0; i < wd_nflush_hooks; i++) {
-        if (wd_flush_hooks[i].fn == fn && wd_flush_hooks[i].data == data) {
+    for (int i = 0; i < *n; i++) {
+        if (hooks[i].fn == fn && hooks[i].data == data) {
             return WD_OK;
         }
     }
-    if (wd_nflush_hooks == WD_MAX_HOOKS) {
+    if (*n == WD_MAX_HOOKS) {
         return WD_ERROR;
     }
-    wd_flush_hooks[wd_nflush_hooks].fn = fn;
-    wd_flush_hooks[wd_nflush_hooks++].data = data;
+    hooks[*n].fn = fn;
+    hooks[(*n)++].data = data;
     return WD_OK;
+}
+
+int
+wd_event_add_flush_hook(wd_event_hook_pt fn, void *data)
+{
+    return wd_event_add_hook(wd_flush_hooks, &wd_nflush_hooks, fn, data);
 }
 
 int
 wd_event_add_reopen_hook(wd_event_hook_pt fn, void *data)
 {
-    for (int i = 0; i < wd_nreopen_hooks; i++) {
-        if (wd_reopen_hooks[i].fn == fn && wd_reopen_hooks[i].data == data) {
-            return WD_OK;
-        }
-    }
-    if (wd_nreopen_hooks == WD_MAX_HOOKS) {
-        return WD_ERROR;
-    }
-    wd_reopen_hooks[wd_nreopen_hooks].fn = fn;
-    wd_reopen_hooks[wd_nreopen_hooks++].data = data;
-    return WD_OK;
+    return wd_event_add_hook(wd_reopen_hooks, &wd_nreopen_hooks, fn, data);
+}
+
+int
+wd_event_add_close_hook(wd_event_hook_pt fn, void *data)
+{
+    return wd_event_add_hook(wd_close_hooks, &wd_nclose_hooks, fn, data);
 }
 
 uint64_t
@@ -421,6 +425,9 @@ wd_event_close_listeners(wd_worker_t *w)
 static void
 wd_event_close_all_handles(wd_worker_t *w)
 {
+    for (int i = 0; i < wd_nclose_hooks; i++) {
+        wd_close_hooks[i].fn(wd_close_hooks[i].data);
+    }
     uv_timer_stop(&w->shutdown_timer);
     uv_timer_stop(&w->idle_grace_timer);
     uv_timer_stop(&w->accept_timer);

@@ -40,6 +40,8 @@ typedef struct wd_queue_s {
 #define wd_queue_empty(q)     ((q)->next == (q))
 #define wd_queue_insert_tail(h, x) \
     ((x)->prev = (h)->prev, (x)->prev->next = (x), (x)->next = (h), (h)->prev = (x))
+#define wd_queue_insert_head(h, x) \
+    ((x)->next = (h)->next, (x)->next->prev = (x), (x)->prev = (h), (h)->next = (x))
 #define wd_queue_remove(x) \
     ((x)->next->prev = (x)->prev, (x)->prev->next = (x)->next, (x)->prev = (x), (x)->next = (x))
 #define wd_queue_data(q, type, link) ((type *) ((char *) (q) - offsetof(type, link)))
@@ -116,10 +118,13 @@ void wd_connection_close(wd_connection_t *c);
 void wd_connection_set_idle(wd_connection_t *c, int idle);
 
 /* Hook registry: functions called at the end of every loop iteration (flush buffered
- * access logs) and on USR1 (reopen files). Register before wd_worker_process_run. */
+ * access logs), on USR1 (reopen files) and when the worker's loop ends (close the
+ * module's own handles: the loop is closed right after). Register before
+ * wd_worker_process_run. */
 typedef void (*wd_event_hook_pt)(void *data);
 int wd_event_add_flush_hook(wd_event_hook_pt fn, void *data);
 int wd_event_add_reopen_hook(wd_event_hook_pt fn, void *data);
+int wd_event_add_close_hook(wd_event_hook_pt fn, void *data);
 
 /* Entry from the worker into the protocol: a new accepted connection (src/http), and the
  * end of a connection (its handles are closed; protocol state may release its memory). */

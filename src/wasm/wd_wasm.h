@@ -78,6 +78,13 @@ typedef struct {
 } wd_wasm_allocator_t;
 /* Replace the engine's allocator (process-wide; call before any other engine call). NULL restores libc. */
 void wd_wasm_set_allocator(const wd_wasm_allocator_t *a);
+/* Allocate through it: the engine does, and so do host functions (src/host) for
+ * per-request state, so a test failing the Nth allocation covers requests too. */
+void *wd_wasm_malloc(size_t n);
+void *wd_wasm_calloc(size_t n, size_t size);   /* overflow-checked, zeroed */
+void *wd_wasm_realloc(void *p, size_t n);
+void wd_wasm_free(void *p);
+char *wd_wasm_strdup(const char *s);
 
 /* ---- modules ---- */
 typedef struct {
@@ -308,6 +315,11 @@ int wd_wasm_table_set(wd_wasm_table_t *t, uint32_t i, wd_wasm_val_t v);
  * cost that scales with the memory pages written since, not the memory size. */
 int wd_wasm_snapshot(wd_wasm_instance_t *inst);
 int wd_wasm_restore(wd_wasm_instance_t *inst);
+/* Restores keep the pages they copy back populated (no fault next time): up to
+ * WD_WASM_DIRTY_MAX private 4 KiB copies per instance. For an instance that
+ * went idle: drop them (one madvise), so it costs the shared image again.
+ * Only on a restored instance; returns the bytes released (0: nothing kept). */
+size_t wd_wasm_trim(wd_wasm_instance_t *inst);
 
 /* Build facts, for diagnostics and benchmarks: "computed-goto" or "switch", bounds strategy. */
 const char *wd_wasm_build_info(void);

@@ -23,11 +23,7 @@
 #include <stdint.h>
 #include "wd_wasm.h"
 
-/* ---- allocation (all engine memory goes through wd_wasm_set_allocator's hooks) ---- */
-void *wd_wasm_malloc(size_t n);
-void *wd_wasm_calloc(size_t n, size_t size);   /* overflow-checked, zeroed */
-void *wd_wasm_realloc(void *p, size_t n);
-void wd_wasm_free(void *p);
+/* allocation: wd_wasm_malloc & co. (wd_wasm.h) */
 
 /* Fill err (if not NULL) with a formatted message, byte offset and function index. */
 void wd_wasm_set_error(wd_wasm_error_t *err, int64_t offset, int64_t func_index,

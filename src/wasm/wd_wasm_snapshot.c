@@ -25,6 +25,9 @@
  * mprotect(PROT_NONE) takes them out of the accessible memory (rare, so the
  * two syscalls stay).
  *
+ * The copies a memcpy restore leaves populated are private RSS: the embedder
+ * calls wd_wasm_trim() on instances that stayed idle for a while to drop them.
+ *
  * Globals, tables (size and contents) and the dropped state of element and
  * data segments are small and are copied.
  */
@@ -65,6 +68,14 @@ void wd_wasm_memory_mark(wd_wasm_memory_t *mem, uint64_t off, uint64_t len)
     }
 }
 
+static int wd_wasm_page_is_zero(const uint8_t *p)
+{
+    const uint64_t *w = (const uint64_t *)p;
+    uint64_t acc = 0;
+    for (int i = 0; i < 4096 / 8; i++) acc |= w[i];
+    return acc == 0;
+}
+
 static int wd_wasm_snap_memory(wd_wasm_memory_t *mem)
 {
     if (mem->image) {
@@ -74,25 +85,34 @@ static int wd_wasm_snap_memory(wd_wasm_memory_t *mem)
     mem->snap_size = 0;
     wd_wasm_dirty_reset(mem, mem->size, 1);
     if (mem->size == 0) return 0;
-    if (mem->memfd < 0) {
-        mem->memfd = memfd_create("wasmd-snapshot", MFD_CLOEXEC);
-        if (mem->memfd < 0) return -1;
+    /* a new memfd each time: the memory may still be a private mapping of the old
+       one, read below. All-zero pages are left as holes: they read as zeros and
+       cost no memory. */
+    int fd = memfd_create("wasmd-snapshot", MFD_CLOEXEC);
+    if (fd < 0) return -1;
+    if (ftruncate(fd, (off_t)mem->size) < 0) goto fail;
+    for (uint64_t off = 0; off < mem->size;) {
+        while (off < mem->size && wd_wasm_page_is_zero(mem->base + off)) off += 4096;
+        uint64_t end = off;
+        while (end < mem->size && !wd_wasm_page_is_zero(mem->base + end)) end += 4096;
+        while (off < end) {
+            ssize_t n = pwrite(fd, mem->base + off, (size_t)(end - off), (off_t)off);
+            if (n <= 0) goto fail;
+            off += (uint64_t)n;
+        }
     }
-    if (ftruncate(mem->memfd, (off_t)mem->size) < 0) return -1;
-    uint64_t off = 0;
-    while (off < mem->size) {
-        ssize_t n = pwrite(mem->memfd, mem->base + off, (size_t)(mem->size - off), (off_t)off);
-        if (n <= 0) return -1;
-        off += (uint64_t)n;
-    }
-    void *p = mmap(mem->base, (size_t)mem->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
-                   mem->memfd, 0);
-    if (p == MAP_FAILED) return -1;
+    void *p = mmap(mem->base, (size_t)mem->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0);
+    if (p == MAP_FAILED) goto fail;
+    if (mem->memfd >= 0) close(mem->memfd);
+    mem->memfd = fd;
     p = mmap(NULL, (size_t)mem->size, PROT_READ, MAP_SHARED, mem->memfd, 0);
     if (p == MAP_FAILED) return -1;
     mem->image = p;
     mem->snap_size = mem->size;
     return 0;
+fail:
+    close(fd);
+    return -1;
 }
 
 static int wd_wasm_restore_memory(wd_wasm_memory_t *mem)
@@ -154,6 +174,21 @@ int wd_wasm_snapshot(wd_wasm_instance_t *inst)
     memcpy(inst->snap_data_len, inst->data_len, (size_t)m->ndatas * sizeof(uint32_t));
     inst->has_snap = 1;
     return 0;
+}
+
+size_t wd_wasm_trim(wd_wasm_instance_t *inst)
+{
+    wd_wasm_memory_t *mem = inst->mem;
+    if (!inst->has_snap || inst->suspended || mem == NULL || mem->image == NULL ||
+        mem->nkept == 0 || mem->ndirty != 0 || mem->size != mem->snap_size)
+        return 0;
+    size_t kept = (size_t)mem->nkept * WD_WASM_DIRTY_GRANULE;
+    if (madvise(mem->base, (size_t)mem->size, MADV_DONTNEED) < 0) return 0;
+    /* the image pages restores read are mapped too (counted in RSS): unmap them, the
+       memfd keeps the data */
+    (void)madvise((void *)mem->image, (size_t)mem->snap_size, MADV_DONTNEED);
+    wd_wasm_dirty_reset(mem, mem->size, 1);
+    return kept;
 }
 
 int wd_wasm_restore(wd_wasm_instance_t *inst)

@@ -52,6 +52,14 @@ void *wd_wasm_realloc(void *p, size_t n) { return wd_wasm_alloc.realloc_fn(p, n 
 
 void wd_wasm_free(void *p) { if (p) wd_wasm_alloc.free_fn(p, wd_wasm_alloc.ud); }
 
+char *wd_wasm_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = wd_wasm_malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
 void wd_wasm_set_error(wd_wasm_error_t *err, int64_t offset, int64_t func_index,
                        const char *fmt, ...)
 {

@@ -558,6 +558,112 @@ START_TEST(test_check_module_errors)
 }
 END_TEST
 
+/* ---- allocation failure on the request path ----
+ * The engine's allocator is replaced by one that counts, offsets every block by
+ * a header (a block freed with libc's free, or an libc block freed through the
+ * engine, crashes) and fails the Nth allocation. For every N up to the number a
+ * request makes on a fresh instance: the request ends (an error response or,
+ * where the allocation was optional, the right one), the instance serves the
+ * next request correctly, and closing everything frees every block. */
+
+#define FA_HDR 16
+static struct { uint64_t count, fail_at; long live; int failed; } FA;
+
+static void *fa_malloc(size_t n, void *ud)
+{
+    FA.count++;
+    if (FA.fail_at && FA.count == FA.fail_at) { FA.failed = 1; return NULL; }
+    unsigned char *p = malloc(n + FA_HDR);
+    if (p == NULL) return NULL;
+    FA.live++;
+    return p + FA_HDR;
+}
+
+static void *fa_realloc(void *q, size_t n, void *ud)
+{
+    if (q == NULL) return fa_malloc(n, ud);
+    FA.count++;
+    if (FA.fail_at && FA.count == FA.fail_at) { FA.failed = 1; return NULL; }
+    unsigned char *p = realloc((unsigned char *)q - FA_HDR, n + FA_HDR);
+    return p ? p + FA_HDR : NULL;
+}
+
+static void fa_free(void *q, void *ud)
+{
+    if (q == NULL) return;
+    FA.live--;
+    free((unsigned char *)q - FA_HDR);
+}
+
+static const wd_wasm_allocator_t fa_allocator = { fa_malloc, fa_realloc, fa_free, NULL };
+
+typedef struct {
+    const char *handler, *method, *path, *want;
+    int suspend;                  /* request body arrives in two parts, "would block" between */
+} fa_case_t;
+
+static void fa_request(ti_t *t, const fa_case_t *c, fake_t *f)
+{
+    fk_init(f);
+    if (c->suspend) {
+        fk_body(f, "abc", 3);
+        fk_body(f, NULL, 0);
+        fk_body(f, "defgh", 5);
+    }
+    ti_run(t, f, c->method, c->path, FUEL);
+}
+
+START_TEST(test_alloc_failure)
+{
+    static const fa_case_t cases[] = {
+        { "hello", "GET", "/hello", "Hello from wasmd!\n", 0 },
+        { "echo", "POST", "/echo", "abcdefgh", 1 },
+        { "headers", "GET", "/headers", "\"path\":\"/headers\"", 0 },
+    };
+    wd_wasm_set_allocator(&fa_allocator);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const fa_case_t *c = &cases[k];
+        int errors = 0, graceful = 0;
+        uint64_t n;
+        for (n = 1; n < 100000; n++) {
+            ti_t t;
+            fake_t f;
+            long live0 = FA.live;
+            FA.fail_at = 0;
+            ti_open(&t, c->handler, 64 << 20);
+            FA.count = 0;
+            FA.failed = 0;
+            FA.fail_at = n;
+            fa_request(&t, c, &f);
+            FA.fail_at = 0;
+            int failed = FA.failed;
+            if (failed) {
+                if (f.status == 200 && f.finished && f.body_len >= strlen(c->want) &&
+                    memmem(f.body, f.body_len, c->want, strlen(c->want)))
+                    graceful++;
+                else
+                    errors++;
+            }
+            free(f.body);
+            /* the same instance serves the next request */
+            fa_request(&t, c, &f);
+            ck_assert_msg(f.status == 200 && f.finished && memmem(f.body, f.body_len, c->want, strlen(c->want)),
+                          "%s: the request after allocation %llu failed got %d", c->handler,
+                          (unsigned long long)n, f.status);
+            free(f.body);
+            ti_close(&t);
+            ck_assert_msg(FA.live == live0, "%s: %ld blocks leaked with allocation %llu failing",
+                          c->handler, FA.live - live0, (unsigned long long)n);
+            if (!failed) break;       /* past the last allocation the request makes */
+        }
+        ck_assert_msg(n > 1, "%s: a request on a fresh instance allocated nothing", c->handler);
+        fprintf(stderr, "alloc failure %s: %llu allocations per first request, %d failed with an "
+                "error, %d answered anyway\n", c->handler, (unsigned long long)(n - 1), errors, graceful);
+    }
+    wd_wasm_set_allocator(NULL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("host_http");
@@ -575,6 +681,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_fuel_timeout_and_traps);
     tcase_add_test(tc, test_memory_limit);
     tcase_add_test(tc, test_wasi_imports);
+    tcase_add_test(tc, test_alloc_failure);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -536,6 +536,72 @@ START_TEST(test_dirty_fallback)
 }
 END_TEST
 
+static long rss_pages(void)
+{
+    long size = 0, res = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL) return -1;
+    if (fscanf(f, "%ld %ld", &size, &res) != 2) res = -1;
+    fclose(f);
+    return res;
+}
+
+/* wd_wasm_trim: the private copies copying restores keep are dropped (RSS goes
+ * down by them), the memory still reads as the snapshot, and copying restores
+ * go on working after it. */
+START_TEST(test_trim)
+{
+    snapt_t t;
+    snapt_init(&t, MANY);
+    ck_assert_uint_eq(wd_wasm_trim(t.inst), 0);             /* nothing kept yet */
+    for (int round = 0; round < 2; round++) {
+        wd_wasm_val_t a[2] = { v32(3), v32(WD_WASM_DIRTY_MAX) };
+        call_ok(&t, "touch", a, 2);
+        ck_assert_uint_eq(wd_wasm_trim(t.inst), 0);         /* not restored: refused */
+        snapt_restore(&t, 0, "before trim");
+        ck_assert_uint_eq(t.mem->nkept, WD_WASM_DIRTY_MAX);
+        long before = rss_pages();
+        ck_assert_uint_eq(wd_wasm_trim(t.inst), WD_WASM_DIRTY_MAX * G);
+        long after = rss_pages();
+        ck_assert_msg(before - after >= WD_WASM_DIRTY_MAX - 4, "RSS %ld -> %ld pages after trim", before, after);
+        ck_assert_uint_eq(t.mem->nkept, 0);
+        ck_assert_int_eq(memcmp(t.mem->base, t.pristine, t.snap_size), 0);
+        ck_assert_uint_eq(wd_wasm_trim(t.inst), 0);
+        a[0] = v32(3); a[1] = v32(2);           /* pages the next round touches again */
+        call_ok(&t, "touch", a, 2);
+        snapt_restore(&t, 0, "after trim");                 /* copying again, not full */
+    }
+    snapt_free(&t);
+}
+END_TEST
+
+/* A second snapshot replaces the first: pages that became zero read as zeros
+ * after both kinds of restore, pages written before it are kept. */
+START_TEST(test_resnapshot)
+{
+    snapt_t t;
+    snapt_init(&t, MANY);
+    wd_wasm_val_t a[2] = { v32(0), v32(4 * G) };   /* page 0 zeroed (it held the pattern) */
+    wd_wasm_memory_t *mem = t.mem;
+    memset(mem->base, 0, 4 * G);
+    a[0] = v32(10); a[1] = v32(3);
+    call_ok(&t, "touch", a, 2);                     /* pages 10..12 changed */
+    ck_assert_int_eq(wd_wasm_snapshot(t.inst), 0);
+    memcpy(t.pristine, mem->base, t.snap_size);
+    t.fast = mem->restores_fast;
+    t.full = mem->restores_full;
+    a[0] = v32(1000); a[1] = v32(3 * G);
+    call_ok(&t, "fill", a, 2);
+    snapt_restore(&t, 0, "copying restore after a second snapshot");
+    a[0] = v32(0); a[1] = v32(60 * G);
+    call_ok(&t, "fill", a, 2);
+    snapt_restore(&t, 1, "full restore after a second snapshot");
+    for (uint32_t i = 0; i < 4 * G; i++) ck_assert_uint_eq(mem->base[i], 0);
+    ck_assert_uint_eq(mem->base[10 * G + 77], 0xab);
+    snapt_free(&t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("engine-snapshot");
@@ -548,6 +614,8 @@ int main(void)
     tcase_add_test(tc, test_dirty_host);
     tcase_add_test(tc, test_dirty_grown);
     tcase_add_test(tc, test_dirty_fallback);
+    tcase_add_test(tc, test_trim);
+    tcase_add_test(tc, test_resnapshot);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

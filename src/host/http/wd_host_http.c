@@ -210,7 +210,7 @@ void *wd_hh_obj_new(wd_host_http_t *h, size_t size, uint8_t type)
             rs->pre_cap = cap;
         }
     } else {
-        o = calloc(1, size);
+        o = wd_wasm_calloc(1, size);
         if (o == NULL)
             return NULL;
     }
@@ -233,10 +233,10 @@ void wd_hh_obj_ref(wd_hh_obj_t *o)
 static void wd_hh_obj_free(wd_hh_obj_t *o)
 {
     if (o->type == WD_HH_FIELDS)
-        free(((wd_hh_fields_t *)o)->v);
+        wd_wasm_free(((wd_hh_fields_t *)o)->v);
     else if (o->type == WD_HH_OUTRESP)
-        free(((wd_hh_resp_t *)o)->pre);
-    free(o);
+        wd_wasm_free(((wd_hh_resp_t *)o)->pre);
+    wd_wasm_free(o);
 }
 
 static void wd_hh_obj_destroy(wd_host_http_t *h, wd_hh_obj_t *o)
@@ -250,7 +250,7 @@ static void wd_hh_obj_destroy(wd_host_http_t *h, wd_hh_obj_t *o)
     case WD_HH_OUTRESP: {
         wd_hh_resp_t *rs = (wd_hh_resp_t *)o;
         if (rs->pre_cap > WD_HOST_HTTP_PREBUF) {
-            free(rs->pre);
+            wd_wasm_free(rs->pre);
             rs->pre = NULL;
             rs->pre_cap = 0;
         }
@@ -263,11 +263,11 @@ static void wd_hh_obj_destroy(wd_host_http_t *h, wd_hh_obj_t *o)
         break;
     }
     case WD_HH_ERROR:
-        free(((wd_hh_error_t *)o)->msg);
+        wd_wasm_free(((wd_hh_error_t *)o)->msg);
         break;
     case WD_HH_OUTREQ: {
         wd_hh_outreq_t *q = (wd_hh_outreq_t *)o;
-        free(q->method_other); free(q->path); free(q->authority); free(q->scheme_other);
+        wd_wasm_free(q->method_other); wd_wasm_free(q->path); wd_wasm_free(q->authority); wd_wasm_free(q->scheme_other);
         if (q->headers && !h->resetting) {
             wd_hh_obj_t *f = &q->headers->obj;
             q->headers = NULL;
@@ -325,7 +325,7 @@ uint32_t wd_hh_new(wd_host_http_t *h, uint8_t type, uint8_t kind, wd_hh_obj_t *o
         }
         if (h->ntab == h->captab) {
             uint32_t cap = h->captab ? h->captab * 2 : 16;
-            wd_hh_handle_t *t = realloc(h->tab, cap * sizeof *t);
+            wd_hh_handle_t *t = wd_wasm_realloc(h->tab, cap * sizeof *t);
             if (t == NULL) {
                 wd_hh_trap(h, "wasi:http: out of memory");
                 return 0;
@@ -383,7 +383,7 @@ uint32_t wd_host_http_live_handles(const wd_host_http_t *h)
 uint32_t wd_hh_new_error(wd_host_http_t *h, const char *msg, int code)
 {
     wd_hh_error_t *e = wd_hh_obj_new(h, sizeof *e, WD_HH_ERROR);
-    if (e == NULL || (e->msg = strdup(msg)) == NULL) {
+    if (e == NULL || (e->msg = wd_wasm_strdup(msg)) == NULL) {
         if (e)
             wd_hh_obj_release(h, &e->obj);
         wd_hh_trap(h, "wasi:http: out of memory");
@@ -431,7 +431,7 @@ static int wd_hh_send_head(wd_host_http_t *h, wd_hh_resp_t *rs, int64_t cl)
     int rc;
 
     if (f && f->n > cap) {
-        hv = malloc(f->n * sizeof *hv);
+        hv = wd_wasm_malloc(f->n * sizeof *hv);
         if (hv == NULL)
             return -1;
         cap = f->n;
@@ -449,7 +449,7 @@ static int wd_hh_send_head(wd_host_http_t *h, wd_hh_resp_t *rs, int64_t cl)
     h->out.status = rs->status;
     rc = h->be->send_head(h->be_data, rs->status, n ? hv : NULL, n, cl);
     if (hv != stack)
-        free(hv);
+        wd_wasm_free(hv);
     if (rc != WD_HOST_HTTP_OK) {
         rs->broken = 1;
         h->aborted = 1;
@@ -501,7 +501,7 @@ int wd_hh_body_write(wd_host_http_t *h, wd_hh_resp_t *rs, const uint8_t *p, size
                         cap = 2 * rs->pre_cap;
                     if (cap < 256)
                         cap = 256;
-                    uint8_t *np = realloc(rs->pre, cap);
+                    uint8_t *np = wd_wasm_realloc(rs->pre, cap);
                     if (np == NULL)
                         return -1;
                     rs->pre = np;
@@ -891,15 +891,15 @@ int wd_host_http_attach(wd_host_http_t *h, wd_wasm_instance_t *inst, wd_wasm_err
 
 wd_host_http_t *wd_host_http_new(const wd_host_http_conf_t *conf)
 {
-    wd_host_http_t *h = calloc(1, sizeof *h);
+    wd_host_http_t *h = wd_wasm_calloc(1, sizeof *h);
     if (h == NULL)
         return NULL;
     h->objs.next = h->objs.prev = &h->objs;
     h->ntab = 1;                  /* index 0 is never valid */
     h->captab = 16;
-    h->tab = calloc(h->captab, sizeof *h->tab);
+    h->tab = wd_wasm_calloc(h->captab, sizeof *h->tab);
     if (h->tab == NULL) {
-        free(h);
+        wd_wasm_free(h);
         return NULL;
     }
     if (conf) {
@@ -923,7 +923,7 @@ void wd_host_http_reset(wd_host_http_t *h)
     h->free_head = 0;
     h->live = 0;
     if (h->captab > 1024) {        /* don't keep a huge table from one greedy request */
-        wd_hh_handle_t *t = realloc(h->tab, 16 * sizeof *t);
+        wd_hh_handle_t *t = wd_wasm_realloc(h->tab, 16 * sizeof *t);
         if (t) {
             h->tab = t;
             h->captab = 16;
@@ -947,7 +947,7 @@ void wd_host_http_reset(wd_host_http_t *h)
     h->pending_flush = 0;
     h->log_lines = 0;
     if (h->scratch_len > 65536) {
-        free(h->scratch);
+        wd_wasm_free(h->scratch);
         h->scratch = NULL;
         h->scratch_len = 0;
     }
@@ -965,9 +965,9 @@ void wd_host_http_free(wd_host_http_t *h)
             h->spare[k] = o->next;
             wd_hh_obj_free(o);
         }
-    free(h->tab);
-    free(h->scratch);
-    free(h);
+    wd_wasm_free(h->tab);
+    wd_wasm_free(h->scratch);
+    wd_wasm_free(h);
 }
 
 unsigned wd_host_http_waiting(const wd_host_http_t *h, uint64_t *deadline_ns)

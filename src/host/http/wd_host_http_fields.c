@@ -33,10 +33,10 @@ void wd_hh_fields_free_entries(wd_hh_fields_t *f)
 {
     if (!f->borrowed)
         for (uint32_t i = 0; i < f->n; i++)
-            free(f->v[i].name);           /* name and value share one allocation */
+            wd_wasm_free(f->v[i].name);           /* name and value share one allocation */
     f->n = 0;
     if (f->cap > 32) {
-        free(f->v);
+        wd_wasm_free(f->v);
         f->v = NULL;
         f->cap = 0;
     }
@@ -59,7 +59,7 @@ static int wd_hh_fields_push(wd_host_http_t *h, wd_hh_fields_t *f, const uint8_t
     }
     if (f->n == f->cap) {
         uint32_t cap = f->cap ? f->cap * 2 : 8;
-        wd_hh_field_t *v = realloc(f->v, cap * sizeof *v);
+        wd_hh_field_t *v = wd_wasm_realloc(f->v, cap * sizeof *v);
         if (v == NULL)
             return -1;
         f->v = v;
@@ -67,7 +67,7 @@ static int wd_hh_fields_push(wd_host_http_t *h, wd_hh_fields_t *f, const uint8_t
     }
     wd_hh_field_t *e = &f->v[f->n];
     if (copy) {
-        e->name = malloc(nl + vl ? nl + vl : 1);
+        e->name = wd_wasm_malloc(nl + vl ? nl + vl : 1);
         if (e->name == NULL)
             return -1;
         e->value = (uint8_t *)e->name + nl;
@@ -208,7 +208,7 @@ static void wd_hh_fields_delete(wd_hh_fields_t *f, const uint8_t *n, size_t nl)
     for (uint32_t i = 0; i < f->n; i++) {
         if (f->v[i].name_len == nl && strncasecmp(f->v[i].name, (const char *)n, nl) == 0) {
             if (!f->borrowed)
-                free(f->v[i].name);       /* value shares the allocation */
+                wd_wasm_free(f->v[i].name);       /* value shares the allocation */
             continue;
         }
         f->v[j++] = f->v[i];
@@ -316,7 +316,7 @@ static WD_HH_FN(wd_hh_fields_get)
     const uint8_t *name = wd_hh_string(h, (uint32_t)a[1], nl);
     if (name == NULL || wd_hh_ret(h, (uint32_t)a[3], 8, 4) == NULL)
         return WD_WASM_HOST_TRAP;
-    char *key = malloc(nl ? nl : 1);     /* guest memory may move during cabi_realloc */
+    char *key = wd_wasm_malloc(nl ? nl : 1);     /* guest memory may move during cabi_realloc */
     if (key == NULL)
         return wd_hh_trap(h, "wasi:http: out of memory");
     memcpy(key, name, nl);
@@ -340,7 +340,7 @@ static WD_HH_FN(wd_hh_fields_get)
         memcpy(slot + 4, &vl, 4);
         k++;
     }
-    free(key);
+    wd_wasm_free(key);
     uint8_t *ret = wd_hh_ret(h, (uint32_t)a[3], 8, 4);
     if (ret == NULL)
         return WD_WASM_HOST_TRAP;
@@ -348,7 +348,7 @@ static WD_HH_FN(wd_hh_fields_get)
     memcpy(ret + 4, &cnt, 4);
     return WD_WASM_HOST_OK;
 trap:
-    free(key);
+    wd_wasm_free(key);
     return WD_WASM_HOST_TRAP;
 }
 

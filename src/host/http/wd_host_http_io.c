@@ -100,7 +100,7 @@ static long wd_hh_body_read(wd_host_http_t *h, uint64_t len)
     if (len > WD_HH_READ_MAX)
         len = WD_HH_READ_MAX;
     if (h->scratch_len < len) {
-        uint8_t *s = realloc(h->scratch, WD_HH_READ_MAX);
+        uint8_t *s = wd_wasm_realloc(h->scratch, WD_HH_READ_MAX);
         if (s == NULL)
             return -2;
         h->scratch = s;
@@ -540,7 +540,7 @@ static WD_HH_FN(wd_hh_poll)
         return wd_hh_trap(h, "wasi:io: poll on an empty list");
     if (n > WD_HH_MAX_HANDLES)
         return wd_hh_trap(h, "wasi:io: poll on %u pollables (at most %u)", n, WD_HH_MAX_HANDLES);
-    uint32_t *ready = malloc((size_t)n * 4);
+    uint32_t *ready = wd_wasm_malloc((size_t)n * 4);
     if (ready == NULL)
         return wd_hh_trap(h, "wasi:io: out of memory");
     uint32_t k = 0;
@@ -551,14 +551,14 @@ static WD_HH_FN(wd_hh_poll)
         memcpy(&hi, l + 4 * i, 4);
         wd_hh_handle_t *e = wd_hh_get(h, hi, WD_HH_POLLABLE);
         if (e == NULL) {
-            free(ready);
+            wd_wasm_free(ready);
             return WD_WASM_HOST_TRAP;
         }
         if (wd_hh_pollable_ready(h, e, &w, &d))
             ready[k++] = i;
     }
     if (k == 0) {
-        free(ready);
+        wd_wasm_free(ready);
         if (!h->active)
             return wd_hh_trap(h, "wasi:io: blocking outside a request");
         wd_hh_set_wait(h, w, d);
@@ -566,7 +566,7 @@ static WD_HH_FN(wd_hh_poll)
     }
     uint32_t lp;
     int rc = wd_hh_lower_bytes(h, ready, (size_t)k * 4, &lp);   /* u32 little-endian */
-    free(ready);
+    wd_wasm_free(ready);
     if (rc < 0)
         return WD_WASM_HOST_TRAP;
     if (lp & 3)

@@ -587,14 +587,14 @@ static int wd_hh_take_string(wd_host_http_t *h, char **dst, uint64_t ptr, uint64
     const uint8_t *s = wd_hh_string(h, ptr, len);
     if (s == NULL)
         return -1;
-    char *c = malloc(len + 1);
+    char *c = wd_wasm_malloc(len + 1);
     if (c == NULL) {
         wd_hh_trap(h, "wasi:http: out of memory");
         return -1;
     }
     memcpy(c, s, len);
     c[len] = '\0';
-    free(*dst);
+    wd_wasm_free(*dst);
     *dst = c;
     return 0;
 }

@@ -21,8 +21,8 @@
 
 static void wd_host_wasi_strv_free(wd_host_wasi_strv_t *sv)
 {
-    for (int i = 0; i < sv->n; i++) free(sv->v[i]);
-    free(sv->v);
+    for (int i = 0; i < sv->n; i++) wd_wasm_free(sv->v[i]);
+    wd_wasm_free(sv->v);
     sv->v = NULL; sv->n = 0; sv->bytes = 0;
 }
 
@@ -30,10 +30,10 @@ static int wd_host_wasi_strv_set(wd_host_wasi_strv_t *sv, int n, const char *con
 {
     wd_host_wasi_strv_t nv = {0};
     if (n < 0) return -1;
-    nv.v = calloc((size_t)n + 1, sizeof(char *));
+    nv.v = wd_wasm_calloc((size_t)n + 1, sizeof(char *));
     if (nv.v == NULL) return -1;
     for (int i = 0; i < n; i++) {
-        nv.v[i] = strdup(v[i] ? v[i] : "");
+        nv.v[i] = wd_wasm_strdup(v[i] ? v[i] : "");
         if (nv.v[i] == NULL) { nv.n = i; wd_host_wasi_strv_free(&nv); return -1; }
         nv.bytes += strlen(nv.v[i]) + 1;
     }
@@ -45,7 +45,7 @@ static int wd_host_wasi_strv_set(wd_host_wasi_strv_t *sv, int n, const char *con
 
 wd_host_wasi_t *wd_host_wasi_new(void)
 {
-    wd_host_wasi_t *w = calloc(1, sizeof(*w));
+    wd_host_wasi_t *w = wd_wasm_calloc(1, sizeof(*w));
     if (w == NULL) return NULL;
     w->dirty = 1;
     for (int i = 0; i < 3; i++) {
@@ -53,7 +53,7 @@ wd_host_wasi_t *wd_host_wasi_new(void)
         w->stdio[i].host_fd = -1;
     }
     wd_host_wasi_reset(w);
-    if (w->fds == NULL) { free(w); return NULL; }
+    if (w->fds == NULL) { wd_wasm_free(w); return NULL; }
     return w;
 }
 
@@ -67,15 +67,15 @@ void wd_host_wasi_free(wd_host_wasi_t *w)
 {
     if (w == NULL) return;
     wd_host_wasi_close_table(w);
-    free(w->fds);
+    wd_wasm_free(w->fds);
     for (int i = 0; i < w->npreopens; i++) {
         if (w->preopens[i].host_fd >= 0) close(w->preopens[i].host_fd);
-        free(w->preopens[i].guest_name);
+        wd_wasm_free(w->preopens[i].guest_name);
     }
-    free(w->preopens);
+    wd_wasm_free(w->preopens);
     wd_host_wasi_strv_free(&w->args);
     wd_host_wasi_strv_free(&w->env);
-    free(w);
+    wd_wasm_free(w);
 }
 
 int wd_host_wasi_set_args(wd_host_wasi_t *w, int argc, const char *const *argv)
@@ -91,10 +91,10 @@ int wd_host_wasi_set_env(wd_host_wasi_t *w, int n, const char *const *env)
 int wd_host_wasi_add_env(wd_host_wasi_t *w, const char *name, const char *value)
 {
     size_t nl = strlen(name), vl = strlen(value);
-    char *s = malloc(nl + vl + 2);
-    char **nv = realloc(w->env.v, ((size_t)w->env.n + 2) * sizeof(char *));
+    char *s = wd_wasm_malloc(nl + vl + 2);
+    char **nv = wd_wasm_realloc(w->env.v, ((size_t)w->env.n + 2) * sizeof(char *));
     if (nv) w->env.v = nv;
-    if (s == NULL || nv == NULL) { free(s); return -1; }
+    if (s == NULL || nv == NULL) { wd_wasm_free(s); return -1; }
     memcpy(s, name, nl); s[nl] = '='; memcpy(s + nl + 1, value, vl + 1);
     w->env.v[w->env.n++] = s;
     w->env.v[w->env.n] = NULL;
@@ -141,7 +141,7 @@ void wd_host_wasi_reset(wd_host_wasi_t *w)
     w->poll_pending = 0;
     if (w->cap < need || w->fds == NULL) {
         uint32_t cap = need < 16 ? 16 : need * 2;
-        wd_host_wasi_fd_t *nf = realloc(w->fds, cap * sizeof(*nf));
+        wd_host_wasi_fd_t *nf = wd_wasm_realloc(w->fds, cap * sizeof(*nf));
         if (nf == NULL) return;           /* table stays empty: every fd is EBADF */
         w->fds = nf; w->cap = cap;
     }
@@ -196,10 +196,10 @@ int wd_host_wasi_preopen(wd_host_wasi_t *w, const char *host_dir, const char *gu
 {
     int fd = open(host_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return -1;
-    wd_host_wasi_preopen_t *np = realloc(w->preopens, ((size_t)w->npreopens + 1) * sizeof(*np));
-    char *name = strdup(guest_name);
+    wd_host_wasi_preopen_t *np = wd_wasm_realloc(w->preopens, ((size_t)w->npreopens + 1) * sizeof(*np));
+    char *name = wd_wasm_strdup(guest_name);
     if (np) w->preopens = np;
-    if (np == NULL || name == NULL) { free(name); close(fd); errno = ENOMEM; return -1; }
+    if (np == NULL || name == NULL) { wd_wasm_free(name); close(fd); errno = ENOMEM; return -1; }
     np[w->npreopens].host_fd = fd;
     np[w->npreopens].guest_name = name;
     np[w->npreopens].guest_name_len = strlen(name);
@@ -241,7 +241,7 @@ int64_t wd_host_wasi_fd_alloc(wd_host_wasi_t *w)
     if (w->nfds >= WD_WASI_MAX_FDS) return -1;
     if (w->nfds == w->cap) {
         uint32_t cap = w->cap * 2;
-        wd_host_wasi_fd_t *nf = realloc(w->fds, cap * sizeof(*nf));
+        wd_host_wasi_fd_t *nf = wd_wasm_realloc(w->fds, cap * sizeof(*nf));
         if (nf == NULL) return -1;
         w->fds = nf; w->cap = cap;
     }

@@ -62,7 +62,7 @@ static uint32_t wd_host_wasi_rw(wd_host_wasi_call_t *c, uint32_t fd, uint32_t io
 
     /* guest pointers first: a bad one is EFAULT whatever the descriptor */
     if (po == NULL) return WD_WASI_EFAULT;
-    v = malloc(sizeof(*v) * (n < WD_WASI_IOV_MAX ? (n ? n : 1) : WD_WASI_IOV_MAX));
+    v = wd_wasm_malloc(sizeof(*v) * (n < WD_WASI_IOV_MAX ? (n ? n : 1) : WD_WASI_IOV_MAX));
     if (v == NULL) return WD_WASI_ENOMEM;
     rc = wd_host_wasi_iovs(c, iovs, n, v, &nv);
     if (rc == 0 && e == NULL) rc = WD_WASI_EBADF;
@@ -71,7 +71,7 @@ static uint32_t wd_host_wasi_rw(wd_host_wasi_call_t *c, uint32_t fd, uint32_t io
         rc = WD_WASI_EBADF;
     else if (rc == 0 && mode >= 2 && !(e->rights_base & WD_WASI_R_FD_SEEK)) rc = WD_WASI_ESPIPE;
     else if (rc == 0 && mode >= 2 && off > INT64_MAX) rc = WD_WASI_EINVAL;
-    if (rc) { free(v); return rc; }
+    if (rc) { wd_wasm_free(v); return rc; }
 
     uint64_t total = 0;
     if (e->kind == WD_WASI_FD_STREAM) {
@@ -81,7 +81,7 @@ static uint32_t wd_host_wasi_rw(wd_host_wasi_call_t *c, uint32_t fd, uint32_t io
                                         : (int64_t)v[i].iov_len;   /* no sink: discard */
             else r = e->stream.read ? e->stream.read(e->stream.ud, v[i].iov_base, v[i].iov_len) : 0;
             if (r < 0) {
-                if (total == 0) { free(v); return (uint32_t)-r; }
+                if (total == 0) { wd_wasm_free(v); return (uint32_t)-r; }
                 break;
             }
             total += (uint64_t)r;
@@ -101,10 +101,10 @@ static uint32_t wd_host_wasi_rw(wd_host_wasi_call_t *c, uint32_t fd, uint32_t io
                 }
             } while (r < 0 && errno == EINTR);
         }
-        if (r < 0) { int er = errno; free(v); return wd_host_wasi_errno(er); }
+        if (r < 0) { int er = errno; wd_wasm_free(v); return wd_host_wasi_errno(er); }
         total = (uint64_t)r;
     }
-    free(v);
+    wd_wasm_free(v);
     wd_wasi_st32(po, (uint32_t)total);
     return 0;
 }

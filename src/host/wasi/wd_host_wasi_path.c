@@ -38,7 +38,7 @@ typedef struct {
 static void wd_host_wasi_resolved_free(wd_host_wasi_resolved_t *r)
 {
     if (r->owned && r->dirfd >= 0) close(r->dirfd);
-    free(r->buf);
+    wd_wasm_free(r->buf);
     r->buf = NULL;
     r->owned = 0;
     r->dirfd = -1;
@@ -57,13 +57,13 @@ static uint32_t wd_host_wasi_splice_link(wd_host_wasi_resolved_t *r, int cur, co
     if (target[0] == '/') return WD_WASI_ENOTCAPABLE;
     size_t restl = strlen(r->buf + rest_off);
     if ((size_t)tl + 1 + restl > WD_WASI_MAX_PATH) return WD_WASI_ENAMETOOLONG;
-    char *nb = malloc((size_t)tl + 2 + restl);
+    char *nb = wd_wasm_malloc((size_t)tl + 2 + restl);
     if (nb == NULL) return WD_WASI_ENOMEM;
     memcpy(nb, target, (size_t)tl);
     nb[tl] = '/';
     memcpy(nb + tl + 1, r->buf + rest_off, restl + 1);
     if (restl == 0) nb[tl] = '\0';    /* no trailing slash unless the link target has one */
-    free(r->buf);
+    wd_wasm_free(r->buf);
     r->buf = nb;
     return 0;
 }
@@ -87,7 +87,7 @@ static uint32_t wd_host_wasi_resolve(wd_host_wasi_call_t *c, uint32_t fd, uint32
     if (len >= WD_WASI_MAX_PATH) return WD_WASI_ENAMETOOLONG;
     if (memchr(p, 0, len) != NULL) return WD_WASI_EILSEQ;
     if (p[0] == '/') return WD_WASI_ENOTCAPABLE;
-    r->buf = malloc((size_t)len + 1);
+    r->buf = wd_wasm_malloc((size_t)len + 1);
     if (r->buf == NULL) return WD_WASI_ENOMEM;
     memcpy(r->buf, p, len);
     r->buf[len] = '\0';

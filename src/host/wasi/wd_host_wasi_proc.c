@@ -159,11 +159,11 @@ static uint32_t wd_host_wasi_poll_oneoff(wd_host_wasi_call_t *c, const uint64_t 
     if (n == 0) return WD_WASI_EINVAL;
     if (n > WD_WASI_POLL_MAX) return WD_WASI_ENOTSUP;
 
-    struct pollfd *pfds = calloc(n, sizeof(*pfds));
-    int *pidx = calloc(n, sizeof(int));           /* subscription -> pollfd index or -1 */
-    uint64_t *deadline = calloc(n, sizeof(uint64_t));
+    struct pollfd *pfds = wd_wasm_calloc(n, sizeof(*pfds));
+    int *pidx = wd_wasm_calloc(n, sizeof(int));           /* subscription -> pollfd index or -1 */
+    uint64_t *deadline = wd_wasm_calloc(n, sizeof(uint64_t));
     if (pfds == NULL || pidx == NULL || deadline == NULL) {
-        free(pfds); free(pidx); free(deadline);
+        wd_wasm_free(pfds); wd_wasm_free(pidx); wd_wasm_free(deadline);
         return WD_WASI_ENOMEM;
     }
     int npfd = 0, immediate = 0;
@@ -236,7 +236,7 @@ static uint32_t wd_host_wasi_poll_oneoff(wd_host_wasi_call_t *c, const uint64_t 
                     c->w->poll_pending = 1;
                     c->w->poll_start = start_mono;
                     c->rc = WD_WASM_HOST_SUSPEND;
-                    free(pfds); free(pidx); free(deadline);
+                    wd_wasm_free(pfds); wd_wasm_free(pidx); wd_wasm_free(deadline);
                     return 0;
                 }
             }
@@ -251,7 +251,7 @@ static uint32_t wd_host_wasi_poll_oneoff(wd_host_wasi_call_t *c, const uint64_t 
             r = poll(pfds, (nfds_t)npfd, timeout_ms);
             if (r < 0 && errno != EINTR) {
                 uint32_t e = wd_host_wasi_errno(errno);
-                free(pfds); free(pidx); free(deadline);
+                wd_wasm_free(pfds); wd_wasm_free(pidx); wd_wasm_free(deadline);
                 return e;
             }
         }
@@ -294,7 +294,7 @@ static uint32_t wd_host_wasi_poll_oneoff(wd_host_wasi_call_t *c, const uint64_t 
         if (nev > 0 || (r == 0 && first == UINT64_MAX && npfd == 0)) break;
         immediate = 0;
     }
-    free(pfds); free(pidx); free(deadline);
+    wd_wasm_free(pfds); wd_wasm_free(pidx); wd_wasm_free(deadline);
     wd_wasi_st32(pnev, nev);
     return 0;
 }
