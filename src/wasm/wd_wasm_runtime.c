@@ -641,7 +641,8 @@ wd_wasm_instance_t *wd_wasm_instantiate(wd_wasm_store_t *s, const wd_wasm_module
             return NULL;
         }
         if (d->bytes.len) {
-            wd_wasm_memory_mark(inst->mem, off, d->bytes.len);   /* an imported memory may be snapshotted */
+            if (inst->mem->image)     /* an imported memory may be snapshotted; marks mean */
+                wd_wasm_memory_mark(inst->mem, off, d->bytes.len);   /* nothing before that */
             memcpy(inst->mem->base + off, m->bytes + d->bytes.off, d->bytes.len);
         }
         inst->data_len[i] = 0;
