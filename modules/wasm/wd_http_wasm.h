@@ -154,7 +154,7 @@ void wd_http_wasm_inst_free(wd_http_wasm_inst_t *it);
 /* Watchdog: interrupts the running instance past its deadline (a thread per worker). */
 int  wd_http_wasm_watchdog_start(void);
 void wd_http_wasm_watchdog_stop(void);
-void wd_http_wasm_watchdog_arm(wd_wasm_instance_t *inst, uint64_t deadline_ns);
+uint64_t wd_http_wasm_watchdog_arm(wd_wasm_instance_t *inst, uint64_t deadline_ns);
 void wd_http_wasm_watchdog_disarm(void);
 uint64_t wd_http_wasm_now_ns(void);
 

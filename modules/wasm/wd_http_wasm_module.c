@@ -734,6 +734,8 @@ static const wd_host_http_backend_t wd_http_wasm_backend = {
 /* ---------------------------------------------------------------- request flow */
 
 static void wd_http_wasm_timer_cb(uv_timer_t *t);
+static int wd_http_wasm_pass_spent(uv_loop_t *loop);
+static void wd_http_wasm_pass_charge(uint64_t ns);
 static void wd_http_wasm_after(wd_http_wasm_ctx_t *ctx, wd_host_http_run_t st);
 
 static void
@@ -864,7 +866,7 @@ wd_http_wasm_run(wd_http_wasm_ctx_t *ctx, int first)
     for (;;) {
         ctx->state = WD_HTTP_WASM_RUNNING;
         ctx->wake = 0;
-        wd_http_wasm_watchdog_arm(ctx->it->inst, ctx->deadline_ns);
+        uint64_t t0 = wd_http_wasm_watchdog_arm(ctx->it->inst, ctx->deadline_ns);
         if (first) {
             st = wd_host_http_start(ctx->it->hh, &ctx->head, &wd_http_wasm_backend, ctx);
             first = 0;
@@ -872,6 +874,7 @@ wd_http_wasm_run(wd_http_wasm_ctx_t *ctx, int first)
             st = wd_host_http_resume(ctx->it->hh);
         }
         wd_http_wasm_watchdog_disarm();
+        wd_http_wasm_pass_charge(wd_http_wasm_now_ns() - t0);
         if (st == WD_HOST_HTTP_WAIT && ctx->wake) {
             continue;                 /* an event arrived while it ran: re-check at once */
         }
@@ -944,21 +947,35 @@ wd_http_wasm_write_ready(wd_http_request_t *r)
     }
 }
 
-/* Time one loop pass may spend resuming yielded (CPU-bound) handlers; the rest are resumed
- * in later passes, after the network was polled. */
+/* Guest time one loop pass may spend: past it, yielded (CPU-bound) handlers are resumed
+ * and new requests paused at their first check point in later passes, after the network
+ * was polled. Only time inside the guest counts: a pass that reads 1,000 short requests
+ * spends most of its time on the network and must not make them all yield. */
 #define WD_HTTP_WASM_PASS_BUDGET_NS  10000000u
 
-static int
-wd_http_wasm_pass_spent(uv_loop_t *loop, uint64_t now)
-{
-    static uint64_t pass_loop_ms, pass_start_ns;
+static uint64_t wd_http_wasm_pass_ms, wd_http_wasm_pass_guest_ns;
 
-    if (uv_now(loop) != pass_loop_ms || now < pass_start_ns) {    /* a new loop pass */
-        pass_loop_ms = uv_now(loop);
-        pass_start_ns = now;
-        return 0;
+static void
+wd_http_wasm_pass_sync(uv_loop_t *loop)
+{
+    if (uv_now(loop) != wd_http_wasm_pass_ms) {     /* a new loop pass */
+        wd_http_wasm_pass_ms = uv_now(loop);
+        wd_http_wasm_pass_guest_ns = 0;
     }
-    return now - pass_start_ns >= WD_HTTP_WASM_PASS_BUDGET_NS;
+}
+
+static int
+wd_http_wasm_pass_spent(uv_loop_t *loop)
+{
+    wd_http_wasm_pass_sync(loop);
+    return wd_http_wasm_pass_guest_ns >= WD_HTTP_WASM_PASS_BUDGET_NS;
+}
+
+static void
+wd_http_wasm_pass_charge(uint64_t ns)
+{
+    wd_http_wasm_pass_sync(&wd_worker->loop);
+    wd_http_wasm_pass_guest_ns += ns;
 }
 
 static void
@@ -1000,7 +1017,7 @@ wd_http_wasm_timer_cb(uv_timer_t *t)
             wd_http_wasm_finalize(ctx);
             return;
         }
-        if (ctx->state == WD_HTTP_WASM_RUNNABLE && wd_http_wasm_pass_spent(t->loop, now)) {
+        if (ctx->state == WD_HTTP_WASM_RUNNABLE && wd_http_wasm_pass_spent(t->loop)) {
             /* this loop pass already ran its share of yielded handlers: poll the network
              * first (else N CPU-bound handlers make every pass N slices long) */
             wd_http_wasm_timer_start(ctx, wd_http_wasm_timer_cb, 1);
@@ -1064,7 +1081,7 @@ wd_http_wasm_start_request(wd_http_wasm_ctx_t *ctx, wd_http_wasm_inst_t *it)
      * wd_http_wasm_after() arms the timer whenever the handler suspends or yields. */
     wd_wasm_set_fuel(it->inst, (uint64_t) ctx->conf->fuel);
 #ifdef WD_WASM_HAS_YIELD
-    if (wd_http_wasm_pass_spent(&wd_worker->loop, wd_http_wasm_now_ns())) {
+    if (wd_http_wasm_pass_spent(&wd_worker->loop)) {
         /* this pass already ran its share of guest code (e.g. a burst of new CPU-bound
          * requests): start, but pause at the first check point; resumed in a later pass */
         wd_wasm_request_yield(it->inst);

@@ -529,14 +529,17 @@ wd_http_wasm_watchdog_stop(void)
     wd_http_wasm_wd_running = 0;
 }
 
-void
+uint64_t
 wd_http_wasm_watchdog_arm(wd_wasm_instance_t *inst, uint64_t deadline_ns)
 {
+    uint64_t now = wd_http_wasm_now_ns();
+
     pthread_mutex_lock(&wd_http_wasm_wd_mu);
     wd_http_wasm_wd_inst = inst;
     wd_http_wasm_wd_deadline = deadline_ns;
-    wd_http_wasm_wd_slice_end = wd_http_wasm_now_ns() + WD_HTTP_WASM_SLICE_NS;
+    wd_http_wasm_wd_slice_end = now + WD_HTTP_WASM_SLICE_NS;
     pthread_mutex_unlock(&wd_http_wasm_wd_mu);
+    return now;
 }
 
 void
