@@ -60,10 +60,10 @@ static uint8_t *wat(const char *text, size_t *len)
     return b;
 }
 
-static wd_wasm_module_t *load_mod(void)
+static wd_wasm_module_t *load_text(const char *text)
 {
     size_t len;
-    uint8_t *b = wat(WAT, &len);
+    uint8_t *b = wat(text, &len);
     wd_wasm_error_t err;
     wd_wasm_module_t *m = wd_wasm_module_load(b, len, NULL, &err);
     free(b);
@@ -71,6 +71,8 @@ static wd_wasm_module_t *load_mod(void)
     ck_assert_ptr_nonnull(m);
     return m;
 }
+
+static wd_wasm_module_t *load_mod(void) { return load_text(WAT); }
 
 static double now_us(void)
 {
@@ -154,18 +156,6 @@ END_TEST
 
 #define G 4096u                   /* tracking granule */
 #define MEMP 4u                   /* memory pages at the snapshot (256 KiB) */
-
-static wd_wasm_module_t *load_text(const char *text)
-{
-    size_t len;
-    uint8_t *b = wat(text, &len);
-    wd_wasm_error_t err;
-    wd_wasm_module_t *m = wd_wasm_module_load(b, len, NULL, &err);
-    free(b);
-    if (m == NULL) fprintf(stderr, "%s at %lld\n", err.msg, (long long)err.offset);
-    ck_assert_ptr_nonnull(m);
-    return m;
-}
 
 /* An instance whose memory holds a pattern no write below repeats, snapshotted;
  * `pristine` keeps a copy of the snapshot's memory. */
