@@ -64,9 +64,7 @@ GROUPS = [  # name, path, connections, lua?, must be clean
 
 
 def worker_pid(s):
-    with open("/proc/%d/task/%d/children" % (s.proc.pid, s.proc.pid)) as f:
-        kids = f.read().split()
-    return int(kids[0]) if len(kids) == 1 else None
+    return s.worker_pid()
 
 
 def sample(pid):
@@ -125,6 +123,8 @@ def main():
     try:
         s.start()
         pid = worker_pid(s)
+        if pid is None:
+            raise RuntimeError("no single worker process after start")
         run_wrk(a.port, warm, lua.name)
         time.sleep(2)
         rss_idle0, fd_idle0 = sample(pid)

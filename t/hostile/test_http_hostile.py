@@ -80,10 +80,9 @@ def get(s, path, extra=b""):
 
 
 def worker_pid(s):
-    with open("/proc/%d/task/%d/children" % (s.proc.pid, s.proc.pid)) as f:
-        kids = f.read().split()
-    check(len(kids) == 1, "one worker", kids)
-    return int(kids[0])
+    pid = s.worker_pid()
+    check(pid is not None, "one worker")
+    return pid
 
 
 def nfds(pid):

@@ -342,6 +342,20 @@ class Server:
     def access_log(self):
         return self._read("logs/access.log")
 
+    def worker_pid(self, wait=5.0):
+        """With master_process on and one worker: its pid, or None. The port accepts before
+        the master has forked the worker, so this waits up to `wait` seconds for it."""
+        end = time.time() + wait
+        while True:
+            try:
+                with open("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)) as f:
+                    kids = f.read().split()
+            except OSError:
+                kids = []
+            if len(kids) == 1 or time.time() >= end:
+                return int(kids[0]) if len(kids) == 1 else None
+            time.sleep(0.05)
+
     def stop(self, sig=_signal.SIGTERM, timeout=10.0):
         """Stops the server and checks its logs (raises CheckError on problems)."""
         if self.proc is None:
