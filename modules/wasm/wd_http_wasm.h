@@ -77,7 +77,6 @@ struct wd_http_wasm_inst_s {
     wd_http_wasm_ctx_t     *ctx;        /* the request using it */
     uint64_t                sleep_until; /* preview1 poll_oneoff suspended until (0: no) */
     uint64_t                idle_since;  /* loop time (ms) it went back to the pool */
-    unsigned                trimmed:1;   /* idle, and its kept pages dropped (wd_wasm_trim) */
 };
 
 struct wd_http_wasm_pool_s {

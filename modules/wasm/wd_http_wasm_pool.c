@@ -333,10 +333,7 @@ wd_http_wasm_trim_cb(uv_timer_t *t)
             if (it->idle_since + WD_HTTP_WASM_TRIM_MS > now) {
                 break;
             }
-            if (!it->trimmed) {
-                wd_wasm_trim(it->inst);
-                it->trimmed = 1;
-            }
+            wd_wasm_trim(it->inst);    /* nothing kept (trimmed already): no system call */
         }
     }
 }
@@ -435,7 +432,6 @@ wd_http_wasm_pool_put(wd_http_wasm_inst_t *it)
         return;
     }
     it->idle_since = wd_event_now();
-    it->trimmed = 0;
     wd_queue_insert_head(&pool->idle, &it->link);
     wd_http_wasm_trim_arm();
 }
