@@ -142,6 +142,7 @@ extern wd_module_t wd_wasm_module;
 int  wd_http_wasm_pool_init(wd_cycle_t *cycle, wd_http_wasm_loc_conf_t *conf);
 void wd_http_wasm_pool_exit(wd_http_wasm_loc_conf_t *conf);
 /* Once a second: drop the pages kept populated by instances idle for a second or more. */
+void wd_http_wasm_ctx_cache_free(void);
 int  wd_http_wasm_pool_trim_init(wd_http_wasm_loc_conf_t **routes, wd_uint_t n);
 /* An idle (or new) instance, or NULL if the pool is at MAX. */
 wd_http_wasm_inst_t *wd_http_wasm_pool_get(wd_http_wasm_pool_t *pool, wd_log_t *log);

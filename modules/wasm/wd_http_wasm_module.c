@@ -539,6 +539,7 @@ wd_http_wasm_exit_worker(wd_cycle_t *cycle)
     }
     wd_http_wasm_status_exit_worker();
     wd_http_wasm_watchdog_stop();
+    wd_http_wasm_ctx_cache_free();
     routes = mcf->routes.elts;
     for (wd_uint_t i = 0; i < mcf->routes.nelts; i++) {
         wd_http_wasm_pool_exit(routes[i]);
@@ -738,6 +739,10 @@ static int wd_http_wasm_pass_spent(uv_loop_t *loop);
 static void wd_http_wasm_pass_charge(uint64_t ns);
 static void wd_http_wasm_after(wd_http_wasm_ctx_t *ctx, wd_host_http_run_t st);
 
+#define WD_HTTP_WASM_CTX_CACHE 64
+static wd_http_wasm_ctx_t *wd_http_wasm_ctx_cache[WD_HTTP_WASM_CTX_CACHE];
+static unsigned wd_http_wasm_nctx_cache;
+
 static void
 wd_http_wasm_ctx_release(wd_http_wasm_ctx_t *ctx)
 {
@@ -746,7 +751,19 @@ wd_http_wasm_ctx_release(wd_http_wasm_ctx_t *ctx)
         free(ctx->hdrs);
     }
     free(ctx->cgi_out);
+    if (wd_http_wasm_nctx_cache < WD_HTTP_WASM_CTX_CACHE) {
+        wd_http_wasm_ctx_cache[wd_http_wasm_nctx_cache++] = ctx;
+        return;
+    }
     free(ctx);
+}
+
+void
+wd_http_wasm_ctx_cache_free(void)
+{
+    while (wd_http_wasm_nctx_cache) {
+        free(wd_http_wasm_ctx_cache[--wd_http_wasm_nctx_cache]);
+    }
 }
 
 static void
@@ -1153,7 +1170,9 @@ wd_http_wasm_content_handler(wd_http_request_t *r)
     if (lc->pool == NULL) {
         return WD_ERROR;
     }
-    ctx = malloc(sizeof(*ctx));
+    /* contexts are recycled: one is larger than malloc's per-thread cache serves fast */
+    ctx = wd_http_wasm_nctx_cache ? wd_http_wasm_ctx_cache[--wd_http_wasm_nctx_cache]
+                                  : malloc(sizeof(*ctx));
     if (ctx == NULL) {
         return WD_ERROR;
     }
