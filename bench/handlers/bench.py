@@ -1,23 +1,18 @@
-"""bench/handlers/bench.py -- see bench/handlers/run (self-contained; same method as bench/http)."""
+"""bench/handlers/bench.py -- see bench/handlers/run (the server-core benchmark's method and helpers, bench/http/bench.py)."""
+import importlib.util
 import os
-import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 B = os.environ.get("B", "objs")
 WASMD = os.environ.get("WASMD_BIN") or os.path.join(ROOT, B, "wasmd")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 WRK = shutil.which("wrk")
-DURATION = os.environ.get("DURATION", "10s")
 RUNS = int(os.environ.get("RUNS", "3"))
 CONNS = [int(c) for c in os.environ.get("CONNS", "50 1000").split()]
-TICK = os.sysconf("SC_CLK_TCK")
 OUT = os.path.join(ROOT, B, "bench", "handlers")
 HANDLERS = os.path.join(ROOT, "objs", "handlers")
 WASMD_PORT, NGINX_PORT = 18500, 18501
@@ -68,79 +63,12 @@ def prefix(name, conf):
     return p
 
 
-def wait_port(port, proc):
-    for _ in range(200):
-        if proc.poll() is not None:
-            raise RuntimeError("server exited: %s" % proc.returncode)
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("no listener on %d" % port)
-
-
-def cpu_ticks(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def latency_ms(s):
-    m = re.match(r"([\d.]+)(us|ms|s)", s)
-    v = float(m.group(1))
-    return v / 1000.0 if m.group(2) == "us" else v * 1000.0 if m.group(2) == "s" else v
-
-
-def run_wrk(port, conns, duration):
-    out = subprocess.run(["taskset", "-c", "1", WRK, "-t1", "-c%d" % conns, "-d" + duration,
-                          "--latency", "http://127.0.0.1:%d/" % port],
-                         capture_output=True, text=True).stdout
-    r = {"rps": 0.0, "p99": 0.0, "errors": 0, "requests": 0}
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    r["rps"] = float(m.group(1)) if m else 0.0
-    m = re.search(r"^\s+99%\s+(\S+)", out, re.M)
-    r["p99"] = latency_ms(m.group(1)) if m else 0.0
-    m = re.search(r"(\d+) requests in", out)
-    r["requests"] = int(m.group(1)) if m else 0
-    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    if m:
-        r["errors"] += sum(int(x) for x in m.groups())
-    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if m:
-        r["errors"] += int(m.group(1))
-    return r
-
-
-def bench_server(name, cmd, port, pfx):
-    log = open(os.path.join(pfx, "logs", "stderr.txt"), "w")
-    proc = subprocess.Popen(["taskset", "-c", "0"] + cmd, stdout=log, stderr=log, cwd=pfx)
-    res = {}
-    try:
-        wait_port(port, proc)
-        run_wrk(port, 50, "2s")                       # warm-up
-        for conns in CONNS:
-            runs = []
-            for i in range(RUNS):
-                t0 = cpu_ticks(proc.pid)
-                r = run_wrk(port, conns, DURATION)
-                t1 = cpu_ticks(proc.pid)
-                r["cpu_us"] = (t1 - t0) * 1e6 / TICK / r["requests"] if r["requests"] else 0.0
-                runs.append(r)
-                print("  %-6s c=%-5d run %d: %9.0f req/s  p99 %7.2f ms  errors %d  cpu %.2f us/req"
-                      % (name, conns, i + 1, r["rps"], r["p99"], r["errors"], r["cpu_us"]),
-                      flush=True)
-            res[conns] = {k: statistics.median([r[k] for r in runs])
-                          for k in ("rps", "p99", "errors", "cpu_us")}
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-    return res
+# the server-core benchmark's helpers: start/stop a pinned server, one wrk run with the
+# server's CPU time, medians
+_spec = importlib.util.spec_from_file_location("bench_http",
+                                               os.path.join(ROOT, "bench", "http", "bench.py"))
+hb = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(hb)
 
 
 def main():
@@ -158,32 +86,51 @@ def main():
     wp = prefix("wasmd", WASMD_CONF)
     np_ = prefix("nginx", NGINX_CONF)
     print("bench/handlers: wasmd / (wasm hello handler, SDK) vs nginx `return 200` of the same "
-          "body; 1 worker, wrk -t1 -d%s, %d runs (medians)" % (DURATION, RUNS), flush=True)
-    w = bench_server("wasmd", [WASMD, "-p", wp + "/", "-c", os.path.join(wp, "conf", "wasmd.conf")],
-                     WASMD_PORT, wp)
-    n = {}
+          "body; 1 worker, wrk -t1 -d%s, %d runs (medians)" % (hb.DURATION, RUNS), flush=True)
+    servers = [("wasmd", [WASMD, "-p", wp + "/", "-c", os.path.join(wp, "conf", "wasmd.conf")],
+                WASMD_PORT, wp)]
     if os.path.exists(NGINX):
-        n = bench_server("nginx", [NGINX, "-p", np_ + "/", "-c",
-                                   os.path.join(np_, "conf", "nginx.conf"),
-                                   "-g", "daemon off; master_process off;"], NGINX_PORT, np_)
+        servers.append(("nginx", [NGINX, "-p", np_ + "/", "-c",
+                                  os.path.join(np_, "conf", "nginx.conf"),
+                                  "-g", "daemon off; master_process off;"], NGINX_PORT, np_))
     else:
         print("bench/handlers: nginx not installed (./configure --with-bench); no reference")
+    # both servers run at once (idle while the other is measured) and runs alternate
+    # wasmd, nginx, wasmd, ...: the machine's speed drifts (+-30% here), and a ratio of two
+    # blocks measured a minute apart mostly measured the drift
+    running = []
+    runs = {}
+    try:
+        for name, cmd, port, pfx in servers:
+            running.append((name, port) + hb.start_server(name, cmd, port, pfx))
+        for conns in CONNS:
+            for i in range(RUNS):
+                for name, port, proc, log in running:
+                    runs.setdefault((name, conns), []).append(hb.one_run(name, proc, port,
+                                                                          conns, i))
+    finally:
+        for name, port, proc, log in running:
+            hb.stop_server(proc, log)
     print()
     print("%-7s %-6s %12s %10s %8s %12s" % ("server", "conns", "req/s", "p99 ms", "errors",
                                             "cpu us/req"))
     for conns in CONNS:
-        for name, res in (("wasmd", w), ("nginx", n)):
-            if conns in res:
-                r = res[conns]
+        res = {}
+        for name in ("wasmd", "nginx"):
+            if (name, conns) in runs:
+                r = res[name] = hb.median_of(runs[(name, conns)])
                 print("%-7s %-6d %12.0f %10.2f %8d %12.2f" % (name, conns, r["rps"], r["p99"],
                                                                r["errors"], r["cpu_us"]))
-        if conns in n and conns in w and n[conns]["rps"] and n[conns]["cpu_us"]:
-            print("ratio wasm-hello/nginx-return c=%d: cpu/req %.2fx (goal <= 1.2), req/s %.2fx, "
-                  "p99 %.2fx, wasmd errors %d (goal 0)"
-                  % (conns, w[conns]["cpu_us"] / n[conns]["cpu_us"],
-                     w[conns]["rps"] / n[conns]["rps"],
-                     (w[conns]["p99"] / n[conns]["p99"]) if n[conns]["p99"] else 0,
-                     w[conns]["errors"]))
+        w, n = res.get("wasmd"), res.get("nginx")
+        if w and n and n["rps"] and n["cpu_us"]:
+            # each wasmd run against the nginx run right after it
+            paired = statistics.median(a["cpu_us"] / b["cpu_us"] for a, b in
+                                       zip(runs[("wasmd", conns)], runs[("nginx", conns)])
+                                       if b["cpu_us"])
+            print("ratio wasm-hello/nginx-return c=%d: cpu/req %.2fx (goal <= 1.2; median of "
+                  "paired runs %.2fx), req/s %.2fx, p99 %.2fx, wasmd errors %d (goal 0)"
+                  % (conns, w["cpu_us"] / n["cpu_us"], paired, w["rps"] / n["rps"],
+                     (w["p99"] / n["p99"]) if n["p99"] else 0, w["errors"]))
     return 0
 
 
