@@ -736,7 +736,7 @@ static const wd_host_http_backend_t wd_http_wasm_backend = {
 
 static void wd_http_wasm_timer_cb(uv_timer_t *t);
 static int wd_http_wasm_pass_spent(uv_loop_t *loop);
-static void wd_http_wasm_pass_charge(uint64_t ns);
+static void wd_http_wasm_pass_charge(uint64_t fuel);
 static void wd_http_wasm_after(wd_http_wasm_ctx_t *ctx, wd_host_http_run_t st);
 
 #define WD_HTTP_WASM_CTX_CACHE 64
@@ -883,7 +883,8 @@ wd_http_wasm_run(wd_http_wasm_ctx_t *ctx, int first)
     for (;;) {
         ctx->state = WD_HTTP_WASM_RUNNING;
         ctx->wake = 0;
-        uint64_t t0 = wd_http_wasm_watchdog_arm(ctx->it->inst, ctx->deadline_ns);
+        uint64_t fuel0 = wd_wasm_fuel_used(ctx->it->inst);
+        wd_http_wasm_watchdog_arm(ctx->it->inst, ctx->deadline_ns);
         if (first) {
             st = wd_host_http_start(ctx->it->hh, &ctx->head, &wd_http_wasm_backend, ctx);
             first = 0;
@@ -891,7 +892,7 @@ wd_http_wasm_run(wd_http_wasm_ctx_t *ctx, int first)
             st = wd_host_http_resume(ctx->it->hh);
         }
         wd_http_wasm_watchdog_disarm();
-        wd_http_wasm_pass_charge(wd_http_wasm_now_ns() - t0);
+        wd_http_wasm_pass_charge(wd_wasm_fuel_used(ctx->it->inst) - fuel0);
         if (st == WD_HOST_HTTP_WAIT && ctx->wake) {
             continue;                 /* an event arrived while it ran: re-check at once */
         }
@@ -964,20 +965,24 @@ wd_http_wasm_write_ready(wd_http_request_t *r)
     }
 }
 
-/* Guest time one loop pass may spend: past it, yielded (CPU-bound) handlers are resumed
- * and new requests paused at their first check point in later passes, after the network
- * was polled. Only time inside the guest counts: a pass that reads 1,000 short requests
- * spends most of its time on the network and must not make them all yield. */
-#define WD_HTTP_WASM_PASS_BUDGET_NS  10000000u
+/* Guest work one loop pass may do: past it, yielded (CPU-bound) handlers are resumed and
+ * new requests paused at their first check point in later passes, after the network was
+ * polled. Measured in fuel (5 million units: 5-10 ms of a tight loop here), which
+ * counts the guest's own instructions only: time in host calls (the socket writes of the
+ * response) and on the network is not the guest hogging the pass. Measured in wall time, a
+ * pass that served 1,000 hello requests spent its budget on their writev calls, so a third
+ * of them were started paused, each kept an instance over a 1 ms timer, and the pool grew
+ * to its maximum: 64 instances in rotation instead of one with its pages in cache. */
+#define WD_HTTP_WASM_PASS_BUDGET_FUEL  (WD_HTTP_WASM_DEFAULT_FUEL / 200)
 
-static uint64_t wd_http_wasm_pass_ms, wd_http_wasm_pass_guest_ns;
+static uint64_t wd_http_wasm_pass_ms, wd_http_wasm_pass_fuel;
 
 static void
 wd_http_wasm_pass_sync(uv_loop_t *loop)
 {
     if (uv_now(loop) != wd_http_wasm_pass_ms) {     /* a new loop pass */
         wd_http_wasm_pass_ms = uv_now(loop);
-        wd_http_wasm_pass_guest_ns = 0;
+        wd_http_wasm_pass_fuel = 0;
     }
 }
 
@@ -985,14 +990,14 @@ static int
 wd_http_wasm_pass_spent(uv_loop_t *loop)
 {
     wd_http_wasm_pass_sync(loop);
-    return wd_http_wasm_pass_guest_ns >= WD_HTTP_WASM_PASS_BUDGET_NS;
+    return wd_http_wasm_pass_fuel >= WD_HTTP_WASM_PASS_BUDGET_FUEL;
 }
 
 static void
-wd_http_wasm_pass_charge(uint64_t ns)
+wd_http_wasm_pass_charge(uint64_t fuel)
 {
     wd_http_wasm_pass_sync(&wd_worker->loop);
-    wd_http_wasm_pass_guest_ns += ns;
+    wd_http_wasm_pass_fuel += fuel;
 }
 
 static void

@@ -40,6 +40,8 @@ http {
         location /spin    { wasm_handler @H@/test-loop.wasm; wasm_fuel 0; wasm_timeout 2s;
                             wasm_pool 4 8; }
         location /busy    { wasm_handler @H@/test-loop.wasm; wasm_pool 1 1; wasm_timeout 3s; }
+        location /burst   { wasm_handler @H@/hello.wasm; wasm_pool 1 64; }
+        location = /metrics { wasm_status; }
         location / { return 200 "plain\n"; }
     }
 }
@@ -397,6 +399,40 @@ if _engine_can_yield():
         for c in conns:
             check(c.recv_response().status == 504)
             c.close()
+
+
+def test_burst_of_short_requests_reuses_one_instance(s):
+    """4,000 requests all ready in one event-loop pass (500 connections with 8 pipelined
+    each, sent while the worker is stopped): each hello (~430 fuel) runs to the end at once
+    and gives its instance back, so the pool does not grow. The pass budget once counted
+    the socket writes as guest time: the later requests of such a pass were started paused,
+    each kept an instance, and the pool grew to its maximum."""
+    import resource
+    import signal
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 2048:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    nconn, depth = 500, 8
+    pid = worker_pid(s)
+    conns = [s.connect(timeout=20) for _ in range(nconn)]
+    try:
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            for c in conns:
+                c.send((b"GET /burst HTTP/1.1\r\n" + HOST + b"\r\n") * depth)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        for c in conns:
+            for _ in range(depth):
+                r = c.recv_response()
+                check(r.status == 200 and r.body == b"Hello from wasmd!\n", r)
+    finally:
+        for c in conns:
+            c.close()
+    body = get(s, "/metrics").body.decode()
+    n_inst = sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
+                 if line.startswith('wasmd_wasm_instances{route="/burst"'))
+    check(1 <= n_inst <= 2, "%d requests in one pass made %d instances" % (nconn * depth, n_inst))
 
 
 def test_wasm_dir_read_only(s):
