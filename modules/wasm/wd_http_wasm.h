@@ -151,10 +151,11 @@ void wd_http_wasm_pool_put(wd_http_wasm_inst_t *it);
 /* Make an instance for conf in a fresh store (also used for the trial at config time). */
 wd_http_wasm_inst_t *wd_http_wasm_inst_new(wd_http_wasm_loc_conf_t *conf, wd_wasm_error_t *err);
 void wd_http_wasm_inst_free(wd_http_wasm_inst_t *it);
-/* Watchdog: interrupts the running instance past its deadline (a thread per worker). */
+/* Watchdog: interrupts the running instance past its deadline, asks one that ran 5 ms to
+ * yield (a 5 ms POSIX timer signal while guest code runs). arm/disarm bracket every run. */
 int  wd_http_wasm_watchdog_start(void);
 void wd_http_wasm_watchdog_stop(void);
-uint64_t wd_http_wasm_watchdog_arm(wd_wasm_instance_t *inst, uint64_t deadline_ns);
+void wd_http_wasm_watchdog_arm(wd_wasm_instance_t *inst, uint64_t deadline_ns);
 void wd_http_wasm_watchdog_disarm(void);
 uint64_t wd_http_wasm_now_ns(void);
 

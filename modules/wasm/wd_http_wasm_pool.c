@@ -17,17 +17,18 @@
  * trimmed (wd_wasm_trim), so a burst that used the whole pool does not leave
  * MAX instances' worth of pages behind.
  *
- * The watchdog is one thread per worker. The worker runs one instance at a
- * time; before a call it publishes (instance, deadline) under a mutex and
- * clears it after. The thread wakes every 5 ms and calls wd_wasm_interrupt()
- * (thread-safe) on an instance past its deadline, so an endless loop is stopped
- * by the wall-clock limit even though the event loop is busy running it. When
- * the engine offers wd_wasm_request_yield (WD_WASM_HAS_YIELD), an instance that
- * ran 5 ms without returning to the loop is asked to yield; the module file
- * then re-queues it behind pending events, so CPU-heavy handlers share the
- * worker with everything else.
+ * The watchdog is a 5 ms timer signal per worker (see below). The worker runs one
+ * instance at a time; before a call it publishes (instance, deadline) and clears
+ * it after. The signal handler calls wd_wasm_interrupt() (async-signal-safe) on an
+ * instance past its deadline, so an endless loop is stopped by the wall-clock
+ * limit even though the event loop is busy running it. When the engine offers
+ * wd_wasm_request_yield (WD_WASM_HAS_YIELD), an instance that ran 5 ms without
+ * returning to the loop is asked to yield; the module file then re-queues it
+ * behind pending events, so CPU-heavy handlers share the worker with everything
+ * else.
  */
-#include <pthread.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -312,6 +313,8 @@ wd_http_wasm_pool_exit(wd_http_wasm_loc_conf_t *conf)
 
 #define WD_HTTP_WASM_TRIM_MS 1000
 
+static void wd_http_wasm_watchdog_idle_check(void);
+
 static uv_timer_t wd_http_wasm_trim_timer;
 static int wd_http_wasm_trim_on;
 static wd_http_wasm_loc_conf_t **wd_http_wasm_trim_routes;
@@ -336,6 +339,7 @@ wd_http_wasm_trim_cb(uv_timer_t *t)
             wd_wasm_trim(it->inst);    /* nothing kept (trimmed already): no system call */
         }
     }
+    wd_http_wasm_watchdog_idle_check();
 }
 
 static void
@@ -452,96 +456,135 @@ wd_http_wasm_assigned_cb(uv_timer_t *t)
 
 /* ---------------------------------------------------------------- watchdog */
 
-static pthread_t wd_http_wasm_wd_thread;
-static pthread_mutex_t wd_http_wasm_wd_mu = PTHREAD_MUTEX_INITIALIZER;
-static wd_wasm_instance_t *wd_http_wasm_wd_inst;
-static uint64_t wd_http_wasm_wd_deadline;
-static uint64_t wd_http_wasm_wd_slice_end;   /* when the running instance should yield */
+/*
+ * A per-process POSIX timer (timer_create, SIGEV_SIGNAL) ticks every 5 ms while guest
+ * code runs; its signal handler, on the loop thread, interrupts the running instance past
+ * its deadline and asks one that has run for a whole tick (5-10 ms) to yield. It used to
+ * be a thread woken every 5 ms, with a mutex around the published (instance, deadline):
+ * a second thread makes glibc take its multi-threaded paths for the life of the worker
+ * (every read/writev/epoll_wait toggles async cancellation, malloc locks its arena), and
+ * the mutex cost two lock/unlock pairs per run. Publishing is now plain stores ordered
+ * for the signal handler (signal fences); the tick stops after a second without guest
+ * code (checked by the trim timer), so an idle worker is not woken 200 times a second.
+ * SA_RESTART: an interrupted read/write restarts; epoll_wait's EINTR is libuv's.
+ */
+#define WD_HTTP_WASM_TICK_NS 5000000L         /* also the slice: 5 ms of running */
 
-#define WD_HTTP_WASM_SLICE_NS 5000000u       /* 5 ms of uninterrupted running */
-static int wd_http_wasm_wd_running, wd_http_wasm_wd_stop;
+static timer_t wd_http_wasm_wd_timer;
+static int wd_http_wasm_wd_created, wd_http_wasm_wd_ticking, wd_http_wasm_wd_used;
+static int wd_http_wasm_wd_signo;
+static wd_wasm_instance_t *volatile wd_http_wasm_wd_inst;   /* NULL: no guest code runs */
+static volatile uint64_t wd_http_wasm_wd_deadline;
+static volatile uint32_t wd_http_wasm_wd_seq;     /* one per run */
+static volatile uint32_t wd_http_wasm_wd_seen;    /* the run the last tick saw */
+static volatile uint32_t wd_http_wasm_wd_asked;   /* the run last asked to yield */
 
-static void *
-wd_http_wasm_watchdog(void *arg)
+static void
+wd_http_wasm_watchdog_tick(int signo)
 {
-    struct timespec ts = { 0, 5000000 };
-    (void) arg;
+    int saved = errno;
+    wd_wasm_instance_t *inst = wd_http_wasm_wd_inst;
 
-    for (;;) {
-        nanosleep(&ts, NULL);
-        pthread_mutex_lock(&wd_http_wasm_wd_mu);
-        if (wd_http_wasm_wd_stop) {
-            pthread_mutex_unlock(&wd_http_wasm_wd_mu);
-            return NULL;
+    (void) signo;
+    if (inst != NULL) {
+        uint32_t seq = wd_http_wasm_wd_seq;
+        if (wd_http_wasm_now_ns() >= wd_http_wasm_wd_deadline) {
+            wd_wasm_interrupt(inst);                   /* an atomic OR: signal-safe */
         }
-        if (wd_http_wasm_wd_inst) {
-            uint64_t now = wd_http_wasm_now_ns();
-            if (now >= wd_http_wasm_wd_deadline) {
-                wd_wasm_interrupt(wd_http_wasm_wd_inst);
-            }
 #ifdef WD_WASM_HAS_YIELD
-            else if (now >= wd_http_wasm_wd_slice_end) {
-                /* time slice over: let the loop serve other requests, then resume */
-                wd_wasm_request_yield(wd_http_wasm_wd_inst);
-                wd_http_wasm_wd_slice_end = UINT64_MAX;
-            }
-#endif
+        else if (seq == wd_http_wasm_wd_seen && seq != wd_http_wasm_wd_asked) {
+            /* running since the last tick: let the loop serve others, then resume */
+            wd_wasm_request_yield(inst);
+            wd_http_wasm_wd_asked = seq;
         }
-        pthread_mutex_unlock(&wd_http_wasm_wd_mu);
+#endif
+        wd_http_wasm_wd_seen = seq;
     }
+    errno = saved;
+}
+
+static int
+wd_http_wasm_watchdog_set(long interval_ns)
+{
+    struct itimerspec its;
+
+    memset(&its, 0, sizeof(its));
+    its.it_value.tv_nsec = interval_ns;
+    its.it_interval.tv_nsec = interval_ns;
+    return timer_settime(wd_http_wasm_wd_timer, 0, &its, NULL);
 }
 
 int
 wd_http_wasm_watchdog_start(void)
 {
-    sigset_t all, old;
+    struct sigaction sa;
+    struct sigevent sev;
+    sigset_t set;
 
-    if (wd_http_wasm_wd_running) {
+    if (wd_http_wasm_wd_created) {
         return WD_OK;
     }
-    wd_http_wasm_wd_stop = 0;
-    sigfillset(&all);                  /* signals stay with the loop thread */
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&wd_http_wasm_wd_thread, NULL, wd_http_wasm_watchdog, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
-        wd_log_error(WD_LOG_EMERG, wd_cycle->log, rc, "wasm: watchdog thread");
+    wd_http_wasm_wd_signo = SIGRTMIN;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = wd_http_wasm_watchdog_tick;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    memset(&sev, 0, sizeof(sev));
+    sev.sigev_notify = SIGEV_SIGNAL;
+    sev.sigev_signo = wd_http_wasm_wd_signo;
+    if (sigaction(wd_http_wasm_wd_signo, &sa, NULL) < 0
+        || timer_create(CLOCK_MONOTONIC, &sev, &wd_http_wasm_wd_timer) < 0)
+    {
+        wd_log_error(WD_LOG_EMERG, wd_cycle->log, errno, "wasm: watchdog timer");
         return WD_ERROR;
     }
-    wd_http_wasm_wd_running = 1;
+    sigemptyset(&set);
+    sigaddset(&set, wd_http_wasm_wd_signo);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    wd_http_wasm_wd_created = 1;
     return WD_OK;
 }
 
 void
 wd_http_wasm_watchdog_stop(void)
 {
-    if (!wd_http_wasm_wd_running) {
+    if (!wd_http_wasm_wd_created) {
         return;
     }
-    pthread_mutex_lock(&wd_http_wasm_wd_mu);
-    wd_http_wasm_wd_stop = 1;
-    pthread_mutex_unlock(&wd_http_wasm_wd_mu);
-    pthread_join(wd_http_wasm_wd_thread, NULL);
-    wd_http_wasm_wd_running = 0;
+    wd_http_wasm_wd_inst = NULL;
+    timer_delete(wd_http_wasm_wd_timer);
+    wd_http_wasm_wd_created = wd_http_wasm_wd_ticking = 0;
 }
 
-uint64_t
+/* from the trim timer, once a second: no guest code since the last call, no tick */
+static void
+wd_http_wasm_watchdog_idle_check(void)
+{
+    if (wd_http_wasm_wd_ticking && !wd_http_wasm_wd_used && wd_http_wasm_wd_inst == NULL) {
+        (void) wd_http_wasm_watchdog_set(0);
+        wd_http_wasm_wd_ticking = 0;
+    }
+    wd_http_wasm_wd_used = 0;
+}
+
+void
 wd_http_wasm_watchdog_arm(wd_wasm_instance_t *inst, uint64_t deadline_ns)
 {
-    uint64_t now = wd_http_wasm_now_ns();
-
-    pthread_mutex_lock(&wd_http_wasm_wd_mu);
-    wd_http_wasm_wd_inst = inst;
     wd_http_wasm_wd_deadline = deadline_ns;
-    wd_http_wasm_wd_slice_end = now + WD_HTTP_WASM_SLICE_NS;
-    pthread_mutex_unlock(&wd_http_wasm_wd_mu);
-    return now;
+    wd_http_wasm_wd_seq++;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);   /* the handler sees them before inst */
+    wd_http_wasm_wd_inst = inst;
+    wd_http_wasm_wd_used = 1;
+    if (!wd_http_wasm_wd_ticking && wd_http_wasm_wd_created) {
+        if (wd_http_wasm_watchdog_set(WD_HTTP_WASM_TICK_NS) == 0) {
+            wd_http_wasm_wd_ticking = 1;
+        }
+    }
 }
 
 void
 wd_http_wasm_watchdog_disarm(void)
 {
-    pthread_mutex_lock(&wd_http_wasm_wd_mu);
     wd_http_wasm_wd_inst = NULL;
-    pthread_mutex_unlock(&wd_http_wasm_wd_mu);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }

@@ -245,7 +245,8 @@ static uint32_t wd_host_wasi_poll_oneoff(wd_host_wasi_call_t *c, const uint64_t 
             wd_host_wasi_clock(c->w, 1, 0, &now);
             uint64_t left = first > now ? first - now : 0;
             struct timespec ts = { (time_t)(left / 1000000000ull), (long)(left % 1000000000ull) };
-            if (left) nanosleep(&ts, NULL);
+            /* a signal (the embedder's watchdog tick) cuts it short: sleep the rest */
+            while (left && nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
             r = 0;
         } else {
             r = poll(pfds, (nfds_t)npfd, timeout_ms);
