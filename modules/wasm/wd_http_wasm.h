@@ -59,6 +59,8 @@ typedef struct {
     wd_str_t             file;          /* where wasm_handler was given */
     wd_uint_t            line;
     wd_http_wasm_pool_t *pool;          /* this worker's pool (init_worker) */
+    int                  ws_name_k;     /* wasm_status entry of the location name, +1 */
+    int                  ws_route_k;    /* ... of route (0: not looked up yet) */
 } wd_http_wasm_loc_conf_t;
 
 typedef struct {

@@ -282,7 +282,20 @@ wd_http_wasm_status_request(wd_http_request_t *r)
     if (wd_ws_shm == NULL) {
         return;
     }
-    k = clcf ? wd_ws_route(clcf->name.data, clcf->name.len) : wd_ws_route(empty, 0);
+    if (clcf == NULL) {
+        k = wd_ws_route(empty, 0);
+    } else {
+        /* an entry never moves once claimed: looked up once per location and process */
+        wd_http_wasm_loc_conf_t *lc = wd_http_loc_get_module_conf(clcf, wd_wasm_module);
+        if (lc == NULL || lc->ws_name_k == 0) {
+            k = wd_ws_route(clcf->name.data, clcf->name.len);
+            if (lc) {
+                lc->ws_name_k = k + 1;
+            }
+        } else {
+            k = lc->ws_name_k - 1;
+        }
+    }
     if (r->status >= 100 && r->status < 100 + WD_WS_CODES) {
         wd_ws_add(&wd_ws_shm->routes[k].requests[r->status - 100], 1);
     }
@@ -386,7 +399,10 @@ wd_http_wasm_status_finalize(wd_http_wasm_ctx_t *ctx)
     if (wd_ws_shm == NULL) {
         return;
     }
-    k = wd_ws_route(ctx->conf->route.data, ctx->conf->route.len);
+    if (ctx->conf->ws_route_k == 0) {
+        ctx->conf->ws_route_k = wd_ws_route(ctx->conf->route.data, ctx->conf->route.len) + 1;
+    }
+    k = ctx->conf->ws_route_k - 1;
     wd_ws_route_t *e = &wd_ws_shm->routes[k];
     if (run) {
         wd_ws_add(&e->handled, 1);
