@@ -14,11 +14,11 @@ Every pool is fully instantiated at start with one instance per connection of it
 (so no request ever queues, and pool growth, one snapshot memfd per instance, cannot be
 mistaken for a leak). A warm-up phase (--warmup seconds, the same load) comes first; then the measured phase of
 --seconds (default $SOAK_SECONDS or 600), sampling the worker's VmRSS and descriptor count
-every 2 s. Requirements (exit 1 on a violation):
+every 0.5 s (SAMPLE_S). Requirements (exit 1 on a violation):
     - 0 socket errors and 0 non-2xx responses on hello and echo;
     - RSS at the end of the phase (median of the last quarter of the samples) within 10% of
-      RSS after warm-up (median of the first quarter, from 4 s in) (floor 1 MiB, for noise
-      on a tiny RSS), and the idle RSS after the phase within 10% of the idle RSS before it;
+      RSS after warm-up (median of the first quarter, from 4 s in) (floor 2 MiB: the pooled
+      instances' restored pages move it by that much), and the idle RSS after the phase within 10% of the idle RSS before it;
     - no descriptor growth: the idle count after the phase equals the idle count before it;
     - the same worker pid throughout and no [alert] in the error log.
 Prints one line per group and a summary; the last line is "soak: ok" or "soak: FAILED".
@@ -63,6 +63,12 @@ GROUPS = [  # name, path, connections, lua?, must be clean
 ]
 
 
+SAMPLE_S = 0.5   # under load the RSS moves by ~1 MiB as pooled instances are used and trimmed:
+                 # a 20 s run sampled every 2 s had 2 samples a quarter, and one low first
+                 # sample failed a clean-clone CI run (4520 -> 6280 KiB, no trend over 60 s)
+IDLE_S = 3.0     # idle instances are trimmed after 1 s by a 1 s timer: settled after 2 s
+
+
 def worker_pid(s):
     return s.worker_pid()
 
@@ -88,7 +94,7 @@ def run_wrk(port, seconds, lua_path, sample_cb=None):
     while any(p.poll() is None for _, p in procs):
         if sample_cb:
             sample_cb()
-        time.sleep(2)
+        time.sleep(SAMPLE_S)
     res = {}
     for name, p in procs:
         out = p.stdout.read()
@@ -126,11 +132,11 @@ def main():
         if pid is None:
             raise RuntimeError("no single worker process after start")
         run_wrk(a.port, warm, lua.name)
-        time.sleep(2)
+        time.sleep(IDLE_S)
         rss_idle0, fd_idle0 = sample(pid)
         samples = []
         res = run_wrk(a.port, a.seconds, lua.name, lambda: samples.append(sample(pid)))
-        time.sleep(2)
+        time.sleep(IDLE_S)
         rss_idle1, fd_idle1 = sample(pid)
         if worker_pid(s) != pid:
             problems.append("the worker was replaced (pid %d -> %s)" % (pid, worker_pid(s)))
@@ -144,7 +150,7 @@ def main():
                 problems.append("%s: %d socket errors, %d non-2xx, %d requests" % (name, errs, non2xx, reqs))
         if os.environ.get("SOAK_VERBOSE"):
             print("soak samples (RSS KiB, fds): %s" % samples)
-        samples = samples[2:]          # the first 4 s: wrk still connecting
+        samples = samples[int(4 / SAMPLE_S):]    # the first 4 s: wrk still connecting
         if len(samples) >= 4:
             # medians of the first and the last quarter: transient spikes (bodies in flight)
             # are not growth
@@ -157,7 +163,9 @@ def main():
                   " fds under load %d..%d, idle %d -> %d; %d samples over %d s"
                   % (pid, r0, r1, max(r for r, _ in samples), rss_idle0, rss_idle1, min(fds), max(fds),
                      fd_idle0, fd_idle1, len(samples), a.seconds))
-            if r1 > r0 + max(r0 // 10, 1024):
+            # floor 2 MiB: which pooled instances hold restored pages at a given moment moves
+            # the RSS under load between ~5.5 and ~7.2 MiB here, in stretches of seconds
+            if r1 > r0 + max(r0 // 10, 2048):
                 problems.append("RSS grew by more than 10%% under load: %d -> %d KiB" % (r0, r1))
         else:
             problems.append("too few samples")
