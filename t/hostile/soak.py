@@ -17,8 +17,9 @@ mistaken for a leak). A warm-up phase (--warmup seconds, the same load) comes fi
 every 0.5 s (SAMPLE_S). Requirements (exit 1 on a violation):
     - 0 socket errors and 0 non-2xx responses on hello and echo;
     - RSS at the end of the phase (median of the last quarter of the samples) within 10% of
-      RSS after warm-up (median of the first quarter, from 4 s in) (floor 2 MiB: the pooled
-      instances' restored pages move it by that much), and the idle RSS after the phase within 10% of the idle RSS before it;
+      the peak RSS of the first half (from 4 s in) (floor 1 MiB): the pooled instances'
+      restored pages move it by ~2 MiB either way, a leak grows past the peak; and the idle
+      RSS after the phase within 10% of the idle RSS before it;
     - no descriptor growth: the idle count after the phase equals the idle count before it;
     - the same worker pid throughout and no [alert] in the error log.
 Prints one line per group and a summary; the last line is "soak: ok" or "soak: FAILED".
@@ -155,17 +156,20 @@ def main():
             # medians of the first and the last quarter: transient spikes (bodies in flight)
             # are not growth
             q = max(1, len(samples) // 4)
-            r0 = int(statistics.median(r for r, _ in samples[:q]))
+            # the peak of the first half against the median of the last quarter: the pooled
+            # instances' restored pages move the RSS under load between ~4.5 and ~7.2 MiB
+            # (which instances are populated at the moment, in stretches of seconds), and a
+            # low first sample failed a clean-clone CI run (4,520 -> 6,280 KiB) although a
+            # 60 s run was flat. A leak grows past the peak; churn within the pool does not.
+            r0 = max(r for r, _ in samples[:max(1, len(samples) // 2)])
             r1 = int(statistics.median(r for r, _ in samples[-q:]))
             fds = [f for _, f in samples]
-            print("soak worker %d: RSS %d KiB after warm-up -> %d KiB at the end (medians of the first and"
-                  " last quarter; max %d), idle %d -> %d KiB;"
+            print("soak worker %d: RSS %d KiB after warm-up -> %d KiB at the end (peak of the first"
+                  " half, median of the last quarter; max %d), idle %d -> %d KiB;"
                   " fds under load %d..%d, idle %d -> %d; %d samples over %d s"
                   % (pid, r0, r1, max(r for r, _ in samples), rss_idle0, rss_idle1, min(fds), max(fds),
                      fd_idle0, fd_idle1, len(samples), a.seconds))
-            # floor 2 MiB: which pooled instances hold restored pages at a given moment moves
-            # the RSS under load between ~5.5 and ~7.2 MiB here, in stretches of seconds
-            if r1 > r0 + max(r0 // 10, 2048):
+            if r1 > r0 + max(r0 // 10, 1024):
                 problems.append("RSS grew by more than 10%% under load: %d -> %d KiB" % (r0, r1))
         else:
             problems.append("too few samples")
