@@ -472,7 +472,6 @@ wd_http_wasm_assigned_cb(uv_timer_t *t)
 
 static timer_t wd_http_wasm_wd_timer;
 static int wd_http_wasm_wd_created, wd_http_wasm_wd_ticking, wd_http_wasm_wd_used;
-static int wd_http_wasm_wd_signo;
 static wd_wasm_instance_t *volatile wd_http_wasm_wd_inst;   /* NULL: no guest code runs */
 static volatile uint64_t wd_http_wasm_wd_deadline;
 static volatile uint32_t wd_http_wasm_wd_seq;     /* one per run */
@@ -520,26 +519,26 @@ wd_http_wasm_watchdog_start(void)
     struct sigaction sa;
     struct sigevent sev;
     sigset_t set;
+    int signo = SIGRTMIN;
 
     if (wd_http_wasm_wd_created) {
         return WD_OK;
     }
-    wd_http_wasm_wd_signo = SIGRTMIN;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = wd_http_wasm_watchdog_tick;
     sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     memset(&sev, 0, sizeof(sev));
     sev.sigev_notify = SIGEV_SIGNAL;
-    sev.sigev_signo = wd_http_wasm_wd_signo;
-    if (sigaction(wd_http_wasm_wd_signo, &sa, NULL) < 0
+    sev.sigev_signo = signo;
+    if (sigaction(signo, &sa, NULL) < 0
         || timer_create(CLOCK_MONOTONIC, &sev, &wd_http_wasm_wd_timer) < 0)
     {
         wd_log_error(WD_LOG_EMERG, wd_cycle->log, errno, "wasm: watchdog timer");
         return WD_ERROR;
     }
     sigemptyset(&set);
-    sigaddset(&set, wd_http_wasm_wd_signo);
+    sigaddset(&set, signo);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     wd_http_wasm_wd_created = 1;
     return WD_OK;
