@@ -288,6 +288,11 @@ void wd_wasm_clear_interrupt(wd_wasm_instance_t *inst);
  * honoured and by wd_wasm_set_fuel/restore; wd_wasm_abort/restore discard a
  * yielded call like a host-suspended one. */
 void wd_wasm_request_yield(wd_wasm_instance_t *inst);
+/* A yield after `slice` more units of fuel (counted like fuel, at the same check points):
+ * the call pauses exactly as on wd_wasm_request_yield once the slice is used up, and its
+ * remaining fuel is whole again. One-shot; 0, wd_wasm_set_fuel and restore cancel it. A
+ * slice larger than the fuel left does nothing (fuel runs out first). */
+void wd_wasm_set_slice(wd_wasm_instance_t *inst, uint64_t slice);
 /* 1 if the instance's pending WD_WASM_SUSPENDED call was paused by a yield
  * request (no host function to re-invoke), else 0. */
 int wd_wasm_yielded(const wd_wasm_instance_t *inst);

@@ -816,8 +816,14 @@ fuel_out:
     {
         int attn = __atomic_load_n(&thread->attn, __ATOMIC_RELAXED);
         if (attn & WD_ATTN_INTERRUPT) TRAP(WD_TRAP_INTERRUPT);
-        if (attn & WD_ATTN_YIELD) {
-            __atomic_fetch_and(&thread->attn, ~WD_ATTN_YIELD, __ATOMIC_RELAXED);
+        int slice_end = fuel < 0 && thread->fuel_reserve > 0;
+        if ((attn & WD_ATTN_YIELD) || slice_end) {
+            if (attn & WD_ATTN_YIELD)
+                __atomic_fetch_and(&thread->attn, ~WD_ATTN_YIELD, __ATOMIC_RELAXED);
+            if (slice_end) {          /* wd_wasm_set_slice: the rest of the fuel is back */
+                fuel += thread->fuel_reserve;
+                thread->fuel_reserve = 0;
+            }
             fuel += charged;          /* re-executing the charging cell charges it again */
             if (thread->s_direct_args != NULL) {
                 /* nested run (a host function called Wasm): its caller cannot take a

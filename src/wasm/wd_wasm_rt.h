@@ -276,6 +276,8 @@ struct wd_wasm_instance {
     wd_wasm_func_t *live_func;    /* guard pages: function running (for a fault's trap) */
     uint32_t live_depth;          /* guard pages: frame depth while it runs */
     uint64_t fuel_set;
+    int64_t fuel_reserve;         /* held back by wd_wasm_set_slice: fuel + fuel_reserve
+                                     is what is left; added back when the slice ends */
     int fuel_limited;
     volatile int attn;            /* WD_ATTN_* bits, set from any thread or signal handler
                                      (lock-free __atomic ops); checked with fuel */

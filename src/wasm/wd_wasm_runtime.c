@@ -838,6 +838,7 @@ void wd_wasm_set_fuel(wd_wasm_instance_t *inst, uint64_t fuel)
     __atomic_store_n(&inst->attn, 0, __ATOMIC_RELAXED);   /* interrupt and yield */
     inst->yield_deferred = 0;
     inst->fuel_set = fuel;
+    inst->fuel_reserve = 0;
     inst->fuel_limited = fuel != 0;
     inst->fuel = fuel == 0 ? INT64_MAX : (fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel);
 }
@@ -845,13 +846,27 @@ void wd_wasm_set_fuel(wd_wasm_instance_t *inst, uint64_t fuel)
 uint64_t wd_wasm_fuel_left(const wd_wasm_instance_t *inst)
 {
     if (!inst->fuel_limited) return 0;
-    return inst->fuel > 0 ? (uint64_t)inst->fuel : 0;
+    return (inst->fuel > 0 ? (uint64_t)inst->fuel : 0) + (uint64_t)inst->fuel_reserve;
 }
 
 uint64_t wd_wasm_fuel_used(const wd_wasm_instance_t *inst)
 {
-    if (!inst->fuel_limited) return (uint64_t)(INT64_MAX - inst->fuel);
+    if (!inst->fuel_limited) return (uint64_t)(INT64_MAX - inst->fuel - inst->fuel_reserve);
     return inst->fuel_set - wd_wasm_fuel_left(inst);
+}
+
+void wd_wasm_set_slice(wd_wasm_instance_t *inst, uint64_t slice)
+{
+    /* fuel + reserve never exceeds INT64_MAX, and fuel is the units until the next pause */
+    int64_t left = inst->fuel + inst->fuel_reserve;
+    if (left < 0) left = 0;
+    if (slice == 0 || slice >= (uint64_t)left) {
+        inst->fuel = left;
+        inst->fuel_reserve = 0;
+        return;
+    }
+    inst->fuel = (int64_t)slice;
+    inst->fuel_reserve = left - (int64_t)slice;
 }
 
 /* lock-free atomic RMW on an int: async-signal-safe and thread-safe */

@@ -208,6 +208,7 @@ int wd_wasm_restore(wd_wasm_instance_t *inst)
     }
     __atomic_store_n(&inst->attn, 0, __ATOMIC_RELAXED);   /* interrupt and yield */
     inst->yield_deferred = 0;
+    inst->fuel_reserve = 0;
     inst->depth = 0;
     inst->s_direct_args = NULL;
     inst->trap.kind = WD_TRAP_NONE;

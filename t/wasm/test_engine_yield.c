@@ -512,6 +512,79 @@ START_TEST(test_yield_fuel)
 }
 END_TEST
 
+/* wd_wasm_set_slice: a yield after N units of fuel, with the rest of the fuel kept */
+static uint32_t run_sliced(wd_wasm_instance_t *inst, wd_wasm_func_t *f, const wd_wasm_val_t *arg,
+                           wd_wasm_val_t *r, uint64_t slice, wd_wasm_status_t *st)
+{
+    uint32_t n = 0;
+    uint64_t used = wd_wasm_fuel_used(inst);
+    wd_wasm_set_slice(inst, slice);
+    *st = wd_wasm_call(inst, f, arg, 1, r, 1);
+    while (*st == WD_WASM_SUSPENDED) {
+        ck_assert_int_eq(wd_wasm_yielded(inst), 1);
+        /* it paused once the slice was used up: within one check point's charge of it */
+        uint64_t now = wd_wasm_fuel_used(inst);
+        ck_assert_uint_ge(now - used, slice - 64);
+        ck_assert_uint_le(now - used, slice + 64);
+        used = now;
+        n++;
+        wd_wasm_set_slice(inst, slice);
+        *st = wd_wasm_resume(inst, r, 1);
+    }
+    return n;
+}
+
+START_TEST(test_yield_slice)
+{
+    wd_wasm_module_t *m = load(WORK);
+    work_t a, b;
+    work_new(&a, m);
+    work_new(&b, m);
+    wd_wasm_val_t arg = i32(100000), ra[1], rb[1];
+    wd_wasm_status_t st;
+    for (int limited = 1; limited >= 0; limited--) {
+        wd_wasm_set_fuel(a.inst, limited ? 1000000000 : 0);
+        wd_wasm_set_fuel(b.inst, limited ? 1000000000 : 0);
+        ck_assert_int_eq(wd_wasm_call(a.inst, export_func(a.inst, "run"), &arg, 1, ra, 1), WD_WASM_OK);
+        uint64_t cost = wd_wasm_fuel_used(a.inst);
+        uint32_t n = run_sliced(b.inst, export_func(b.inst, "run"), &arg, rb, 10000, &st);
+        ck_assert_int_eq(st, WD_WASM_OK);
+        ck_assert_uint_eq(ra[0].of.i32, rb[0].of.i32);
+        ck_assert_uint_eq(wd_wasm_fuel_used(b.inst), cost);     /* a slice costs nothing */
+        ck_assert_uint_ge(n, cost / 10064);
+        ck_assert_uint_le(n, cost / 9936 + 1);
+        if (limited) ck_assert_uint_eq(wd_wasm_fuel_left(b.inst), 1000000000 - cost);
+        ck_assert_uint_eq(b.tick.ticks, a.tick.ticks);            /* nothing ran twice */
+        a.tick.ticks = b.tick.ticks = 0;
+    }
+    uint64_t cost = wd_wasm_fuel_used(a.inst);
+    /* fuel that runs out before the slice ends: the fuel trap, not a pause */
+    wd_wasm_set_fuel(b.inst, cost / 2);
+    wd_wasm_set_slice(b.inst, cost);
+    ck_assert_int_eq(wd_wasm_call(b.inst, export_func(b.inst, "run"), &arg, 1, rb, 1), WD_WASM_TRAP);
+    ck_assert_int_eq(wd_wasm_last_trap(b.inst)->kind, WD_TRAP_FUEL);
+    ck_assert_uint_eq(wd_wasm_fuel_used(b.inst), cost / 2);
+    /* a slice, then fuel exhaustion in the resumed run */
+    wd_wasm_set_fuel(b.inst, cost / 2);
+    ck_assert_uint_eq(run_sliced(b.inst, export_func(b.inst, "run"), &arg, rb, cost / 3, &st), 1);
+    ck_assert_int_eq(st, WD_WASM_TRAP);
+    ck_assert_int_eq(wd_wasm_last_trap(b.inst)->kind, WD_TRAP_FUEL);
+    ck_assert_uint_eq(wd_wasm_fuel_used(b.inst), cost / 2);
+    /* set_slice(0) and set_fuel cancel a slice */
+    wd_wasm_set_fuel(b.inst, 0);
+    wd_wasm_set_slice(b.inst, 100);
+    wd_wasm_set_slice(b.inst, 0);
+    ck_assert_int_eq(wd_wasm_call(b.inst, export_func(b.inst, "run"), &arg, 1, rb, 1), WD_WASM_OK);
+    wd_wasm_set_slice(b.inst, 100);
+    wd_wasm_set_fuel(b.inst, 1000000000);
+    ck_assert_int_eq(wd_wasm_call(b.inst, export_func(b.inst, "run"), &arg, 1, rb, 1), WD_WASM_OK);
+    ck_assert_uint_eq(wd_wasm_fuel_used(b.inst), cost);
+    wd_wasm_store_free(a.s);
+    wd_wasm_store_free(b.s);
+    wd_wasm_module_free(m);
+}
+END_TEST
+
 /* interrupt and yield both pending: the interrupt wins */
 START_TEST(test_yield_interrupt_wins)
 {
@@ -608,6 +681,7 @@ int main(void)
     tcase_add_test(tc, test_yield_in_host_reentry);
     tcase_add_test(tc, test_yield_abort_restore);
     tcase_add_test(tc, test_yield_fuel);
+    tcase_add_test(tc, test_yield_slice);
     tcase_add_test(tc, test_yield_interrupt_wins);
     tcase_add_test(tc, test_host_suspend_is_not_yield);
     suite_add_tcase(s, tc);
