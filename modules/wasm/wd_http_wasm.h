@@ -123,6 +123,8 @@ struct wd_http_wasm_ctx_s {
     unsigned                 abort:1;    /* final: abort the response */
     unsigned                 queued_link:1;
     unsigned                 timer_on:1; /* timer initialised: freed from its close callback */
+    unsigned                 runq:2;     /* in the run queue: 1 + WD_HTTP_WASM_FRESH/YIELDED */
+    unsigned                 paused_new:1;   /* started paused (the pass's budget was spent) */
     int                      final_status;   /* final: error page status, 0 none */
     int                      handler_rc;     /* result when finished inside the handler */
     u_char                  *look;       /* body lookahead (pollable readiness) */
@@ -157,6 +159,7 @@ void wd_http_wasm_inst_free(wd_http_wasm_inst_t *it);
  * yield (a 5 ms POSIX timer signal while guest code runs). arm/disarm bracket every run. */
 int  wd_http_wasm_watchdog_start(void);
 void wd_http_wasm_watchdog_stop(void);
+uint32_t wd_http_wasm_watchdog_guest_ticks(void);
 void wd_http_wasm_watchdog_arm(wd_wasm_instance_t *inst, uint64_t deadline_ns);
 void wd_http_wasm_watchdog_disarm(void);
 uint64_t wd_http_wasm_now_ns(void);
@@ -185,6 +188,20 @@ void  wd_http_wasm_status_finalize(wd_http_wasm_ctx_t *ctx);
 int  wd_http_wasm_cgi_handler(wd_http_request_t *r, wd_http_wasm_ctx_t *ctx);
 void wd_http_wasm_cgi_run(wd_http_wasm_ctx_t *ctx);
 void wd_http_wasm_cgi_resume(wd_http_wasm_ctx_t *ctx);
+
+/* run queue (wd_http_wasm_sched.c) */
+enum { WD_HTTP_WASM_FRESH = 0, WD_HTTP_WASM_YIELDED = 1 };
+/* A new request started when the pass's budget is spent runs this much fuel at once (20 us
+ * here; 10 times that with sanitizers), then waits in the run queue. A hello takes ~500. */
+#define WD_HTTP_WASM_FIRST_SLICE_FUEL  20000
+/* The loop pass's guest work so far is over its budget (new requests start paused). */
+int  wd_http_wasm_pass_spent(void);
+void wd_http_wasm_pass_charge(uint64_t fuel);
+/* Queue a paused handler (state RUNNABLE) to be resumed by a later loop pass. */
+void wd_http_wasm_sched_add(wd_http_wasm_ctx_t *ctx, int q);
+void wd_http_wasm_sched_remove(wd_http_wasm_ctx_t *ctx);   /* no-op if not queued */
+/* Resume a paused handler (wd_http_wasm_module.c): the run queue's callback. */
+void wd_http_wasm_resume(wd_http_wasm_ctx_t *ctx);
 void wd_http_wasm_cgi_cancel(wd_http_wasm_ctx_t *ctx, int timeout);
 int  wd_http_wasm_cgi_check(const wd_wasm_module_t *m, wd_wasm_error_t *err);
 

@@ -295,9 +295,11 @@ wd_http_wasm_cgi_call(wd_http_wasm_ctx_t *ctx, int first)
 
     ctx->state = WD_HTTP_WASM_RUNNING;
     wd_http_wasm_watchdog_arm(it->inst, ctx->deadline_ns);
+    uint64_t fuel0 = wd_wasm_fuel_used(it->inst);
     st = first ? wd_wasm_call(it->inst, it->start, NULL, 0, NULL, 0)
                : wd_wasm_resume(it->inst, NULL, 0);
     wd_http_wasm_watchdog_disarm();
+    wd_http_wasm_pass_charge(wd_wasm_fuel_used(it->inst) - fuel0);
     if (st == WD_WASM_SUSPENDED && it->sleep_until && ctx->r != NULL) {
         /* sleep(3) & co.: wait on the request's timer, not in the worker */
         uint64_t until = it->sleep_until;
@@ -309,8 +311,8 @@ wd_http_wasm_cgi_call(wd_http_wasm_ctx_t *ctx, int first)
     if (st == WD_WASM_SUSPENDED) {
 #ifdef WD_WASM_HAS_YIELD
         if (wd_wasm_yielded(it->inst) && ctx->r != NULL) {
-            ctx->state = WD_HTTP_WASM_RUNNABLE;
-            wd_http_wasm_arm_timer(ctx, 0);
+            wd_http_wasm_sched_add(ctx, WD_HTTP_WASM_YIELDED);
+            wd_http_wasm_arm_timer(ctx, ctx->deadline_ns);
             return;
         }
 #endif

@@ -735,8 +735,6 @@ static const wd_host_http_backend_t wd_http_wasm_backend = {
 /* ---------------------------------------------------------------- request flow */
 
 static void wd_http_wasm_timer_cb(uv_timer_t *t);
-static int wd_http_wasm_pass_spent(uv_loop_t *loop);
-static void wd_http_wasm_pass_charge(uint64_t fuel);
 static void wd_http_wasm_after(wd_http_wasm_ctx_t *ctx, wd_host_http_run_t st);
 
 #define WD_HTTP_WASM_CTX_CACHE 64
@@ -776,6 +774,7 @@ static void
 wd_http_wasm_ctx_free(wd_http_wasm_ctx_t *ctx)
 {
     ctx->state = WD_HTTP_WASM_DONE;
+    wd_http_wasm_sched_remove(ctx);
     if (ctx->r) {
         ctx->r->ctx = NULL;
         ctx->r->cleanup = NULL;
@@ -904,6 +903,9 @@ wd_http_wasm_run(wd_http_wasm_ctx_t *ctx, int first)
 static void
 wd_http_wasm_after(wd_http_wasm_ctx_t *ctx, wd_host_http_run_t st)
 {
+    int paused_new = ctx->paused_new;
+
+    ctx->paused_new = 0;
     if (st == WD_HOST_HTTP_FINISHED) {
         wd_http_wasm_log_outcome(ctx);
         wd_http_wasm_finalize(ctx);
@@ -923,9 +925,10 @@ wd_http_wasm_after(wd_http_wasm_ctx_t *ctx, wd_host_http_run_t st)
         return;
     }
     if (st == WD_HOST_HTTP_YIELD) {
-        /* the engine paused it (fuel slice): continue after pending events */
-        ctx->state = WD_HTTP_WASM_RUNNABLE;
-        wd_http_wasm_timer_start(ctx, wd_http_wasm_timer_cb, 1);   /* not 0: libuv 1.44 re-runs a 0 ms timer re-armed in its callback in the same pass (I/O starves) */
+        /* paused at a check point (a 5 ms slice ran, or it was started paused): the run
+         * queue resumes it after pending events; the timer keeps its deadline */
+        wd_http_wasm_sched_add(ctx, paused_new ? WD_HTTP_WASM_FRESH : WD_HTTP_WASM_YIELDED);
+        wd_http_wasm_arm_timer(ctx, ctx->deadline_ns);
         return;
     }
     ctx->state = WD_HTTP_WASM_WAITING;
@@ -965,41 +968,6 @@ wd_http_wasm_write_ready(wd_http_request_t *r)
     }
 }
 
-/* Guest work one loop pass may do: past it, yielded (CPU-bound) handlers are resumed and
- * new requests paused at their first check point in later passes, after the network was
- * polled. Measured in fuel (5 million units: 5-10 ms of a tight loop here), which
- * counts the guest's own instructions only: time in host calls (the socket writes of the
- * response) and on the network is not the guest hogging the pass. Measured in wall time, a
- * pass that served 1,000 hello requests spent its budget on their writev calls, so a third
- * of them were started paused, each kept an instance over a 1 ms timer, and the pool grew
- * to its maximum: 64 instances in rotation instead of one with its pages in cache. */
-#define WD_HTTP_WASM_PASS_BUDGET_FUEL  (WD_HTTP_WASM_DEFAULT_FUEL / 200)
-
-static uint64_t wd_http_wasm_pass_ms, wd_http_wasm_pass_fuel;
-
-static void
-wd_http_wasm_pass_sync(uv_loop_t *loop)
-{
-    if (uv_now(loop) != wd_http_wasm_pass_ms) {     /* a new loop pass */
-        wd_http_wasm_pass_ms = uv_now(loop);
-        wd_http_wasm_pass_fuel = 0;
-    }
-}
-
-static int
-wd_http_wasm_pass_spent(uv_loop_t *loop)
-{
-    wd_http_wasm_pass_sync(loop);
-    return wd_http_wasm_pass_fuel >= WD_HTTP_WASM_PASS_BUDGET_FUEL;
-}
-
-static void
-wd_http_wasm_pass_charge(uint64_t fuel)
-{
-    wd_http_wasm_pass_sync(&wd_worker->loop);
-    wd_http_wasm_pass_fuel += fuel;
-}
-
 static void
 wd_http_wasm_timer_cb(uv_timer_t *t)
 {
@@ -1027,29 +995,53 @@ wd_http_wasm_timer_cb(uv_timer_t *t)
     case WD_HTTP_WASM_RUNNABLE:
         if (ctx->conf->mod->cgi) {    /* a yielded CGI command */
             if (now >= ctx->deadline_ns) {
+                wd_http_wasm_sched_remove(ctx);
                 wd_http_wasm_cgi_cancel(ctx, 1);
+            } else if (ctx->state == WD_HTTP_WASM_RUNNABLE) {
+                wd_http_wasm_arm_timer(ctx, ctx->deadline_ns);   /* early: the queue runs it */
             } else {
                 wd_http_wasm_cgi_resume(ctx);
             }
             return;
         }
         if (now >= ctx->deadline_ns) {
+            wd_http_wasm_sched_remove(ctx);
             wd_host_http_cancel(ctx->it->hh, WD_HOST_HTTP_CANCEL_TIMEOUT);
             wd_http_wasm_log_outcome(ctx);
             wd_http_wasm_finalize(ctx);
             return;
         }
-        if (ctx->state == WD_HTTP_WASM_RUNNABLE && wd_http_wasm_pass_spent(t->loop)) {
-            /* this loop pass already ran its share of yielded handlers: poll the network
-             * first (else N CPU-bound handlers make every pass N slices long) */
-            wd_http_wasm_timer_start(ctx, wd_http_wasm_timer_cb, 1);
+        if (ctx->state == WD_HTTP_WASM_RUNNABLE) {
+            /* the deadline timer fired early (loop clock): the run queue resumes it */
+            wd_http_wasm_arm_timer(ctx, ctx->deadline_ns);
             return;
         }
-        wd_http_wasm_run(ctx, 0);     /* a guest timer, or a yielded run */
+        wd_http_wasm_run(ctx, 0);     /* a guest timer */
         return;
     default:
         return;
     }
+}
+
+/* The run queue's callback: a paused handler's turn. */
+void
+wd_http_wasm_resume(wd_http_wasm_ctx_t *ctx)
+{
+    if (ctx->conf->mod->cgi) {
+        if (wd_http_wasm_now_ns() >= ctx->deadline_ns) {
+            wd_http_wasm_cgi_cancel(ctx, 1);
+        } else {
+            wd_http_wasm_cgi_resume(ctx);
+        }
+        return;
+    }
+    if (wd_http_wasm_now_ns() >= ctx->deadline_ns) {
+        wd_host_http_cancel(ctx->it->hh, WD_HOST_HTTP_CANCEL_TIMEOUT);
+        wd_http_wasm_log_outcome(ctx);
+        wd_http_wasm_finalize(ctx);
+        return;
+    }
+    wd_http_wasm_run(ctx, 0);
 }
 
 static void
@@ -1062,6 +1054,7 @@ wd_http_wasm_cleanup(wd_http_request_t *r)
     }
     ctx->r = NULL;
     r->ctx = NULL;
+    wd_http_wasm_sched_remove(ctx);
     switch (ctx->state) {
     case WD_HTTP_WASM_RUNNING:
         return;                       /* wd_http_wasm_after() sees ctx->r == NULL */
@@ -1103,10 +1096,13 @@ wd_http_wasm_start_request(wd_http_wasm_ctx_t *ctx, wd_http_wasm_inst_t *it)
      * wd_http_wasm_after() arms the timer whenever the handler suspends or yields. */
     wd_wasm_set_fuel(it->inst, (uint64_t) ctx->conf->fuel);
 #ifdef WD_WASM_HAS_YIELD
-    if (wd_http_wasm_pass_spent(&wd_worker->loop)) {
+    if (wd_http_wasm_pass_spent()) {
         /* this pass already ran its share of guest code (e.g. a burst of new CPU-bound
-         * requests): start, but pause at the first check point; resumed in a later pass */
-        wd_wasm_request_yield(it->inst);
+         * requests): run it for a short slice only, enough for most requests (a hello
+         * takes ~500 units); one that needs more is paused there and the run queue
+         * resumes it in the next pass, before the handlers that already had a full one */
+        wd_wasm_set_slice(it->inst, WD_HTTP_WASM_FIRST_SLICE_FUEL);
+        ctx->paused_new = 1;
     }
 #endif
     wd_http_wasm_run(ctx, 1);
