@@ -438,7 +438,7 @@ dispatch:
         f = (wd_wasm_func_t *)(uintptr_t)t->elems[i];
         if (f == NULL) { trap_aux = i; TRAP(WD_TRAP_UNINIT_ELEMENT); }
         const wd_wasm_module_t *m = inst->module;
-        if (!(f->module == m && f->code && f->canon == m->type_canon[ip[1]]) &&
+        if (!(f->module == m && f->body && f->canon == m->type_canon[ip[1]]) &&
             !wd_wasm_types_equal(f->type, &m->types[ip[1]]))
             TRAP(WD_TRAP_INDIRECT_TYPE);
         nfp = fp + ip[3];
@@ -765,13 +765,13 @@ do_call:
         if (f->inst != inst) { inst = f->inst; RELOAD_INST(); }
         NEXT();
     } else {
-        const wd_wasm_functype_t *ft = f->type;
-        uint64_t *res = nfp + ft->nparams;
-        if (res + ft->nresults + 1 > stack_end) { ip = call_ip; TRAP(WD_TRAP_STACK_EXHAUSTED); }
+        uint32_t nres = f->nresults;
+        uint64_t *res = nfp + f->nparams;
+        if (res + nres + 1 > stack_end) { ip = call_ip; TRAP(WD_TRAP_STACK_EXHAUSTED); }
         thread->fuel = fuel;
         thread->depth = depth;
         uint64_t *saved_base = thread->s_direct_args;
-        thread->s_direct_args = res + ft->nresults;   /* re-entrant calls start above */
+        thread->s_direct_args = res + nres;   /* re-entrant calls start above */
         inst->host_msg[0] = 0;
         wd_wasm_host_rc_t rc = f->host(inst, nfp, res, f->ud);
         thread->s_direct_args = saved_base;
@@ -783,7 +783,7 @@ do_call:
         }
         RELOAD_INST();
         if (rc == WD_WASM_HOST_OK) {
-            memmove(nfp, res, ft->nresults * sizeof(uint64_t));
+            memmove(nfp, res, nres * sizeof(uint64_t));
             NEXT();
         }
         if (rc == WD_WASM_HOST_SUSPEND) {

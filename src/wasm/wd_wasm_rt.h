@@ -172,17 +172,24 @@ struct wd_wasm_store {
 
 struct wd_wasm_func {
     wd_wasm_obj_t obj;
-    const wd_wasm_functype_t *type;
+    /* what a call reads, together in the 48 bytes after obj: copies of the code's (or the
+     * host type's) call-path facts, so a call loads no other object (the interpreter's
+     * call path was missing the cache on f->type and the type for every host call) */
+    const uint32_t *body;         /* code->cells + 2: past the entry FUEL cell; NULL: host */
     wd_wasm_instance_t *inst;     /* wasm functions: owner instance */
+    wd_wasm_host_fn host;
+    void *ud;
+    uint32_t max_slots, nparams;
+    union {
+        uint32_t nlocals;         /* wasm functions */
+        uint32_t nresults;        /* host functions */
+    };
+    uint32_t entry_fuel;
     const wd_wasm_module_t *module;
     uint32_t canon;               /* canonical type index in module (wasm functions) */
     uint32_t index;
+    const wd_wasm_functype_t *type;
     wd_wasm_code_t *code;         /* NULL for host functions */
-    /* copies of the code's call-path facts (one dependent load less per call) */
-    const uint32_t *body;         /* code->cells + 2: past the entry FUEL cell */
-    uint32_t max_slots, nparams, nlocals, entry_fuel;
-    wd_wasm_host_fn host;
-    void *ud;
     wd_wasm_functype_t own_type;  /* host functions: copy of the type */
 };
 

@@ -176,6 +176,8 @@ wd_wasm_func_t *wd_wasm_func_new_host(wd_wasm_store_t *s, const wd_wasm_functype
     f->own_type.params = types;
     f->own_type.results = types + type->nparams;
     f->type = &f->own_type;
+    f->nparams = type->nparams;
+    f->nresults = type->nresults;
     f->host = fn;
     f->ud = ud;
     wd_wasm_obj_add(s, &f->obj, wd_wasm_hostfn_free);
