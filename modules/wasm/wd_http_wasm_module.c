@@ -1180,7 +1180,9 @@ wd_http_wasm_content_handler(wd_http_request_t *r)
     memset(ctx, 0, offsetof(wd_http_wasm_ctx_t, hdrs_inline));
     ctx->r = r;
     ctx->conf = lc;
-    ctx->start_ns = wd_http_wasm_now_ns();
+    /* the loop's cached clock (ms, the start of this pass), not a clock read per request:
+     * the deadline is a millisecond timeout, at most one pass early */
+    ctx->start_ns = wd_event_now() * 1000000u;
     ctx->deadline_ns = ctx->start_ns + (uint64_t) lc->timeout * 1000000u;
     wd_queue_init(&ctx->link);
     if (wd_http_wasm_build_head(ctx, r) != WD_OK) {
