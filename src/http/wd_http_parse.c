@@ -603,16 +603,16 @@ wd_http_process_request_header(wd_http_request_t *r)
     unsigned k;
     int rc;
 
-    /* bare CR / bare LF anywhere in the header block (RFC 9112 2.2: we reject) */
-    for (i = 0; i < n; i++) {
-        if (b[i] == '\n') {
-            if (i == 0 || b[i - 1] != '\r') {
-                return 400;
-            }
-        } else if (b[i] == '\r') {
-            if (i + 1 >= n || b[i + 1] != '\n') {
-                return 400;
-            }
+    /* bare CR / bare LF anywhere in the header block (RFC 9112 2.2: we reject): every LF
+     * follows a CR and every CR precedes an LF (memchr from line to line, not a byte loop) */
+    for (const u_char *p = b, *end = b + n; (p = memchr(p, '\n', end - p)) != NULL; p++) {
+        if (p == b || p[-1] != '\r') {
+            return 400;
+        }
+    }
+    for (const u_char *p = b, *end = b + n; (p = memchr(p, '\r', end - p)) != NULL; p++) {
+        if (p + 1 >= end || p[1] != '\n') {
+            return 400;
         }
     }
 
