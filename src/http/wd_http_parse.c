@@ -28,6 +28,7 @@
 #include "wd_core.h"
 #include "wd_log.h"
 #include "wd_http_request.h"
+#include "wd_http_conf.h"
 
 static int wd_http_on_url(llhttp_t *p, const char *at, size_t len);
 static int wd_http_on_url_complete(llhttp_t *p);
@@ -441,56 +442,20 @@ wd_http_parse_body(wd_http_request_t *r, u_char *dst, size_t dst_len, size_t *pr
     }
 }
 
-/* Lowercases host, strips the port and a trailing dot; rejects unsafe names. */
+/* The request's host (Host header or absolute-form authority) through wd_http_validate_host,
+ * into r->pool. */
 static int
-wd_http_validate_host(wd_http_request_t *r, const u_char *h, size_t len, wd_str_t *out)
+wd_http_request_host(wd_http_request_t *r, const u_char *h, size_t len, wd_str_t *out)
 {
-    size_t i, end = len;
-    int bracket = 0, dot_pos = -1;
-    u_char *d;
+    u_char *d = wd_pnalloc(r->pool, len + 1);
+    size_t n;
 
-    if (len > 0 && h[0] == '[') {
-        bracket = 1;
-    }
-    for (i = 0; i < len; i++) {
-        u_char ch = h[i];
-        if (ch == '.') {
-            if (dot_pos == (int) i - 1) {
-                return WD_ERROR;        /* ".." or leading "." */
-            }
-            dot_pos = i;
-        } else if (ch == ':') {
-            if (!bracket) {
-                end = i;
-                break;
-            }
-        } else if (ch == ']') {
-            bracket = 0;
-        } else if (ch == '/' || ch == '\\' || ch == '\0' || ch <= 0x20 || ch == 0x7f) {
-            return WD_ERROR;
-        }
-    }
-    if (end < len) {
-        /* port: digits only */
-        for (i = end + 1; i < len; i++) {
-            if (h[i] < '0' || h[i] > '9') {
-                return WD_ERROR;
-            }
-        }
-    }
-    if (end > 0 && h[end - 1] == '.') {
-        end--;
-    }
-    d = wd_pnalloc(r->pool, end + 1);
-    if (d == NULL) {
+    if (d == NULL || wd_http_validate_host(h, len, d, &n) != WD_OK) {
         return WD_ERROR;
     }
-    for (i = 0; i < end; i++) {
-        d[i] = wd_tolower(h[i]);
-    }
-    d[end] = '\0';
+    d[n] = '\0';
     out->data = d;
-    out->len = end;
+    out->len = n;
     return WD_OK;
 }
 
@@ -535,7 +500,7 @@ wd_http_parse_target(wd_http_request_t *r)
                 return 400;
             }
         }
-        if (q == auth || wd_http_validate_host(r, auth, q - auth, &r->host) != WD_OK) {
+        if (q == auth || wd_http_request_host(r, auth, q - auth, &r->host) != WD_OK) {
             return 400;
         }
         p = q;
@@ -775,7 +740,7 @@ wd_http_process_request_header(wd_http_request_t *r)
     }
     if (r->h_host) {
         if (r->host.data == NULL) {
-            if (wd_http_validate_host(r, r->h_host->value.data, r->h_host->value.len,
+            if (wd_http_request_host(r, r->h_host->value.data, r->h_host->value.len,
                                       &r->host) != WD_OK)
             {
                 return 400;

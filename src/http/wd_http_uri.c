@@ -104,8 +104,8 @@ wd_http_validate_host(const u_char *in, size_t len, u_char *out, size_t *out_len
         c = in[i];
         switch (c) {
         case '.':
-            if (dot_pos == i - 1 && i > 0) {
-                return WD_ERROR;         /* ".." */
+            if (dot_pos == i - 1) {
+                return WD_ERROR;         /* ".." or a leading "." */
             }
             dot_pos = i;
             break;

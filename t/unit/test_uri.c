@@ -127,6 +127,8 @@ static const host_case_t host_cases[] = {
     { "[::1", NULL },
     { "::1]", NULL },
     { ":80", NULL },
+    { ".example.com", NULL },
+    { ".", NULL },
 };
 
 START_TEST(test_host_table)
