@@ -968,6 +968,36 @@ wd_http_wasm_write_ready(wd_http_request_t *r)
     }
 }
 
+/* A waiting or paused handler's (or CGI command's) turn: past its deadline it is cancelled
+ * (504, or the response aborted), else it runs on. */
+static void
+wd_http_wasm_continue(wd_http_wasm_ctx_t *ctx, uint64_t now)
+{
+    if (now >= ctx->deadline_ns) {
+        wd_http_wasm_sched_remove(ctx);
+        if (ctx->conf->mod->cgi) {
+            wd_http_wasm_cgi_cancel(ctx, 1);
+            return;
+        }
+        wd_host_http_cancel(ctx->it->hh, WD_HOST_HTTP_CANCEL_TIMEOUT);
+        wd_http_wasm_log_outcome(ctx);
+        wd_http_wasm_finalize(ctx);
+        return;
+    }
+    if (ctx->conf->mod->cgi) {
+        wd_http_wasm_cgi_resume(ctx);
+    } else {
+        wd_http_wasm_run(ctx, 0);
+    }
+}
+
+/* The run queue's callback: a paused handler's turn. */
+void
+wd_http_wasm_resume(wd_http_wasm_ctx_t *ctx)
+{
+    wd_http_wasm_continue(ctx, wd_http_wasm_now_ns());
+}
+
 static void
 wd_http_wasm_timer_cb(uv_timer_t *t)
 {
@@ -993,55 +1023,16 @@ wd_http_wasm_timer_cb(uv_timer_t *t)
         return;
     case WD_HTTP_WASM_WAITING:
     case WD_HTTP_WASM_RUNNABLE:
-        if (ctx->conf->mod->cgi) {    /* a yielded CGI command */
-            if (now >= ctx->deadline_ns) {
-                wd_http_wasm_sched_remove(ctx);
-                wd_http_wasm_cgi_cancel(ctx, 1);
-            } else if (ctx->state == WD_HTTP_WASM_RUNNABLE) {
-                wd_http_wasm_arm_timer(ctx, ctx->deadline_ns);   /* early: the queue runs it */
-            } else {
-                wd_http_wasm_cgi_resume(ctx);
-            }
-            return;
-        }
-        if (now >= ctx->deadline_ns) {
-            wd_http_wasm_sched_remove(ctx);
-            wd_host_http_cancel(ctx->it->hh, WD_HOST_HTTP_CANCEL_TIMEOUT);
-            wd_http_wasm_log_outcome(ctx);
-            wd_http_wasm_finalize(ctx);
-            return;
-        }
-        if (ctx->state == WD_HTTP_WASM_RUNNABLE) {
+        if (ctx->state == WD_HTTP_WASM_RUNNABLE && now < ctx->deadline_ns) {
             /* the deadline timer fired early (loop clock): the run queue resumes it */
             wd_http_wasm_arm_timer(ctx, ctx->deadline_ns);
             return;
         }
-        wd_http_wasm_run(ctx, 0);     /* a guest timer */
+        wd_http_wasm_continue(ctx, now);   /* a guest timer, or the deadline */
         return;
     default:
         return;
     }
-}
-
-/* The run queue's callback: a paused handler's turn. */
-void
-wd_http_wasm_resume(wd_http_wasm_ctx_t *ctx)
-{
-    if (ctx->conf->mod->cgi) {
-        if (wd_http_wasm_now_ns() >= ctx->deadline_ns) {
-            wd_http_wasm_cgi_cancel(ctx, 1);
-        } else {
-            wd_http_wasm_cgi_resume(ctx);
-        }
-        return;
-    }
-    if (wd_http_wasm_now_ns() >= ctx->deadline_ns) {
-        wd_host_http_cancel(ctx->it->hh, WD_HOST_HTTP_CANCEL_TIMEOUT);
-        wd_http_wasm_log_outcome(ctx);
-        wd_http_wasm_finalize(ctx);
-        return;
-    }
-    wd_http_wasm_run(ctx, 0);
 }
 
 static void
