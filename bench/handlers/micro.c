@@ -2,7 +2,8 @@
  * micro.c -- micro-benchmarks of the wasi:http host path, no network:
  *   1. acquire + run the hello handler + reset (handle table dropped, wd_wasm_restore),
  *      i.e. the per-request cost the pool adds around a trivial handler (ns/request);
- *   2. the same with an empty handler (test-state writes ~3 pages);
+ *   2. the same with test-state, which grows memory by a page (restore shrinks it back:
+ *      two system calls) and writes 3 pages;
  *   3. memory per idle pooled instance of hello: RSS growth over N instances / N.
  * Usage: micro [DIR]   (DIR holds hello.wasm, test-state.wasm; default objs/handlers)
  */
@@ -132,7 +133,7 @@ int main(int argc, char **argv)
     printf("acquire+run+reset, hello (SDK, ~18 B body):    %8.0f ns/request (goal <= 2000); "
            "wd_wasm_restore alone %.0f ns\n", h, restore_share);
     double s = per_request(state, iters);
-    printf("acquire+run+reset, test-state (writes 3 pages): %8.0f ns/request; "
+    printf("acquire+run+reset, test-state (grows memory):   %8.0f ns/request; "
            "wd_wasm_restore alone %.0f ns\n", s, restore_share);
     enum { N = 200 };
     static inst_t pool[N];

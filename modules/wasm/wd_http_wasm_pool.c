@@ -12,7 +12,7 @@
  *
  * Idle instances are reused last in, first out, so a light load keeps reusing
  * the few instances whose pages are already populated. A restore leaves the
- * pages it copied back populated (private RSS, at most WD_WASM_DIRTY_MAX pages
+ * pages it copied back populated (private RSS, at most WD_WASM_KEPT_MAX pages
  * per instance); once a second the instances idle for a second or more are
  * trimmed (wd_wasm_trim), so a burst that used the whole pool does not leave
  * MAX instances' worth of pages behind.

@@ -304,8 +304,14 @@ wd_wasm_memory_t *wd_wasm_instance_memory(wd_wasm_instance_t *inst);
 uint8_t *wd_wasm_memory_data(wd_wasm_memory_t *mem);
 uint64_t wd_wasm_memory_size(const wd_wasm_memory_t *mem);     /* bytes */
 /* Returns a pointer to [off, off+len) if it lies entirely inside memory
- * (64-bit arithmetic; no wrap), else NULL. */
+ * (64-bit arithmetic; no wrap), else NULL. The range counts as written (the
+ * next restore copies it back): host functions write guest memory only
+ * through this. */
 uint8_t *wd_wasm_memory_ptr(wd_wasm_memory_t *mem, uint64_t off, uint64_t len);
+/* The same check for a range the caller only reads: nothing is marked, so
+ * reading a guest's strings and buffers costs its restore nothing. Never
+ * write through it (cast away const and the write survives restore). */
+const uint8_t *wd_wasm_memory_cptr(const wd_wasm_memory_t *mem, uint64_t off, uint64_t len);
 /* Grow by delta pages honouring limits; returns old size in pages or -1. */
 int64_t wd_wasm_memory_grow(wd_wasm_memory_t *mem, uint32_t delta_pages);
 
@@ -321,7 +327,7 @@ int wd_wasm_table_set(wd_wasm_table_t *t, uint32_t i, wd_wasm_val_t v);
 int wd_wasm_snapshot(wd_wasm_instance_t *inst);
 int wd_wasm_restore(wd_wasm_instance_t *inst);
 /* Restores keep the pages they copy back populated (no fault next time): up to
- * WD_WASM_DIRTY_MAX private 4 KiB copies per instance. For an instance that
+ * 48 private 4 KiB copies per instance (WD_WASM_KEPT_MAX). For an instance that
  * went idle: drop them (one madvise), so it costs the shared image again.
  * Only on a restored instance; returns the bytes released (0: nothing kept). */
 size_t wd_wasm_trim(wd_wasm_instance_t *inst);

@@ -206,28 +206,39 @@ struct wd_wasm_table {
     uint8_t has_max, reftype;
 };
 
-/* Dirty-page tracking for restore (wd_wasm_snapshot.c). Every write into a
- * linear memory marks the 4 KiB granules it touches in the memory's dirty map:
- * one byte per granule, kept in the reservation right below base, so the
+/* Dirty tracking for restore (wd_wasm_snapshot.c). Every write into a linear
+ * memory marks the 1 KiB granules it touches in the memory's dirty map: one
+ * byte per granule, kept in the reservation right below base, so the
  * interpreter reaches it at a constant displacement from its cached mem_base
  * (no extra register, nothing to reload when memory.grow moves the size, and
- * one byte load + test per page instead of a bit extraction). A store tests
- * the map after its access succeeded, so the map only ever covers memory
- * (at most 4 GiB: 1 MiB of map, in either bounds strategy); only the part
- * covering the memory's maximum is accessible.
+ * one byte load + test per store instead of a bit extraction). A store tests
+ * the map after its access succeeded, so the map only ever covers memory (at
+ * most 4 GiB: 4 MiB of map, in either bounds strategy); only the part covering
+ * the memory's maximum is accessible.
  * The first write to a granule since the last snapshot/restore takes the slow
  * path (wd_wasm_memory_mark), which appends it to the memory's dirty list;
- * restore copies exactly those granules back from the snapshot image. */
-#define WD_WASM_DIRTY_SHIFT 12
+ * restore copies exactly those granules back from the snapshot image. A
+ * granule smaller than a page keeps that copy (and the cache lines it pulls
+ * in) close to what a small request really wrote: a hello handler writes ~100
+ * bytes of its stack, not 4 KiB.
+ * Restored pages stay populated as private copies (RSS), so those are counted
+ * per 4 KiB page, in the map byte of the page's first granule: WD_WASM_KEPT
+ * (a copy a restore left populated) and WD_WASM_FRESH (written by this request
+ * and not KEPT yet: counted in nfresh, becomes KEPT at restore). */
+#define WD_WASM_DIRTY_SHIFT 10
 #define WD_WASM_DIRTY_GRANULE ((uint64_t)1 << WD_WASM_DIRTY_SHIFT)
-#define WD_WASM_DIRTY_MAP ((size_t)1 << 20)
-#define WD_WASM_DIRTY 1           /* map: written since the last snapshot/restore */
-#define WD_WASM_KEPT  2           /* map: a private copy a memcpy restore left populated */
+#define WD_WASM_PAGE_GRANULES (4096u >> WD_WASM_DIRTY_SHIFT)
+#define WD_WASM_DIRTY_MAP ((size_t)1 << (32 - WD_WASM_DIRTY_SHIFT))
+#define WD_WASM_DIRTY 1           /* map, per granule: written since the last snapshot/restore */
+#define WD_WASM_KEPT  2           /* map, per page: a private copy a copying restore left populated */
+#define WD_WASM_FRESH 4           /* map, per page: written, not KEPT, counted in nfresh */
 /* Restore copies at most this many granules (192 KiB); a request that dirtied
- * more, or that would leave more private copies populated across requests,
- * makes restore drop the whole memory with madvise instead, so an idle pooled
- * instance never holds more than this beyond the shared image. */
-#define WD_WASM_DIRTY_MAX 48
+ * more, or that would leave more than WD_WASM_KEPT_MAX private pages populated
+ * across requests, makes restore drop the whole memory with madvise instead,
+ * so an idle pooled instance never holds more than 192 KiB beyond the shared
+ * image. */
+#define WD_WASM_DIRTY_MAX 192
+#define WD_WASM_KEPT_MAX 48
 
 struct wd_wasm_memory {
     wd_wasm_obj_t obj;
@@ -243,8 +254,8 @@ struct wd_wasm_memory {
     const uint8_t *image;         /* the memfd mapped shared read-only (snap_size bytes): restore's source */
     /* dirty tracking (see WD_WASM_DIRTY_MAP) */
     uint32_t ndirty;              /* entries in dirty[] */
-    uint32_t nfresh;              /* of those, granules not yet WD_WASM_KEPT */
-    uint32_t nkept;               /* granules marked WD_WASM_KEPT */
+    uint32_t nfresh;              /* pages marked WD_WASM_FRESH */
+    uint32_t nkept;               /* pages marked WD_WASM_KEPT */
     uint8_t dirty_overflow;       /* more than WD_WASM_DIRTY_MAX, or an untracked writer: drop everything */
     uint32_t dirty[WD_WASM_DIRTY_MAX];
     uint64_t restores_fast, restores_full;   /* statistics (tests, benchmarks) */

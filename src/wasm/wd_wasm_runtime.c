@@ -325,7 +325,7 @@ static wd_wasm_memory_t *wd_wasm_memory_create(wd_wasm_store_t *s, uint32_t min,
     mem->memfd = -1;
     mem->reserved = WD_WASM_GUARD_PAGES ? WD_WASM_GUARD_RESERVE : (size_t)(eff ? eff : 1) * 65536;
     /* The dirty map (WD_WASM_DIRTY_MAP) sits right below base, committed as pages
-     * of it are first written (4 KiB of map per 16 MiB of memory written). Only
+     * of it are first written (4 KiB of map per 4 MiB of memory written). Only
      * the part covering the largest size is ever read, so only that is made
      * accessible (a strict-overcommit system charges no more). */
     size_t total = WD_WASM_DIRTY_MAP + mem->reserved;
@@ -380,12 +380,18 @@ uint8_t *wd_wasm_memory_data(wd_wasm_memory_t *mem)
 
 uint64_t wd_wasm_memory_size(const wd_wasm_memory_t *mem) { return mem->size; }
 
-/* Host functions reach guest memory only through here, and the pointer may be
- * written: the range counts as written (reads included, conservatively). */
+/* Host functions write guest memory only through here: the range counts as written. */
 uint8_t *wd_wasm_memory_ptr(wd_wasm_memory_t *mem, uint64_t off, uint64_t len)
 {
     if (off > mem->size || len > mem->size - off) return NULL;
     if (len) wd_wasm_memory_mark(mem, off, len);
+    return mem->base + off;
+}
+
+/* ... and read it through here (or through wd_wasm_memory_ptr, conservatively). */
+const uint8_t *wd_wasm_memory_cptr(const wd_wasm_memory_t *mem, uint64_t off, uint64_t len)
+{
+    if (off > mem->size || len > mem->size - off) return NULL;
     return mem->base + off;
 }
 

@@ -9,16 +9,17 @@
  *
  * Every write into the memory is tracked (WD_WASM_DIRTY_MAP in wd_wasm_rt.h):
  * the interpreter's stores, memory.fill/copy/init, and wd_wasm_memory_ptr(),
- * the host's only way into guest memory. Restore copies just the 4 KiB
- * granules written since the last snapshot/restore back from the image. No
+ * the host's only way to write guest memory (wd_wasm_memory_cptr reads). Restore
+ * copies just the 1 KiB granules written since the last snapshot/restore back
+ * from the image. No
  * system call, and the copies stay populated, so the next request touching the
  * same pages takes no page fault either (the earlier design dropped written
  * pages with madvise(MADV_DONTNEED): a syscall plus a copy-on-write fault per
  * page touched, per request).
  *
  * Fallback: when a request wrote more than WD_WASM_DIRTY_MAX granules, when
- * restores would keep more than that many private copies populated across
- * requests, or after wd_wasm_memory_data() (untracked writes), restore drops
+ * restores would keep more than WD_WASM_KEPT_MAX private pages populated
+ * across requests, or after wd_wasm_memory_data() (untracked writes), restore drops
  * the whole memory with madvise(MADV_DONTNEED) as before: pages read from the
  * image again and the RSS of a one-off large request is released. Pages
  * grown after the snapshot are anonymous: madvise zeroes them, and
@@ -56,12 +57,15 @@ void wd_wasm_memory_mark(wd_wasm_memory_t *mem, uint64_t off, uint64_t len)
     uint8_t *map = wd_wasm_dirty_map(mem);
     uint64_t last = (off + len - 1) >> WD_WASM_DIRTY_SHIFT;
     for (uint64_t g = off >> WD_WASM_DIRTY_SHIFT; g <= last; g++) {
-        uint8_t b = map[g];
-        if (b & WD_WASM_DIRTY) continue;
-        map[g] = b | WD_WASM_DIRTY;     /* set even past the list: keeps stores on the fast path */
+        if (map[g] & WD_WASM_DIRTY) continue;
+        map[g] |= WD_WASM_DIRTY;        /* set even past the list: keeps stores on the fast path */
         if (mem->ndirty < WD_WASM_DIRTY_MAX) {
             mem->dirty[mem->ndirty++] = (uint32_t)g;
-            if (!(b & WD_WASM_KEPT)) mem->nfresh++;
+            uint8_t *page = &map[g & ~(uint64_t)(WD_WASM_PAGE_GRANULES - 1)];
+            if (!(*page & (WD_WASM_KEPT | WD_WASM_FRESH))) {
+                *page |= WD_WASM_FRESH;
+                mem->nfresh++;
+            }
         } else {
             mem->dirty_overflow = 1;
         }
@@ -120,16 +124,21 @@ static int wd_wasm_restore_memory(wd_wasm_memory_t *mem)
     uint64_t size = mem->size, snap = mem->snap_size;
     if (size < snap) return -1;     /* memories never shrink */
     if (!mem->dirty_overflow && (mem->image || snap == 0) &&
-        mem->nkept + mem->nfresh <= WD_WASM_DIRTY_MAX) {
+        mem->nkept + mem->nfresh <= WD_WASM_KEPT_MAX) {
         uint8_t *map = wd_wasm_dirty_map(mem);
         for (uint32_t i = 0; i < mem->ndirty; i++) {
             uint64_t g = mem->dirty[i], off = g << WD_WASM_DIRTY_SHIFT;
+            uint8_t *page = &map[g & ~(uint64_t)(WD_WASM_PAGE_GRANULES - 1)];
             if (off < snap) {
                 memcpy(mem->base + off, mem->image + off, WD_WASM_DIRTY_GRANULE);
-                if (!(map[g] & WD_WASM_KEPT)) mem->nkept++;
-                map[g] = WD_WASM_KEPT;
+                map[g] &= (uint8_t)~WD_WASM_DIRTY;
+                if (*page & WD_WASM_FRESH) {
+                    *page = (uint8_t)((*page & ~WD_WASM_FRESH) | WD_WASM_KEPT);
+                    mem->nkept++;
+                }
             } else {
                 map[g] = 0;             /* grown since the snapshot: dropped below */
+                *page = 0;              /* (snap is a multiple of 64 KiB: so is the page) */
             }
         }
         mem->ndirty = mem->nfresh = 0;
@@ -182,7 +191,7 @@ size_t wd_wasm_trim(wd_wasm_instance_t *inst)
     if (!inst->has_snap || inst->suspended || mem == NULL || mem->image == NULL ||
         mem->nkept == 0 || mem->ndirty != 0 || mem->size != mem->snap_size)
         return 0;
-    size_t kept = (size_t)mem->nkept * WD_WASM_DIRTY_GRANULE;
+    size_t kept = (size_t)mem->nkept * 4096;
     if (madvise(mem->base, (size_t)mem->size, MADV_DONTNEED) < 0) return 0;
     /* the image pages restores read are mapped too (counted in RSS): unmap them, the
        memfd keeps the data */

@@ -154,7 +154,8 @@ END_TEST
 
 /* ---- dirty-page tracking: every write path ---- */
 
-#define G 4096u                   /* tracking granule */
+#define G 4096u                   /* a page (KEPT accounting); dirty granules are WD_WASM_DIRTY_GRANULE */
+#define GR ((uint32_t)WD_WASM_DIRTY_GRANULE)
 #define MEMP 4u                   /* memory pages at the snapshot (256 KiB) */
 
 /* An instance whose memory holds a pattern no write below repeats, snapshotted;
@@ -341,6 +342,11 @@ START_TEST(test_dirty_stores)
                 snapt_restore(&t, 0, name);
                 store_at(&t, i, f, 8 * G - (wd > 1 ? wd / 2 : 1));     /* straddling pages 7 and 8 */
                 snapt_restore(&t, 0, name);
+                store_at(&t, i, f, 9 * G + GR - (wd > 1 ? wd / 2 : 1)); /* two granules of page 9 */
+                snapt_restore(&t, 0, name);
+                store_at(&t, i, f, 9 * G + 2 * GR + 5);               /* granule 2 of page 9 dirty, */
+                store_at(&t, i, f, 9 * G + 3 * GR - (wd > 1 ? 1 : 0)); /* then one into 2 and 3 */
+                snapt_restore(&t, 0, name);
                 store_at(&t, i, f, 10 * G + 40);                      /* page 10 already dirty, */
                 store_at(&t, i, f, 11 * G - (wd > 1 ? 1 : 0));        /* then one into 10 and 11 */
                 snapt_restore(&t, 0, name);
@@ -437,6 +443,15 @@ START_TEST(test_dirty_host)
         ck_assert_ptr_nonnull(p);
         p[0] = p[1] = 0xcd;
         snapt_restore(&t, 0, "embedder write via wd_wasm_memory_ptr");
+        /* reads through wd_wasm_memory_cptr mark nothing; its bounds are wd_wasm_memory_ptr's */
+        ck_assert_uint_eq(t.mem->ndirty, 0);
+        const uint8_t *q = wd_wasm_memory_cptr(t.mem, 20 * G - 1, 2);
+        ck_assert_ptr_eq(q, t.mem->base + 20 * G - 1);
+        ck_assert_uint_eq(q[0], t.pristine[20 * G - 1]);
+        ck_assert_ptr_nonnull(wd_wasm_memory_cptr(t.mem, MEMP * 65536, 0));
+        ck_assert_ptr_null(wd_wasm_memory_cptr(t.mem, MEMP * 65536 - 1, 2));
+        ck_assert_ptr_null(wd_wasm_memory_cptr(t.mem, 1, UINT64_MAX));
+        ck_assert_uint_eq(t.mem->ndirty, 0);
         /* a trap mid-request: what was written before it is undone */
         a[0] = v32(33 * G - 2);
         ck_assert_int_eq(callf(&t, "store_trap", a, 1), WD_WASM_TRAP);
@@ -490,11 +505,13 @@ END_TEST
 
 static const char *MANY =
     "(module (memory 4 8)"
-    " (func (export \"touch\") (param $from i32) (param $n i32)"     /* one byte in each of n pages */
-    "   (block (loop (br_if 1 (i32.eqz (local.get $n)))"
-    "     (i32.store8 (i32.add (i32.mul (local.get $from) (i32.const 4096)) (i32.const 77)) (i32.const 0xab))"
+    " (func $touchs (export \"touchs\") (param $from i32) (param $n i32) (param $stride i32)"
+    "   (block (loop (br_if 1 (i32.eqz (local.get $n)))"         /* one byte at each of n strides */
+    "     (i32.store8 (i32.add (i32.mul (local.get $from) (local.get $stride)) (i32.const 77)) (i32.const 0xab))"
     "     (local.set $from (i32.add (local.get $from) (i32.const 1)))"
     "     (local.set $n (i32.sub (local.get $n) (i32.const 1))) (br 0))))"
+    " (func (export \"touch\") (param $from i32) (param $n i32)"     /* one byte in each of n pages */
+    "   (call $touchs (local.get $from) (local.get $n) (i32.const 4096)))"
     " (func (export \"fill\") (param i32 i32) (memory.fill (local.get 0) (i32.const 0xee) (local.get 1))))";
 
 START_TEST(test_dirty_fallback)
@@ -502,14 +519,20 @@ START_TEST(test_dirty_fallback)
     snapt_t t;
     snapt_init(&t, MANY);
     for (int round = 0; round < 2; round++) {
-        wd_wasm_val_t a[2] = { v32(0), v32(WD_WASM_DIRTY_MAX) };
-        call_ok(&t, "touch", a, 2);           /* exactly as many pages as restore copies */
-        snapt_restore(&t, 0, "WD_WASM_DIRTY_MAX pages");
-        a[0] = v32(1); a[1] = v32(WD_WASM_DIRTY_MAX);
+        wd_wasm_val_t a[3] = { v32(0), v32(WD_WASM_KEPT_MAX) };
+        call_ok(&t, "touch", a, 2);           /* exactly as many pages as restores keep */
+        snapt_restore(&t, 0, "WD_WASM_KEPT_MAX pages");
+        ck_assert_uint_eq(t.mem->nkept, WD_WASM_KEPT_MAX);
+        a[0] = v32(0); a[1] = v32(WD_WASM_KEPT_MAX * (G / GR)); a[2] = v32(GR);
+        call_ok(&t, "touchs", a, 3);          /* every granule of those pages: still copying */
+        snapt_restore(&t, 0, "every granule of the kept pages");
+        a[0] = v32(1); a[1] = v32(WD_WASM_KEPT_MAX);
         call_ok(&t, "touch", a, 2);           /* one more populated page than restore keeps */
         snapt_restore(&t, 1, "kept pages over the budget");
-        a[0] = v32(2); a[1] = v32(WD_WASM_DIRTY_MAX + 1);
-        call_ok(&t, "touch", a, 2);           /* more pages than the dirty list holds */
+        ck_assert_uint_eq(t.mem->nkept, 0);
+        a[0] = v32(8); a[1] = v32(WD_WASM_DIRTY_MAX + 1); a[2] = v32(GR);
+        call_ok(&t, "touchs", a, 3);          /* more granules than the dirty list holds */
+        ck_assert_uint_eq(t.mem->dirty_overflow, 1);
         snapt_restore(&t, 1, "dirty list overflow (stores)");
         a[0] = v32(1000); a[1] = v32(60 * G);
         call_ok(&t, "fill", a, 2);
@@ -545,15 +568,15 @@ START_TEST(test_trim)
     snapt_init(&t, MANY);
     ck_assert_uint_eq(wd_wasm_trim(t.inst), 0);             /* nothing kept yet */
     for (int round = 0; round < 2; round++) {
-        wd_wasm_val_t a[2] = { v32(3), v32(WD_WASM_DIRTY_MAX) };
+        wd_wasm_val_t a[2] = { v32(3), v32(WD_WASM_KEPT_MAX) };
         call_ok(&t, "touch", a, 2);
         ck_assert_uint_eq(wd_wasm_trim(t.inst), 0);         /* not restored: refused */
         snapt_restore(&t, 0, "before trim");
-        ck_assert_uint_eq(t.mem->nkept, WD_WASM_DIRTY_MAX);
+        ck_assert_uint_eq(t.mem->nkept, WD_WASM_KEPT_MAX);
         long before = rss_pages();
-        ck_assert_uint_eq(wd_wasm_trim(t.inst), WD_WASM_DIRTY_MAX * G);
+        ck_assert_uint_eq(wd_wasm_trim(t.inst), WD_WASM_KEPT_MAX * G);
         long after = rss_pages();
-        ck_assert_msg(before - after >= WD_WASM_DIRTY_MAX - 4, "RSS %ld -> %ld pages after trim", before, after);
+        ck_assert_msg(before - after >= WD_WASM_KEPT_MAX - 4, "RSS %ld -> %ld pages after trim", before, after);
         ck_assert_uint_eq(t.mem->nkept, 0);
         ck_assert_int_eq(memcmp(t.mem->base, t.pristine, t.snap_size), 0);
         ck_assert_uint_eq(wd_wasm_trim(t.inst), 0);

@@ -63,6 +63,16 @@ uint8_t *wd_hh_mem(wd_host_http_t *h, uint64_t off, uint64_t len)
     return p;
 }
 
+/* a range the host only reads (strings, lists, bodies): costs the restore nothing */
+const uint8_t *wd_hh_cmem(wd_host_http_t *h, uint64_t off, uint64_t len)
+{
+    const uint8_t *p = h->mem ? wd_wasm_memory_cptr(h->mem, off, len) : NULL;
+    if (p == NULL)
+        wd_hh_trap(h, "wasi:http: guest pointer out of bounds (%llu+%llu)",
+                   (unsigned long long)off, (unsigned long long)len);
+    return p;
+}
+
 uint8_t *wd_hh_ret(wd_host_http_t *h, uint64_t off, uint64_t len, uint32_t align)
 {
     if (off & (align - 1)) {
@@ -104,7 +114,7 @@ static int wd_hh_utf8_ok(const uint8_t *s, size_t n)
 
 const uint8_t *wd_hh_string(wd_host_http_t *h, uint64_t ptr, uint64_t len)
 {
-    const uint8_t *p = wd_hh_mem(h, ptr, len);
+    const uint8_t *p = wd_hh_cmem(h, ptr, len);
     if (p == NULL)
         return NULL;
     if (!wd_hh_utf8_ok(p, len)) {
@@ -121,7 +131,7 @@ const uint8_t *wd_hh_bytes(wd_host_http_t *h, uint64_t ptr, uint64_t len, uint32
         wd_hh_trap(h, "wasi:http: misaligned list pointer %llu", (unsigned long long)ptr);
         return NULL;
     }
-    return wd_hh_mem(h, ptr, len * (uint64_t)elem_size);  /* len < 2^32: no overflow */
+    return wd_hh_cmem(h, ptr, len * (uint64_t)elem_size);  /* len < 2^32: no overflow */
 }
 
 int wd_hh_alloc(wd_host_http_t *h, uint32_t align, uint64_t size, uint32_t *out)

@@ -428,7 +428,7 @@ static WD_HH_FN(wd_hh_fields_set)
             uint32_t vp, vl;
             memcpy(&vp, l + 8 * i, 4);
             memcpy(&vl, l + 8 * i + 4, 4);
-            int pr = wd_hh_fields_push(h, f, name, nl, wd_hh_mem(h, vp, vl), vl, 1);
+            int pr = wd_hh_fields_push(h, f, name, nl, wd_hh_cmem(h, vp, vl), vl, 1);
             if (pr < 0)
                 return pr == -2 ? WD_WASM_HOST_TRAP : wd_hh_trap(h, "wasi:http: out of memory");
         }

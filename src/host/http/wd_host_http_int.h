@@ -167,6 +167,7 @@ wd_hh_rc_t wd_hh_trap(wd_host_http_t *h, const char *fmt, ...) __attribute__((fo
  * request is running. Returns 0 or -1 (trap already recorded). */
 int wd_hh_enter(wd_host_http_t *h, int need_req);
 uint8_t *wd_hh_mem(wd_host_http_t *h, uint64_t off, uint64_t len);            /* NULL -> trap set */
+const uint8_t *wd_hh_cmem(wd_host_http_t *h, uint64_t off, uint64_t len);     /* read only: not marked; NULL -> trap set */
 uint8_t *wd_hh_ret(wd_host_http_t *h, uint64_t off, uint64_t len, uint32_t align);
 /* Lift a guest string (UTF-8 checked) / byte list; NULL -> trap set. */
 const uint8_t *wd_hh_string(wd_host_http_t *h, uint64_t ptr, uint64_t len);
