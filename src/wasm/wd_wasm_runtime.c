@@ -384,7 +384,9 @@ uint64_t wd_wasm_memory_size(const wd_wasm_memory_t *mem) { return mem->size; }
 uint8_t *wd_wasm_memory_ptr(wd_wasm_memory_t *mem, uint64_t off, uint64_t len)
 {
     if (off > mem->size || len > mem->size - off) return NULL;
-    if (len) wd_wasm_memory_mark(mem, off, len);
+    /* return areas are mostly on the guest's stack, written already: the store test first */
+    if (len && (len > WD_WASM_DIRTY_GRANULE || !WD_WASM_DIRTY_BOTH(mem->base, off, len)))
+        wd_wasm_memory_mark(mem, off, len);
     return mem->base + off;
 }
 
