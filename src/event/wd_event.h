@@ -53,24 +53,22 @@ struct wd_connection_s {
     uv_timer_t          timer;      /* the one timer of the connection; timer.data == this */
     wd_queue_t          link;       /* worker->connections or worker->free */
     wd_worker_t        *worker;
-    wd_listening_t     *listening;
     void               *data;       /* protocol state (wd_http_connection_t) */
-
-    /* called by the worker on graceful shutdown for an idle connection (closes it) */
-    wd_connection_handler_pt close_idle;
-
-    struct sockaddr_storage sockaddr;
-    socklen_t           socklen;
-    char                addr_text[64];
-    size_t              addr_text_len;
-
-    uint64_t            number;     /* $connection: per-worker serial number */
+    struct wd_ssl_conn_s *ssl;      /* TLS state (wd_event_ssl.c); NULL: plain TCP */
     unsigned            requests;   /* $connection_requests */
     int                 closing;    /* close callbacks pending: 0..2 */
     unsigned            closed:1;
     unsigned            idle:1;
 
-    struct wd_ssl_conn_s *ssl;      /* TLS state (wd_event_ssl.c); NULL: plain TCP */
+    /* called by the worker on graceful shutdown for an idle connection (closes it) */
+    wd_connection_handler_pt close_idle;
+    wd_listening_t     *listening;
+    uint64_t            number;     /* $connection: per-worker serial number */
+
+    struct sockaddr_storage sockaddr;
+    socklen_t           socklen;
+    char                addr_text[64];
+    size_t              addr_text_len;
 };
 
 struct wd_worker_s {

@@ -50,18 +50,45 @@ static void wd_http_discard(wd_http_connection_t *hc);
 static void wd_http_close_idle(wd_connection_t *c);
 
 /*
- * Idle keep-alive connections own no buffer and no pool: both go back to these per-worker
- * LIFO caches when a connection goes idle and are taken again at its next byte.  With many
- * connections this keeps the working set to the requests in flight (the most recently
- * released memory is cache-hot), which is what makes nginx fast with 1000 connections.
+ * Idle keep-alive connections own no buffer and no request object (which carries the
+ * request's pool): both go back to these per-worker LIFO caches when a connection goes
+ * idle and are taken again at its next byte.  With many connections this keeps the working
+ * set to the requests in flight (the most recently released memory is cache-hot), which
+ * is what makes nginx fast with 1000 connections: a request object embedded in each
+ * connection (712 bytes) was a dozen cold cache lines per request.
  */
 #define WD_HTTP_CACHE_MAX   1024
 #define WD_HTTP_POOL_SIZE   8192
 
 static u_char    *wd_http_buf_cache[WD_HTTP_CACHE_MAX];
 static unsigned   wd_http_nbuf_cache;
-static wd_pool_t *wd_http_pool_cache[WD_HTTP_CACHE_MAX];
-static unsigned   wd_http_npool_cache;
+static wd_http_request_t *wd_http_req_cache[WD_HTTP_CACHE_MAX];
+static unsigned   wd_http_nreq_cache;
+
+/* Under AddressSanitizer a cached request object is poisoned: a pointer kept past the end
+ * of its request (it would see another connection's next request) is reported. */
+#if defined(__SANITIZE_ADDRESS__)
+#define WD_HTTP_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WD_HTTP_ASAN 1
+#endif
+#endif
+#ifdef WD_HTTP_ASAN
+#include <sanitizer/asan_interface.h>
+#define wd_http_req_poison(r)   __asan_poison_memory_region((r), sizeof(*(r)))
+#define wd_http_req_unpoison(r) __asan_unpoison_memory_region((r), sizeof(*(r)))
+#else
+#define wd_http_req_poison(r)
+#define wd_http_req_unpoison(r)
+#endif
+
+static void
+wd_http_free_request(wd_http_request_t *r)
+{
+    wd_pool_destroy(r->pool);
+    free(r);
+}
 
 static void
 wd_http_release_buffers(wd_http_connection_t *hc)
@@ -75,28 +102,61 @@ wd_http_release_buffers(wd_http_connection_t *hc)
         hc->buf = NULL;
         hc->size = hc->pos = hc->last = 0;
     }
-    if (hc->r.pool) {
-        wd_pool_reset(hc->r.pool);
-        if (wd_http_npool_cache < WD_HTTP_CACHE_MAX) {
-            wd_http_pool_cache[wd_http_npool_cache++] = hc->r.pool;
+    if (hc->r) {
+        wd_http_request_t *r = hc->r;
+        hc->r = NULL;
+        wd_pool_reset(r->pool);
+        if (wd_http_nreq_cache < WD_HTTP_CACHE_MAX) {
+            wd_http_req_poison(r);
+            wd_http_req_cache[wd_http_nreq_cache++] = r;
         } else {
-            wd_pool_destroy(hc->r.pool);
+            wd_http_free_request(r);
         }
-        hc->r.pool = NULL;
     }
 }
 
+/* The connection's request object (and its pool), taken from the cache if it has none. */
 static int
-wd_http_get_pool(wd_http_connection_t *hc)
+wd_http_get_request(wd_http_connection_t *hc)
 {
-    if (hc->r.pool == NULL) {
-        hc->r.pool = wd_http_npool_cache ? wd_http_pool_cache[--wd_http_npool_cache]
-                                         : wd_pool_create(WD_HTTP_POOL_SIZE);
-        if (hc->r.pool == NULL) {
+    wd_http_request_t *r;
+
+    if (hc->r) {
+        return WD_OK;
+    }
+    if (wd_http_nreq_cache) {
+        r = wd_http_req_cache[--wd_http_nreq_cache];
+        wd_http_req_unpoison(r);
+    } else {
+        r = calloc(1, sizeof(*r));
+        if (r == NULL) {
+            return WD_ERROR;
+        }
+        r->pool = wd_pool_create(WD_HTTP_POOL_SIZE);
+        if (r->pool == NULL) {
+            free(r);
             return WD_ERROR;
         }
     }
+    hc->r = r;
     return WD_OK;
+}
+
+/* Resets the connection's request object for a request starting now. */
+static void
+wd_http_request_reset(wd_http_connection_t *hc)
+{
+    wd_http_request_t *r = hc->r;
+    wd_pool_t *pool = r->pool;
+
+    wd_pool_reset(pool);
+    memset(r, 0, sizeof(*r));
+    r->pool = pool;
+    r->hc = hc;
+    r->connection = hc->c;
+    r->content_length_n = -1;
+    r->content_length_out = -1;
+    wd_http_parser_start(r);
 }
 
 static wd_http_core_loc_conf_t *
@@ -110,8 +170,8 @@ static u_char *
 wd_http_log_context(wd_log_t *log, u_char *buf, size_t len)
 {
     wd_http_connection_t *hc = log->data;
-    wd_http_request_t *r = &hc->r;
-    wd_http_core_srv_conf_t *srv = r->srv_conf;
+    wd_http_request_t *r = hc->r;
+    wd_http_core_srv_conf_t *srv = r ? r->srv_conf : NULL;
     int n;
 
     n = snprintf((char *) buf, len, ", client: %s", hc->c->addr_text);
@@ -127,14 +187,14 @@ wd_http_log_context(wd_log_t *log, u_char *buf, size_t len)
             len -= n;
         }
     }
-    if (hc->in_request && r->request_line.len) {
+    if (hc->in_request && r && r->request_line.len) {
         n = snprintf((char *) buf, len, ", request: \"%.*s\"", wd_str_pf(&r->request_line));
         if (n > 0 && (size_t) n < len) {
             buf += n;
             len -= n;
         }
     }
-    if (hc->in_request && r->host.len) {
+    if (hc->in_request && r && r->host.len) {
         n = snprintf((char *) buf, len, ", host: \"%.*s\"", wd_str_pf(&r->host));
         if (n > 0 && (size_t) n < len) {
             buf += n;
@@ -215,14 +275,18 @@ wd_http_free_connection_data(wd_connection_t *c)
     free(hc->buf);
     free(hc->out[0].data);
     free(hc->out[1].data);
-    wd_pool_destroy(hc->r.pool);
+    if (hc->r) {
+        wd_http_free_request(hc->r);
+    }
     free(hc);
     c->data = NULL;
     while (wd_http_nbuf_cache) {
         free(wd_http_buf_cache[--wd_http_nbuf_cache]);
     }
-    while (wd_http_npool_cache) {
-        wd_pool_destroy(wd_http_pool_cache[--wd_http_npool_cache]);
+    while (wd_http_nreq_cache) {
+        wd_http_request_t *r = wd_http_req_cache[--wd_http_nreq_cache];
+        wd_http_req_unpoison(r);
+        wd_http_free_request(r);
     }
 }
 
@@ -252,7 +316,7 @@ wd_http_init_connection(wd_connection_t *c)
         }
         c->data = hc;
     } else {
-        /* recycled: buffer and pool went back to the caches when it closed */
+        /* recycled: buffer and request went back to the caches when it closed */
         wd_http_buf_t out0 = hc->out[0], out1 = hc->out[1];
         memset(hc, 0, sizeof(*hc));
         hc->out[0] = out0;
@@ -349,7 +413,7 @@ wd_http_close_idle(wd_connection_t *c)
 
     if (hc && !hc->closed) {
         if (hc->in_request) {
-            wd_http_abort_request(&hc->r);
+            wd_http_abort_request(hc->r);
         } else {
             wd_http_close_connection(hc);
         }
@@ -438,7 +502,7 @@ wd_http_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     wd_connection_t *c = s->data;
     wd_http_connection_t *hc = c->data;
-    wd_http_request_t *r = &hc->r;
+    wd_http_request_t *r = hc->r;        /* NULL while idle */
 
     if (hc->closed) {
         return;
@@ -505,10 +569,11 @@ wd_http_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         hc->phase = WD_HTTP_PHASE_HEADER;
         hc->header_start = wd_current_msec;
         wd_connection_set_idle(c, 0);
-        if (wd_http_get_pool(hc) != WD_OK) {
+        if (wd_http_get_request(hc) != WD_OK) {
             wd_http_close_connection(hc);
             return;
         }
+        wd_http_request_reset(hc);
         wd_http_set_timer(hc, wd_http_clcf(hc)->client_header_timeout);
         /* fall through */
     case WD_HTTP_PHASE_HEADER:
@@ -540,22 +605,11 @@ wd_http_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
 }
 
-/* Resets the request object for the next request on the connection. */
+/* Starts the next request on the connection: parsing when bytes of it are in the buffer
+ * (pipelined), else idle (buffer and request object go back to the caches). */
 static void
 wd_http_request_start(wd_http_connection_t *hc)
 {
-    wd_http_request_t *r = &hc->r;
-    wd_pool_t *pool = r->pool;
-
-    if (pool) {
-        wd_pool_reset(pool);
-    }
-    memset(r, 0, sizeof(*r));
-    r->pool = pool;
-    r->hc = hc;
-    r->connection = hc->c;
-    r->content_length_n = -1;
-    r->content_length_out = -1;
     hc->clcf = NULL;
     hc->hdr_buf = NULL;
     hc->hdr_len = 0;
@@ -569,14 +623,15 @@ wd_http_request_start(wd_http_connection_t *hc)
         hc->last -= hc->pos;
         hc->pos = 0;
     }
-    wd_http_parser_start(r);
 
     if (hc->last > 0) {
         hc->phase = WD_HTTP_PHASE_HEADER;
         hc->header_start = wd_current_msec;
-        if (wd_http_get_pool(hc) != WD_OK) {
+        if (wd_http_get_request(hc) != WD_OK) {
             wd_http_close_connection(hc);
+            return;
         }
+        wd_http_request_reset(hc);
     } else {
         hc->phase = WD_HTTP_PHASE_IDLE;
         wd_http_release_buffers(hc);
@@ -588,7 +643,7 @@ wd_http_request_start(wd_http_connection_t *hc)
 static void
 wd_http_run(wd_http_connection_t *hc)
 {
-    wd_http_request_t *r = &hc->r;
+    wd_http_request_t *r;
     int rc;
 
     if (hc->running) {
@@ -597,6 +652,7 @@ wd_http_run(wd_http_connection_t *hc)
     hc->running = 1;
 
     while (!hc->closed && hc->phase == WD_HTTP_PHASE_HEADER && hc->pos < hc->last) {
+        r = hc->r;                       /* set in the HEADER phase */
         rc = wd_http_parse_header(r);
         if (rc == WD_AGAIN) {
             if (hc->eof) {
@@ -700,7 +756,7 @@ wd_http_request_done(wd_http_request_t *r)
 static void
 wd_http_discard(wd_http_connection_t *hc)
 {
-    wd_http_request_t *r = &hc->r;
+    wd_http_request_t *r = hc->r;        /* the request whose body is dropped */
     size_t produced, before;
     int rc;
 
@@ -746,11 +802,12 @@ wd_http_timer_cb(uv_timer_t *t)
 {
     wd_connection_t *c = t->data;
     wd_http_connection_t *hc = c->data;
-    wd_http_request_t *r = &hc->r;
+    wd_http_request_t *r;
 
     if (hc == NULL || hc->closed) {
         return;
     }
+    r = hc->r;                           /* NULL while idle */
     hc->timer_due = 0;
     if (hc->deadline == 0) {
         return;
@@ -1076,7 +1133,7 @@ wd_http_flush(wd_http_connection_t *hc)
     if (rc < 0) {
         hc->out[1 - hc->fill].len = 0;
         if (hc->in_request) {
-            wd_http_abort_request(&hc->r);
+            wd_http_abort_request(hc->r);
         } else {
             wd_http_close_connection(hc);
         }
@@ -1103,7 +1160,7 @@ wd_http_output(wd_http_connection_t *hc, const uv_buf_t *bufs, unsigned nbufs)
             written = n;
         } else if (n != UV_EAGAIN && n != UV_ENOSYS) {
             if (hc->in_request) {
-                wd_http_abort_request(&hc->r);
+                wd_http_abort_request(hc->r);
             } else {
                 wd_http_close_connection(hc);
             }
@@ -1118,7 +1175,11 @@ wd_http_output(wd_http_connection_t *hc, const uv_buf_t *bufs, unsigned nbufs)
         if (wd_http_buf_append(&hc->out[hc->fill], bufs[i].base + written,
                                bufs[i].len - written) != WD_OK)
         {
-            wd_http_abort_request(&hc->r);
+            if (hc->in_request) {
+                wd_http_abort_request(hc->r);
+            } else {
+                wd_http_close_connection(hc);
+            }
             return WD_ERROR;
         }
         written = 0;
@@ -1131,7 +1192,7 @@ static void
 wd_http_write_cb(uv_write_t *req, int status)
 {
     wd_http_connection_t *hc = (wd_http_connection_t *) ((char *) req - offsetof(wd_http_connection_t, wreq));
-    wd_http_request_t *r = &hc->r;
+    wd_http_request_t *r = hc->r;        /* NULL: the connection went idle since */
 
     hc->writing = 0;
     hc->out[1 - hc->fill].len = 0;
@@ -1149,14 +1210,14 @@ wd_http_write_cb(uv_write_t *req, int status)
     }
     if (hc->out[hc->fill].len > 0) {
         wd_http_flush(hc);
-    } else if (hc->phase == WD_HTTP_PHASE_HANDLER) {
+    } else if (hc->phase == WD_HTTP_PHASE_HANDLER && r) {
         if (r->body_state == WD_HTTP_BODY_PENDING && r->body_reading) {
             wd_http_set_timer(hc, wd_http_clcf(hc)->client_body_timeout);
         } else {
             wd_http_set_timer(hc, 0);
         }
     }
-    if (r->write_wait && !hc->closed
+    if (r && r->write_wait && !hc->closed
         && hc->out[0].len + hc->out[1].len < WD_HTTP_OUT_LOW)
     {
         r->write_wait = 0;

@@ -13,29 +13,31 @@
 
 typedef struct {
     wd_http_connection_t hc;
+    wd_http_request_t req;        /* hc.r (the server takes it from a per-worker cache) */
 } tconn_t;
 
 static void
 tconn_init(tconn_t *t, size_t large, size_t nlarge, int64_t max_body)
 {
     memset(t, 0, sizeof(*t));
-    t->hc.r.pool = wd_pool_create(4096);
-    ck_assert(t->hc.r.pool != NULL);
-    t->hc.r.hc = &t->hc;
+    t->hc.r = &t->req;
+    t->hc.r->pool = wd_pool_create(4096);
+    ck_assert(t->hc.r->pool != NULL);
+    t->hc.r->hc = &t->hc;
     t->hc.large_header = large;
     t->hc.max_header = large * nlarge;
     t->hc.max_body = max_body;
     t->hc.size = t->hc.max_header + 65536;
     t->hc.buf = malloc(t->hc.size);
     ck_assert(t->hc.buf != NULL);
-    t->hc.r.content_length_n = -1;
-    wd_http_parser_start(&t->hc.r);
+    t->hc.r->content_length_n = -1;
+    wd_http_parser_start(t->hc.r);
 }
 
 static void
 tconn_free(tconn_t *t)
 {
-    wd_pool_destroy(t->hc.r.pool);
+    wd_pool_destroy(t->hc.r->pool);
     free(t->hc.buf);
 }
 
@@ -52,13 +54,13 @@ parse(tconn_t *t, const char *req, size_t len, int bytewise)
         memcpy(hc->buf + hc->last, req + i, n);
         hc->last += n;
         i += n;
-        rc = wd_http_parse_header(&hc->r);
+        rc = wd_http_parse_header(hc->r);
         if (rc != WD_AGAIN) {
             break;
         }
     }
     if (rc == WD_OK) {
-        rc = wd_http_process_request_header(&hc->r);
+        rc = wd_http_process_request_header(hc->r);
     }
     return rc;
 }
@@ -128,7 +130,7 @@ START_TEST(test_fields)
                       "Connection: keep-alive\r\nExpect: 100-continue\r\nContent-Length: 7\r\n\r\n";
     tconn_init(&t, 1024, 4, 0);
     ck_assert_int_eq(parse(&t, req, strlen(req), 1), WD_OK);
-    wd_http_request_t *r = &t.hc.r;
+    wd_http_request_t *r = t.hc.r;
     ck_assert(wd_str_eq(&r->method_name, "POST"));
     ck_assert(wd_str_eq(&r->unparsed_uri, "/p%41th?q=1"));
     ck_assert(wd_str_eq(&r->uri, "/p%41th"));       /* raw here; decoded by the request code */
@@ -191,7 +193,7 @@ body(const char *req, size_t len, int bytewise, int64_t max, char *out, size_t *
         hc->last += n;
         i += n;
         while (hc->pos < hc->last) {
-            rc = wd_http_parse_body(&hc->r, (u_char *) out + *out_len, 3, &produced);
+            rc = wd_http_parse_body(hc->r, (u_char *) out + *out_len, 3, &produced);
             *out_len += produced;
             if (rc != WD_AGAIN) {
                 break;
@@ -262,7 +264,7 @@ START_TEST(test_add_header_validation)
     wd_http_request_t *r;
 
     tconn_init(&t, 1024, 4, 0);
-    r = &t.hc.r;
+    r = t.hc.r;
     r->content_length_out = -1;
 #define ADD(n, v) wd_http_add_header(r, n, sizeof(n) - 1, v, sizeof(v) - 1)
     ck_assert_int_eq(ADD("X-Ok", "value with spaces\tand tab"), WD_OK);
@@ -324,19 +326,19 @@ START_TEST(test_module_variables)
     ck_assert_int_eq(wd_http_add_variable("test_fuel", test_var_prefix, 0), WD_ERROR);
     ck_assert_int_eq(wd_http_add_variable("status", test_var_get, 0), WD_ERROR);
     ck_assert_int_eq(wd_http_add_variable("tp_", test_var_prefix, 1), WD_OK);
-    ck_assert_int_eq(wd_http_variable_compile(t.hc.r.pool, (u_char *) "test_fuel", 9, &ref), WD_OK);
-    wd_http_variable_value(&t.hc.r, &ref, &v);
+    ck_assert_int_eq(wd_http_variable_compile(t.hc.r->pool, (u_char *) "test_fuel", 9, &ref), WD_OK);
+    wd_http_variable_value(t.hc.r, &ref, &v);
     ck_assert(wd_str_eq(&v, "42"));
-    ck_assert_int_eq(wd_http_variable_compile(t.hc.r.pool, (u_char *) "tp_Abc", 6, &ref), WD_OK);
-    wd_http_variable_value(&t.hc.r, &ref, &v);
+    ck_assert_int_eq(wd_http_variable_compile(t.hc.r->pool, (u_char *) "tp_Abc", 6, &ref), WD_OK);
+    wd_http_variable_value(t.hc.r, &ref, &v);
     ck_assert(wd_str_eq(&v, "abc"));
-    ck_assert_int_eq(wd_http_variable_compile(t.hc.r.pool, (u_char *) "nope", 4, &ref), WD_ERROR);
-    ck_assert_int_eq(wd_http_variable_compile(t.hc.r.pool, (u_char *) "http_x_some_thing", 17, &ref),
+    ck_assert_int_eq(wd_http_variable_compile(t.hc.r->pool, (u_char *) "nope", 4, &ref), WD_ERROR);
+    ck_assert_int_eq(wd_http_variable_compile(t.hc.r->pool, (u_char *) "http_x_some_thing", 17, &ref),
                      WD_OK);
-    wd_http_variable_value(&t.hc.r, &ref, &v);
+    wd_http_variable_value(t.hc.r, &ref, &v);
     ck_assert(wd_str_eq(&v, "yes"));
-    ck_assert_int_eq(wd_http_variable_compile(t.hc.r.pool, (u_char *) "arg_bb", 6, &ref), WD_OK);
-    wd_http_variable_value(&t.hc.r, &ref, &v);
+    ck_assert_int_eq(wd_http_variable_compile(t.hc.r->pool, (u_char *) "arg_bb", 6, &ref), WD_OK);
+    wd_http_variable_value(t.hc.r, &ref, &v);
     ck_assert(wd_str_eq(&v, "22"));
     tconn_free(&t);
 }
