@@ -76,7 +76,12 @@ static unsigned   wd_http_nreq_cache;
 #endif
 #ifdef WD_HTTP_ASAN
 #include <sanitizer/asan_interface.h>
-#define wd_http_req_poison(r)   __asan_poison_memory_region((r), sizeof(*(r)))
+/* all but r->pool: LeakSanitizer skips poisoned words, and the pool would look leaked */
+#define wd_http_req_poison(r) do {                                                        \
+        __asan_poison_memory_region((r), offsetof(wd_http_request_t, pool));                \
+        __asan_poison_memory_region(&(r)->pool + 1,                                         \
+            sizeof(*(r)) - offsetof(wd_http_request_t, pool) - sizeof((r)->pool));          \
+    } while (0)
 #define wd_http_req_unpoison(r) __asan_unpoison_memory_region((r), sizeof(*(r)))
 #else
 #define wd_http_req_poison(r)
