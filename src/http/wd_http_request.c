@@ -120,13 +120,15 @@ wd_http_release_buffers(wd_http_connection_t *hc)
     }
 }
 
-/* The connection's request object (and its pool), taken from the cache if it has none. */
+/* The connection's request object with an empty pool: its own (the previous request's,
+ * reset here) or one from the cache (reset when it went there). */
 static int
 wd_http_get_request(wd_http_connection_t *hc)
 {
     wd_http_request_t *r;
 
     if (hc->r) {
+        wd_pool_reset(hc->r->pool);
         return WD_OK;
     }
     if (wd_http_nreq_cache) {
@@ -154,7 +156,6 @@ wd_http_request_reset(wd_http_connection_t *hc)
     wd_http_request_t *r = hc->r;
     wd_pool_t *pool = r->pool;
 
-    wd_pool_reset(pool);
     memset(r, 0, sizeof(*r));
     r->pool = pool;
     r->hc = hc;

@@ -381,19 +381,20 @@ uint8_t *wd_wasm_memory_data(wd_wasm_memory_t *mem)
 uint64_t wd_wasm_memory_size(const wd_wasm_memory_t *mem) { return mem->size; }
 
 /* Host functions write guest memory only through here: the range counts as written. */
-uint8_t *wd_wasm_memory_ptr(wd_wasm_memory_t *mem, uint64_t off, uint64_t len)
-{
-    if (off > mem->size || len > mem->size - off) return NULL;
-    /* return areas are mostly on the guest's stack, written already: the store test first */
-    if (len && (len > WD_WASM_DIRTY_GRANULE || !WD_WASM_DIRTY_BOTH(mem->base, off, len)))
-        wd_wasm_memory_mark(mem, off, len);
-    return mem->base + off;
-}
-
-/* ... and read it through here (or through wd_wasm_memory_ptr, conservatively). */
+/* Host functions read guest memory through here (or through wd_wasm_memory_ptr) ... */
 const uint8_t *wd_wasm_memory_cptr(const wd_wasm_memory_t *mem, uint64_t off, uint64_t len)
 {
     if (off > mem->size || len > mem->size - off) return NULL;
+    return mem->base + off;
+}
+
+/* ... and write it only through here: the range counts as written. */
+uint8_t *wd_wasm_memory_ptr(wd_wasm_memory_t *mem, uint64_t off, uint64_t len)
+{
+    if (wd_wasm_memory_cptr(mem, off, len) == NULL) return NULL;
+    /* return areas are mostly on the guest's stack, written already: the store test first */
+    if (len && (len > WD_WASM_DIRTY_GRANULE || !WD_WASM_DIRTY_BOTH(mem->base, off, len)))
+        wd_wasm_memory_mark(mem, off, len);
     return mem->base + off;
 }
 

@@ -50,6 +50,12 @@ static void wd_wasm_dirty_reset(wd_wasm_memory_t *mem, uint64_t bytes, int relea
     mem->dirty_overflow = 0;
 }
 
+/* The map byte holding granule g's page marks (WD_WASM_KEPT, WD_WASM_FRESH). */
+static inline uint8_t *wd_wasm_page_marks(uint8_t *map, uint64_t g)
+{
+    return &map[g & ~(uint64_t)(WD_WASM_PAGE_GRANULES - 1)];
+}
+
 void wd_wasm_memory_mark(wd_wasm_memory_t *mem, uint64_t off, uint64_t len)
 {
     if (len == 0 || off >= mem->size) return;
@@ -61,7 +67,7 @@ void wd_wasm_memory_mark(wd_wasm_memory_t *mem, uint64_t off, uint64_t len)
         map[g] |= WD_WASM_DIRTY;        /* set even past the list: keeps stores on the fast path */
         if (mem->ndirty < WD_WASM_DIRTY_MAX) {
             mem->dirty[mem->ndirty++] = (uint32_t)g;
-            uint8_t *page = &map[g & ~(uint64_t)(WD_WASM_PAGE_GRANULES - 1)];
+            uint8_t *page = wd_wasm_page_marks(map, g);
             if (!(*page & (WD_WASM_KEPT | WD_WASM_FRESH))) {
                 *page |= WD_WASM_FRESH;
                 mem->nfresh++;
@@ -128,7 +134,7 @@ static int wd_wasm_restore_memory(wd_wasm_memory_t *mem)
         uint8_t *map = wd_wasm_dirty_map(mem);
         for (uint32_t i = 0; i < mem->ndirty; i++) {
             uint64_t g = mem->dirty[i], off = g << WD_WASM_DIRTY_SHIFT;
-            uint8_t *page = &map[g & ~(uint64_t)(WD_WASM_PAGE_GRANULES - 1)];
+            uint8_t *page = wd_wasm_page_marks(map, g);
             if (off < snap) {
                 memcpy(mem->base + off, mem->image + off, WD_WASM_DIRTY_GRANULE);
                 map[g] &= (uint8_t)~WD_WASM_DIRTY;
@@ -191,7 +197,7 @@ size_t wd_wasm_trim(wd_wasm_instance_t *inst)
     if (!inst->has_snap || inst->suspended || mem == NULL || mem->image == NULL ||
         mem->nkept == 0 || mem->ndirty != 0 || mem->size != mem->snap_size)
         return 0;
-    size_t kept = (size_t)mem->nkept * 4096;
+    size_t kept = (size_t)mem->nkept * WD_WASM_PAGE_GRANULES * WD_WASM_DIRTY_GRANULE;
     if (madvise(mem->base, (size_t)mem->size, MADV_DONTNEED) < 0) return 0;
     /* the image pages restores read are mapped too (counted in RSS): unmap them, the
        memfd keeps the data */

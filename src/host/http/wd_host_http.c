@@ -54,12 +54,17 @@ int wd_hh_enter(wd_host_http_t *h, int need_req)
     return 0;
 }
 
+static void wd_hh_oob(wd_host_http_t *h, uint64_t off, uint64_t len)
+{
+    wd_hh_trap(h, "wasi:http: guest pointer out of bounds (%llu+%llu)",
+               (unsigned long long)off, (unsigned long long)len);
+}
+
 uint8_t *wd_hh_mem(wd_host_http_t *h, uint64_t off, uint64_t len)
 {
     uint8_t *p = h->mem ? wd_wasm_memory_ptr(h->mem, off, len) : NULL;
     if (p == NULL)
-        wd_hh_trap(h, "wasi:http: guest pointer out of bounds (%llu+%llu)",
-                   (unsigned long long)off, (unsigned long long)len);
+        wd_hh_oob(h, off, len);
     return p;
 }
 
@@ -68,8 +73,7 @@ const uint8_t *wd_hh_cmem(wd_host_http_t *h, uint64_t off, uint64_t len)
 {
     const uint8_t *p = h->mem ? wd_wasm_memory_cptr(h->mem, off, len) : NULL;
     if (p == NULL)
-        wd_hh_trap(h, "wasi:http: guest pointer out of bounds (%llu+%llu)",
-                   (unsigned long long)off, (unsigned long long)len);
+        wd_hh_oob(h, off, len);
     return p;
 }
 
