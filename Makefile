@@ -40,8 +40,9 @@ WASM_SRCS := $(sort $(wildcard src/wasm/*.c src/wasm/*/*.c))
 WASM_OBJS := $(WASM_SRCS:%.c=$(B)/%.o)
 WASM_LIB  := $(B)/libwdwasm.a
 
-# Host interfaces (WASI preview1, wasi:http, `wasmd run`): depend on the engine and libc.
-HOST_SRCS := $(sort $(wildcard src/host/*.c src/host/*/*.c))
+# Host interfaces (WASI preview1, wasi:http, `wasmd run`) and the component runtime
+# (src/component: Canonical ABI, loader): depend on the engine and libc.
+HOST_SRCS := $(sort $(wildcard src/host/*.c src/host/*/*.c src/component/*.c))
 HOST_OBJS := $(HOST_SRCS:%.c=$(B)/%.o)
 
 # The server: core, event, http, modules. wd_main.c holds main() and is left out of SRV_OBJS
