@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "wd_http_wasm.h"
+#include "component/wd_comp.h"
 
 #define WD_HTTP_WASM_DEFAULT_MEMORY  ((size_t) 64 << 20)
 #define WD_HTTP_WASM_DEFAULT_FUEL    1000000000   /* ~1 s of work at ~1e9 units/s */
@@ -257,6 +258,27 @@ wd_http_wasm_load(wd_conf_t *cf, wd_str_t *path)
     }
     mod->path.data = (u_char *) cpath;
     mod->path.len = path->len;
+    if (wd_comp_is_component(bytes, st.st_size)) {
+        /* parsed, validated, compiled and planned here in the master; serving comes later */
+        wd_comp_error_t cerr;
+        wd_comp_t *comp = wd_comp_load(bytes, st.st_size, NULL, &cerr);
+        free(bytes);
+        if (comp == NULL) {
+            if (cerr.offset >= 0) {
+                wd_conf_log_error(WD_LOG_EMERG, cf, 0, "wasm_handler: \"%s\": component: %s at byte offset %lld",
+                                  cpath, cerr.msg, (long long) cerr.offset);
+            } else {
+                wd_conf_log_error(WD_LOG_EMERG, cf, 0, "wasm_handler: \"%s\": component: %s", cpath, cerr.msg);
+            }
+            return NULL;
+        }
+        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "wasm_handler: \"%s\" is a component (%u core modules, "
+                          "%u core instances, %u exports): components are parsed and validated but "
+                          "not served yet", cpath, wd_comp_get_plan(comp)->nmodules,
+                          wd_comp_get_plan(comp)->ncore_instances, wd_comp_get_plan(comp)->nlifts);
+        wd_comp_free(comp);
+        return NULL;
+    }
     memset(&err, 0, sizeof(err));
     mod->module = wd_wasm_module_load(bytes, st.st_size, NULL, &err);
     if (mod->module == NULL) {

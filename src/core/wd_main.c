@@ -4,6 +4,7 @@
  *   wasmd [-c file] [-p prefix] [-g directives] [-t|-T [-q]] [-s stop|quit|reload|reopen]
  *         [-v] [-V] [-h]
  *   wasmd run [options] FILE.wasm [args...]     (src/host/wd_host_run.h)
+ *   wasmd component-info [--instantiate] FILE   (src/component/wd_comp.h)
  *
  * Start-up order: parse + validate the configuration (wd_cycle_init), then
  * -t / -s act and exit; otherwise open the listening sockets, run the
@@ -15,6 +16,7 @@
 #include "wd_cycle.h"
 #include "wd_process.h"
 #include "wd_host_run.h"
+#include "component/wd_comp.h"
 #include "wd_wasm.h"
 
 static void
@@ -24,6 +26,7 @@ wd_usage(FILE *out)
         "Usage: wasmd [-?hvVtTq] [-s signal] [-p prefix] [-c filename] [-g directives]\n"
         "       wasmd run [--fuel N] [--max-memory SIZE] [--env NAME[=VALUE]]...\n"
         "                 [--dir HOST[::GUEST]]... [--invoke NAME [ARGS...]] FILE.wasm [ARGS...]\n"
+        "       wasmd component-info [--instantiate] [--fuel N] FILE.wasm\n"
         "\n"
         "Options:\n"
         "  -?,-h         : this help\n"
@@ -87,6 +90,9 @@ main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "run") == 0) {
         return wd_run_main(argc - 1, argv + 1);
+    }
+    if (argc > 1 && strcmp(argv[1], "component-info") == 0) {
+        return wd_comp_info_main(argc - 1, argv + 1);
     }
 
     for (i = 1; i < argc; i++) {

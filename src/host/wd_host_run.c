@@ -25,6 +25,7 @@
 #include "wd_wasm.h"
 #include "wasi/wd_host_wasi.h"
 #include "wd_host_run.h"
+#include "component/wd_comp.h"
 
 typedef struct {
     const char *host, *guest;
@@ -344,6 +345,20 @@ int wd_run_main(int argc, char **argv)
     bytes = wd_run_read_file(o.file, &len);
     if (bytes == NULL) {
         fprintf(stderr, "wasmd: %s: %s\n", o.file, strerror(errno));
+        goto done;
+    }
+    if (wd_comp_is_component(bytes, len)) {
+        wd_comp_error_t cerr;
+        wd_comp_t *comp = wd_comp_load(bytes, len, NULL, &cerr);
+        free(bytes);
+        bytes = NULL;
+        if (comp == NULL) {
+            fprintf(stderr, "wasmd: %s: component: %s at byte offset %" PRId64 "\n", o.file, cerr.msg, cerr.offset);
+        } else {
+            fprintf(stderr, "wasmd: %s: a component: components are parsed and validated but not run yet "
+                    "(see wasmd component-info)\n", o.file);
+            wd_comp_free(comp);
+        }
         goto done;
     }
     m = wd_wasm_module_load(bytes, len, NULL, &err);

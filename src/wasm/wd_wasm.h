@@ -140,6 +140,9 @@ const wd_wasm_export_desc_t *wd_wasm_module_export(const wd_wasm_module_t *m, ui
 /* Returns the export named name (exact, length-checked) or NULL. */
 const wd_wasm_export_desc_t *wd_wasm_module_find_export(const wd_wasm_module_t *m,
                                                         const char *name, size_t name_len);
+/* The type of function funcidx (imports first, then definitions), or NULL when out of
+ * range. Points into the module (lives as long as it). */
+const wd_wasm_functype_t *wd_wasm_module_func_type(const wd_wasm_module_t *m, uint32_t funcidx);
 
 /* ---- stores ---- */
 wd_wasm_store_t *wd_wasm_store_new(void);

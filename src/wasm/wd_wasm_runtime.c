@@ -128,6 +128,11 @@ const wd_wasm_export_desc_t *wd_wasm_module_find_export(const wd_wasm_module_t *
     return NULL;
 }
 
+const wd_wasm_functype_t *wd_wasm_module_func_type(const wd_wasm_module_t *m, uint32_t funcidx)
+{
+    return funcidx < m->nfuncs ? &m->types[m->func_types[funcidx]] : NULL;
+}
+
 /* ---- stores and objects ---- */
 
 wd_wasm_store_t *wd_wasm_store_new(void)
