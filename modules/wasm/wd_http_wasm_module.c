@@ -887,8 +887,9 @@ wd_http_wasm_log_outcome(wd_http_wasm_ctx_t *ctx)
     }
     uint64_t fuel = wd_wasm_fuel_used(ctx->it->inst);
     unsigned long long conn = ctx->r ? (unsigned long long) ctx->r->connection->number : 0;
-    wd_log_error(WD_LOG_ERR, wd_cycle->log, 0,
-                 "*%llu wasm %.*s (%.*s): %s%s: %s, fuel used %llu",
+    /* a bad request body is the client's error: info, as nginx logs client errors */
+    wd_log_error(ctx->r && ctx->r->body_state == WD_HTTP_BODY_ERROR ? WD_LOG_INFO : WD_LOG_ERR,
+                 wd_cycle->log, 0, "*%llu wasm %.*s (%.*s): %s%s: %s, fuel used %llu",
                  conn, wd_str_pf(&ctx->conf->route), wd_str_pf(&ctx->conf->mod->path),
                  o->kind == WD_HOST_HTTP_OUT_ABORTED ? "response aborted"
                  : o->kind == WD_HOST_HTTP_OUT_ERROR ? "error response" : "handler failed",

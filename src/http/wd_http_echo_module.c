@@ -73,7 +73,10 @@ wd_http_echo_pump(wd_http_request_t *r)
         if (n > 0) {
             int rc = wd_http_write(r, buf, n);
             if (rc == WD_ERROR) {
-                return;                 /* aborted: r is being released */
+                /* aborted (r is being released: finalizing does nothing), or refused
+                 * because the body buffered behind is bad: finalizing answers 400 */
+                wd_http_finalize_request(r, WD_ERROR);
+                return;
             }
             if (rc == WD_AGAIN) {
                 r->read_event_handler = NULL;   /* resume from write_event_handler */

@@ -5,23 +5,29 @@
  * 0); callbacks record OFFSETS, not pointers, because the buffer may grow (realloc) while a
  * large header arrives.  llhttp pauses at on_headers_complete; the header block is then
  * checked, copied into the request pool and turned into wd_http_header_t entries, and the
- * buffer is free again for body bytes and the next pipelined request.  The body is parsed
- * on demand (wd_http_parse_body) straight into the consumer's buffer; at most dst_len input
- * bytes are fed per call, so the decoded output always fits (framing only shrinks data).
+ * buffer is free again for body bytes and the next pipelined request.  llhttp never sees
+ * the body: wd_http_parse_body counts a Content-Length body and decodes a chunked one with
+ * our own checker (wd_http_chunked.c), straight into the consumer's buffer.
  *
- * llhttp runs in strict mode: we never call its lenient setters.  llhttp 8.1.0 (Debian)
- * still accepts some framing attacks, so the glue adds its own checks (each was observed):
- *   - "Transfer-Encoding: gzip, chunked" (anything but exactly "chunked" that mentions
- *     chunked) -> 400; a TE without chunked ("gzip") -> 501; TE in HTTP/1.0 -> 400;
- *     more than one TE header -> 400
- *   - any two bytes after chunk data are taken as CRLF by llhttp -> we verify them
+ * llhttp runs in strict mode, with one leniency: Transfer-Encoding lists, which we check
+ * ourselves.  llhttp 8.1.0 still accepts some framing attacks and refuses some valid forms,
+ * so the glue adds its own rules (each was observed):
+ *   - Transfer-Encoding is a list with empty elements allowed (RFC 9110 5.6.1: ",chunked",
+ *     "chunked,", "chunked\t" are chunked); exactly one "chunked" and nothing else ->
+ *     chunked; any other list that names chunked ("gzip, chunked", "chunked, chunked") ->
+ *     400; codings without chunked ("gzip") -> 501; TE in HTTP/1.0 -> 400; more than one
+ *     TE header -> 400
+ *   - the chunked framing: every line must end in exactly CRLF (llhttp 8.1.0 takes any
+ *     byte after a CR in the chunk-size and last-chunk lines as the LF: "5\rX" smuggles)
  *   - obs-folded header lines (a value continued on the next line) -> 400
- *   - bare LF line endings in the request line / header block -> 400
+ *   - bare CR / bare LF in the request line / header block -> 400
  *   - spaces or other non-token bytes in header names ("Ho st", "Host :") and an empty
  *     name -> 400; CTL bytes in values -> 400
  *   - HTAB or other CTLs in the request-target -> 400
- *   - versions other than HTTP/1.0 and HTTP/1.1 -> 505 ("HTTP/2.0", "HTTP/0.9" are parsed
- *     by llhttp; "HTTP/1.2" is its HPE_INVALID_VERSION)
+ *   - empty lines (CRLF) before the request line are skipped (RFC 9112 2.2)
+ *   - a method llhttp does not know: a token -> 501 (RFC 9110 9.1), else 400
+ *   - "HTTP/1.2".."HTTP/1.9" are processed as HTTP/1.1 (RFC 9110 2.5; llhttp refuses
+ *     them); other versions than 1.x -> 505 ("HTTP/2.0", "HTTP/0.9")
  * Duplicate Content-Length headers, even identical ones, are rejected by llhttp (400) and
  * we keep that: RFC 9112 6.3 allows either, refusing is the safer choice.
  */
@@ -29,6 +35,7 @@
 #include "wd_log.h"
 #include "wd_http_request.h"
 #include "wd_http_conf.h"
+#include "wd_http_chunked.h"
 
 static int wd_http_on_url(llhttp_t *p, const char *at, size_t len);
 static int wd_http_on_url_complete(llhttp_t *p);
@@ -36,9 +43,6 @@ static int wd_http_on_header_field(llhttp_t *p, const char *at, size_t len);
 static int wd_http_on_header_value(llhttp_t *p, const char *at, size_t len);
 static int wd_http_on_header_value_complete(llhttp_t *p);
 static int wd_http_on_headers_complete(llhttp_t *p);
-static int wd_http_on_body(llhttp_t *p, const char *at, size_t len);
-static int wd_http_on_chunk_header(llhttp_t *p);
-static int wd_http_on_message_complete(llhttp_t *p);
 
 static llhttp_settings_t wd_http_parser_settings = {
     .on_url = wd_http_on_url,
@@ -47,9 +51,6 @@ static llhttp_settings_t wd_http_parser_settings = {
     .on_header_value = wd_http_on_header_value,
     .on_header_value_complete = wd_http_on_header_value_complete,
     .on_headers_complete = wd_http_on_headers_complete,
-    .on_body = wd_http_on_body,
-    .on_chunk_header = wd_http_on_chunk_header,
-    .on_message_complete = wd_http_on_message_complete,
 };
 
 /* RFC 9110 5.6.2 tchar */
@@ -99,6 +100,10 @@ void
 wd_http_parser_start(wd_http_request_t *r)
 {
     llhttp_init(&r->parser, HTTP_REQUEST, &wd_http_parser_settings);
+    /* the one leniency: llhttp 8.1.0 refuses valid Transfer-Encoding lists ("chunked,",
+     * ",chunked"); the value is checked by wd_http_te_chunked and llhttp never frames the
+     * body (it stops at the end of the header) */
+    llhttp_set_lenient_transfer_encoding(&r->parser, 1);
     r->parser.data = r;
     r->url_off = r->url_len = 0;
     r->hdr_name_off = r->hdr_name_len = 0;
@@ -107,11 +112,8 @@ wd_http_parser_start(wd_http_request_t *r)
     r->nheaders_raw = 0;
     r->header_end = 0;
     r->parse_status = 0;
-    r->chunk_left = 0;
-    r->crlf_need = 0;
-    r->body_dst = NULL;
-    r->in_body = 0;
-    r->body_complete = 0;
+    r->body_left = 0;
+    r->body_error = NULL;
     r->url_done = 0;
 }
 
@@ -188,9 +190,6 @@ wd_http_on_header_field(llhttp_t *p, const char *at, size_t len)
     wd_http_request_t *r = wd_http_parser_request(p);
     size_t off = (const u_char *) at - r->hc->buf;
 
-    if (r->in_body) {
-        return 0;   /* trailer fields of a chunked body: ignored */
-    }
     if (r->hdr_in_value) {
         return wd_http_parse_fail(r, 400, "header without value end");
     }
@@ -212,9 +211,6 @@ wd_http_on_header_value(llhttp_t *p, const char *at, size_t len)
     wd_http_request_t *r = wd_http_parser_request(p);
     size_t off = (const u_char *) at - r->hc->buf;
 
-    if (r->in_body) {
-        return 0;
-    }
     if (!r->hdr_in_value) {
         if (r->hdr_name_len == 0) {
             /* a value with no field before it: an obs-fold continuation line */
@@ -241,9 +237,6 @@ wd_http_on_header_value_complete(llhttp_t *p)
 {
     wd_http_request_t *r = wd_http_parser_request(p);
 
-    if (r->in_body) {
-        return 0;
-    }
     if (!r->hdr_in_value) {
         /* "Name:" with nothing after the colon */
         r->hdr_value_off = r->hdr_name_off + r->hdr_name_len;
@@ -263,68 +256,69 @@ wd_http_on_headers_complete(llhttp_t *p)
             return rc;
         }
     }
-    r->in_body = 1;
-    return HPE_PAUSED;
+    return HPE_PAUSED;          /* the body is read by wd_http_parse_body, not llhttp */
 }
 
-/* Checks the CRLF that must follow chunk data: llhttp 8.1.0 skips any two bytes there. */
+/* RFC 9112 2.2: empty lines (CRLF) before the request line are ignored.  Only at the
+ * start of a request (nothing fed to llhttp yet); the request keeps starting at offset 0.
+ * A lone CR waits for its LF; a bare CR or LF is left to the checks (400). */
 static int
-wd_http_check_crlf(wd_http_request_t *r, const u_char *p, const u_char *end)
+wd_http_skip_empty_lines(wd_http_connection_t *hc)
 {
-    while (r->crlf_need > 0 && p < end) {
-        u_char want = r->crlf_need == 2 ? '\r' : '\n';
-        if (*p != want) {
-            return -1;
-        }
-        p++;
-        r->crlf_need--;
+    size_t k = 0;
+
+    while (k + 2 <= hc->last && hc->buf[k] == '\r' && hc->buf[k + 1] == '\n') {
+        k += 2;
     }
-    return 0;
+    if (k) {
+        memmove(hc->buf, hc->buf + k, hc->last - k);
+        hc->last -= k;
+    }
+    return hc->last == 0 || (hc->last == 1 && hc->buf[0] == '\r') ? WD_AGAIN : WD_OK;
 }
 
+/* llhttp knows a fixed list of methods.  Any other token is a method we do not implement
+ * (RFC 9110 9.1, 15.6.2): 501 once "token SP" is there; not a token: 400.  WD_AGAIN while
+ * the method may still be arriving (the bytes are fed again from the start). */
 static int
-wd_http_on_body(llhttp_t *p, const char *at, size_t len)
+wd_http_unknown_method(wd_http_request_t *r)
 {
-    wd_http_request_t *r = wd_http_parser_request(p);
+    wd_http_connection_t *hc = r->hc;
+    size_t i;
 
-    if (r->body_dst) {
-        memcpy(r->body_dst + r->body_dst_pos, at, len);
-        r->body_dst_pos += len;
+    for (i = 0; i < hc->last && wd_http_tchar[hc->buf[i]]; i++) { /* void */ }
+    if (i > 0 && i < hc->last && hc->buf[i] == ' ') {
+        return 501;
     }
-    r->body_received += len;
-    if (r->chunked) {
-        r->chunk_left -= len;
-        if (r->chunk_left == 0) {
-            r->crlf_need = 2;
-            if (wd_http_check_crlf(r, (const u_char *) at + len, r->feed_end) != 0) {
-                return wd_http_parse_fail(r, 400, "bad chunk data end");
-            }
-        }
+    if (i == hc->last && i < hc->large_header) {
+        wd_http_parser_start(r);
+        hc->pos = 0;
+        return WD_AGAIN;
     }
-    return 0;
+    return 400;
 }
 
+/* RFC 9110 2.5: "HTTP/1.x" with x > 1 is processed as HTTP/1.1.  llhttp 8.1.0 refuses it,
+ * so the digit is rewritten in the buffer (the original goes back into $request, see
+ * r->minor_sent) and the request is parsed again from its start.  1 if it did so. */
 static int
-wd_http_on_chunk_header(llhttp_t *p)
+wd_http_higher_minor(wd_http_request_t *r)
 {
-    wd_http_request_t *r = wd_http_parser_request(p);
-    int64_t max = r->hc->max_body;
+    wd_http_connection_t *hc = r->hc;
+    size_t v = r->url_off + r->url_len + 1;
+    u_char *b = hc->buf, minor;
 
-    r->chunk_left = p->content_length;
-    if (max > 0 && (p->content_length > (uint64_t) max
-                    || r->body_received + p->content_length > (uint64_t) max))
+    if (!r->url_done || r->url_len == 0 || v + 8 > hc->last || b[v - 1] != ' '
+        || memcmp(b + v, "HTTP/1.", 7) != 0 || b[v + 7] < '2' || b[v + 7] > '9')
     {
-        return wd_http_parse_fail(r, 413, "chunked body too large");
+        return 0;
     }
-    return 0;
-}
-
-static int
-wd_http_on_message_complete(llhttp_t *p)
-{
-    wd_http_request_t *r = wd_http_parser_request(p);
-    r->body_complete = 1;
-    return HPE_PAUSED;
+    minor = b[v + 7];
+    b[v + 7] = '1';
+    wd_http_parser_start(r);
+    r->minor_sent = minor;
+    hc->pos = 0;
+    return 1;
 }
 
 /*
@@ -335,12 +329,16 @@ int
 wd_http_parse_header(wd_http_request_t *r)
 {
     wd_http_connection_t *hc = r->hc;
-    const char *start = (const char *) hc->buf + hc->pos;
-    size_t len = hc->last - hc->pos;
     llhttp_errno_t err;
 
-    r->feed_end = hc->buf + hc->last;
-    err = llhttp_execute(&r->parser, start, len);
+    if (hc->pos == 0 && hc->last > 0 && hc->buf[0] == '\r'
+        && wd_http_skip_empty_lines(hc) == WD_AGAIN)
+    {
+        return WD_AGAIN;
+    }
+
+again:
+    err = llhttp_execute(&r->parser, (const char *) hc->buf + hc->pos, hc->last - hc->pos);
     if (err != HPE_OK && err != HPE_PAUSED && r->parse_status) {
         return r->parse_status;     /* our own check failed inside a callback */
     }
@@ -370,6 +368,9 @@ wd_http_parse_header(wd_http_request_t *r)
 
     case HPE_INVALID_VERSION: {
         const char *why = llhttp_get_error_reason(&r->parser);
+        if (wd_http_higher_minor(r)) {
+            goto again;
+        }
         if (why && strcmp(why, "Invalid HTTP version") == 0) {
             return 505;
         }
@@ -377,11 +378,7 @@ wd_http_parse_header(wd_http_request_t *r)
     }
 
     case HPE_INVALID_METHOD:
-        /* CONNECT/PRI etc. are known methods; this is garbage */
-        return 400;
-
-    case HPE_INVALID_TRANSFER_ENCODING:
-        return 400;
+        return wd_http_unknown_method(r);
 
     default:
         return 400;
@@ -389,57 +386,86 @@ wd_http_parse_header(wd_http_request_t *r)
 }
 
 /*
- * Parses body bytes from hc->buf[hc->pos, hc->last) into dst (NULL: discard), at most
- * dst_len input bytes.  Returns WD_DONE (body complete), WD_AGAIN (all given input
- * consumed, body not complete) or an HTTP status (400, 413) for a bad body.
+ * Parses body bytes from hc->buf[hc->pos, hc->last) into dst (NULL: discard, else at most
+ * dst_len bytes of decoded body).  Returns WD_DONE (body complete), WD_AGAIN (the input
+ * is consumed or dst is full, body not complete) or an HTTP status for a bad body: 400
+ * (r->body_error says why) or 413 (chunked body above client_max_body_size).
+ * Content-Length bodies are counted here; chunked ones go through wd_http_chunked.c.
  */
 int
 wd_http_parse_body(wd_http_request_t *r, u_char *dst, size_t dst_len, size_t *produced)
 {
     wd_http_connection_t *hc = r->hc;
-    size_t len = hc->last - hc->pos;
-    llhttp_errno_t err;
-    const u_char *start = hc->buf + hc->pos;
+    const u_char *p = hc->buf + hc->pos, *end = hc->buf + hc->last, *data;
+    size_t room = dst ? dst_len : SIZE_MAX, n;
+    int64_t max = hc->max_body;
+    int rc;
 
     *produced = 0;
-    if (dst && len > dst_len) {
-        len = dst_len;
+    if (!r->chunked) {
+        n = end - p;
+        if ((uint64_t) n > r->body_left) {
+            n = (size_t) r->body_left;
+        }
+        if (n > room) {
+            n = room;
+        }
+        if (dst) {
+            memcpy(dst, p, n);
+            *produced = n;
+        }
+        hc->pos += n;
+        r->body_left -= n;
+        r->body_received += n;
+        return r->body_left == 0 ? WD_DONE : WD_AGAIN;
     }
-    if (len == 0) {
-        return WD_AGAIN;
-    }
-    if (r->crlf_need > 0) {
-        if (wd_http_check_crlf(r, start, start + len) != 0) {
+
+    for (;;) {
+        rc = wd_http_chunked_parse(&r->ck, &p, end, room, &data, &n);
+        hc->pos = p - hc->buf;
+        if (max > 0 && r->ck.declared > (uint64_t) max) {
+            r->body_error = "chunked body too large";
+            return 413;
+        }
+        switch (rc) {
+        case WD_HTTP_CHUNKED_DATA:
+            if (dst) {
+                memcpy(dst + *produced, data, n);
+                *produced += n;
+                room -= n;
+            }
+            r->body_received += n;
+            if (room == 0) {
+                return WD_AGAIN;
+            }
+            continue;
+        case WD_HTTP_CHUNKED_AGAIN:
+            return WD_AGAIN;
+        case WD_HTTP_CHUNKED_DONE:
+            return WD_DONE;
+        default:
+            r->body_error = r->ck.error;
             return 400;
         }
     }
-    r->body_dst = dst;
-    r->body_dst_pos = 0;
-    r->feed_end = start + len;
+}
 
-    err = llhttp_execute(&r->parser, (const char *) start, len);
-    *produced = r->body_dst_pos;
-    r->body_dst = NULL;
-    if (err != HPE_OK && err != HPE_PAUSED && r->parse_status) {
-        return r->parse_status;
+/* Checks the body bytes already in the buffer without consuming them: WD_OK, or the
+ * status of a body that is bad already (r->body_error says why). */
+int
+wd_http_check_buffered_body(wd_http_request_t *r)
+{
+    wd_http_connection_t *hc = r->hc;
+
+    if (!r->chunked || hc->pos == hc->last) {
+        return WD_OK;
     }
-
-    switch (err) {
-    case HPE_OK:
-        hc->pos += len;
-        return WD_AGAIN;
-    case HPE_PAUSED:
-        hc->pos = (const u_char *) llhttp_get_error_pos(&r->parser) - hc->buf;
-        if (r->body_complete) {
-            return WD_DONE;
-        }
-        llhttp_resume(&r->parser);
-        return WD_AGAIN;
-    case HPE_USER:
-        return r->parse_status ? r->parse_status : 400;
-    default:
+    if (wd_http_chunked_check(&r->ck, hc->buf + hc->pos, hc->buf + hc->last,
+                              &r->body_error) != 0)
+    {
         return 400;
     }
+    return WD_OK;
 }
 
 /* The request's host (Host header or absolute-form authority) through wd_http_validate_host,
@@ -554,6 +580,50 @@ wd_http_token_list_has(const wd_str_t *v, const char *tok)
 }
 
 /*
+ * Transfer-Encoding (RFC 9112 6.1) is a list whose empty elements are ignored (RFC 9110
+ * 5.6.1: ",chunked", "chunked,"); the only coding we implement is chunked, once.  WD_OK for
+ * exactly "chunked"; any other list that names chunked ("gzip, chunked", "chunked,
+ * chunked", "chunked;x=1") is a smuggling vector -> 400; codings without chunked -> 501.
+ */
+static int
+wd_http_te_chunked(const wd_str_t *v)
+{
+    unsigned nchunked = 0, nother = 0, mention = 0;
+    size_t i = 0;
+
+    while (i < v->len) {
+        while (i < v->len && (v->data[i] == ' ' || v->data[i] == '\t' || v->data[i] == ',')) {
+            i++;
+        }
+        size_t s = i;
+        while (i < v->len && v->data[i] != ',') {
+            i++;
+        }
+        size_t e = i;
+        while (e > s && (v->data[e - 1] == ' ' || v->data[e - 1] == '\t')) {
+            e--;
+        }
+        if (e == s) {
+            continue;
+        }
+        if (e - s == 7 && strncasecmp((char *) v->data + s, "chunked", 7) == 0) {
+            nchunked++;
+            continue;
+        }
+        nother++;
+        for (size_t k = s; k + 7 <= e; k++) {
+            if (strncasecmp((char *) v->data + k, "chunked", 7) == 0) {
+                mention = 1;
+            }
+        }
+    }
+    if (nchunked == 1 && nother == 0) {
+        return WD_OK;
+    }
+    return nchunked || mention || nother == 0 ? 400 : 501;
+}
+
+/*
  * After the header was parsed: checks the header block, copies it into the request pool
  * and fills the request fields.  Returns WD_OK or an HTTP status (the connection is then
  * closed by the caller).
@@ -563,7 +633,7 @@ wd_http_process_request_header(wd_http_request_t *r)
 {
     wd_http_connection_t *hc = r->hc;
     const u_char *b = hc->buf;
-    size_t n = r->header_end, i;
+    size_t n = r->header_end;
     u_char *copy, *cr;
     unsigned k;
     int rc;
@@ -595,6 +665,9 @@ wd_http_process_request_header(wd_http_request_t *r)
     if (r->request_line.len > n) {
         cr = memchr(copy, '\r', n);
         r->request_line.len = cr ? (size_t) (cr - copy) : n;
+    }
+    if (r->minor_sent) {
+        copy[r->request_line.len - 1] = r->minor_sent;  /* "HTTP/1.2" as sent, parsed as 1.1 */
     }
 
     r->method = r->parser.method;
@@ -711,18 +784,12 @@ wd_http_process_request_header(wd_http_request_t *r)
         if (n_te > 1 || r->h_content_length || r->http_minor == 0) {
             return 400;
         }
-        if (te->len == 7 && strncasecmp((char *) te->data, "chunked", 7) == 0) {
-            r->chunked = 1;
-        } else {
-            /* any other coding: "gzip, chunked" is a smuggling vector -> 400; a coding we
-             * do not implement without chunked -> 501 */
-            for (i = 0; i + 7 <= te->len; i++) {
-                if (strncasecmp((char *) te->data + i, "chunked", 7) == 0) {
-                    return 400;
-                }
-            }
-            return 501;
+        rc = wd_http_te_chunked(te);
+        if (rc != WD_OK) {
+            return rc;
         }
+        r->chunked = 1;
+        wd_http_chunked_init(&r->ck);
     } else if (r->h_content_length) {
         if (!(r->parser.flags & F_CONTENT_LENGTH)) {
             return 400;
@@ -731,6 +798,7 @@ wd_http_process_request_header(wd_http_request_t *r)
         if (r->content_length_n < 0) {
             return 400;
         }
+        r->body_left = (uint64_t) r->content_length_n;
     }
 
     /* request-target, Host */

@@ -35,6 +35,8 @@
 #include "wd_http_request.h"
 
 #define WD_HTTP_LINGER_MS     2000
+/* what "OPTIONS *" lists: the methods the server passes to handlers (CONNECT is refused) */
+#define WD_HTTP_ALLOW  "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS"
 #define WD_HTTP_INITIAL_BUF   4096
 
 static void wd_http_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
@@ -48,6 +50,7 @@ static void wd_http_lingering_close(wd_http_connection_t *hc);
 static void wd_http_abort_request(wd_http_request_t *r);
 static void wd_http_discard(wd_http_connection_t *hc);
 static void wd_http_close_idle(wd_connection_t *c);
+static int wd_http_run_return(wd_http_request_t *r, wd_int_t code, wd_str_t *text);
 
 /*
  * Idle keep-alive connections own no buffer and no request object (which carries the
@@ -219,6 +222,46 @@ wd_http_log(wd_http_connection_t *hc)
     hc->log.handler = wd_http_log_context;
     hc->log.data = hc;
     return &hc->log;
+}
+
+/* The request body is bad (status 400, r->body_error says why) or too large (413): the
+ * request fails with that status and the connection closes after it.  Logged like nginx
+ * logs client errors (400 at info, 413 at error). */
+void
+wd_http_body_failed(wd_http_request_t *r, unsigned status)
+{
+    wd_http_connection_t *hc = r->hc;
+
+    if (r->body_state == WD_HTTP_BODY_ERROR) {
+        return;
+    }
+    r->body_state = WD_HTTP_BODY_ERROR;
+    r->body_status = status;
+    r->close_after = 1;
+    if (status == 413) {
+        wd_log_error(WD_LOG_ERR, wd_http_log(hc), 0,
+                     "client intended to send too large chunked body: %llu bytes",
+                     (unsigned long long) r->ck.declared);
+    } else {
+        wd_log_error(WD_LOG_INFO, wd_http_log(hc), 0, "client sent invalid %s body: %s",
+                     r->chunked ? "chunked" : "request",
+                     r->body_error ? r->body_error : "malformed");
+    }
+}
+
+/* Before a response goes out for a request whose body is still unread: are the body
+ * bytes already buffered bad?  Then the request fails with 400 instead (nothing consumed:
+ * a handler may still read the body).  WD_OK, or WD_ERROR with r->body_status set. */
+int
+wd_http_body_precheck(wd_http_request_t *r)
+{
+    if (r->body_state == WD_HTTP_BODY_PENDING && !r->header_written) {
+        unsigned status = wd_http_check_buffered_body(r);
+        if (status != WD_OK) {
+            wd_http_body_failed(r, status);
+        }
+    }
+    return r->body_state == WD_HTTP_BODY_ERROR ? WD_ERROR : WD_OK;
 }
 
 void
@@ -468,6 +511,16 @@ wd_http_abort_request(wd_http_request_t *r)
 void
 wd_http_abort(wd_http_request_t *r)
 {
+    wd_http_connection_t *hc = r->hc;
+
+    if (r->body_state == WD_HTTP_BODY_ERROR && !r->header_written && !r->aborted
+        && !hc->closed && !r->finalized)
+    {
+        /* the handler gave up because the body was bad: the client gets its 400 */
+        r->cleanup = NULL;
+        wd_http_finalize_request(r, (int) r->body_status);
+        return;
+    }
     wd_http_abort_request(r);
 }
 
@@ -782,6 +835,8 @@ wd_http_discard(wd_http_connection_t *hc)
             break;
         }
         if (rc != WD_AGAIN) {
+            /* the response is out: nothing to answer, the connection cannot go on */
+            wd_http_body_failed(r, rc);
             wd_http_close_connection(hc);
             return;
         }
@@ -914,6 +969,9 @@ wd_http_error_close(wd_http_request_t *r, unsigned status)
 static int
 wd_http_run_return(wd_http_request_t *r, wd_int_t code, wd_str_t *text)
 {
+    if (wd_http_body_precheck(r) != WD_OK) {
+        return (int) r->body_status;     /* the body already buffered is bad */
+    }
     if (code == 444) {
         wd_http_abort_request(r);
         return WD_DONE;
@@ -983,8 +1041,19 @@ wd_http_handle_request(wd_http_request_t *r)
         return;
     }
 
+    if (r->uri.len == 1 && r->uri.data[0] == '*') {
+        /* "OPTIONS * HTTP/1.1" (RFC 9112 3.2.4): about the server, not a resource */
+        rc = wd_http_add_header(r, "Allow", 5, WD_HTTP_ALLOW, sizeof(WD_HTTP_ALLOW) - 1);
+        if (rc == WD_OK) {
+            wd_str_t none = { 0 };
+            rc = wd_http_run_return(r, 200, &none);
+        }
+        wd_http_finalize_request(r, rc);
+        return;
+    }
+
     /* normalize the path: percent-decoding, "//", "." and ".." (a path above / -> 400) */
-    if (!(r->uri.len == 1 && r->uri.data[0] == '*')) {
+    {
         u_char *out = wd_pnalloc(r->pool, r->uri.len + 1);
         size_t out_len = 0;
         if (out == NULL) {
@@ -1054,6 +1123,9 @@ wd_http_finalize_request(wd_http_request_t *r, int rc)
         }
         return;
     }
+    if (r->finalized) {
+        return;     /* already answered (wd_http_abort turned a body error into its status) */
+    }
     r->finalized = 1;
     r->async = 0;
     r->read_event_handler = NULL;
@@ -1061,6 +1133,16 @@ wd_http_finalize_request(wd_http_request_t *r, int rc)
 
     if (rc == WD_DECLINED) {
         rc = 404;
+    }
+    /* A bad request body (seen by the handler, or already buffered when the handler
+     * answers without reading it) never gets a complete-looking response: its status
+     * (400, 408, 413) if no byte of the response is out, else the response is aborted. */
+    if (!r->response_done && wd_http_body_precheck(r) != WD_OK) {
+        if (r->header_written) {
+            wd_http_abort_request(r);
+            return;
+        }
+        rc = (int) r->body_status;
     }
     if (rc == WD_ERROR || rc == WD_ABORT || rc == WD_AGAIN || rc == WD_BUSY) {
         if (r->header_written || r->response_done) {
@@ -1296,9 +1378,7 @@ wd_http_body_read(wd_http_request_t *r, void *buf, size_t len)
             return produced;
         }
         if (rc != WD_AGAIN) {
-            r->body_state = WD_HTTP_BODY_ERROR;
-            r->body_status = rc;
-            r->close_after = 1;
+            wd_http_body_failed(r, rc);
             return WD_ERROR;
         }
         if (produced > 0) {

@@ -86,6 +86,7 @@
 #include "wd_core.h"
 #include "wd_log.h"
 #include "wd_event.h"
+#include "wd_http_chunked.h"
 
 typedef struct wd_http_request_s    wd_http_request_t;
 typedef struct wd_http_connection_s wd_http_connection_t;
@@ -216,13 +217,10 @@ struct wd_http_request_s {
     unsigned                raw_nalloc;
     size_t                  header_end;         /* offset just past the header block */
     unsigned                parse_status;       /* status of a parse error */
-    uint64_t                chunk_left;         /* bytes left in the current chunk */
-    int                     crlf_need;          /* bytes of CRLF still to verify after chunk data */
-    u_char                 *body_dst;           /* on_body copies here (NULL: discard) */
-    size_t                  body_dst_len, body_dst_pos;
-    const u_char           *feed_end;           /* end of the bytes given to llhttp */
-    unsigned                in_body:1;          /* header callbacks are trailers now */
-    unsigned                body_complete:1;    /* on_message_complete seen */
+    uint64_t                body_left;          /* Content-Length bytes still to come */
+    wd_http_chunked_t       ck;                 /* chunked framing state (wd_http_chunked.c) */
+    const char             *body_error;         /* why the body is bad (static text) */
+    u_char                  minor_sent;         /* "HTTP/1.x" digit sent when x > 1, else 0 */
     unsigned                url_done:1;
 };
 
@@ -304,6 +302,11 @@ wd_http_header_t *wd_http_find_header(wd_http_headers_t *h, const char *name, si
 /* ---- internal (between the http sources) ---- */
 int     wd_http_parse_header(wd_http_request_t *r);     /* WD_AGAIN, WD_OK, or a status */
 int     wd_http_parse_body(wd_http_request_t *r, u_char *dst, size_t dst_len, size_t *produced);
+int     wd_http_check_buffered_body(wd_http_request_t *r);    /* WD_OK or 400 */
+/* a bad body (400, r->body_error) or a too large one (413): fail the request, log it */
+void    wd_http_body_failed(wd_http_request_t *r, unsigned status);
+/* WD_OK, or WD_ERROR if the body is bad (checks what is buffered before the head is out) */
+int     wd_http_body_precheck(wd_http_request_t *r);
 void    wd_http_parser_start(wd_http_request_t *r);
 int     wd_http_process_request_header(wd_http_request_t *r);
 int     wd_http_output(wd_http_connection_t *hc, const uv_buf_t *bufs, unsigned nbufs);

@@ -204,6 +204,24 @@ wd_http_add_header_applies(unsigned status)
     return 0;
 }
 
+/*
+ * A handler's response to a request whose body is bad (the handler saw the error, or the
+ * bytes already buffered are bad when its head would go out) is refused: nothing was
+ * written -> WD_ERROR, and finalizing answers r->body_status; the head is out -> the
+ * response is aborted as for a trap.  Returns 1 if refused.
+ */
+static int
+wd_http_body_refused(wd_http_request_t *r)
+{
+    if (wd_http_body_precheck(r) == WD_OK) {
+        return 0;
+    }
+    if (r->header_written) {
+        wd_http_abort(r);
+    }
+    return 1;
+}
+
 static u_char *
 wd_http_put(u_char *p, const void *s, size_t n)
 {
@@ -245,6 +263,17 @@ wd_http_send_header(wd_http_request_t *r)
     }
     if (r->method == HTTP_HEAD) {
         r->header_only = 1;
+    }
+
+    /* Expect: 100-continue answered without reading the body (RFC 9110 10.1.1): a client
+     * that has started sending it anyway gets it read and discarded (the connection goes
+     * on); one that still waits for the 100 would never send it: close after this one. */
+    if (r->expect_continue && !r->continue_sent && r->body_state == WD_HTTP_BODY_PENDING) {
+        if (hc->pos < hc->last) {
+            r->continue_sent = 1;
+        } else {
+            r->keepalive = 0;
+        }
     }
 
     /* persistence */
@@ -429,6 +458,9 @@ wd_http_write(wd_http_request_t *r, const void *data, size_t len)
     if (hc->closed || r->aborted || r->response_done) {
         return WD_ERROR;
     }
+    if (r->body_state >= WD_HTTP_BODY_PENDING && wd_http_body_refused(r)) {
+        return WD_ERROR;
+    }
     if (!r->header_sent && wd_http_send_header(r) != WD_OK) {
         return WD_ERROR;
     }
@@ -481,6 +513,9 @@ wd_http_finish(wd_http_request_t *r)
         return WD_OK;
     }
     if (hc->closed || r->aborted) {
+        return WD_ERROR;
+    }
+    if (r->body_state >= WD_HTTP_BODY_PENDING && wd_http_body_refused(r)) {
         return WD_ERROR;
     }
     if (!r->header_sent) {

@@ -82,12 +82,20 @@ def test_chunk_data_not_followed_by_crlf(s):
         r = c.recv_response()
         check(r.status == 400, r)
         check(c.closed())
-    # also when the handler does not read the body (discarded after the response)
+    # also when the handler does not read the body: the bad bytes are there before the
+    # response goes out, so the answer is 400 (and the smuggled request is not answered)
     with s.connect() as c:
         c.send(b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n"
                b"3\r\nabcXX0\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n")
         r = c.recv_response()
+        check(r.status == 400, r)
+        check(c.closed(), "a smuggled request must not be answered")
+    # the bad bytes arrive after the 200 went out: the connection closes, nothing more
+    with s.connect() as c:
+        c.send(b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc")
+        r = c.recv_response()
         check(r.status == 200, r)
+        c.send(b"XX0\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n")
         check(c.closed(), "a smuggled request must not be answered")
 
 
@@ -130,10 +138,18 @@ def test_bare_lf_cr(s):
 
 
 def test_bad_request_lines(s):
-    for line in [b"GET /a b HTTP/1.1", b"GET  / HTTP/1.1", b"get / HTTP/1.1", b"GET / http/1.1",
-                 b"GET / HTTP/1.1 ", b"FOO / HTTP/1.1", b"GET /a\tb HTTP/1.1", b"GET a HTTP/1.1",
-                 b"GET / HTTP/1", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"]:
+    for line in [b"GET /a b HTTP/1.1", b"GET  / HTTP/1.1", b"GET / http/1.1",
+                 b"GET / HTTP/1.1 ", b"GET /a\tb HTTP/1.1", b"GET a HTTP/1.1",
+                 b"GET / HTTP/1", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+                 b"G(T / HTTP/1.1"]:
         expect_close(s, line + b"\r\n" + H + b"\r\n")
+
+
+def test_unknown_method_501(s):
+    # a method is a token (RFC 9110 9.1); one we do not implement is 501 (15.6.2);
+    # methods are case-sensitive, so "get" is an unknown one
+    for line in [b"FOO / HTTP/1.1", b"get / HTTP/1.1", b"GETX / HTTP/1.1"]:
+        expect_close(s, line + b"\r\n" + H + b"\r\n", 501)
 
 
 def test_connect_method(s):
@@ -141,8 +157,10 @@ def test_connect_method(s):
 
 
 def test_version_505(s):
-    for v in [b"HTTP/2.0", b"HTTP/1.2", b"HTTP/0.9", b"HTTP/3.0"]:
+    for v in [b"HTTP/2.0", b"HTTP/0.9", b"HTTP/3.0"]:
         expect_close(s, b"GET / " + v + b"\r\n" + H + b"\r\n", 505)
+    # a higher minor version is processed as HTTP/1.1 (RFC 9110 2.5)
+    expect_ok_then_next(s, b"GET / HTTP/1.2\r\n" + H + b"\r\n")
 
 
 def test_uri_too_long_414(s):

@@ -72,10 +72,8 @@ void wasmd_handle(wasmd_request *req, wasmd_response *resp)
             for (long i = 0; i < n; i++)
                 lines += buf[i] == '\n';
         }
-        if (n < 0) {
-            json_err(resp, 400, "body read failed");
-            return;
-        }
+        if (n == WASMD_BODY_ERROR)
+            return;       /* bad or incomplete body: the server answers (400/413) */
         wasmd_add_header(resp, "content-type", "application/json");
         wasmd_write_str(resp, "{\"bytes\":");
         wasmd_write(resp, num, wasmd_fmt_int(num, bytes));

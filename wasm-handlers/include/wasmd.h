@@ -63,9 +63,19 @@ const char *wasmd_header(wasmd_request *req, const char *name);
 size_t wasmd_header_count(wasmd_request *req);
 int wasmd_header_at(wasmd_request *req, size_t i, const char **name, const char **value);
 /* Reads up to len bytes of the request body, waiting until at least one byte
- * arrives. Returns the byte count, 0 at the end of the body, -1 on error
- * (client gone, body already consumed). */
+ * arrives. Returns the byte count, WASMD_BODY_END (0) at the end of the body,
+ * or WASMD_BODY_ERROR (-1) when the body failed: malformed framing (e.g. a bad
+ * chunk), too large, timed out, or the client went away. The two are never
+ * confused: after WASMD_BODY_ERROR the body is incomplete and must not be
+ * treated as the whole request. Just return from wasmd_handle: the server
+ * answers the client's error itself (400/408/413) if no byte of the response
+ * was sent, else it aborts the response (no complete-looking reply). Any
+ * response the handler still makes is refused. */
+#define WASMD_BODY_END    0
+#define WASMD_BODY_ERROR  (-1)
 long wasmd_read(wasmd_request *req, void *buf, size_t len);
+/* Nonzero once wasmd_read has returned WASMD_BODY_ERROR. */
+int wasmd_body_failed(wasmd_request *req);
 
 /* ---- response ---- */
 /* Status code (100-599 not counting 1xx which are refused; default 200).
@@ -180,7 +190,7 @@ typedef struct { uint8_t is_err; uint8_t _p[7]; uint8_t payload[32]; } __attribu
 
 struct wasmd_request {
     int32_t handle, headers, body, stream;
-    int eof;
+    int eof, failed;
     const char *method, *path, *query, *authority;
     size_t nentries;
     const char **names, **values;
@@ -322,19 +332,26 @@ int wasmd_header_at(wasmd_request *req, size_t i, const char **name, const char 
     return 0;
 }
 
+int wasmd_body_failed(wasmd_request *req)
+{
+    return req->failed;
+}
+
 long wasmd_read(wasmd_request *req, void *buf, size_t len)
 {
     if (req->eof)
-        return 0;
+        return WASMD_BODY_END;
+    if (req->failed)
+        return WASMD_BODY_ERROR;
     if (req->stream == 0) {
         wasmd__result_handle r;
         wasmd__req_consume(req->handle, &r);
         if (r.is_err)
-            return -1;
+            return WASMD_BODY_ERROR;      /* already consumed: a usage error, not the body's */
         req->body = r.val;
         wasmd__body_stream(req->body, &r);
         if (r.is_err)
-            return -1;
+            return WASMD_BODY_ERROR;
         req->stream = r.val;
     }
     if (len == 0)
@@ -347,10 +364,11 @@ long wasmd_read(wasmd_request *req, void *buf, size_t len)
     if (rr.is_err) {
         if (rr.u.err.tag == 1) {          /* closed: end of body */
             req->eof = 1;
-            return 0;
+            return WASMD_BODY_END;
         }
-        wasmd__error_drop(rr.u.err.err);
-        return -1;
+        wasmd__error_drop(rr.u.err.err);  /* last-operation-failed: the body is bad */
+        req->failed = 1;
+        return WASMD_BODY_ERROR;
     }
     if (rr.u.ok.ptr != buf && rr.u.ok.len > 0) {  /* host allocated elsewhere */
         memcpy(buf, rr.u.ok.ptr, rr.u.ok.len);
@@ -548,7 +566,9 @@ void wasmd__export_handle(int32_t request, int32_t outparam)
     resp.outparam = outparam;
     resp.status = 200;
     wasmd_handle(&req, &resp);
-    if (!resp.finished)
+    /* after a body error the response is left unfinished: the server answers the error
+     * (or aborts a response whose head is out), never a complete-looking reply */
+    if (!resp.finished && !req.failed)
         wasmd_finish(&resp);
     if (req.stream)
         wasmd__in_drop(req.stream);

@@ -1019,6 +1019,12 @@ static void wd_hh_fail(wd_host_http_t *h, int status, const char *reason)
 static void wd_hh_conclude_return(wd_host_http_t *h)
 {
     wd_hh_resp_t *rs = h->resp;
+    if (h->body_error && !h->response_done) {
+        /* the request body failed (bad framing, too large, client gone): the backend
+         * answers the client's error (400; it knows the exact status) or aborts */
+        wd_hh_fail(h, 400, "request body failed (malformed, too large or incomplete)");
+        return;
+    }
     if (!h->outparam_set) {
         wd_hh_fail(h, 500, "handler returned without calling response-outparam.set");
         return;

@@ -104,7 +104,8 @@ typedef struct {
     int (*finish)(void *be);
     /* Abandon a response whose head was sent: close without completing it. */
     void (*abort)(void *be);
-    /* An error response before any head: status (500/503/504), generic body. */
+    /* An error response before any head: status (400 after a request body error,
+     * 500/503/504), generic body. */
     void (*error)(void *be, int status);
     /* Guest output (wasi:cli stdout/stderr): one line at a time, already rate-limited. */
     void (*log)(void *be, int is_stderr, const char *line, size_t len);

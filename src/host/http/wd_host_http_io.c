@@ -96,7 +96,7 @@ static long wd_hh_body_read(wd_host_http_t *h, uint64_t len)
     if (h->body_eof)
         return -1;
     if (h->body_error)
-        return -1;
+        return -2;                /* stays an error: never reported as the end of the body */
     if (len > WD_HH_READ_MAX)
         len = WD_HH_READ_MAX;
     if (h->scratch_len < len) {
@@ -139,7 +139,10 @@ static wd_hh_rc_t wd_hh_in_read_common(WD_HH_ARGS, int blocking, int skip)
         return WD_HH_RC(wd_hh_stream_err(h, g, off, size, align, 0, NULL, -1));
     uint64_t want = a[1];
     if (want == 0) {
-        if (h->body_eof || h->body_error)
+        if (h->body_error)
+            return WD_HH_RC(wd_hh_stream_err(h, g, off, size, align, 1,
+                                             "request body: connection closed or malformed", 7));
+        if (h->body_eof)
             return WD_HH_RC(wd_hh_stream_err(h, g, off, size, align, 0, NULL, -1));
         return skip ? wd_hh_store_u64_ok(h, g, 0) : wd_hh_store_list(h, g, 0, 0);
     }
@@ -402,7 +405,10 @@ static wd_hh_rc_t wd_hh_out_splice_common(WD_HH_ARGS, int blocking)
         return WD_WASM_HOST_TRAP;
     if (wd_hh_out_closed(h, e))
         return WD_HH_RC(wd_hh_stream_err(h, g, 8, 16, 8, 0, NULL, -1));
-    if (src->kind != WD_HH_S_BODY || !h->active || h->body_eof || h->body_error)
+    if (src->kind == WD_HH_S_BODY && h->active && h->body_error)
+        return WD_HH_RC(wd_hh_stream_err(h, g, 8, 16, 8, 1,
+                                         "request body: connection closed or malformed", 7));
+    if (src->kind != WD_HH_S_BODY || !h->active || h->body_eof)
         return WD_HH_RC(wd_hh_stream_err(h, g, 8, 16, 8, 0, NULL, -1));
     uint64_t budget = e->kind == WD_HH_S_BODY ? wd_hh_body_budget(h, (wd_hh_resp_t *)e->obj)
                                               : 4096;
