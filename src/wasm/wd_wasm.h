@@ -58,6 +58,7 @@ typedef struct {
         uint64_t f64;             /* bit pattern */
         wd_wasm_func_t *func;     /* funcref; NULL is ref.null func */
         uintptr_t extern_ref;     /* externref; 0 is ref.null extern, host values are opaque */
+        uint8_t v128[16];         /* v128: the 16 bytes in memory order (lane 0 first) */
     } of;
 } wd_wasm_val_t;
 
@@ -161,7 +162,9 @@ typedef enum {
 /* A host function receives the calling instance (whose memory it may access),
  * its arguments and room for its results, as raw 64-bit slots: i32 in the low
  * 32 bits, f32/f64 as bit patterns, funcref as (uintptr_t)wd_wasm_func_t*,
- * externref as the uintptr_t value. */
+ * externref as the uintptr_t value. Host functions cannot take or return v128:
+ * wd_wasm_func_new_host refuses such a type (NULL), so a module importing one
+ * fails to link with a type mismatch. */
 typedef wd_wasm_host_rc_t (*wd_wasm_host_fn)(wd_wasm_instance_t *caller, const uint64_t *args,
                                              uint64_t *results, void *ud);
 

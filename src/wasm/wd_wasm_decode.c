@@ -103,11 +103,9 @@ static int wd_dec_valtype(wd_dec_t *d, uint8_t *out)
     if (wd_dec_byte(d, &b) < 0) return -1;
     switch (b) {
     case WD_WASM_I32: case WD_WASM_I64: case WD_WASM_F32: case WD_WASM_F64:
-    case WD_WASM_FUNCREF: case WD_WASM_EXTERNREF:
+    case WD_WASM_FUNCREF: case WD_WASM_EXTERNREF: case WD_WASM_V128:
         *out = b;
         return 0;
-    case WD_WASM_V128:
-        WD_DEC_FAIL(d, at, "SIMD not supported");
     default:
         WD_DEC_FAIL(d, at, "malformed value type");
     }
@@ -159,11 +157,11 @@ static int wd_dec_skip_imm(wd_dec_t *d, int op, const uint8_t *at)
     case WD_IMM_BLOCK:
         if (d->p < d->end && (*d->p == 0x40 || *d->p == WD_WASM_I32 || *d->p == WD_WASM_I64 ||
                               *d->p == WD_WASM_F32 || *d->p == WD_WASM_F64 ||
-                              *d->p == WD_WASM_FUNCREF || *d->p == WD_WASM_EXTERNREF)) {
+                              *d->p == WD_WASM_FUNCREF || *d->p == WD_WASM_EXTERNREF ||
+                              *d->p == WD_WASM_V128)) {
             d->p++;
             return 0;
         }
-        if (d->p < d->end && *d->p == WD_WASM_V128) WD_DEC_FAIL(d, d->p, "SIMD not supported");
         q = d->p;
         if (wd_wasm_read_s33(&d->p, d->end, &s, &why) < 0) WD_DEC_FAIL(d, q, "%s", why);
         if (s < 0) WD_DEC_FAIL(d, q, "malformed block type");
@@ -174,6 +172,19 @@ static int wd_dec_skip_imm(wd_dec_t *d, int op, const uint8_t *at)
     case WD_IMM_CALL_IND: case WD_IMM_MEMARG: case WD_IMM_ELEM_TABLE: case WD_IMM_TABLE_TABLE:
         if (wd_dec_u32(d, &u) < 0) return -1;
         return wd_dec_u32(d, &u);
+    case WD_IMM_MEMARG_LANE:
+        if (wd_dec_u32(d, &u) < 0 || wd_dec_u32(d, &u) < 0) return -1;
+        if (d->end - d->p < 1) WD_DEC_FAIL(d, d->p, "unexpected end");
+        d->p += 1;
+        return 0;
+    case WD_IMM_LANE:
+        if (d->end - d->p < 1) WD_DEC_FAIL(d, d->p, "unexpected end");
+        d->p += 1;
+        return 0;
+    case WD_IMM_V128: case WD_IMM_SHUFFLE:
+        if (d->end - d->p < 16) WD_DEC_FAIL(d, d->p, "unexpected end");
+        d->p += 16;
+        return 0;
     case WD_IMM_BR_TABLE:
         if (wd_dec_count(d, &n, 1) < 0) return -1;
         for (uint32_t i = 0; i <= n; i++)
@@ -237,12 +248,19 @@ static int wd_dec_opcode(wd_dec_t *d, int *op)
     const uint8_t *at = d->p;
     uint8_t b;
     if (wd_dec_byte(d, &b) < 0) return -1;
-    if (b == WD_WASM_PREFIX_FD) WD_DEC_FAIL(d, at, "SIMD not supported");
     if (b == WD_WASM_PREFIX_FC) {
         uint32_t sub;
         if (wd_dec_u32(d, &sub) < 0) return -1;
-        if (sub >= WD_OP_LIMIT_ - WD_OP_FC_BASE) WD_DEC_FAIL(d, at, "illegal opcode");
+        if (sub >= WD_OP_FC_LIMIT_ - WD_OP_FC_BASE) WD_DEC_FAIL(d, at, "illegal opcode");
         *op = WD_OP_FC_BASE + (int)sub;
+        return 0;
+    }
+    if (b == WD_WASM_PREFIX_FD) {
+        uint32_t sub;
+        if (wd_dec_u32(d, &sub) < 0) return -1;
+        if (sub >= WD_OP_FD_LIMIT_ - WD_OP_FD_BASE || wd_wasm_opinfo[WD_OP_FD_BASE + sub].name == NULL)
+            WD_DEC_FAIL(d, at, "illegal opcode");
+        *op = WD_OP_FD_BASE + (int)sub;
         return 0;
     }
     if (wd_wasm_opinfo[b].name == NULL) WD_DEC_FAIL(d, at, "illegal opcode");

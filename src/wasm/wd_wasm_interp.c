@@ -39,6 +39,7 @@
 #include <math.h>
 #include "wd_wasm_rt.h"
 #include "wd_wasm_numeric.h"
+#include "wd_wasm_simd.h"
 
 uint32_t wd_wasm_xop_cell[WD_XOP_LIMIT_];
 
@@ -267,6 +268,9 @@ static wd_wasm_status_t wd_wasm_interp_loop(wd_wasm_instance_t *thread, const ui
 #undef WD_X_
 #define WD_X_(sym, code, text, imm, sig, al) [WD_OP_FC_BASE + code] = &&L_WD_OP_##sym,
         WD_WASM_OPCODES_FC(WD_X_)
+#undef WD_X_
+#define WD_X_(sym, code, text, imm, sig, al) [WD_OP_FD_BASE + code] = &&L_WD_OP_##sym,
+        WD_WASM_OPCODES_FD(WD_X_)
 #undef WD_X_
 #define WD_X_(n) [WD_XOP_##n] = &&L_WD_XOP_##n,
         WD_WASM_XOPS(WD_X_)
@@ -719,6 +723,9 @@ do_return:;
         NEXT();
     }
     CASE(WD_OP_TABLE_SIZE) { S(1) = inst->tables[ip[2]]->size; ip += 3; NEXT(); }
+
+    /* ---- fixed-width SIMD (v128 in two slots) ---- */
+#include "wd_wasm_simd_ops.h"
 
 #if WD_WASM_SWITCH_DISPATCH
     default: goto bad;

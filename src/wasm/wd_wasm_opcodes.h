@@ -12,14 +12,16 @@
  *          0xFC prefix (WD_WASM_OPCODES_FC)
  *   text   the text-format name
  *   IMM    immediate kind (wd_wasm_imm_t, as WD_IMM_##IMM)
- *   sig    stack effect "pops:pushes" with i=i32 I=i64 f=f32 F=f64
+ *   sig    stack effect "pops:pushes" with i=i32 I=i64 f=f32 F=f64 v=v128
  *          (e.g. "ii:i"), or "*" when the effect depends on immediates or
  *          the control context (the validator handles those explicitly)
  *   align  for memory accesses: the natural alignment as log2 of the access
- *          size (the memarg's alignment may not exceed it); else 0
+ *          size (the memarg's alignment may not exceed it); for lane
+ *          immediates (LANE, MEMARG_LANE) log2 of the lane's byte width, so
+ *          the lane index must be below 16 >> align; else 0
  *
- * The 0xFD prefix (SIMD) and the v128 type are not supported: the decoder
- * rejects them with "SIMD not supported".
+ * The 0xFD prefix (fixed-width SIMD, WD_WASM_OPCODES_FD) takes a u32
+ * sub-opcode like 0xFC.
  */
 #ifndef WD_WASM_OPCODES_H
 #define WD_WASM_OPCODES_H
@@ -50,7 +52,11 @@ typedef enum {
     WD_IMM_MEM_MEM,     /* 0x00 0x00 */
     WD_IMM_ELEM_TABLE,  /* u32 elem index, u32 table index */
     WD_IMM_ELEM,        /* u32 elem index */
-    WD_IMM_TABLE_TABLE  /* u32 dst table, u32 src table */
+    WD_IMM_TABLE_TABLE, /* u32 dst table, u32 src table */
+    WD_IMM_V128,        /* 16 bytes (v128.const) */
+    WD_IMM_LANE,        /* one lane index byte */
+    WD_IMM_MEMARG_LANE, /* memarg, then one lane index byte */
+    WD_IMM_SHUFFLE      /* 16 lane index bytes, each < 32 */
 } wd_wasm_imm_t;
 
 /* Single-byte opcodes. */
@@ -260,9 +266,252 @@ typedef enum {
     X(TABLE_SIZE,         16, "table.size",            TABLE,       ":i", 0) \
     X(TABLE_FILL,         17, "table.fill",            TABLE,       "*", 0)
 
-/* One enum over both families: single-byte opcodes keep their byte value,
- * 0xFC opcodes are numbered from WD_OP_FC_BASE + sub-opcode. */
+/* 0xFD-prefixed opcodes (u32 sub-opcode): the Wasm 2.0 fixed-width SIMD set. */
+#define WD_WASM_OPCODES_FD(X) \
+    X(V128_LOAD,                       0, "v128.load", MEMARG, "i:v", 4) \
+    X(V128_LOAD8X8_S,                  1, "v128.load8x8_s", MEMARG, "i:v", 3) \
+    X(V128_LOAD8X8_U,                  2, "v128.load8x8_u", MEMARG, "i:v", 3) \
+    X(V128_LOAD16X4_S,                 3, "v128.load16x4_s", MEMARG, "i:v", 3) \
+    X(V128_LOAD16X4_U,                 4, "v128.load16x4_u", MEMARG, "i:v", 3) \
+    X(V128_LOAD32X2_S,                 5, "v128.load32x2_s", MEMARG, "i:v", 3) \
+    X(V128_LOAD32X2_U,                 6, "v128.load32x2_u", MEMARG, "i:v", 3) \
+    X(V128_LOAD8_SPLAT,                7, "v128.load8_splat", MEMARG, "i:v", 0) \
+    X(V128_LOAD16_SPLAT,               8, "v128.load16_splat", MEMARG, "i:v", 1) \
+    X(V128_LOAD32_SPLAT,               9, "v128.load32_splat", MEMARG, "i:v", 2) \
+    X(V128_LOAD64_SPLAT,              10, "v128.load64_splat", MEMARG, "i:v", 3) \
+    X(V128_STORE,                     11, "v128.store", MEMARG, "iv:", 4) \
+    X(V128_CONST,                     12, "v128.const", V128, ":v", 0) \
+    X(I8X16_SHUFFLE,                  13, "i8x16.shuffle", SHUFFLE, "vv:v", 0) \
+    X(I8X16_SWIZZLE,                  14, "i8x16.swizzle", NONE, "vv:v", 0) \
+    X(I8X16_SPLAT,                    15, "i8x16.splat", NONE, "i:v", 0) \
+    X(I16X8_SPLAT,                    16, "i16x8.splat", NONE, "i:v", 0) \
+    X(I32X4_SPLAT,                    17, "i32x4.splat", NONE, "i:v", 0) \
+    X(I64X2_SPLAT,                    18, "i64x2.splat", NONE, "I:v", 0) \
+    X(F32X4_SPLAT,                    19, "f32x4.splat", NONE, "f:v", 0) \
+    X(F64X2_SPLAT,                    20, "f64x2.splat", NONE, "F:v", 0) \
+    X(I8X16_EXTRACT_LANE_S,           21, "i8x16.extract_lane_s", LANE, "v:i", 0) \
+    X(I8X16_EXTRACT_LANE_U,           22, "i8x16.extract_lane_u", LANE, "v:i", 0) \
+    X(I8X16_REPLACE_LANE,             23, "i8x16.replace_lane", LANE, "vi:v", 0) \
+    X(I16X8_EXTRACT_LANE_S,           24, "i16x8.extract_lane_s", LANE, "v:i", 1) \
+    X(I16X8_EXTRACT_LANE_U,           25, "i16x8.extract_lane_u", LANE, "v:i", 1) \
+    X(I16X8_REPLACE_LANE,             26, "i16x8.replace_lane", LANE, "vi:v", 1) \
+    X(I32X4_EXTRACT_LANE,             27, "i32x4.extract_lane", LANE, "v:i", 2) \
+    X(I32X4_REPLACE_LANE,             28, "i32x4.replace_lane", LANE, "vi:v", 2) \
+    X(I64X2_EXTRACT_LANE,             29, "i64x2.extract_lane", LANE, "v:I", 3) \
+    X(I64X2_REPLACE_LANE,             30, "i64x2.replace_lane", LANE, "vI:v", 3) \
+    X(F32X4_EXTRACT_LANE,             31, "f32x4.extract_lane", LANE, "v:f", 2) \
+    X(F32X4_REPLACE_LANE,             32, "f32x4.replace_lane", LANE, "vf:v", 2) \
+    X(F64X2_EXTRACT_LANE,             33, "f64x2.extract_lane", LANE, "v:F", 3) \
+    X(F64X2_REPLACE_LANE,             34, "f64x2.replace_lane", LANE, "vF:v", 3) \
+    X(I8X16_EQ,                       35, "i8x16.eq", NONE, "vv:v", 0) \
+    X(I8X16_NE,                       36, "i8x16.ne", NONE, "vv:v", 0) \
+    X(I8X16_LT_S,                     37, "i8x16.lt_s", NONE, "vv:v", 0) \
+    X(I8X16_LT_U,                     38, "i8x16.lt_u", NONE, "vv:v", 0) \
+    X(I8X16_GT_S,                     39, "i8x16.gt_s", NONE, "vv:v", 0) \
+    X(I8X16_GT_U,                     40, "i8x16.gt_u", NONE, "vv:v", 0) \
+    X(I8X16_LE_S,                     41, "i8x16.le_s", NONE, "vv:v", 0) \
+    X(I8X16_LE_U,                     42, "i8x16.le_u", NONE, "vv:v", 0) \
+    X(I8X16_GE_S,                     43, "i8x16.ge_s", NONE, "vv:v", 0) \
+    X(I8X16_GE_U,                     44, "i8x16.ge_u", NONE, "vv:v", 0) \
+    X(I16X8_EQ,                       45, "i16x8.eq", NONE, "vv:v", 0) \
+    X(I16X8_NE,                       46, "i16x8.ne", NONE, "vv:v", 0) \
+    X(I16X8_LT_S,                     47, "i16x8.lt_s", NONE, "vv:v", 0) \
+    X(I16X8_LT_U,                     48, "i16x8.lt_u", NONE, "vv:v", 0) \
+    X(I16X8_GT_S,                     49, "i16x8.gt_s", NONE, "vv:v", 0) \
+    X(I16X8_GT_U,                     50, "i16x8.gt_u", NONE, "vv:v", 0) \
+    X(I16X8_LE_S,                     51, "i16x8.le_s", NONE, "vv:v", 0) \
+    X(I16X8_LE_U,                     52, "i16x8.le_u", NONE, "vv:v", 0) \
+    X(I16X8_GE_S,                     53, "i16x8.ge_s", NONE, "vv:v", 0) \
+    X(I16X8_GE_U,                     54, "i16x8.ge_u", NONE, "vv:v", 0) \
+    X(I32X4_EQ,                       55, "i32x4.eq", NONE, "vv:v", 0) \
+    X(I32X4_NE,                       56, "i32x4.ne", NONE, "vv:v", 0) \
+    X(I32X4_LT_S,                     57, "i32x4.lt_s", NONE, "vv:v", 0) \
+    X(I32X4_LT_U,                     58, "i32x4.lt_u", NONE, "vv:v", 0) \
+    X(I32X4_GT_S,                     59, "i32x4.gt_s", NONE, "vv:v", 0) \
+    X(I32X4_GT_U,                     60, "i32x4.gt_u", NONE, "vv:v", 0) \
+    X(I32X4_LE_S,                     61, "i32x4.le_s", NONE, "vv:v", 0) \
+    X(I32X4_LE_U,                     62, "i32x4.le_u", NONE, "vv:v", 0) \
+    X(I32X4_GE_S,                     63, "i32x4.ge_s", NONE, "vv:v", 0) \
+    X(I32X4_GE_U,                     64, "i32x4.ge_u", NONE, "vv:v", 0) \
+    X(F32X4_EQ,                       65, "f32x4.eq", NONE, "vv:v", 0) \
+    X(F32X4_NE,                       66, "f32x4.ne", NONE, "vv:v", 0) \
+    X(F32X4_LT,                       67, "f32x4.lt", NONE, "vv:v", 0) \
+    X(F32X4_GT,                       68, "f32x4.gt", NONE, "vv:v", 0) \
+    X(F32X4_LE,                       69, "f32x4.le", NONE, "vv:v", 0) \
+    X(F32X4_GE,                       70, "f32x4.ge", NONE, "vv:v", 0) \
+    X(F64X2_EQ,                       71, "f64x2.eq", NONE, "vv:v", 0) \
+    X(F64X2_NE,                       72, "f64x2.ne", NONE, "vv:v", 0) \
+    X(F64X2_LT,                       73, "f64x2.lt", NONE, "vv:v", 0) \
+    X(F64X2_GT,                       74, "f64x2.gt", NONE, "vv:v", 0) \
+    X(F64X2_LE,                       75, "f64x2.le", NONE, "vv:v", 0) \
+    X(F64X2_GE,                       76, "f64x2.ge", NONE, "vv:v", 0) \
+    X(V128_NOT,                       77, "v128.not", NONE, "v:v", 0) \
+    X(V128_AND,                       78, "v128.and", NONE, "vv:v", 0) \
+    X(V128_ANDNOT,                    79, "v128.andnot", NONE, "vv:v", 0) \
+    X(V128_OR,                        80, "v128.or", NONE, "vv:v", 0) \
+    X(V128_XOR,                       81, "v128.xor", NONE, "vv:v", 0) \
+    X(V128_BITSELECT,                 82, "v128.bitselect", NONE, "vvv:v", 0) \
+    X(V128_ANY_TRUE,                  83, "v128.any_true", NONE, "v:i", 0) \
+    X(V128_LOAD8_LANE,                84, "v128.load8_lane", MEMARG_LANE, "iv:v", 0) \
+    X(V128_LOAD16_LANE,               85, "v128.load16_lane", MEMARG_LANE, "iv:v", 1) \
+    X(V128_LOAD32_LANE,               86, "v128.load32_lane", MEMARG_LANE, "iv:v", 2) \
+    X(V128_LOAD64_LANE,               87, "v128.load64_lane", MEMARG_LANE, "iv:v", 3) \
+    X(V128_STORE8_LANE,               88, "v128.store8_lane", MEMARG_LANE, "iv:", 0) \
+    X(V128_STORE16_LANE,              89, "v128.store16_lane", MEMARG_LANE, "iv:", 1) \
+    X(V128_STORE32_LANE,              90, "v128.store32_lane", MEMARG_LANE, "iv:", 2) \
+    X(V128_STORE64_LANE,              91, "v128.store64_lane", MEMARG_LANE, "iv:", 3) \
+    X(V128_LOAD32_ZERO,               92, "v128.load32_zero", MEMARG, "i:v", 2) \
+    X(V128_LOAD64_ZERO,               93, "v128.load64_zero", MEMARG, "i:v", 3) \
+    X(F32X4_DEMOTE_F64X2_ZERO,        94, "f32x4.demote_f64x2_zero", NONE, "v:v", 0) \
+    X(F64X2_PROMOTE_LOW_F32X4,        95, "f64x2.promote_low_f32x4", NONE, "v:v", 0) \
+    X(I8X16_ABS,                      96, "i8x16.abs", NONE, "v:v", 0) \
+    X(I8X16_NEG,                      97, "i8x16.neg", NONE, "v:v", 0) \
+    X(I8X16_POPCNT,                   98, "i8x16.popcnt", NONE, "v:v", 0) \
+    X(I8X16_ALL_TRUE,                 99, "i8x16.all_true", NONE, "v:i", 0) \
+    X(I8X16_BITMASK,                 100, "i8x16.bitmask", NONE, "v:i", 0) \
+    X(I8X16_NARROW_I16X8_S,          101, "i8x16.narrow_i16x8_s", NONE, "vv:v", 0) \
+    X(I8X16_NARROW_I16X8_U,          102, "i8x16.narrow_i16x8_u", NONE, "vv:v", 0) \
+    X(F32X4_CEIL,                    103, "f32x4.ceil", NONE, "v:v", 0) \
+    X(F32X4_FLOOR,                   104, "f32x4.floor", NONE, "v:v", 0) \
+    X(F32X4_TRUNC,                   105, "f32x4.trunc", NONE, "v:v", 0) \
+    X(F32X4_NEAREST,                 106, "f32x4.nearest", NONE, "v:v", 0) \
+    X(I8X16_SHL,                     107, "i8x16.shl", NONE, "vi:v", 0) \
+    X(I8X16_SHR_S,                   108, "i8x16.shr_s", NONE, "vi:v", 0) \
+    X(I8X16_SHR_U,                   109, "i8x16.shr_u", NONE, "vi:v", 0) \
+    X(I8X16_ADD,                     110, "i8x16.add", NONE, "vv:v", 0) \
+    X(I8X16_ADD_SAT_S,               111, "i8x16.add_sat_s", NONE, "vv:v", 0) \
+    X(I8X16_ADD_SAT_U,               112, "i8x16.add_sat_u", NONE, "vv:v", 0) \
+    X(I8X16_SUB,                     113, "i8x16.sub", NONE, "vv:v", 0) \
+    X(I8X16_SUB_SAT_S,               114, "i8x16.sub_sat_s", NONE, "vv:v", 0) \
+    X(I8X16_SUB_SAT_U,               115, "i8x16.sub_sat_u", NONE, "vv:v", 0) \
+    X(F64X2_CEIL,                    116, "f64x2.ceil", NONE, "v:v", 0) \
+    X(F64X2_FLOOR,                   117, "f64x2.floor", NONE, "v:v", 0) \
+    X(I8X16_MIN_S,                   118, "i8x16.min_s", NONE, "vv:v", 0) \
+    X(I8X16_MIN_U,                   119, "i8x16.min_u", NONE, "vv:v", 0) \
+    X(I8X16_MAX_S,                   120, "i8x16.max_s", NONE, "vv:v", 0) \
+    X(I8X16_MAX_U,                   121, "i8x16.max_u", NONE, "vv:v", 0) \
+    X(F64X2_TRUNC,                   122, "f64x2.trunc", NONE, "v:v", 0) \
+    X(I8X16_AVGR_U,                  123, "i8x16.avgr_u", NONE, "vv:v", 0) \
+    X(I16X8_EXTADD_PAIRWISE_I8X16_S, 124, "i16x8.extadd_pairwise_i8x16_s", NONE, "v:v", 0) \
+    X(I16X8_EXTADD_PAIRWISE_I8X16_U, 125, "i16x8.extadd_pairwise_i8x16_u", NONE, "v:v", 0) \
+    X(I32X4_EXTADD_PAIRWISE_I16X8_S, 126, "i32x4.extadd_pairwise_i16x8_s", NONE, "v:v", 0) \
+    X(I32X4_EXTADD_PAIRWISE_I16X8_U, 127, "i32x4.extadd_pairwise_i16x8_u", NONE, "v:v", 0) \
+    X(I16X8_ABS,                     128, "i16x8.abs", NONE, "v:v", 0) \
+    X(I16X8_NEG,                     129, "i16x8.neg", NONE, "v:v", 0) \
+    X(I16X8_Q15MULR_SAT_S,           130, "i16x8.q15mulr_sat_s", NONE, "vv:v", 0) \
+    X(I16X8_ALL_TRUE,                131, "i16x8.all_true", NONE, "v:i", 0) \
+    X(I16X8_BITMASK,                 132, "i16x8.bitmask", NONE, "v:i", 0) \
+    X(I16X8_NARROW_I32X4_S,          133, "i16x8.narrow_i32x4_s", NONE, "vv:v", 0) \
+    X(I16X8_NARROW_I32X4_U,          134, "i16x8.narrow_i32x4_u", NONE, "vv:v", 0) \
+    X(I16X8_EXTEND_LOW_I8X16_S,      135, "i16x8.extend_low_i8x16_s", NONE, "v:v", 0) \
+    X(I16X8_EXTEND_HIGH_I8X16_S,     136, "i16x8.extend_high_i8x16_s", NONE, "v:v", 0) \
+    X(I16X8_EXTEND_LOW_I8X16_U,      137, "i16x8.extend_low_i8x16_u", NONE, "v:v", 0) \
+    X(I16X8_EXTEND_HIGH_I8X16_U,     138, "i16x8.extend_high_i8x16_u", NONE, "v:v", 0) \
+    X(I16X8_SHL,                     139, "i16x8.shl", NONE, "vi:v", 0) \
+    X(I16X8_SHR_S,                   140, "i16x8.shr_s", NONE, "vi:v", 0) \
+    X(I16X8_SHR_U,                   141, "i16x8.shr_u", NONE, "vi:v", 0) \
+    X(I16X8_ADD,                     142, "i16x8.add", NONE, "vv:v", 0) \
+    X(I16X8_ADD_SAT_S,               143, "i16x8.add_sat_s", NONE, "vv:v", 0) \
+    X(I16X8_ADD_SAT_U,               144, "i16x8.add_sat_u", NONE, "vv:v", 0) \
+    X(I16X8_SUB,                     145, "i16x8.sub", NONE, "vv:v", 0) \
+    X(I16X8_SUB_SAT_S,               146, "i16x8.sub_sat_s", NONE, "vv:v", 0) \
+    X(I16X8_SUB_SAT_U,               147, "i16x8.sub_sat_u", NONE, "vv:v", 0) \
+    X(F64X2_NEAREST,                 148, "f64x2.nearest", NONE, "v:v", 0) \
+    X(I16X8_MUL,                     149, "i16x8.mul", NONE, "vv:v", 0) \
+    X(I16X8_MIN_S,                   150, "i16x8.min_s", NONE, "vv:v", 0) \
+    X(I16X8_MIN_U,                   151, "i16x8.min_u", NONE, "vv:v", 0) \
+    X(I16X8_MAX_S,                   152, "i16x8.max_s", NONE, "vv:v", 0) \
+    X(I16X8_MAX_U,                   153, "i16x8.max_u", NONE, "vv:v", 0) \
+    X(I16X8_AVGR_U,                  155, "i16x8.avgr_u", NONE, "vv:v", 0) \
+    X(I16X8_EXTMUL_LOW_I8X16_S,      156, "i16x8.extmul_low_i8x16_s", NONE, "vv:v", 0) \
+    X(I16X8_EXTMUL_HIGH_I8X16_S,     157, "i16x8.extmul_high_i8x16_s", NONE, "vv:v", 0) \
+    X(I16X8_EXTMUL_LOW_I8X16_U,      158, "i16x8.extmul_low_i8x16_u", NONE, "vv:v", 0) \
+    X(I16X8_EXTMUL_HIGH_I8X16_U,     159, "i16x8.extmul_high_i8x16_u", NONE, "vv:v", 0) \
+    X(I32X4_ABS,                     160, "i32x4.abs", NONE, "v:v", 0) \
+    X(I32X4_NEG,                     161, "i32x4.neg", NONE, "v:v", 0) \
+    X(I32X4_ALL_TRUE,                163, "i32x4.all_true", NONE, "v:i", 0) \
+    X(I32X4_BITMASK,                 164, "i32x4.bitmask", NONE, "v:i", 0) \
+    X(I32X4_EXTEND_LOW_I16X8_S,      167, "i32x4.extend_low_i16x8_s", NONE, "v:v", 0) \
+    X(I32X4_EXTEND_HIGH_I16X8_S,     168, "i32x4.extend_high_i16x8_s", NONE, "v:v", 0) \
+    X(I32X4_EXTEND_LOW_I16X8_U,      169, "i32x4.extend_low_i16x8_u", NONE, "v:v", 0) \
+    X(I32X4_EXTEND_HIGH_I16X8_U,     170, "i32x4.extend_high_i16x8_u", NONE, "v:v", 0) \
+    X(I32X4_SHL,                     171, "i32x4.shl", NONE, "vi:v", 0) \
+    X(I32X4_SHR_S,                   172, "i32x4.shr_s", NONE, "vi:v", 0) \
+    X(I32X4_SHR_U,                   173, "i32x4.shr_u", NONE, "vi:v", 0) \
+    X(I32X4_ADD,                     174, "i32x4.add", NONE, "vv:v", 0) \
+    X(I32X4_SUB,                     177, "i32x4.sub", NONE, "vv:v", 0) \
+    X(I32X4_MUL,                     181, "i32x4.mul", NONE, "vv:v", 0) \
+    X(I32X4_MIN_S,                   182, "i32x4.min_s", NONE, "vv:v", 0) \
+    X(I32X4_MIN_U,                   183, "i32x4.min_u", NONE, "vv:v", 0) \
+    X(I32X4_MAX_S,                   184, "i32x4.max_s", NONE, "vv:v", 0) \
+    X(I32X4_MAX_U,                   185, "i32x4.max_u", NONE, "vv:v", 0) \
+    X(I32X4_DOT_I16X8_S,             186, "i32x4.dot_i16x8_s", NONE, "vv:v", 0) \
+    X(I32X4_EXTMUL_LOW_I16X8_S,      188, "i32x4.extmul_low_i16x8_s", NONE, "vv:v", 0) \
+    X(I32X4_EXTMUL_HIGH_I16X8_S,     189, "i32x4.extmul_high_i16x8_s", NONE, "vv:v", 0) \
+    X(I32X4_EXTMUL_LOW_I16X8_U,      190, "i32x4.extmul_low_i16x8_u", NONE, "vv:v", 0) \
+    X(I32X4_EXTMUL_HIGH_I16X8_U,     191, "i32x4.extmul_high_i16x8_u", NONE, "vv:v", 0) \
+    X(I64X2_ABS,                     192, "i64x2.abs", NONE, "v:v", 0) \
+    X(I64X2_NEG,                     193, "i64x2.neg", NONE, "v:v", 0) \
+    X(I64X2_ALL_TRUE,                195, "i64x2.all_true", NONE, "v:i", 0) \
+    X(I64X2_BITMASK,                 196, "i64x2.bitmask", NONE, "v:i", 0) \
+    X(I64X2_EXTEND_LOW_I32X4_S,      199, "i64x2.extend_low_i32x4_s", NONE, "v:v", 0) \
+    X(I64X2_EXTEND_HIGH_I32X4_S,     200, "i64x2.extend_high_i32x4_s", NONE, "v:v", 0) \
+    X(I64X2_EXTEND_LOW_I32X4_U,      201, "i64x2.extend_low_i32x4_u", NONE, "v:v", 0) \
+    X(I64X2_EXTEND_HIGH_I32X4_U,     202, "i64x2.extend_high_i32x4_u", NONE, "v:v", 0) \
+    X(I64X2_SHL,                     203, "i64x2.shl", NONE, "vi:v", 0) \
+    X(I64X2_SHR_S,                   204, "i64x2.shr_s", NONE, "vi:v", 0) \
+    X(I64X2_SHR_U,                   205, "i64x2.shr_u", NONE, "vi:v", 0) \
+    X(I64X2_ADD,                     206, "i64x2.add", NONE, "vv:v", 0) \
+    X(I64X2_SUB,                     209, "i64x2.sub", NONE, "vv:v", 0) \
+    X(I64X2_MUL,                     213, "i64x2.mul", NONE, "vv:v", 0) \
+    X(I64X2_EQ,                      214, "i64x2.eq", NONE, "vv:v", 0) \
+    X(I64X2_NE,                      215, "i64x2.ne", NONE, "vv:v", 0) \
+    X(I64X2_LT_S,                    216, "i64x2.lt_s", NONE, "vv:v", 0) \
+    X(I64X2_GT_S,                    217, "i64x2.gt_s", NONE, "vv:v", 0) \
+    X(I64X2_LE_S,                    218, "i64x2.le_s", NONE, "vv:v", 0) \
+    X(I64X2_GE_S,                    219, "i64x2.ge_s", NONE, "vv:v", 0) \
+    X(I64X2_EXTMUL_LOW_I32X4_S,      220, "i64x2.extmul_low_i32x4_s", NONE, "vv:v", 0) \
+    X(I64X2_EXTMUL_HIGH_I32X4_S,     221, "i64x2.extmul_high_i32x4_s", NONE, "vv:v", 0) \
+    X(I64X2_EXTMUL_LOW_I32X4_U,      222, "i64x2.extmul_low_i32x4_u", NONE, "vv:v", 0) \
+    X(I64X2_EXTMUL_HIGH_I32X4_U,     223, "i64x2.extmul_high_i32x4_u", NONE, "vv:v", 0) \
+    X(F32X4_ABS,                     224, "f32x4.abs", NONE, "v:v", 0) \
+    X(F32X4_NEG,                     225, "f32x4.neg", NONE, "v:v", 0) \
+    X(F32X4_SQRT,                    227, "f32x4.sqrt", NONE, "v:v", 0) \
+    X(F32X4_ADD,                     228, "f32x4.add", NONE, "vv:v", 0) \
+    X(F32X4_SUB,                     229, "f32x4.sub", NONE, "vv:v", 0) \
+    X(F32X4_MUL,                     230, "f32x4.mul", NONE, "vv:v", 0) \
+    X(F32X4_DIV,                     231, "f32x4.div", NONE, "vv:v", 0) \
+    X(F32X4_MIN,                     232, "f32x4.min", NONE, "vv:v", 0) \
+    X(F32X4_MAX,                     233, "f32x4.max", NONE, "vv:v", 0) \
+    X(F32X4_PMIN,                    234, "f32x4.pmin", NONE, "vv:v", 0) \
+    X(F32X4_PMAX,                    235, "f32x4.pmax", NONE, "vv:v", 0) \
+    X(F64X2_ABS,                     236, "f64x2.abs", NONE, "v:v", 0) \
+    X(F64X2_NEG,                     237, "f64x2.neg", NONE, "v:v", 0) \
+    X(F64X2_SQRT,                    239, "f64x2.sqrt", NONE, "v:v", 0) \
+    X(F64X2_ADD,                     240, "f64x2.add", NONE, "vv:v", 0) \
+    X(F64X2_SUB,                     241, "f64x2.sub", NONE, "vv:v", 0) \
+    X(F64X2_MUL,                     242, "f64x2.mul", NONE, "vv:v", 0) \
+    X(F64X2_DIV,                     243, "f64x2.div", NONE, "vv:v", 0) \
+    X(F64X2_MIN,                     244, "f64x2.min", NONE, "vv:v", 0) \
+    X(F64X2_MAX,                     245, "f64x2.max", NONE, "vv:v", 0) \
+    X(F64X2_PMIN,                    246, "f64x2.pmin", NONE, "vv:v", 0) \
+    X(F64X2_PMAX,                    247, "f64x2.pmax", NONE, "vv:v", 0) \
+    X(I32X4_TRUNC_SAT_F32X4_S,       248, "i32x4.trunc_sat_f32x4_s", NONE, "v:v", 0) \
+    X(I32X4_TRUNC_SAT_F32X4_U,       249, "i32x4.trunc_sat_f32x4_u", NONE, "v:v", 0) \
+    X(F32X4_CONVERT_I32X4_S,         250, "f32x4.convert_i32x4_s", NONE, "v:v", 0) \
+    X(F32X4_CONVERT_I32X4_U,         251, "f32x4.convert_i32x4_u", NONE, "v:v", 0) \
+    X(I32X4_TRUNC_SAT_F64X2_S_ZERO,  252, "i32x4.trunc_sat_f64x2_s_zero", NONE, "v:v", 0) \
+    X(I32X4_TRUNC_SAT_F64X2_U_ZERO,  253, "i32x4.trunc_sat_f64x2_u_zero", NONE, "v:v", 0) \
+    X(F64X2_CONVERT_LOW_I32X4_S,     254, "f64x2.convert_low_i32x4_s", NONE, "v:v", 0) \
+    X(F64X2_CONVERT_LOW_I32X4_U,     255, "f64x2.convert_low_i32x4_u", NONE, "v:v", 0)
+
+/* One enum over all families: single-byte opcodes keep their byte value,
+ * 0xFC opcodes are numbered from WD_OP_FC_BASE + sub-opcode, 0xFD opcodes from
+ * WD_OP_FD_BASE + sub-opcode. */
 #define WD_OP_FC_BASE 0x100
+#define WD_OP_FC_LIMIT_ (WD_OP_FC_BASE + 18)
+#define WD_OP_FD_BASE 0x200
+#define WD_OP_FD_LIMIT_ (WD_OP_FD_BASE + 256)
 enum {
 #define WD_X_(sym, code, text, imm, sig, al) WD_OP_##sym = (code),
     WD_WASM_OPCODES(WD_X_)
@@ -270,7 +519,10 @@ enum {
 #define WD_X_(sym, code, text, imm, sig, al) WD_OP_##sym = WD_OP_FC_BASE + (code),
     WD_WASM_OPCODES_FC(WD_X_)
 #undef WD_X_
-    WD_OP_LIMIT_ = WD_OP_FC_BASE + 18
+#define WD_X_(sym, code, text, imm, sig, al) WD_OP_##sym = WD_OP_FD_BASE + (code),
+    WD_WASM_OPCODES_FD(WD_X_)
+#undef WD_X_
+    WD_OP_LIMIT_ = WD_OP_FD_LIMIT_
 };
 
 /* Per-opcode facts, indexed by the enum above (filled from the same lists). */
@@ -285,6 +537,7 @@ static const wd_wasm_opinfo_t wd_wasm_opinfo[WD_OP_LIMIT_] __attribute__((unused
 #define WD_X_(sym, code, text, imm, sig, al) [WD_OP_##sym] = { text, sig, WD_IMM_##imm, al },
     WD_WASM_OPCODES(WD_X_)
     WD_WASM_OPCODES_FC(WD_X_)
+    WD_WASM_OPCODES_FD(WD_X_)
 #undef WD_X_
 };
 

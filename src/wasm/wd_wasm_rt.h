@@ -6,7 +6,8 @@
  * followed by its operands. Operands are frame slot indices: a frame is an
  * array of 64-bit slots whose first slots are the function's parameters and
  * locals and whose following slots hold the operand stack at the heights the
- * translator computed statically. Branch targets are cell offsets relative to
+ * translator computed statically (a v128 value takes two adjacent slots,
+ * low half first; code's nparams/nresults/nlocals count slots). Branch targets are cell offsets relative to
  * the cell that holds them. Internal opcodes 0..WD_OP_LIMIT_-1 are the Wasm
  * opcodes themselves (same operand layout for every plain numeric op: dst
  * then sources then immediates); WD_XOP_* below are the engine's own.
@@ -116,6 +117,11 @@
     X(BRB_IF_I32_GT_S_IMM) X(BRB_IF_I32_GT_U_IMM) X(BRB_IF_I32_LE_S_IMM) X(BRB_IF_I32_LE_U_IMM) \
     X(BRB_IF_I32_GE_S_IMM) X(BRB_IF_I32_GE_U_IMM) \
     X(RETURN1)        /* src: fp[0] = fp[src]; return */ \
+    X(MOV2)           /* dst src: a v128 (two slots) */ \
+    X(CONST128)       /* dst w0 w1 w2 w3 */ \
+    X(SELECT2)        /* dst a b cond: v128 operands */ \
+    X(GLOBAL_GET2)    /* dst idx: a v128 global */ \
+    X(GLOBAL_SET2)    /* src idx */ \
     WD_WASM_MEMOPS(WD_WASM_XOP_LOADADD_, X) \
     WD_WASM_LDOPS(WD_WASM_XOP_LD_, X) \
     WD_WASM_LDOPS(WD_WASM_XOP_LDI_, X)
@@ -196,6 +202,7 @@ struct wd_wasm_func {
 struct wd_wasm_global {
     wd_wasm_obj_t obj;
     uint64_t val;
+    uint64_t val_hi;              /* v128: the high 64 bits (val holds the low ones) */
     uint8_t type, mutable_;
 };
 

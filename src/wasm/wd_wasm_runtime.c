@@ -171,6 +171,9 @@ static void wd_wasm_hostfn_free(wd_wasm_obj_t *o)
 wd_wasm_func_t *wd_wasm_func_new_host(wd_wasm_store_t *s, const wd_wasm_functype_t *type,
                                       wd_wasm_host_fn fn, void *ud)
 {
+    /* host functions get raw 64-bit slots: no v128 (see wd_wasm_host_fn) */
+    for (uint32_t i = 0; i < type->nparams; i++) if (type->params[i] == WD_WASM_V128) return NULL;
+    for (uint32_t i = 0; i < type->nresults; i++) if (type->results[i] == WD_WASM_V128) return NULL;
     wd_wasm_func_t *f = wd_wasm_calloc(1, sizeof(*f));
     uint8_t *types = wd_wasm_malloc((size_t)type->nparams + type->nresults + 1);
     if (f == NULL || types == NULL) { wd_wasm_free(f); wd_wasm_free(types); return NULL; }
@@ -216,6 +219,7 @@ wd_wasm_global_t *wd_wasm_global_new(wd_wasm_store_t *s, wd_wasm_val_t init, int
     if (init.type == WD_WASM_I32 || init.type == WD_WASM_F32) g->val = init.of.i32;
     if (init.type == WD_WASM_FUNCREF) g->val = (uint64_t)(uintptr_t)init.of.func;
     if (init.type == WD_WASM_EXTERNREF) g->val = (uint64_t)init.of.extern_ref;
+    if (init.type == WD_WASM_V128) { memcpy(&g->val, init.of.v128, 8); memcpy(&g->val_hi, init.of.v128 + 8, 8); }
     wd_wasm_obj_add(s, &g->obj, wd_wasm_plain_free);
     return g;
 }
@@ -244,11 +248,31 @@ static uint64_t wd_wasm_rawval(const wd_wasm_val_t *v)
     }
 }
 
-wd_wasm_val_t wd_wasm_global_get(const wd_wasm_global_t *g) { return wd_wasm_mkval(g->type, g->val); }
+/* a v128 value from its two slots (low half first) and back */
+static wd_wasm_val_t wd_wasm_mkval128(const uint64_t *raw)
+{
+    wd_wasm_val_t v;
+    memset(&v, 0, sizeof(v));
+    v.type = WD_WASM_V128;
+    memcpy(v.of.v128, raw, 8);
+    memcpy(v.of.v128 + 8, raw + 1, 8);
+    return v;
+}
+
+wd_wasm_val_t wd_wasm_global_get(const wd_wasm_global_t *g)
+{
+    if (g->type == WD_WASM_V128) return wd_wasm_mkval128((const uint64_t[2]){ g->val, g->val_hi });
+    return wd_wasm_mkval(g->type, g->val);
+}
 
 int wd_wasm_global_set(wd_wasm_global_t *g, wd_wasm_val_t v)
 {
     if (v.type != g->type) return -1;
+    if (v.type == WD_WASM_V128) {
+        memcpy(&g->val, v.of.v128, 8);
+        memcpy(&g->val_hi, v.of.v128 + 8, 8);
+        return 0;
+    }
     g->val = wd_wasm_rawval(&v);
     return 0;
 }
@@ -425,6 +449,29 @@ static void wd_wasm_instance_free_obj(wd_wasm_obj_t *o)
     wd_wasm_free(inst->elem_items);
     wd_wasm_module_unref(inst->module);
     wd_wasm_free(inst);
+}
+
+/* Evaluate a (validated) constant expression of type v128: v128.const or global.get. */
+static void wd_wasm_const_eval128(wd_wasm_instance_t *inst, wd_wasm_span_t span, uint64_t out[2])
+{
+    const wd_wasm_module_t *m = inst->module;
+    const uint8_t *p = m->bytes + span.off, *end = p + span.len;
+    const char *why;
+    uint32_t x = 0;
+    out[0] = out[1] = 0;
+    if (p < end && *p == WD_WASM_PREFIX_FD) {
+        p++;
+        if (wd_wasm_read_u32(&p, end, &x, &why) == 0 && x == WD_OP_V128_CONST - WD_OP_FD_BASE &&
+            end - p >= 16) {
+            memcpy(out, p, 16);
+        }
+    } else if (p < end && *p == WD_OP_GLOBAL_GET) {
+        p++;
+        if (wd_wasm_read_u32(&p, end, &x, &why) == 0) {
+            out[0] = inst->globals[x]->val;
+            out[1] = inst->globals[x]->val_hi;
+        }
+    }
 }
 
 /* Evaluate a (validated) constant expression. */
@@ -615,7 +662,14 @@ wd_wasm_instance_t *wd_wasm_instantiate(wd_wasm_store_t *s, const wd_wasm_module
         g->type = m->globals[i].type;
         g->mutable_ = m->globals[i].mutable_;
         inst->globals[i] = g;
-        g->val = wd_wasm_const_eval(inst, m->globals[i].init);
+        if (g->type == WD_WASM_V128) {
+            uint64_t v[2];
+            wd_wasm_const_eval128(inst, m->globals[i].init, v);
+            g->val = v[0];
+            g->val_hi = v[1];
+        } else {
+            g->val = wd_wasm_const_eval(inst, m->globals[i].init);
+        }
     }
     /* element segments: resolve items */
     if (m->nelems) {
@@ -771,8 +825,14 @@ static wd_wasm_status_t wd_wasm_finish(wd_wasm_instance_t *inst, wd_wasm_status_
                                        wd_wasm_val_t *results, uint32_t nresults)
 {
     if (st == WD_WASM_OK) {
-        for (uint32_t i = 0; i < ft->nresults && i < nresults; i++)
-            results[i] = wd_wasm_mkval(ft->results[i], res[i]);
+        for (uint32_t i = 0; i < ft->nresults && i < nresults; i++) {
+            if (ft->results[i] == WD_WASM_V128) {
+                results[i] = wd_wasm_mkval128(res);
+                res += 2;
+            } else {
+                results[i] = wd_wasm_mkval(ft->results[i], *res++);
+            }
+        }
     }
     return st;
 }
@@ -795,13 +855,19 @@ wd_wasm_status_t wd_wasm_call(wd_wasm_instance_t *inst, wd_wasm_func_t *f,
     if (nargs != ft->nparams) return wd_wasm_api_trap(inst, "argument count mismatch");
     if (nresults < ft->nresults) return wd_wasm_api_trap(inst, "result buffer too small");
     uint64_t *base = wd_wasm_call_base(inst);
-    if (base + ft->nparams + 1 > inst->stack_end) {
+    if (base + 2 * (size_t)ft->nparams + 1 > inst->stack_end) {
         wd_wasm_trap_set(inst, WD_TRAP_STACK_EXHAUSTED, f);
         return WD_WASM_TRAP;
     }
-    for (uint32_t i = 0; i < nargs; i++) {
+    for (uint32_t i = 0, k = 0; i < nargs; i++) {
         if (args[i].type != ft->params[i]) return wd_wasm_api_trap(inst, "argument type mismatch");
-        base[i] = wd_wasm_rawval(&args[i]);
+        if (args[i].type == WD_WASM_V128) {
+            memcpy(&base[k], args[i].of.v128, 8);
+            memcpy(&base[k + 1], args[i].of.v128 + 8, 8);
+            k += 2;
+        } else {
+            base[k++] = wd_wasm_rawval(&args[i]);
+        }
     }
     inst->trap.kind = WD_TRAP_NONE;
     if (inst->s_direct_args == NULL) inst->yielded = 0;

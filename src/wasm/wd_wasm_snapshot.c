@@ -166,7 +166,7 @@ int wd_wasm_snapshot(wd_wasm_instance_t *inst)
     const wd_wasm_module_t *m = inst->module;
     if (inst->suspended) return -1;
     if (!inst->has_snap) {
-        inst->snap_globals = wd_wasm_calloc((size_t)m->nglobals + 1, sizeof(uint64_t));
+        inst->snap_globals = wd_wasm_calloc(2 * (size_t)m->nglobals + 1, sizeof(uint64_t));  /* val, val_hi */
         inst->snap_elem_len = wd_wasm_calloc((size_t)m->nelems + 1, sizeof(uint32_t));
         inst->snap_data_len = wd_wasm_calloc((size_t)m->ndatas + 1, sizeof(uint32_t));
         inst->snap_table_size = wd_wasm_calloc((size_t)m->ntables + 1, sizeof(uint32_t));
@@ -184,7 +184,10 @@ int wd_wasm_snapshot(wd_wasm_instance_t *inst)
         inst->snap_table_size[i] = t->size;
     }
     if (inst->mem && wd_wasm_snap_memory(inst->mem) < 0) return -1;
-    for (uint32_t i = 0; i < m->nglobals; i++) inst->snap_globals[i] = inst->globals[i]->val;
+    for (uint32_t i = 0; i < m->nglobals; i++) {
+        inst->snap_globals[2 * i] = inst->globals[i]->val;
+        inst->snap_globals[2 * i + 1] = inst->globals[i]->val_hi;
+    }
     memcpy(inst->snap_elem_len, inst->elem_len, (size_t)m->nelems * sizeof(uint32_t));
     memcpy(inst->snap_data_len, inst->data_len, (size_t)m->ndatas * sizeof(uint32_t));
     inst->has_snap = 1;
@@ -212,7 +215,10 @@ int wd_wasm_restore(wd_wasm_instance_t *inst)
     if (!inst->has_snap) return -1;
     if (inst->suspended) wd_wasm_abort(inst);
     if (inst->mem && wd_wasm_restore_memory(inst->mem) < 0) return -1;
-    for (uint32_t i = 0; i < m->nglobals; i++) inst->globals[i]->val = inst->snap_globals[i];
+    for (uint32_t i = 0; i < m->nglobals; i++) {
+        inst->globals[i]->val = inst->snap_globals[2 * i];
+        inst->globals[i]->val_hi = inst->snap_globals[2 * i + 1];
+    }
     memcpy(inst->elem_len, inst->snap_elem_len, (size_t)m->nelems * sizeof(uint32_t));
     memcpy(inst->data_len, inst->snap_data_len, (size_t)m->ndatas * sizeof(uint32_t));
     for (uint32_t i = 0; i < m->ntables; i++) {

@@ -37,11 +37,25 @@
 
 enum { WD_VE_STACK = 0, WD_VE_LOCAL = 1, WD_VE_CONST = 2 };
 
+/* Values take one 64-bit slot, v128 values two (adjacent, low half first): a
+ * local's slot is the sum of the widths before it (lslot[]), and a stack
+ * entry's home is LS (slots of all locals) + its slot height sh. */
 typedef struct {
     uint8_t kind;
+    uint8_t w;                    /* width in slots: 1, or 2 for v128 */
     uint32_t slot;                /* LOCAL: local slot */
-    uint64_t c;                   /* CONST: value */
+    uint32_t sh;                  /* slot height: home = LS + sh */
+    uint64_t c;                   /* CONST: value (never v128) */
 } wd_ve_t;
+
+static inline uint8_t wd_tr_tw(uint8_t type) { return type == WD_WASM_V128 ? 2 : 1; }
+
+/* valtype -> a one-element type list (block types [t]) */
+static const uint8_t wd_tr_single[256] = {
+    [WD_WASM_I32] = WD_WASM_I32, [WD_WASM_I64] = WD_WASM_I64, [WD_WASM_F32] = WD_WASM_F32,
+    [WD_WASM_F64] = WD_WASM_F64, [WD_WASM_V128] = WD_WASM_V128,
+    [WD_WASM_FUNCREF] = WD_WASM_FUNCREF, [WD_WASM_EXTERNREF] = WD_WASM_EXTERNREF,
+};
 
 typedef struct {
     int op;                       /* WD_OP_BLOCK/LOOP/IF, or -1 for the function */
@@ -49,7 +63,9 @@ typedef struct {
     uint8_t dead;                 /* the whole construct is dead code */
     uint8_t has_else;
     uint32_t height;              /* vstack height at entry, below the params */
+    uint32_t sh;                  /* slot height at entry (the label's values start at LS + sh) */
     uint32_t nparams, nresults;
+    const uint8_t *ptypes, *rtypes;
     uint32_t loop_pos;            /* LOOP: branch target cell */
     uint32_t fixups;              /* chain of cells to patch with the end position (pos+1, 0 = none) */
     uint32_t else_fix;            /* IF: cell of the BR_UNLESS target (pos+1) */
@@ -64,6 +80,9 @@ typedef struct {
     uint32_t max_br_table;
     int64_t func_index;
     uint32_t L;                   /* locals incl. params */
+    uint32_t LS;                  /* their slots (v128 locals take two) */
+    uint32_t *lslot;              /* local index -> slot (L entries) */
+    size_t lslot_cap;
     uint32_t *cells;
     size_t ncells, cap;
     wd_ve_t *vs;
@@ -137,18 +156,43 @@ static inline __attribute__((always_inline)) int wd_tr_vreserve(wd_tr_t *t, size
     return wd_tr_vreserve_slow(t, n);
 }
 
-static inline __attribute__((always_inline)) int wd_tr_push(wd_tr_t *t, uint8_t kind, uint32_t slot, uint64_t c)
+/* slot height above the top entry */
+static inline uint32_t wd_tr_nsh(const wd_tr_t *t)
+{
+    return t->vh ? t->vs[t->vh - 1].sh + t->vs[t->vh - 1].w : 0;
+}
+
+static inline __attribute__((always_inline)) int wd_tr_pushw(wd_tr_t *t, uint8_t kind, uint32_t slot,
+                                                             uint64_t c, uint8_t w)
 {
     if (t->vh == t->vcap && wd_tr_vreserve(t, 1) < 0) return -1;
+    uint32_t sh = wd_tr_nsh(t);
     t->vs[t->vh].kind = kind;
+    t->vs[t->vh].w = w;
     t->vs[t->vh].slot = slot;
+    t->vs[t->vh].sh = sh;
     t->vs[t->vh].c = c;
     t->vh++;
-    if (t->vh > t->vmax) t->vmax = t->vh;
+    if (sh + w > t->vmax) t->vmax = sh + w;
     return 0;
 }
 
-static uint32_t wd_tr_home(wd_tr_t *t, size_t pos) { return t->L + (uint32_t)pos; }
+static inline __attribute__((always_inline)) int wd_tr_push(wd_tr_t *t, uint8_t kind, uint32_t slot, uint64_t c)
+{
+    return wd_tr_pushw(t, kind, slot, c, 1);
+}
+
+/* Home slot of entry pos (pos == vh: where the next push goes). */
+static uint32_t wd_tr_home(wd_tr_t *t, size_t pos)
+{
+    return t->LS + (pos < t->vh ? t->vs[pos].sh : wd_tr_nsh(t));
+}
+
+/* Push n materialized values of the given types. */
+static void wd_tr_push_types(wd_tr_t *t, uint32_t n, const uint8_t *types)
+{
+    for (uint32_t i = 0; i < n; i++) wd_tr_pushw(t, WD_VE_STACK, 0, 0, wd_tr_tw(types[i]));
+}
 
 /* Put entry pos into its home slot. */
 static void wd_tr_mat(wd_tr_t *t, size_t pos)
@@ -156,7 +200,7 @@ static void wd_tr_mat(wd_tr_t *t, size_t pos)
     wd_ve_t *e = &t->vs[pos];
     uint32_t home = wd_tr_home(t, pos);
     if (e->kind == WD_VE_LOCAL) {
-        wd_tr_op(t, WD_XOP_MOV);
+        wd_tr_op(t, e->w == 2 ? WD_XOP_MOV2 : WD_XOP_MOV);
         wd_tr_emit(t, home);
         wd_tr_emit(t, e->slot);
     } else if (e->kind == WD_VE_CONST) {
@@ -194,12 +238,14 @@ static uint32_t wd_tr_src(wd_tr_t *t, size_t pos)
 
 /* Push a materialized result at the current height; returns its home slot and
  * remembers it as the last producer (for local.set retargeting). */
-static uint32_t wd_tr_result(wd_tr_t *t)
+static uint32_t wd_tr_resultw(wd_tr_t *t, uint8_t w)
 {
     uint32_t home = wd_tr_home(t, t->vh);
-    wd_tr_push(t, WD_VE_STACK, 0, 0);
+    wd_tr_pushw(t, WD_VE_STACK, 0, 0, w);
     return home;
 }
+
+static uint32_t wd_tr_result(wd_tr_t *t) { return wd_tr_resultw(t, 1); }
 
 static void wd_tr_dst(wd_tr_t *t, uint32_t home)
 {
@@ -232,19 +278,20 @@ static inline int64_t wd_tr_sleb(wd_tr_t *t, unsigned bits)
     return (int64_t)v;
 }
 
-static void wd_tr_blocktype(wd_tr_t *t, uint32_t *np, uint32_t *nr)
+static void wd_tr_blocktype(wd_tr_t *t, uint32_t *np, uint32_t *nr, const uint8_t **pt,
+                            const uint8_t **rt)
 {
     uint8_t b = *t->p;
+    *pt = *rt = NULL;
     if (b == 0x40) { t->p++; *np = 0; *nr = 0; return; }
-    if (b == WD_WASM_I32 || b == WD_WASM_I64 || b == WD_WASM_F32 || b == WD_WASM_F64 ||
-        b == WD_WASM_FUNCREF || b == WD_WASM_EXTERNREF) {
-        t->p++; *np = 0; *nr = 1; return;
-    }
+    if (wd_tr_single[b]) { t->p++; *np = 0; *nr = 1; *rt = &wd_tr_single[b]; return; }
     int64_t idx = 0;
     const char *why;
     wd_wasm_read_s33(&t->p, t->end, &idx, &why);
     *np = t->m->types[idx].nparams;
     *nr = t->m->types[idx].nresults;
+    *pt = t->m->types[idx].params;
+    *rt = t->m->types[idx].results;
 }
 
 /* Skip the immediates of op (dead code). */
@@ -253,7 +300,7 @@ static void wd_tr_skip_imm(wd_tr_t *t, int op)
     uint32_t n;
     switch (wd_wasm_opinfo[op].imm) {
     case WD_IMM_NONE: case WD_IMM_MEM_MEM: break;
-    case WD_IMM_BLOCK: { uint32_t a, b; wd_tr_blocktype(t, &a, &b); break; }
+    case WD_IMM_BLOCK: { uint32_t a, b; const uint8_t *pa, *pb; wd_tr_blocktype(t, &a, &b, &pa, &pb); break; }
     case WD_IMM_BR_TABLE:
         n = wd_tr_u32(t);
         for (uint32_t i = 0; i <= n; i++) wd_tr_u32(t);
@@ -267,6 +314,9 @@ static void wd_tr_skip_imm(wd_tr_t *t, int op)
     case WD_IMM_F32: t->p += 4; break;
     case WD_IMM_F64: t->p += 8; break;
     case WD_IMM_SELECT_T: n = wd_tr_u32(t); t->p += n; break;
+    case WD_IMM_LANE: t->p++; break;
+    case WD_IMM_MEMARG_LANE: wd_tr_u32(t); wd_tr_u32(t); t->p++; break;
+    case WD_IMM_V128: case WD_IMM_SHUFFLE: t->p += 16; break;
     default: wd_tr_u32(t); break;
     }
 }
@@ -275,6 +325,7 @@ static int wd_tr_read_op(wd_tr_t *t)
 {
     uint8_t b = *t->p++;
     if (b == WD_WASM_PREFIX_FC) return WD_OP_FC_BASE + (int)wd_tr_u32(t);
+    if (b == WD_WASM_PREFIX_FD) return WD_OP_FD_BASE + (int)wd_tr_u32(t);
     return b;
 }
 
@@ -322,15 +373,19 @@ static void wd_tr_brop(wd_tr_t *t, int op, wd_ctl_t *c)
 }
 
 static uint32_t wd_tr_arity(wd_ctl_t *c) { return c->op == WD_OP_LOOP ? c->nparams : c->nresults; }
+static const uint8_t *wd_tr_label_types(wd_ctl_t *c) { return c->op == WD_OP_LOOP ? c->ptypes : c->rtypes; }
 
-/* Does branching to c need value moves? */
+/* Does branching to c need value moves? (each value must already be in its target slot) */
 static int wd_tr_needs_moves(wd_tr_t *t, wd_ctl_t *c)
 {
     uint32_t n = wd_tr_arity(c);
+    const uint8_t *types = wd_tr_label_types(c);
+    uint32_t dst = t->LS + c->sh;
     for (uint32_t i = 0; i < n; i++) {
         size_t pos = t->vh - n + i;
         wd_ve_t *e = &t->vs[pos];
-        if (e->kind != WD_VE_STACK || pos != c->height + i) return 1;
+        if (e->kind != WD_VE_STACK || wd_tr_home(t, pos) != dst) return 1;
+        dst += wd_tr_tw(types[i]);
     }
     return 0;
 }
@@ -338,10 +393,13 @@ static int wd_tr_needs_moves(wd_tr_t *t, wd_ctl_t *c)
 static void wd_tr_moves(wd_tr_t *t, wd_ctl_t *c)
 {
     uint32_t n = wd_tr_arity(c);
+    const uint8_t *types = wd_tr_label_types(c);
+    uint32_t next = t->LS + c->sh;
     for (uint32_t i = 0; i < n; i++) {
         size_t pos = t->vh - n + i;
         wd_ve_t *e = &t->vs[pos];
-        uint32_t dst = wd_tr_home(t, c->height + i);
+        uint32_t dst = next;
+        next += wd_tr_tw(types[i]);
         if (e->kind == WD_VE_CONST) {
             if (e->c <= 0xffffffffu) {
                 wd_tr_op(t, WD_XOP_CONST32); wd_tr_emit(t, dst); wd_tr_emit(t, (uint32_t)e->c);
@@ -353,7 +411,7 @@ static void wd_tr_moves(wd_tr_t *t, wd_ctl_t *c)
         }
         uint32_t src = e->kind == WD_VE_LOCAL ? e->slot : wd_tr_home(t, pos);
         if (src != dst) {
-            wd_tr_op(t, WD_XOP_MOV); wd_tr_emit(t, dst); wd_tr_emit(t, src);
+            wd_tr_op(t, e->w == 2 ? WD_XOP_MOV2 : WD_XOP_MOV); wd_tr_emit(t, dst); wd_tr_emit(t, src);
         }
     }
     t->last_dst = -1;
@@ -363,16 +421,21 @@ static void wd_tr_moves(wd_tr_t *t, wd_ctl_t *c)
 static void wd_tr_return(wd_tr_t *t)
 {
     uint32_t n = t->ctl[0].nresults;
-    if (n == 1) {
+    if (n == 1 && t->vs[t->vh - 1].w == 1) {
         uint32_t src = wd_tr_src(t, t->vh - 1);
         wd_tr_op(t, WD_XOP_RETURN1);
         wd_tr_emit(t, src);
         return;
     }
     wd_tr_mat_top(t, n);
+    uint32_t dst = 0;          /* sources sit at or above their targets: moves in order are safe */
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t src = wd_tr_home(t, t->vh - n + i);
-        if (src != i) { wd_tr_op(t, WD_XOP_MOV); wd_tr_emit(t, i); wd_tr_emit(t, src); }
+        size_t pos = t->vh - n + i;
+        uint32_t src = wd_tr_home(t, pos);
+        if (src != dst) {
+            wd_tr_op(t, t->vs[pos].w == 2 ? WD_XOP_MOV2 : WD_XOP_MOV); wd_tr_emit(t, dst); wd_tr_emit(t, src);
+        }
+        dst += t->vs[pos].w;
     }
     wd_tr_op(t, WD_XOP_RETURN);
 }
@@ -385,7 +448,8 @@ static void wd_tr_set_unreachable(wd_tr_t *t)
     t->last_dst = -1;
 }
 
-static int wd_tr_push_ctl(wd_tr_t *t, int op, uint32_t np, uint32_t nr, int dead)
+static int wd_tr_push_ctl(wd_tr_t *t, int op, uint32_t np, uint32_t nr, const uint8_t *pt,
+                          const uint8_t *rt, int dead)
 {
     if (t->nctl == t->ctlcap) {
         size_t nc = t->ctlcap ? t->ctlcap * 2 : 16;
@@ -401,7 +465,10 @@ static int wd_tr_push_ctl(wd_tr_t *t, int op, uint32_t np, uint32_t nr, int dead
     c->unreachable = (uint8_t)dead;
     c->nparams = np;
     c->nresults = nr;
+    c->ptypes = pt;
+    c->rtypes = rt;
     c->height = dead ? (uint32_t)t->vh : (uint32_t)(t->vh - np);
+    c->sh = c->height < t->vh ? t->vs[c->height].sh : wd_tr_nsh(t);
     c->prev_loop = -1;
     return 0;
 }
@@ -470,7 +537,7 @@ static int wd_tr_ldop(int op, int *load, int *li_load, int *commutes, int *ldi)
 #undef WD_TR_LDOP_
 
 /* Plain operators: "pops:pushes" signature, dst then sources then immediates. */
-static uint8_t wd_tr_npop[WD_OP_LIMIT_], wd_tr_npush[WD_OP_LIMIT_];
+static uint8_t wd_tr_npop[WD_OP_LIMIT_], wd_tr_npush[WD_OP_LIMIT_], wd_tr_opw[WD_OP_LIMIT_];
 
 /* Operand counts of the plain operators, from the signatures in the opcode table. */
 static void wd_tr_init_sigs(void)
@@ -482,6 +549,7 @@ static void wd_tr_init_sigs(void)
         if (colon == NULL) continue;
         wd_tr_npop[op] = (uint8_t)(colon - sig);
         wd_tr_npush[op] = (uint8_t)strlen(colon + 1);
+        wd_tr_opw[op] = colon[1] == 'v' ? 2 : 1;
     }
 }
 
@@ -490,10 +558,13 @@ static void wd_tr_plain(wd_tr_t *t, int op)
     const wd_wasm_opinfo_t *oi = &wd_wasm_opinfo[op];
     uint32_t npop = wd_tr_npop[op];
     uint32_t npush = wd_tr_npush[op];
-    uint32_t imm[2];
+    uint32_t imm[4];
     int nimm = 0;
     switch (oi->imm) {
     case WD_IMM_MEMARG: wd_tr_u32(t); imm[nimm++] = wd_tr_u32(t); break;
+    case WD_IMM_MEMARG_LANE: wd_tr_u32(t); imm[nimm++] = wd_tr_u32(t); imm[nimm++] = *t->p++; break;
+    case WD_IMM_LANE: imm[nimm++] = *t->p++; break;
+    case WD_IMM_SHUFFLE: memcpy(imm, t->p, 16); t->p += 16; nimm = 4; break;
     case WD_IMM_MEM: t->p++; break;
     case WD_IMM_MEM_MEM: t->p += 2; break;
     case WD_IMM_DATA_MEM: imm[nimm++] = wd_tr_u32(t); t->p++; break;
@@ -503,7 +574,7 @@ static void wd_tr_plain(wd_tr_t *t, int op)
     default: break;
     }
     /* load/store whose address was just computed by i32.add: one fused instruction */
-    if (oi->imm == WD_IMM_MEMARG && !t->oom && t->last_dst >= 0) {
+    if (oi->imm == WD_IMM_MEMARG && !t->oom && t->last_dst >= 0 && wd_tr_memfused(op, 1) >= 0) {
         size_t apos = t->vh - npop;
         int vok = npop == 1 || t->vs[t->vh - 1].kind == WD_VE_LOCAL;
         if (t->vs[apos].kind == WD_VE_STACK && vok && t->cells[t->last_dst] == wd_tr_home(t, apos) &&
@@ -592,7 +663,7 @@ static void wd_tr_plain(wd_tr_t *t, int op)
     uint32_t src[3];
     for (uint32_t i = 0; i < npop; i++) src[i] = wd_tr_src(t, t->vh - npop + i);
     t->vh -= npop;
-    uint32_t d = npush ? wd_tr_result(t) : 0;
+    uint32_t d = npush ? wd_tr_resultw(t, wd_tr_opw[op]) : 0;
     wd_tr_op(t, op);
     if (npush) wd_tr_dst(t, d);
     for (uint32_t i = 0; i < npop; i++) wd_tr_emit(t, src[i]);
@@ -622,11 +693,11 @@ static void wd_tr_local_set(wd_tr_t *t, uint32_t x, int tee)
         }
     } else {
         uint32_t s = e.kind == WD_VE_LOCAL ? e.slot : wd_tr_home(t, top);
-        if (s != x) { wd_tr_op(t, WD_XOP_MOV); wd_tr_emit(t, x); wd_tr_emit(t, s); }
+        if (s != x) { wd_tr_op(t, e.w == 2 ? WD_XOP_MOV2 : WD_XOP_MOV); wd_tr_emit(t, x); wd_tr_emit(t, s); }
     }
     t->last_dst = -1;
     t->vh--;
-    if (tee) wd_tr_push(t, WD_VE_LOCAL, x, 0);
+    if (tee) wd_tr_pushw(t, WD_VE_LOCAL, x, 0, e.w);
 }
 
 static void wd_tr_end_block(wd_tr_t *t, wd_ctl_t *c)
@@ -635,15 +706,19 @@ static void wd_tr_end_block(wd_tr_t *t, wd_ctl_t *c)
     wd_tr_patch_chain(t, c->fixups, here);
     if (c->else_fix) wd_tr_patch_chain(t, c->else_fix, here);
     t->vh = c->height;
-    for (uint32_t i = 0; i < c->nresults; i++) wd_tr_push(t, WD_VE_STACK, 0, 0);
+    wd_tr_push_types(t, c->nresults, c->rtypes);
     t->last_dst = -1;
 }
 
 static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_functype_t *ft)
 {
     /* function entry: fuel cell */
-    if (wd_tr_push_ctl(t, -1, 0, ft->nresults, 0) < 0) { wd_tr_fail(t, "out of memory"); return -1; }
+    if (wd_tr_push_ctl(t, -1, 0, ft->nresults, NULL, ft->results, 0) < 0) {
+        wd_tr_fail(t, "out of memory");
+        return -1;
+    }
     t->ctl[0].height = 0;
+    t->ctl[0].sh = 0;
     wd_tr_op(t, WD_XOP_FUEL);
     t->fuel_pos = (uint32_t)t->ncells;
     wd_tr_emit(t, 0);
@@ -658,8 +733,9 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
             switch (op) {
             case WD_OP_BLOCK: case WD_OP_LOOP: case WD_OP_IF: {
                 uint32_t np, nr;
-                wd_tr_blocktype(t, &np, &nr);
-                wd_tr_push_ctl(t, op, np, nr, 1);
+                const uint8_t *pt, *rt;
+                wd_tr_blocktype(t, &np, &nr, &pt, &rt);
+                wd_tr_push_ctl(t, op, np, nr, pt, rt, 1);
                 continue;
             }
             case WD_OP_ELSE:
@@ -684,7 +760,8 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
             break;
         case WD_OP_BLOCK: case WD_OP_LOOP: case WD_OP_IF: {
             uint32_t np, nr;
-            wd_tr_blocktype(t, &np, &nr);
+            const uint8_t *pt, *rt;
+            wd_tr_blocktype(t, &np, &nr, &pt, &rt);
             uint32_t cond = 0, fa = 0, fb = 0;
             int fop = -1;
             if (op == WD_OP_IF) {
@@ -710,7 +787,7 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
                 t->vh--;
             }
             wd_tr_mat_all(t);
-            if (wd_tr_push_ctl(t, op, np, nr, 0) < 0) return -1;
+            if (wd_tr_push_ctl(t, op, np, nr, pt, rt, 0) < 0) return -1;
             c = &t->ctl[t->nctl - 1];
             if (op == WD_OP_LOOP) {
                 c->loop_pos = (uint32_t)t->ncells;
@@ -744,7 +821,7 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
             if (wd_tr_vreserve(t, c->nparams) < 0) break;
             c->unreachable = 0;
             t->vh = c->height;
-            for (uint32_t i = 0; i < c->nparams; i++) wd_tr_push(t, WD_VE_STACK, 0, 0);
+            wd_tr_push_types(t, c->nparams, c->ptypes);
             t->last_dst = -1;
             break;
         }
@@ -764,7 +841,7 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
                 if (c->fixups) {
                     t->vh = 0;
                     if (wd_tr_vreserve(t, c->nresults) < 0) break;
-                    for (uint32_t i = 0; i < c->nresults; i++) wd_tr_push(t, WD_VE_STACK, 0, 0);
+                    wd_tr_push_types(t, c->nresults, c->rtypes);
                     wd_tr_return(t);
                 } else {
                     wd_tr_op(t, WD_XOP_TRAP_UNREACHABLE);   /* never reached */
@@ -905,11 +982,13 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
             }
             wd_tr_mat_top(t, ft2->nparams);
             uint32_t base = wd_tr_home(t, t->vh - ft2->nparams);
-            uint32_t need = base - t->L + ft2->nparams + ft2->nresults;
+            uint32_t need = base - t->LS;
+            for (uint32_t i = 0; i < ft2->nparams; i++) need += wd_tr_tw(ft2->params[i]);
+            for (uint32_t i = 0; i < ft2->nresults; i++) need += wd_tr_tw(ft2->results[i]);
             if (need > t->scratch) t->scratch = need;
             t->vh -= ft2->nparams;
             if (wd_tr_vreserve(t, ft2->nresults) < 0) break;
-            for (uint32_t i = 0; i < ft2->nresults; i++) wd_tr_push(t, WD_VE_STACK, 0, 0);
+            wd_tr_push_types(t, ft2->nresults, ft2->results);
             if (op == WD_OP_CALL) {
                 wd_tr_op(t, WD_XOP_CALL);
                 wd_tr_emit(t, fi);
@@ -932,27 +1011,32 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
             if (op == WD_OP_SELECT_T) { uint32_t n = wd_tr_u32(t); t->p += n; }
             uint32_t a = wd_tr_src(t, t->vh - 3), b = wd_tr_src(t, t->vh - 2);
             uint32_t cnd = wd_tr_src(t, t->vh - 1);
+            uint8_t w = t->vs[t->vh - 3].w;
             t->vh -= 3;
-            uint32_t d = wd_tr_result(t);
-            wd_tr_op(t, WD_XOP_SELECT);
+            uint32_t d = wd_tr_resultw(t, w);
+            wd_tr_op(t, w == 2 ? WD_XOP_SELECT2 : WD_XOP_SELECT);
             wd_tr_dst(t, d);
             wd_tr_emit(t, a); wd_tr_emit(t, b); wd_tr_emit(t, cnd);
             break;
         }
-        case WD_OP_LOCAL_GET:
-            wd_tr_push(t, WD_VE_LOCAL, wd_tr_u32(t), 0);
+        case WD_OP_LOCAL_GET: {
+            uint32_t x = wd_tr_u32(t);
+            uint32_t sl = t->lslot[x];
+            wd_tr_pushw(t, WD_VE_LOCAL, sl, 0, (uint8_t)(t->lslot[x + 1] - sl));
             t->last_dst = -1;
             break;
+        }
         case WD_OP_LOCAL_SET:
-            wd_tr_local_set(t, wd_tr_u32(t), 0);
+            wd_tr_local_set(t, t->lslot[wd_tr_u32(t)], 0);
             break;
         case WD_OP_LOCAL_TEE:
-            wd_tr_local_set(t, wd_tr_u32(t), 1);
+            wd_tr_local_set(t, t->lslot[wd_tr_u32(t)], 1);
             break;
         case WD_OP_GLOBAL_GET: {
             uint32_t g = wd_tr_u32(t);
-            uint32_t d = wd_tr_result(t);
-            wd_tr_op(t, WD_XOP_GLOBAL_GET);
+            uint8_t w = wd_tr_tw(t->m->globals[g].type);
+            uint32_t d = wd_tr_resultw(t, w);
+            wd_tr_op(t, w == 2 ? WD_XOP_GLOBAL_GET2 : WD_XOP_GLOBAL_GET);
             wd_tr_dst(t, d);
             wd_tr_emit(t, g);
             break;
@@ -961,7 +1045,7 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
             uint32_t g = wd_tr_u32(t);
             uint32_t s = wd_tr_src(t, t->vh - 1);
             t->vh--;
-            wd_tr_op(t, WD_XOP_GLOBAL_SET);
+            wd_tr_op(t, t->m->globals[g].type == WD_WASM_V128 ? WD_XOP_GLOBAL_SET2 : WD_XOP_GLOBAL_SET);
             wd_tr_emit(t, s);
             wd_tr_emit(t, g);
             break;
@@ -1049,6 +1133,18 @@ static int wd_tr_body(wd_tr_t *t, const wd_wasm_func_decl_t *fd, const wd_wasm_f
             t->last_dst = -1;
             break;
         }
+        case WD_OP_V128_CONST: {
+            uint32_t d = wd_tr_resultw(t, 2);
+            wd_tr_op(t, WD_XOP_CONST128);
+            wd_tr_dst(t, d);
+            for (int k = 0; k < 4; k++) {
+                uint32_t v;
+                memcpy(&v, t->p, 4);
+                t->p += 4;
+                wd_tr_emit(t, v);
+            }
+            break;
+        }
         default:
             if (op < WD_OP_LIMIT_ && wd_wasm_opinfo[op].name && wd_wasm_opinfo[op].sig[0] != '*') {
                 wd_tr_plain(t, op);
@@ -1075,6 +1171,22 @@ static int wd_tr_func(const wd_wasm_module_t *m, uint32_t i, const wd_wasm_load_
     t->max_br_table = opts && opts->max_br_table ? opts->max_br_table : WD_WASM_DEFAULT_MAX_BR_TABLE;
     t->func_index = m->nfuncs_imported + i;
     t->L = ft->nparams + (uint32_t)fd->nlocals;
+    if ((size_t)t->L + 1 > t->lslot_cap) {
+        uint32_t *ls = wd_wasm_realloc(t->lslot, ((size_t)t->L + 1) * sizeof(uint32_t));
+        if (ls == NULL) { wd_wasm_set_error(err, fd->body_off, t->func_index, "out of memory"); return -1; }
+        t->lslot = ls;
+        t->lslot_cap = (size_t)t->L + 1;
+    }
+    uint32_t ls = 0, pslots = 0;
+    for (uint32_t k = 0; k < t->L; k++) {
+        t->lslot[k] = ls;
+        ls += wd_tr_tw(k < ft->nparams ? ft->params[k] : fd->local_types[k - ft->nparams]);
+        if (k + 1 == ft->nparams) pslots = ls;
+    }
+    t->lslot[t->L] = ls;
+    t->LS = ls;
+    uint32_t rslots = 0;
+    for (uint32_t k = 0; k < ft->nresults; k++) rslots += wd_tr_tw(ft->results[k]);
     t->ncells = 0;
     t->vh = t->vmax = 0;
     t->nctl = 0;
@@ -1094,11 +1206,11 @@ static int wd_tr_func(const wd_wasm_module_t *m, uint32_t i, const wd_wasm_load_
     memcpy(cells, t->cells, t->ncells * sizeof(uint32_t));
     code->cells = cells;
     code->ncells = (uint32_t)t->ncells;
-    code->nparams = ft->nparams;
-    code->nresults = ft->nresults;
-    code->nlocals = t->L;
-    uint64_t slots = (uint64_t)t->L + t->vmax + t->scratch + 4;
-    if (slots < ft->nresults) slots = ft->nresults;
+    code->nparams = pslots;
+    code->nresults = rslots;
+    code->nlocals = t->LS;
+    uint64_t slots = (uint64_t)t->LS + t->vmax + t->scratch + 4;
+    if (slots < rslots) slots = rslots;
     code->max_slots = (uint32_t)slots;
     code->func_index = (uint32_t)t->func_index;
     code->entry_fuel = cells[1];
@@ -1133,6 +1245,7 @@ void wd_wasm_translator_free(wd_wasm_translator_t *tr)
     wd_wasm_free(tr->t.cells);
     wd_wasm_free(tr->t.vs);
     wd_wasm_free(tr->t.ctl);
+    wd_wasm_free(tr->t.lslot);
     wd_wasm_free(tr);
 }
 
@@ -1152,7 +1265,10 @@ int wd_wasm_translate(wd_wasm_module_t *m, const wd_wasm_load_opts_t *opts, wd_w
 static int wd_tr_xop_operands(int op)
 {
     switch (op) {
-    case WD_XOP_MOV: case WD_XOP_CONST32: return 2;
+    case WD_XOP_MOV: case WD_XOP_MOV2: case WD_XOP_CONST32: return 2;
+    case WD_XOP_CONST128: return 5;
+    case WD_XOP_SELECT2: return 4;
+    case WD_XOP_GLOBAL_GET2: case WD_XOP_GLOBAL_SET2: return 2;
     case WD_XOP_CONST64: return 3;
     case WD_XOP_BR: case WD_XOP_FUEL: return 1;
     case WD_XOP_BRB: return 2;
@@ -1182,7 +1298,9 @@ static int wd_tr_xop_operands(int op)
         int n = (int)(colon - oi->sig) + (int)strlen(colon + 1);
         switch (oi->imm) {
         case WD_IMM_MEMARG: case WD_IMM_DATA_MEM: case WD_IMM_DATA: case WD_IMM_ELEM: case WD_IMM_TABLE: n += 1; break;
-        case WD_IMM_ELEM_TABLE: case WD_IMM_TABLE_TABLE: n += 2; break;
+        case WD_IMM_ELEM_TABLE: case WD_IMM_TABLE_TABLE: case WD_IMM_MEMARG_LANE: n += 2; break;
+        case WD_IMM_LANE: n += 1; break;
+        case WD_IMM_SHUFFLE: n += 4; break;
         default: break;
         }
         return n;

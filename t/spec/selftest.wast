@@ -41,7 +41,12 @@
 (assert_return (invoke "add2" (i32.const 40)) (i32.const 42))                     ;; pass
 (assert_trap (module (func $s unreachable) (start $s)) "unreachable")   ;; pass
 (assert_trap (module (func $s) (start $s)) "unreachable")               ;; fail
-(module $V (func (export "v") (result v128) (v128.const i64x2 0 0)))              ;; skip (SIMD)
-(assert_return (invoke $V "v") (v128.const i64x2 0 0))                            ;; skip
-(assert_return (invoke "v") (i32.const 0))                                        ;; skip ($V is current)
+(module $V (func (export "v") (result v128) (v128.const i32x4 1 2 3 4))
+  (func (export "n") (result v128) (v128.const f32x4 nan 1 nan:0x600000 -nan)))  ;; pass
+(assert_return (invoke $V "v") (v128.const i32x4 1 2 3 4))                        ;; pass
+(assert_return (invoke $V "v") (v128.const i32x4 1 2 3 5))                        ;; fail (last lane)
+(assert_return (invoke $V "v") (v128.const i64x2 0x200000001 0x400000003))        ;; pass (other lane shape)
+(assert_return (invoke "n") (v128.const f32x4 nan:canonical 1 nan:arithmetic nan:canonical)) ;; pass
+(assert_return (invoke "n") (v128.const f32x4 nan:canonical 1 nan:canonical nan:canonical))  ;; fail (lane 2)
+(assert_return (invoke "v") (i32.const 0))                                        ;; fail (type)
 (assert_return (invoke $A "add" (i32.const 2) (i32.const 2)) (i32.const 4))       ;; pass

@@ -499,7 +499,7 @@ START_TEST(test_malformed)
         { "\0asm\2\0\0\0", 8, "unknown binary version", 4 },
         { "\0asm\1\0\0\0\1\5\1\x60\0\0", 14, "length out of bounds", 10 },
         { "\0asm\1\0\0\0\1\5\1\x60\0\0\0", 15, "section size mismatch", 14 },
-        { "\0asm\1\0\0\0\1\5\1\x60\1\x7b\0", 15, "SIMD not supported", 13 },
+        { "\0asm\1\0\0\0\1\5\1\x60\1\x7a\0", 15, "malformed value type", 13 },
         { "\0asm\1\0\0\0\5\7\1\0\x80\x80\x80\x80\x10", 17, "integer too large", 12 },
         { "\0asm\1\0\0\0\5\10\1\0\x80\x80\x80\x80\x80\0", 18, "integer representation too long", 12 },
     };

@@ -78,7 +78,7 @@ static const uint8_t wd_val_single[256] = {
 static int wd_val_is_num(uint8_t t)
 {
     return t == WD_VAL_UNKNOWN || t == WD_WASM_I32 || t == WD_WASM_I64 || t == WD_WASM_F32
-           || t == WD_WASM_F64;
+           || t == WD_WASM_F64 || t == WD_WASM_V128;      /* numeric or vector (select) */
 }
 
 static int wd_val_is_ref(uint8_t t)
@@ -89,7 +89,7 @@ static int wd_val_is_ref(uint8_t t)
 static int wd_val_is_valtype(uint8_t t)
 {
     return t == WD_WASM_I32 || t == WD_WASM_I64 || t == WD_WASM_F32 || t == WD_WASM_F64
-           || t == WD_WASM_FUNCREF || t == WD_WASM_EXTERNREF;
+           || t == WD_WASM_V128 || t == WD_WASM_FUNCREF || t == WD_WASM_EXTERNREF;
 }
 
 /* ------------------------------------------------------------- immediates */
@@ -120,7 +120,7 @@ static int wd_val_skip(wd_val_t *v, size_t n)
     return 0;
 }
 
-/* Reads an opcode (0xFC ops as WD_OP_FC_BASE + sub). */
+/* Reads an opcode (0xFC ops as WD_OP_FC_BASE + sub, 0xFD ops as WD_OP_FD_BASE + sub). */
 static inline int wd_val_opcode(wd_val_t *v, int *op)
 {
     uint8_t b;
@@ -132,11 +132,18 @@ static inline int wd_val_opcode(wd_val_t *v, int *op)
     if (b == WD_WASM_PREFIX_FC) {
         uint32_t sub;
         if (wd_val_u32(v, &sub) < 0) return -1;
-        if (sub >= WD_OP_LIMIT_ - WD_OP_FC_BASE) WD_VAL_FAIL(v, v->at, "illegal opcode");
+        if (sub >= WD_OP_FC_LIMIT_ - WD_OP_FC_BASE) WD_VAL_FAIL(v, v->at, "illegal opcode");
         *op = WD_OP_FC_BASE + (int)sub;
         return 0;
     }
-    if (b == WD_WASM_PREFIX_FD) WD_VAL_FAIL(v, v->at, "SIMD not supported");
+    if (b == WD_WASM_PREFIX_FD) {
+        uint32_t sub;
+        if (wd_val_u32(v, &sub) < 0) return -1;
+        if (sub >= WD_OP_FD_LIMIT_ - WD_OP_FD_BASE || wd_wasm_opinfo[WD_OP_FD_BASE + sub].name == NULL)
+            WD_VAL_FAIL(v, v->at, "illegal opcode");
+        *op = WD_OP_FD_BASE + (int)sub;
+        return 0;
+    }
     if (wd_wasm_opinfo[b].name == NULL) WD_VAL_FAIL(v, v->at, "illegal opcode");
     *op = b;
     return 0;
@@ -303,6 +310,7 @@ static int wd_val_sig_type(char c)
     case 'I': return WD_WASM_I64;
     case 'f': return WD_WASM_F32;
     case 'F': return WD_WASM_F64;
+    case 'v': return WD_WASM_V128;
     }
     return -1;
 }
@@ -646,13 +654,33 @@ static int wd_val_instr(wd_val_t *v, int op)
         return wd_val_pop_expect(v, WD_WASM_I32, NULL);
     }
 
-    if (info->imm == WD_IMM_MEMARG) {
+    if (info->imm == WD_IMM_MEMARG || info->imm == WD_IMM_MEMARG_LANE) {
         uint32_t align, offset;
         if (wd_val_u32(v, &align) < 0) return -1;
         if (align >= 32) WD_VAL_FAIL(v, v->at, "malformed memop flags");
         if (wd_val_u32(v, &offset) < 0) return -1;
+        if (info->imm == WD_IMM_MEMARG_LANE) {
+            if (wd_val_byte(v, &t) < 0) return -1;
+            if (t >= (16u >> info->align)) WD_VAL_FAIL(v, v->p - 1, "invalid lane index");
+        }
         if (wd_val_need_mem(v, 0) < 0) return -1;
         if (align > info->align) WD_VAL_FAIL(v, v->at, "alignment must not be larger than natural");
+        return wd_val_apply_sig(v, op);
+    }
+    if (info->imm == WD_IMM_LANE) {
+        if (wd_val_byte(v, &t) < 0) return -1;
+        if (t >= (16u >> info->align)) WD_VAL_FAIL(v, v->p - 1, "invalid lane index");
+        return wd_val_apply_sig(v, op);
+    }
+    if (info->imm == WD_IMM_V128) {
+        if (wd_val_skip(v, 16) < 0) return -1;
+        return wd_val_apply_sig(v, op);
+    }
+    if (info->imm == WD_IMM_SHUFFLE) {
+        if ((size_t)(v->end - v->p) < 16) WD_VAL_FAIL(v, v->p, "unexpected end of section or function");
+        for (int k = 0; k < 16; k++)
+            if (v->p[k] >= 32) WD_VAL_FAIL(v, v->p + k, "invalid lane index");
+        v->p += 16;
         return wd_val_apply_sig(v, op);
     }
     if (info->imm != WD_IMM_NONE || info->sig[0] == '*')
@@ -730,6 +758,10 @@ static int wd_val_const_expr(wd_val_t *v, wd_wasm_span_t span, uint8_t expect)
         case WD_OP_F64_CONST:
             if (wd_val_skip(v, 8) < 0) return -1;
             t = WD_WASM_F64;
+            break;
+        case WD_OP_V128_CONST:
+            if (wd_val_skip(v, 16) < 0) return -1;
+            t = WD_WASM_V128;
             break;
         case WD_OP_REF_NULL:
             if (wd_val_byte(v, &t) < 0) return -1;
