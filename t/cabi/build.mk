@@ -9,3 +9,10 @@ TEST_BINS += $(CABIT_BINS)
 $(B)/t/cabi/%: t/cabi/%.c $(CABI_OBJS) $(WASM_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Isrc/component -It/cabi $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) -lm -lpthread
+
+# the C side of the oracle test
+CABI_ORACLE := $(B)/t/cabi/cabi_oracle
+TEST_BINS += $(CABI_ORACLE)
+$(CABI_ORACLE): t/cabi/cabi_oracle.c $(CABI_OBJS) $(WASM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc/component $(LDFLAGS) -o $@ $^ -lm -lpthread
