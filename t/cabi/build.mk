@@ -16,3 +16,10 @@ TEST_BINS += $(CABI_ORACLE)
 $(CABI_ORACLE): t/cabi/cabi_oracle.c $(CABI_OBJS) $(WASM_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc/component $(LDFLAGS) -o $@ $^ -lm -lpthread
+
+# the guest module test_cabi_calls runs
+CABI_GUEST := $(B)/t/cabi/guest.wasm
+TEST_BINS += $(CABI_GUEST)
+$(CABI_GUEST): t/cabi/guest.wat
+	@mkdir -p $(dir $@)
+	wat2wasm --enable-all $< -o $@
