@@ -1,7 +1,7 @@
 #!/bin/sh
 # t/hostile/valgrind.sh: a representative subset of the integration tests with the server
-# under valgrind (memcheck, --leak-check=full): t/http/test_basic.py, test_framing.py, test_body.py
-# and t/hostile/test_vg_handlers.py (handlers and the host-call boundary). The server
+# under valgrind (memcheck, --leak-check=full): t/http/test_basic.py, test_framing.py, test_body.py,
+# test_rfc9112.py (the framing table, Wasm echo included) and t/hostile/test_vg_handlers.py (handlers and the host-call boundary). The server
 # binary is replaced by a wrapper script (WASMD_BIN), so the harness is unchanged; every
 # valgrind report goes to $VG_DIR/vg.PID.log and any non-empty log is a failure (-q prints
 # only errors; definite and indirect leaks count as errors).
@@ -25,7 +25,7 @@ exec valgrind -q --error-exitcode=97 --leak-check=full --show-leak-kinds=definit
 EOW
 chmod +x "$VG_DIR/wasmd"
 P=0; F=0
-for t in ${VG_FILES:-t/http/test_basic.py t/http/test_framing.py t/http/test_body.py t/hostile/test_vg_handlers.py}; do
+for t in ${VG_FILES:-t/http/test_basic.py t/http/test_framing.py t/http/test_body.py t/http/test_rfc9112.py t/hostile/test_vg_handlers.py}; do
     t0=$(date +%s)
     # these files use their groups' fixed ports: if a concurrent run of that group holds one
     # (a shared machine; CI runs groups one after the other), wait and retry
