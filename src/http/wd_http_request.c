@@ -698,6 +698,24 @@ wd_http_request_start(wd_http_connection_t *hc)
     }
 }
 
+/* A request head we refuse: logged at info, as nginx logs client errors. */
+static void
+wd_http_header_failed(wd_http_request_t *r, int status)
+{
+    const char *why;
+
+    switch (status) {
+    case 414: why = "too long URI"; break;
+    case 431: why = "too large request header"; break;
+    case 501: why = "unimplemented method or transfer coding"; break;
+    case 505: why = "unsupported HTTP version"; break;
+    case 405: why = "CONNECT method"; break;
+    case 500: why = "a request header we could not store"; break;
+    default:  why = "invalid request header"; break;
+    }
+    wd_log_error(WD_LOG_INFO, wd_http_log(r->hc), 0, "client sent %s (%d)", why, status);
+}
+
 /* Parses and runs requests while complete ones are in the buffer (no recursion). */
 static void
 wd_http_run(wd_http_connection_t *hc)
@@ -719,12 +737,11 @@ wd_http_run(wd_http_connection_t *hc)
             }
             break;
         }
-        if (rc != WD_OK) {
-            wd_http_error_close(r, rc);
-            break;
+        if (rc == WD_OK) {
+            rc = wd_http_process_request_header(r);
         }
-        rc = wd_http_process_request_header(r);
         if (rc != WD_OK) {
+            wd_http_header_failed(r, rc);
             wd_http_error_close(r, rc);
             break;
         }

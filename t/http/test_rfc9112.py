@@ -412,13 +412,17 @@ def test_bad_body_after_head_aborts(s):
             check(b"next" not in got, p, "the follow-up was answered")
 
 
-def test_body_errors_logged_at_info(s):
-    run_table(s, [("log", chunked("/echo", b"5\rXhello\r\n0\r\n\r\n"), 400, None)])
+def test_client_errors_logged_at_info(s):
+    run_table(s, [("log", chunked("/echo", b"5\rXhello\r\n0\r\n\r\n"), 400, None),
+                  ("log", get(b"GET / HTTP/1.1\rX"), 400, None),
+                  ("log", get(b"GET / HTTP/3.0"), 505, None)])
     import time
     time.sleep(0.2)
     log = s.error_log()
-    check("[info]" in log and "client sent invalid chunked body: chunk size line not ended by CRLF"
-          in log, log[-800:])
+    for line in ["client sent invalid chunked body: chunk size line not ended by CRLF",
+                 "client sent invalid request header (400)",
+                 "client sent unsupported HTTP version (505)"]:
+        check(any("[info]" in l and line in l for l in log.splitlines()), line, log[-800:])
 
 
 if __name__ == "__main__":
