@@ -74,6 +74,7 @@ $(WASMD): $(B)/src/core/wd_main.o $(SRV_OBJS) $(HOST_OBJS) $(LLHTTP_OBJS) $(WASM
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 include $(sort $(wildcard src/*/build.mk modules/*/build.mk t/*/build.mk wasm-handlers/build.mk bench/build.mk))
+include contrib/build.mk
 
 # make test: build everything the tests need, then run every group; ends "N passed, N failed".
 test: all handlers $(TEST_BINS)

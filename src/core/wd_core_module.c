@@ -73,7 +73,8 @@ wd_core_init_conf(wd_cycle_t *cycle, void *conf)
     wd_conf_init_value(cycle->worker_rlimit_nofile, 0);
     wd_conf_init_value(cycle->worker_cpu_affinity, 0);
     if (cycle->pid.data == NULL) {
-        wd_str_set(&cycle->pid, WD_DEFAULT_PID_PATH);
+        cycle->pid.data = (u_char *) wd_paths.pid;
+        cycle->pid.len = strlen(wd_paths.pid);
         if (wd_conf_full_name(cycle, &cycle->pid, 0) != WD_OK) {
             return WD_CONF_ERROR;
         }

@@ -19,6 +19,9 @@
 wd_cycle_t *wd_cycle;
 int         wd_cycle_keep_config;
 const char *wd_cycle_conf_param;
+wd_paths_t  wd_paths = {
+    WD_PREFIX, WD_DEFAULT_CONF_PATH, WD_DEFAULT_PID_PATH, NULL, "logs/access.log"
+};
 
 static void
 wd_cycle_error(wd_cycle_t *cycle, int err, const char *fmt, ...)
@@ -47,7 +50,7 @@ static int
 wd_cycle_set_prefix(wd_cycle_t *cycle, const char *prefix)
 {
     char cwd[PATH_MAX];
-    const char *p = prefix ? prefix : WD_PREFIX;
+    const char *p = prefix ? prefix : wd_paths.prefix;
     size_t len = strlen(p), clen = 0;
     u_char *d;
 
@@ -117,7 +120,8 @@ wd_cycle_create(const char *conf_file, const char *conf_name, const char *prefix
         cycle->conf_file.data = (u_char *) conf_name;
         cycle->conf_file.len = strlen(conf_name);
     } else {
-        wd_str_set(&cycle->conf_file, WD_DEFAULT_CONF_PATH);
+        cycle->conf_file.data = (u_char *) wd_paths.conf;
+        cycle->conf_file.len = strlen(wd_paths.conf);
     }
     /* -c relative to the prefix, like nginx */
     if (wd_conf_full_name(cycle, &cycle->conf_file, 0) != WD_OK) {
@@ -265,8 +269,12 @@ wd_cycle_finish(wd_cycle_t *cycle, wd_conf_t *cf, char *rv, char **err)
         goto failed;
     }
     if (cycle->error_log_conf == NULL) {
-        /* default: stderr, in the file format (documented) */
+        /* default: stderr, in the file format (documented), or the configured path */
         wd_str_t name = wd_string("stderr");
+        if (wd_paths.error_log != NULL) {
+            name.data = (u_char *) wd_paths.error_log;
+            name.len = strlen(wd_paths.error_log);
+        }
         cycle->new_log.level = WD_LOG_ERR;
         cycle->new_log.file = wd_cycle_open_file(cycle, &name);
         if (cycle->new_log.file == NULL) {

@@ -22,6 +22,18 @@
 #define WD_PREFIX              ""     /* empty: the current directory */
 #endif
 
+/* The default paths when neither the command line nor the configuration names them.
+ * Relative ones are relative to the prefix. These values are the library's (unit tests);
+ * the wasmd binary replaces them with the ./configure paths (wd_main.c, `wasmd -V`). */
+typedef struct {
+    const char     *prefix;          /* "": the current directory */
+    const char     *conf;            /* -c */
+    const char     *pid;             /* pid */
+    const char     *error_log;       /* main error_log; NULL: stderr */
+    const char     *http_log;        /* access_log when none is configured */
+} wd_paths_t;
+extern wd_paths_t wd_paths;
+
 typedef struct wd_listening_s {
     struct sockaddr_storage sockaddr;
     socklen_t       socklen;

@@ -19,6 +19,22 @@
 #include "component/wd_comp.h"
 #include "wd_wasm.h"
 
+/* The ./configure paths (objs/config.mk -> contrib/build.mk): the prefix absolute, the
+ * others relative to it when they lie under it (so -p moves them, as in nginx). */
+#ifdef WD_CFG_PREFIX
+static void
+wd_configured_paths(void)
+{
+    wd_paths.prefix = WD_CFG_PREFIX;
+    wd_paths.conf = WD_CFG_CONF_PATH;
+    wd_paths.pid = WD_CFG_PID_PATH;
+    wd_paths.error_log = WD_CFG_ERROR_LOG_PATH;
+    wd_paths.http_log = WD_CFG_HTTP_LOG_PATH;
+}
+#else
+static void wd_configured_paths(void) { }
+#endif
+
 static void
 wd_usage(FILE *out)
 {
@@ -37,9 +53,9 @@ wd_usage(FILE *out)
         "  -q            : suppress non-error messages during configuration testing\n"
         "  -s signal     : send signal to a master process: stop, quit, reopen, reload\n"
         "  -p prefix     : set prefix path (default: %s)\n"
-        "  -c filename   : set configuration file (default: " WD_DEFAULT_CONF_PATH ")\n"
+        "  -c filename   : set configuration file (default: %s)\n"
         "  -g directives : set global directives out of configuration file\n",
-        WD_PREFIX[0] ? WD_PREFIX : "the current directory");
+        wd_paths.prefix[0] ? wd_paths.prefix : "the current directory", wd_paths.conf);
 }
 
 static void
@@ -55,8 +71,22 @@ wd_show_version(int configure)
 #endif
 #endif
         fprintf(stderr, "built on " __DATE__ " " __TIME__ "\n");
-        fprintf(stderr, "configure arguments: --prefix=%s\n",
-                WD_PREFIX[0] ? WD_PREFIX : "(current directory)");
+#ifdef WD_CFG_ARGS
+        fprintf(stderr, "configure arguments:%s%s\n", WD_CFG_ARGS[0] ? " " : "", WD_CFG_ARGS);
+#else
+        fprintf(stderr, "configure arguments: (none: the current directory is the prefix)\n");
+#endif
+        /* every path in effect, given or defaulted (relative ones: under the prefix) */
+        fprintf(stderr, "paths: --prefix=%s\n", wd_paths.prefix[0] ? wd_paths.prefix : ".");
+#ifdef WD_CFG_SBIN_PATH
+        fprintf(stderr, "  --sbin-path=%s\n", WD_CFG_SBIN_PATH);
+#endif
+        fprintf(stderr, "  --conf-path=%s\n", wd_paths.conf);
+        fprintf(stderr, "  --error-log-path=%s\n",
+                wd_paths.error_log ? wd_paths.error_log : "stderr");
+        fprintf(stderr, "  --pid-path=%s\n", wd_paths.pid);
+        fprintf(stderr, "  --http-log-path=%s\n", wd_paths.http_log);
+        fprintf(stderr, "  (no --modules-path: every module is compiled in, none is loadable)\n");
         fprintf(stderr, "features: libuv event loop, llhttp, OpenSSL, own Wasm 2.0 engine, "
                         "WASI preview1, wasi:http handlers, POSIX regex locations\n");
         fprintf(stderr, "wasm engine: %s\n", wd_wasm_build_info());
@@ -85,6 +115,7 @@ main(int argc, char **argv)
     char *err = NULL;
 
     wd_pid = getpid();
+    wd_configured_paths();
     wd_time_init();
     wd_process_save_argv(argc, argv);
 
@@ -156,9 +187,9 @@ main(int argc, char **argv)
         if (test) {
             /* the error itself was printed by the parser */
             char path[PATH_MAX];
-            const char *shown = conf_file ? conf_file : WD_DEFAULT_CONF_PATH;
+            const char *shown = conf_file ? conf_file : wd_paths.conf;
             if (shown[0] != '/') {
-                const char *pf = prefix ? prefix : WD_PREFIX;
+                const char *pf = prefix ? prefix : wd_paths.prefix;
                 char cwd[PATH_MAX] = "";
                 if (pf[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL) {
                     cwd[0] = '\0';

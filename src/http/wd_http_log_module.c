@@ -346,8 +346,8 @@ wd_http_log_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
         return WD_CONF_OK;
     }
     if (!prev->set) {
-        /* nginx's default: access_log logs/access.log combined; */
-        wd_str_t path = wd_string("logs/access.log");
+        /* nginx's default: access_log logs/access.log combined; (the configured path) */
+        wd_str_t path = { strlen(wd_paths.http_log), (u_char *) wd_paths.http_log };
         wd_http_log_t *log;
         prev->logs = wd_array_create(cf->pool, 1, sizeof(wd_http_log_t));
         if (prev->logs == NULL) {

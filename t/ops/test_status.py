@@ -184,13 +184,13 @@ def test_status_counters_and_variables():
 def test_status_not_on_other_levels():
     s = opslib.server("http { server { listen 127.0.0.1:%(port)d; wasm_status; } }", 18941)
     try:
-        r = s.run_cli("-t", "-c", s.conf_path)
+        r = s.run_cli("-t", "-p", s.prefix + "/", "-c", s.conf_path)
         check(r.returncode == 1, r)
         check(b'"wasm_status" directive is not allowed here' in r.stderr, r.stderr)
         bad = "http { server { listen 127.0.0.1:%d; location / { wasm_status x; } } }" % s.port
         with open(s.conf_path, "w") as f:
             f.write(bad)
-        r = s.run_cli("-t", "-c", s.conf_path)
+        r = s.run_cli("-t", "-p", s.prefix + "/", "-c", s.conf_path)
         check(r.returncode == 1 and b"invalid number of arguments" in r.stderr, r.stderr)
     finally:
         s.cleanup()
