@@ -165,6 +165,8 @@ int  wd_ssl_handshake(wd_connection_t *c, wd_ssl_t *ssl, wd_msec_t timeout, wd_l
 const char *wd_ssl_protocol(wd_connection_t *c);
 const char *wd_ssl_cipher(wd_connection_t *c);
 const char *wd_ssl_server_name(wd_connection_t *c);
+/* 1 if the TLS session was resumed, 0 if not, -1 without an established TLS connection */
+int wd_ssl_session_reused(wd_connection_t *c);
 void wd_ssl_worker_close(wd_worker_t *w);
 
 static inline int

@@ -566,6 +566,12 @@ wd_ssl_cipher(wd_connection_t *c)
     return c->ssl && c->ssl->handshaked ? SSL_get_cipher_name(c->ssl->ssl) : NULL;
 }
 
+int
+wd_ssl_session_reused(wd_connection_t *c)
+{
+    return c->ssl && c->ssl->handshaked ? SSL_session_reused(c->ssl->ssl) == 1 : -1;
+}
+
 const char *
 wd_ssl_server_name(wd_connection_t *c)
 {

@@ -5,8 +5,21 @@
  *   ssl_certificate_key file;    PEM private key; must match the certificate
  *   ssl_protocols TLSv1.2 ...;   default TLSv1.2 TLSv1.3
  *   ssl_ciphers list;            OpenSSL cipher list for TLS <= 1.2 (default HIGH:!aNULL:!MD5)
- *   ssl_session_cache off | none | builtin[:size];   default none (no server-side cache)
+ *   ssl_session_cache off | none | [builtin[:size]] [shared:name:size];   default none
+ *   ssl_session_timeout time;                        default 5m
  *   ssl_session_tickets on | off;                    default on
+ *
+ * Session cache, with nginx's meaning: `off` tells clients sessions cannot be resumed;
+ * `none` (the default) lets them think so but stores nothing; `builtin[:size]` is
+ * OpenSSL's cache inside each worker (size in sessions, 20480 by default), so a client
+ * resumes only when it reaches the same worker again; `shared:name:size` is one cache in
+ * shared memory for every worker (src/event/wd_event_ssl_cache.c), created by the master
+ * before the workers fork and kept across reloads while its name and size stay the same;
+ * several servers may name the same zone. Both may be given. A shared zone also holds the
+ * session-ticket keys of every SSL_CTX using it (otherwise each SSL_CTX has its own random
+ * keys, made in the master and so common to all its workers, but new on each reload): a
+ * ticket resumes in any worker, and after a reload. With tickets off, TLS 1.2 resumes by
+ * session id and TLS 1.3 by stateful tickets, both through the cache.
  *
  * Every server{} that ends up with a certificate gets its own SSL_CTX, built while the
  * configuration is merged (so `-t` and reload load the files again and report errors with
@@ -23,7 +36,8 @@
  * live in src/event/wd_event_ssl.c; once the handshake completed the connection is handed
  * to wd_http_init_connection() and the HTTP code never knows it runs over TLS.
  *
- * Variables: $https ("on" or ""), $ssl_protocol, $ssl_cipher, $ssl_server_name.
+ * Variables: $https ("on" or ""), $ssl_protocol, $ssl_cipher, $ssl_server_name,
+ * $ssl_session_reused ("r" if the session was resumed, else ".").
  */
 #include "wd_core.h"
 #include "wd_log.h"
@@ -33,6 +47,7 @@
 #include "wd_http_conf.h"
 #include "wd_http_request.h"
 #include "wd_http_variables.h"
+#include "wd_event_ssl_cache.h"
 
 #include <openssl/ssl.h>
 #include <openssl/err.h>
@@ -48,7 +63,10 @@ typedef struct {
     wd_str_t        certificate_key;
     wd_str_t        ciphers;
     wd_uint_t       protocols;        /* WD_SSL_* bits */
-    wd_int_t        session_cache;    /* -2 off, -1 unset, 0 none, >0 builtin size */
+    wd_int_t        session_cache;    /* -3 shared only, -2 off, -1 unset, 0 none,
+                                         >0 builtin size */
+    wd_ssl_cache_zone_t *shm_zone;    /* shared:name:size, NULL if none */
+    time_t          session_timeout;
     wd_flag_t       session_tickets;
     wd_str_t        cert_file;        /* where ssl_certificate / _key were given */
     wd_uint_t       cert_line;
@@ -60,6 +78,8 @@ typedef struct {
 #define WD_SSL_CACHE_OFF    (-2)
 #define WD_SSL_CACHE_UNSET  (-1)
 #define WD_SSL_CACHE_NONE   0
+#define WD_SSL_CACHE_NO_BUILTIN (-3)
+#define WD_SSL_CACHE_BUILTIN_DEFAULT 20480
 
 static char *wd_http_ssl_set_file(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
 static char *wd_http_ssl_protocols(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
@@ -81,8 +101,11 @@ static const wd_command_t wd_http_ssl_commands[] = {
     { "ssl_ciphers", WD_HTTP_MAIN_CONF | WD_HTTP_SRV_CONF | WD_CONF_TAKE1,
       wd_conf_set_str_slot, WD_HTTP_SRV_CONF_OFFSET,
       offsetof(wd_http_ssl_srv_conf_t, ciphers), NULL },
-    { "ssl_session_cache", WD_HTTP_MAIN_CONF | WD_HTTP_SRV_CONF | WD_CONF_TAKE1,
+    { "ssl_session_cache", WD_HTTP_MAIN_CONF | WD_HTTP_SRV_CONF | WD_CONF_TAKE12,
       wd_http_ssl_session_cache, WD_HTTP_SRV_CONF_OFFSET, 0, NULL },
+    { "ssl_session_timeout", WD_HTTP_MAIN_CONF | WD_HTTP_SRV_CONF | WD_CONF_TAKE1,
+      wd_conf_set_sec_slot, WD_HTTP_SRV_CONF_OFFSET,
+      offsetof(wd_http_ssl_srv_conf_t, session_timeout), NULL },
     { "ssl_session_tickets", WD_HTTP_MAIN_CONF | WD_HTTP_SRV_CONF | WD_CONF_FLAG,
       wd_conf_set_flag_slot, WD_HTTP_SRV_CONF_OFFSET,
       offsetof(wd_http_ssl_srv_conf_t, session_tickets), NULL },
@@ -136,6 +159,15 @@ wd_http_ssl_var_cipher(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
 }
 
 static int
+wd_http_ssl_var_session_reused(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
+{
+    int reused = wd_ssl_session_reused(r->connection);
+
+    (void) arg;
+    return wd_http_ssl_var_set(r, v, reused < 0 ? "" : reused ? "r" : ".");
+}
+
+static int
 wd_http_ssl_var_server_name(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
 {
     (void) arg;
@@ -153,7 +185,9 @@ wd_http_ssl_preconfiguration(wd_conf_t *cf)
         if (wd_http_add_variable("https", wd_http_ssl_var_https, 0) != WD_OK
             || wd_http_add_variable("ssl_protocol", wd_http_ssl_var_protocol, 0) != WD_OK
             || wd_http_add_variable("ssl_cipher", wd_http_ssl_var_cipher, 0) != WD_OK
-            || wd_http_add_variable("ssl_server_name", wd_http_ssl_var_server_name, 0) != WD_OK)
+            || wd_http_add_variable("ssl_server_name", wd_http_ssl_var_server_name, 0) != WD_OK
+            || wd_http_add_variable("ssl_session_reused", wd_http_ssl_var_session_reused, 0)
+               != WD_OK)
         {
             return WD_ERROR;
         }
@@ -174,6 +208,7 @@ wd_http_ssl_create_srv_conf(wd_conf_t *cf)
     }
     sc->protocols = WD_CONF_UNSET_UINT;
     sc->session_cache = WD_SSL_CACHE_UNSET;
+    sc->session_timeout = WD_CONF_UNSET;
     sc->session_tickets = WD_CONF_UNSET;
     return sc;
 }
@@ -240,26 +275,60 @@ wd_http_ssl_session_cache(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
 {
     wd_http_ssl_srv_conf_t *sc = conf;
     wd_str_t *value = cf->args->elts;
-    wd_str_t *v = &value[1];
+    wd_uint_t i;
+    int builtin = 0;
 
     (void) cmd;
     if (sc->session_cache != WD_SSL_CACHE_UNSET) {
         return "is duplicate";
     }
-    if (v->len == 3 && memcmp(v->data, "off", 3) == 0) {
-        sc->session_cache = WD_SSL_CACHE_OFF;
-    } else if (v->len == 4 && memcmp(v->data, "none", 4) == 0) {
-        sc->session_cache = WD_SSL_CACHE_NONE;
-    } else if (v->len == 7 && memcmp(v->data, "builtin", 7) == 0) {
-        sc->session_cache = 20480;
-    } else if (v->len > 8 && memcmp(v->data, "builtin:", 8) == 0) {
-        wd_int_t n = wd_atoi(v->data + 8, v->len - 8);
-        if (n <= 0) {
+    sc->session_cache = WD_SSL_CACHE_NO_BUILTIN;
+    for (i = 1; i < cf->args->nelts; i++) {
+        wd_str_t *v = &value[i];
+        if (wd_str_eq(v, "off") || wd_str_eq(v, "none")) {
+            if (cf->args->nelts != 2) {
+                return wd_conf_invalid_value(cf, v);     /* alone, as in nginx */
+            }
+            sc->session_cache = wd_str_eq(v, "off") ? WD_SSL_CACHE_OFF : WD_SSL_CACHE_NONE;
+        } else if (wd_str_eq(v, "builtin")) {
+            if (builtin++) {
+                return wd_conf_invalid_value(cf, v);
+            }
+            sc->session_cache = WD_SSL_CACHE_BUILTIN_DEFAULT;
+        } else if (v->len > 8 && memcmp(v->data, "builtin:", 8) == 0) {
+            wd_int_t n = wd_atoi(v->data + 8, v->len - 8);
+            if (n <= 0 || builtin++) {
+                return wd_conf_invalid_value(cf, v);
+            }
+            sc->session_cache = n;
+        } else if (v->len > 7 && memcmp(v->data, "shared:", 7) == 0) {
+            /* shared:name:size */
+            u_char *name = v->data + 7, *colon;
+            size_t rest = v->len - 7, nlen;
+            wd_str_t size_str;
+            ssize_t size;
+            const char *err = NULL;
+
+            colon = memchr(name, ':', rest);
+            if (colon == NULL || colon == name || sc->shm_zone != NULL) {
+                return wd_conf_invalid_value(cf, v);
+            }
+            nlen = colon - name;
+            size_str.data = colon + 1;
+            size_str.len = rest - nlen - 1;
+            size = size_str.len ? wd_parse_size(&size_str) : -1;
+            if (size <= 0) {
+                return wd_conf_invalid_value(cf, v);
+            }
+            sc->shm_zone = wd_ssl_cache_zone(name, nlen, (size_t) size, cf->cycle->generation,
+                                             &err);
+            if (sc->shm_zone == NULL) {
+                wd_conf_log_error(WD_LOG_EMERG, cf, 0, "%s", err);
+                return WD_CONF_ERROR;
+            }
+        } else {
             return wd_conf_invalid_value(cf, v);
         }
-        sc->session_cache = n;
-    } else {
-        return wd_conf_invalid_value(cf, v);
     }
     return WD_CONF_OK;
 }
@@ -423,18 +492,32 @@ wd_http_ssl_create_ctx(wd_conf_t *cf, wd_http_ssl_srv_conf_t *sc, const wd_str_t
         return WD_CONF_ERROR;
     }
 
-    if (sc->session_cache > 0) {
-        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-        SSL_CTX_sess_set_cache_size(ctx, sc->session_cache);
-    } else {
+    if (sc->session_cache == WD_SSL_CACHE_OFF) {
         SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    } else if (sc->shm_zone != NULL) {
+        if (wd_ssl_cache_attach(ctx, sc->shm_zone, sc->session_cache > 0) != WD_OK) {
+            wd_http_ssl_conf_error(cf, &sc->cert_file, sc->cert_line,
+                                   "%scannot use the shared session cache", "");
+            return WD_CONF_ERROR;
+        }
+    } else if (sc->session_cache > 0) {
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    } else {
+        /* none: clients are told sessions may be reused, nothing is stored */
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_AUTO_CLEAR
+                                            | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+        SSL_CTX_sess_set_cache_size(ctx, 1);
     }
+    if (sc->session_cache > 0) {
+        SSL_CTX_sess_set_cache_size(ctx, sc->session_cache);
+    }
+    SSL_CTX_set_timeout(ctx, (long) sc->session_timeout);
     sidlen = wd_min(id->len, sizeof(sid));
     memcpy(sid, id->data, sidlen);
     SSL_CTX_set_session_id_context(ctx, sid, (unsigned) sidlen);
     if (!sc->session_tickets) {
         SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-        if (sc->session_cache <= 0) {
+        if (sc->session_cache <= 0 && sc->shm_zone == NULL) {
             SSL_CTX_set_num_tickets(ctx, 0);   /* TLS 1.3: nothing could resume anyway */
         }
     }
@@ -464,7 +547,9 @@ wd_http_ssl_merge_srv_conf(wd_conf_t *cf, void *parent, void *child)
     if (conf->session_cache == WD_SSL_CACHE_UNSET) {
         conf->session_cache = prev->session_cache == WD_SSL_CACHE_UNSET
                               ? WD_SSL_CACHE_NONE : prev->session_cache;
+        conf->shm_zone = prev->shm_zone;
     }
+    wd_conf_merge_value(conf->session_timeout, prev->session_timeout, 300);
     wd_conf_merge_value(conf->session_tickets, prev->session_tickets, 1);
     if (conf->ciphers.data[conf->ciphers.len] != '\0') {
         conf->ciphers.data = wd_pstrdup(cf->pool, &conf->ciphers);
@@ -570,5 +655,6 @@ wd_http_ssl_init_connection(wd_connection_t *c)
         return;
     }
     SSL_set_app_data(ssl, c);
+    wd_ssl_cache_bind(ssl);        /* the shared cache of the connection's first SSL_CTX */
     (void) wd_ssl_handshake(c, ssl, clcf->client_header_timeout, log, wd_http_init_connection);
 }
