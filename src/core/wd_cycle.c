@@ -428,6 +428,24 @@ wd_cycle_reopen_files(wd_cycle_t *cycle)
             rc = WD_ERROR;
             continue;
         }
+        if (wd_log_files_owner != (uid_t) -1 && geteuid() == 0) {
+            /* the master, for unprivileged workers that reopen the file by name next */
+            struct stat st;
+            if (fstat(fd, &st) == 0) {
+                if (st.st_uid != wd_log_files_owner
+                    && fchown(fd, wd_log_files_owner, (gid_t) -1) < 0)
+                {
+                    wd_log_error(WD_LOG_ALERT, cycle->log, errno, "fchown() \"%.*s\" failed",
+                                 wd_str_pf(&files[i]->name));
+                }
+                if ((st.st_mode & (S_IRUSR | S_IWUSR)) != (S_IRUSR | S_IWUSR)
+                    && fchmod(fd, st.st_mode | S_IRUSR | S_IWUSR) < 0)
+                {
+                    wd_log_error(WD_LOG_ALERT, cycle->log, errno, "fchmod() \"%.*s\" failed",
+                                 wd_str_pf(&files[i]->name));
+                }
+            }
+        }
         /* keep the fd number: copies of it stay valid */
         if (dup3(fd, files[i]->fd, O_CLOEXEC) < 0) {
             wd_log_error(WD_LOG_ALERT, cycle->log, errno, "dup2() \"%.*s\" failed",

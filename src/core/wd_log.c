@@ -9,6 +9,7 @@
 
 pid_t wd_pid;
 int   wd_log_use_stderr = 1;
+uid_t wd_log_files_owner = (uid_t) -1;
 
 const char *wd_log_levels[] = {
     "stderr", "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug", NULL

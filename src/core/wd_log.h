@@ -74,6 +74,11 @@ wd_log_t *wd_log_startup(void);
 int wd_log_level_parse(const wd_str_t *name);
 extern const char *wd_log_levels[];    /* index by level: "stderr", "emerg", ... "debug" */
 
+/* The owner given to log files the master (re)opens on USR1 before the workers reopen them
+ * by name: set it to the workers' uid when they run unprivileged (nginx's `user`), so a file
+ * logrotate removed or recreated is writable by them. (uid_t) -1: owners are left alone. */
+extern uid_t wd_log_files_owner;
+
 /* The process id printed in log lines; set at startup and after fork. */
 extern pid_t wd_pid;
 /* 1 until the server runs (set to 0 by the master / single process after start-up):

@@ -195,6 +195,35 @@ START_TEST(test_reopen)
 }
 END_TEST
 
+START_TEST(test_reopen_owner)
+{
+    /* unprivileged workers reopen by name after the master: it hands new files to them */
+    wd_cycle_t *c = cycle_with("error_log logs/error.log;\n");
+    char path[128], moved[128];
+    struct stat st;
+
+    if (geteuid() != 0) {
+        wd_cycle_free(c);
+        return;                      /* fchown needs root (CI runs as root) */
+    }
+    snprintf(path, sizeof(path), "%s/logs/error.log", tdir);
+    snprintf(moved, sizeof(moved), "%s/logs/error.log.1", tdir);
+    ck_assert_int_eq(rename(path, moved), 0);
+    wd_log_files_owner = 65534;
+    ck_assert_int_eq(wd_cycle_reopen_files(c), WD_OK);
+    wd_log_files_owner = (uid_t) -1;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq((int) st.st_uid, 65534);
+    ck_assert((st.st_mode & (S_IRUSR | S_IWUSR)) == (S_IRUSR | S_IWUSR));
+    /* without an owner nothing changes hands */
+    ck_assert_int_eq(rename(path, moved), 0);
+    ck_assert_int_eq(wd_cycle_reopen_files(c), WD_OK);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq((int) st.st_uid, 0);
+    wd_cycle_free(c);
+}
+END_TEST
+
 START_TEST(test_startup_log_format)
 {
     char path[128];
@@ -381,6 +410,7 @@ main(void)
     tcase_add_test(tc, test_two_logs);
     tcase_add_test(tc, test_same_file_shared);
     tcase_add_test(tc, test_reopen);
+    tcase_add_test(tc, test_reopen_owner);
     tcase_add_test(tc, test_startup_log_format);
     tcase_add_test(tc, test_long_line_truncated);
     tcase_add_test(tc, test_cached_time);
