@@ -4,6 +4,7 @@
 #   make                      -> objs/wasmd
 #   make SANITIZE=1           -> objs/san/wasmd   (ASan + UBSan; or SANITIZE=address,undefined)
 #   make SWITCH=1             -> objs/switch/...  (engine built with switch dispatch, no computed goto)
+#   make SIMD_PORTABLE=1      -> objs/portable/... (engine's v128 code without x86 intrinsics)
 #
 # Each subsystem adds its own rules in a fragment next to its code
 # (src/*/build.mk, modules/*/build.mk, t/*/build.mk, wasm-handlers/build.mk, bench/build.mk);
@@ -25,6 +26,10 @@ endif
 ifdef SWITCH
   B := $(B)/switch
   SWITCH_FLAGS := -DWD_WASM_SWITCH_DISPATCH=1
+endif
+ifdef SIMD_PORTABLE
+  B := $(B)/portable
+  SWITCH_FLAGS += -DWD_WASM_NO_SSE
 endif
 
 OPT ?= -O2

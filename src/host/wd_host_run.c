@@ -9,8 +9,9 @@
  * --invoke arguments are parsed by the export's parameter types (decimal or
  * 0x hex integers, floats as strtod accepts them incl. nan/inf); they may be
  * given right after NAME (numeric tokens) or after FILE.wasm, as wasmtime does.
- * Results are printed one per line: integers signed decimal, f32 with %.9g,
- * f64 with %.17g. --fuel N gives N units to instantiation and N to the call.
+ * A v128 argument is four comma-separated i32 lanes ("1,2,0x3,-4", lane 0
+ * first). Results are printed one per line: integers signed decimal, f32 with
+ * %.9g, f64 with %.17g, v128 as "i32x4 0x........ x4" (lane 0 first). --fuel N gives N units to instantiation and N to the call.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -277,6 +278,22 @@ static int wd_run_parse_val(const char *s, uint8_t type, wd_wasm_val_t *v)
     case WD_WASM_FUNCREF:
         if (strcmp(s, "null") == 0) { v->of.func = NULL; return 0; }
         return -1;
+    case WD_WASM_V128: {
+        const char *p = s;
+        for (int i = 0; i < 4; i++) {
+            char lane[64];
+            size_t n = strcspn(p, ",");
+            if (n == 0 || n >= sizeof lane || (i < 3) != (p[n] == ',')) return -1;
+            memcpy(lane, p, n);
+            lane[n] = 0;
+            wd_wasm_val_t x;
+            if (wd_run_parse_val(lane, WD_WASM_I32, &x) != 0) return -1;
+            memcpy(v->of.v128 + 4 * i, &x.of.i32, 4);
+            p += n + (i < 3);
+        }
+        v->type = WD_WASM_V128;
+        return 0;
+    }
     default:
         return -1;
     }
@@ -306,6 +323,12 @@ static void wd_run_print_val(const wd_wasm_val_t *v)
         if (v->of.extern_ref) printf("ref.extern %" PRIuPTR "\n", v->of.extern_ref);
         else printf("ref.null extern\n");
         break;
+    case WD_WASM_V128: {
+        uint32_t l[4];
+        memcpy(l, v->of.v128, 16);
+        printf("i32x4 0x%08" PRIx32 " 0x%08" PRIx32 " 0x%08" PRIx32 " 0x%08" PRIx32 "\n", l[0], l[1], l[2], l[3]);
+        break;
+    }
     default: printf("<%s>\n", wd_run_typename(v->type)); break;
     }
 }

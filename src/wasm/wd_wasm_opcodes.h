@@ -266,8 +266,10 @@ typedef enum {
     X(TABLE_SIZE,         16, "table.size",            TABLE,       ":i", 0) \
     X(TABLE_FILL,         17, "table.fill",            TABLE,       "*", 0)
 
-/* 0xFD-prefixed opcodes (u32 sub-opcode): the Wasm 2.0 fixed-width SIMD set. */
-#define WD_WASM_OPCODES_FD(X) \
+/* 0xFD-prefixed opcodes (u32 sub-opcode): the Wasm 2.0 fixed-width SIMD set, in two
+ * lists: memory accesses and v128.const (handled inside the interpreter loop), and the
+ * pure lane operations (one out-of-line function each, wd_wasm_simd.c). */
+#define WD_WASM_OPCODES_FD_MEM(X) \
     X(V128_LOAD,                       0, "v128.load", MEMARG, "i:v", 4) \
     X(V128_LOAD8X8_S,                  1, "v128.load8x8_s", MEMARG, "i:v", 3) \
     X(V128_LOAD8X8_U,                  2, "v128.load8x8_u", MEMARG, "i:v", 3) \
@@ -281,6 +283,18 @@ typedef enum {
     X(V128_LOAD64_SPLAT,              10, "v128.load64_splat", MEMARG, "i:v", 3) \
     X(V128_STORE,                     11, "v128.store", MEMARG, "iv:", 4) \
     X(V128_CONST,                     12, "v128.const", V128, ":v", 0) \
+    X(V128_LOAD8_LANE,                84, "v128.load8_lane", MEMARG_LANE, "iv:v", 0) \
+    X(V128_LOAD16_LANE,               85, "v128.load16_lane", MEMARG_LANE, "iv:v", 1) \
+    X(V128_LOAD32_LANE,               86, "v128.load32_lane", MEMARG_LANE, "iv:v", 2) \
+    X(V128_LOAD64_LANE,               87, "v128.load64_lane", MEMARG_LANE, "iv:v", 3) \
+    X(V128_STORE8_LANE,               88, "v128.store8_lane", MEMARG_LANE, "iv:", 0) \
+    X(V128_STORE16_LANE,              89, "v128.store16_lane", MEMARG_LANE, "iv:", 1) \
+    X(V128_STORE32_LANE,              90, "v128.store32_lane", MEMARG_LANE, "iv:", 2) \
+    X(V128_STORE64_LANE,              91, "v128.store64_lane", MEMARG_LANE, "iv:", 3) \
+    X(V128_LOAD32_ZERO,               92, "v128.load32_zero", MEMARG, "i:v", 2) \
+    X(V128_LOAD64_ZERO,               93, "v128.load64_zero", MEMARG, "i:v", 3)
+
+#define WD_WASM_OPCODES_FD_ALU(X) \
     X(I8X16_SHUFFLE,                  13, "i8x16.shuffle", SHUFFLE, "vv:v", 0) \
     X(I8X16_SWIZZLE,                  14, "i8x16.swizzle", NONE, "vv:v", 0) \
     X(I8X16_SPLAT,                    15, "i8x16.splat", NONE, "i:v", 0) \
@@ -352,16 +366,6 @@ typedef enum {
     X(V128_XOR,                       81, "v128.xor", NONE, "vv:v", 0) \
     X(V128_BITSELECT,                 82, "v128.bitselect", NONE, "vvv:v", 0) \
     X(V128_ANY_TRUE,                  83, "v128.any_true", NONE, "v:i", 0) \
-    X(V128_LOAD8_LANE,                84, "v128.load8_lane", MEMARG_LANE, "iv:v", 0) \
-    X(V128_LOAD16_LANE,               85, "v128.load16_lane", MEMARG_LANE, "iv:v", 1) \
-    X(V128_LOAD32_LANE,               86, "v128.load32_lane", MEMARG_LANE, "iv:v", 2) \
-    X(V128_LOAD64_LANE,               87, "v128.load64_lane", MEMARG_LANE, "iv:v", 3) \
-    X(V128_STORE8_LANE,               88, "v128.store8_lane", MEMARG_LANE, "iv:", 0) \
-    X(V128_STORE16_LANE,              89, "v128.store16_lane", MEMARG_LANE, "iv:", 1) \
-    X(V128_STORE32_LANE,              90, "v128.store32_lane", MEMARG_LANE, "iv:", 2) \
-    X(V128_STORE64_LANE,              91, "v128.store64_lane", MEMARG_LANE, "iv:", 3) \
-    X(V128_LOAD32_ZERO,               92, "v128.load32_zero", MEMARG, "i:v", 2) \
-    X(V128_LOAD64_ZERO,               93, "v128.load64_zero", MEMARG, "i:v", 3) \
     X(F32X4_DEMOTE_F64X2_ZERO,        94, "f32x4.demote_f64x2_zero", NONE, "v:v", 0) \
     X(F64X2_PROMOTE_LOW_F32X4,        95, "f64x2.promote_low_f32x4", NONE, "v:v", 0) \
     X(I8X16_ABS,                      96, "i8x16.abs", NONE, "v:v", 0) \
@@ -504,6 +508,8 @@ typedef enum {
     X(I32X4_TRUNC_SAT_F64X2_U_ZERO,  253, "i32x4.trunc_sat_f64x2_u_zero", NONE, "v:v", 0) \
     X(F64X2_CONVERT_LOW_I32X4_S,     254, "f64x2.convert_low_i32x4_s", NONE, "v:v", 0) \
     X(F64X2_CONVERT_LOW_I32X4_U,     255, "f64x2.convert_low_i32x4_u", NONE, "v:v", 0)
+
+#define WD_WASM_OPCODES_FD(X) WD_WASM_OPCODES_FD_MEM(X) WD_WASM_OPCODES_FD_ALU(X)
 
 /* One enum over all families: single-byte opcodes keep their byte value,
  * 0xFC opcodes are numbered from WD_OP_FC_BASE + sub-opcode, 0xFD opcodes from

@@ -23,6 +23,13 @@
 #include <stdint.h>
 #include <string.h>
 #include "wd_wasm_numeric.h"
+#include "wd_wasm_opcodes.h"
+
+/* The lane operations (wd_wasm_simd.c): fn(frame, instruction). */
+#define WD_X_(sym, code, text, imm, sig, al) \
+    void wd_simd_fn_WD_OP_##sym(uint64_t *fp, const uint32_t *ip);
+WD_WASM_OPCODES_FD_ALU(WD_X_)
+#undef WD_X_
 
 #if defined(__x86_64__) && defined(__SSE2__) && !defined(WD_WASM_NO_SSE)
 #define WD_SIMD_SSE2 1

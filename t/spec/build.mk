@@ -21,3 +21,16 @@ endif
 
 spec: $(SPEC_BINS)
 	B=$(B) sh t/spec/run
+
+# The engine's portable SIMD fallback (no x86 intrinsics, -DWD_WASM_NO_SSE): a third runner,
+# which t/spec/run uses for the SIMD files only.
+ifndef SWITCH
+ifndef SIMD_PORTABLE
+SPEC_PORTABLE_BIN := $(B)/portable/t/spec/wd_spec
+SPEC_BINS += $(SPEC_PORTABLE_BIN)
+TEST_BINS += $(SPEC_PORTABLE_BIN)
+.PHONY: $(SPEC_PORTABLE_BIN)
+$(SPEC_PORTABLE_BIN):
+	+$(MAKE) --no-print-directory SIMD_PORTABLE=1 $@
+endif
+endif
