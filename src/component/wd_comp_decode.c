@@ -1511,7 +1511,14 @@ wd_comp_finish_component(wd_comp_pctx_t *x, wd_comp_static_t *sc)
                 return -1;
             }
         }
-        if (wd_comp_check_unique(x, names, n, pass ? "export name" : "import name", sc->offset) != 0) {
+        int dup = wd_comp_find_dup(names, n);
+        if (dup != -1) {
+            int64_t o = dup >= 0 ? sc->sp[wd_comp_sort_space(v[dup].sort)].items[v[dup].index].offset : sc->offset;
+            if (dup >= 0) {
+                wd_comp_err(x->err, o, "duplicate %s \"%.80s\"", pass ? "export name" : "import name", names[dup]);
+            } else {
+                wd_comp_err(x->err, o, "out of memory");
+            }
             return -1;
         }
     }

@@ -33,47 +33,66 @@ wd_comp_new_resource(wd_comp_pctx_t *x, const char *name)
     return res;
 }
 
+static const char *const *wd_comp_sort_names;   /* qsort context (loading is single-threaded per call) */
+
 static int
-wd_comp_labelcmp(const void *a, const void *b)
+wd_comp_idxcmp(const void *a, const void *b)
 {
-    return strcasecmp(*(const char *const *) a, *(const char *const *) b);
+    uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+    int c = strcasecmp(wd_comp_sort_names[x], wd_comp_sort_names[y]);
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+int
+wd_comp_find_dup(const char *const *names, uint32_t n)
+{
+    uint32_t *v;
+    int dup = -1;
+
+    if (n < 2) {
+        return -1;
+    }
+    if (n <= 16) {
+        for (uint32_t j = 1; j < n; j++) {
+            for (uint32_t i = 0; i < j; i++) {
+                if (strcasecmp(names[i], names[j]) == 0) {
+                    return (int) j;
+                }
+            }
+        }
+        return -1;
+    }
+    v = wd_wasm_malloc(n * sizeof(*v));
+    if (v == NULL) {
+        return -2;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        v[i] = i;
+    }
+    wd_comp_sort_names = names;
+    qsort(v, n, sizeof(*v), wd_comp_idxcmp);
+    for (uint32_t i = 1; i < n; i++) {
+        if (strcasecmp(names[v[i - 1]], names[v[i]]) == 0 && (dup < 0 || v[i] < (uint32_t) dup)) {
+            dup = (int) v[i];
+        }
+    }
+    wd_wasm_free(v);
+    return dup;
 }
 
 int
 wd_comp_check_unique(wd_comp_pctx_t *x, const char *const *names, uint32_t n, const char *what,
                      int64_t offset)
 {
-    const char **v;
-
-    if (n < 2) {
-        return 0;
-    }
-    if (n <= 8) {
-        for (uint32_t i = 0; i < n; i++) {
-            for (uint32_t j = i + 1; j < n; j++) {
-                if (strcasecmp(names[i], names[j]) == 0) {
-                    wd_comp_err(x->err, offset, "duplicate %s \"%s\"", what, names[j]);
-                    return -1;
-                }
-            }
-        }
-        return 0;
-    }
-    v = wd_wasm_malloc(n * sizeof(*v));
-    if (v == NULL) {
+    int d = wd_comp_find_dup(names, n);
+    if (d == -2) {
         wd_comp_err(x->err, offset, "out of memory");
         return -1;
     }
-    memcpy(v, names, n * sizeof(*v));
-    qsort(v, n, sizeof(*v), wd_comp_labelcmp);
-    for (uint32_t i = 1; i < n; i++) {
-        if (strcasecmp(v[i - 1], v[i]) == 0) {
-            wd_comp_err(x->err, offset, "duplicate %s \"%s\"", what, v[i]);
-            wd_wasm_free(v);
-            return -1;
-        }
+    if (d >= 0) {
+        wd_comp_err(x->err, offset, "duplicate %s \"%.80s\"", what, names[d]);
+        return -1;
     }
-    wd_wasm_free(v);
     return 0;
 }
 

@@ -220,6 +220,9 @@ int wd_comp_decode_externtype(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static
 int wd_comp_decode_alias(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc, int decl);
 /* import/export name (nameattributes): read, validate, check uniqueness against list */
 int wd_comp_decode_externname(wd_comp_pctx_t *x, wd_comp_rd_t *r, const char **name);
+/* index of the first name that repeats an earlier one (ignoring ASCII case), -1 if none,
+ * -2 out of memory */
+int wd_comp_find_dup(const char *const *names, uint32_t n);
 int wd_comp_check_unique(wd_comp_pctx_t *x, const char *const *names, uint32_t n, const char *what,
                          int64_t offset);
 wd_comp_deftype_t *wd_comp_new_deftype(wd_comp_pctx_t *x, uint8_t kind);

@@ -1,0 +1,31 @@
+# t/component: the component loader (src/component/wd_comp_*) on real components built at
+# test time with pinned jco from npm (installed into objs/npm when absent), on component
+# text (t/component/ok, t/component/hostile) assembled by `jco parse`, and a unit test of the
+# semver name matching. Built components land in objs/component/ (shared by every build
+# variant, like objs/handlers); t/fuzz seeds fuzz_component from them.
+JCO_VERSION := 1.35.0
+PREVIEW2_SHIM_VERSION := 0.26.1
+JCO_STAMP := objs/npm/.stamp-jco-$(JCO_VERSION)
+COMP_OUT := objs/component
+COMP_STAMP := $(COMP_OUT)/.stamp
+COMP_INPUTS := $(wildcard t/component/js/*.js t/component/hostile/*.wat t/component/ok/*.wat)
+COMP_OBJS := $(filter $(B)/src/component/%,$(HOST_OBJS))
+COMPT_BINS := $(B)/t/component/test_comp_names
+TEST_BINS += $(COMP_STAMP) $(COMPT_BINS)
+
+$(JCO_STAMP):
+	@mkdir -p objs/npm
+	npm install --prefix objs/npm --no-audit --no-fund --loglevel=error \
+	    @bytecodealliance/jco@$(JCO_VERSION) @bytecodealliance/preview2-shim@$(PREVIEW2_SHIM_VERSION)
+	touch $@
+
+$(COMP_STAMP): $(JCO_STAMP) t/component/mkcomp.sh $(COMP_INPUTS) $(HANDLER_WASMS)
+	sh t/component/mkcomp.sh $(COMP_OUT)
+	touch $@
+
+components: $(COMP_STAMP)
+.PHONY: components
+
+$(B)/t/component/%: t/component/%.c $(COMP_OBJS) $(WASM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc/component $(LDFLAGS) -o $@ $^ -lm -lpthread

@@ -1,0 +1,11 @@
+;; expect: expects () -> (), the argument has (i32) -> ()
+(component
+  (import "f" (func $f (result (tuple u32 u32))))
+  (core module $mm (memory (export "m") 1))
+  (core instance $mi (instantiate $mm))
+  (alias core export $mi "m" (core memory $mem))
+  (core func $lf (canon lower (func $f) (memory $mem)))
+  (core module $m (import "host" "f" (func)))
+  (core instance $h (export "f" (func $lf)))
+  (core instance (instantiate $m (with "host" (instance $h))))
+)

@@ -1,0 +1,62 @@
+#!/bin/sh
+# t/component/mkcomp.sh OUT: builds the components t/component tests, with the pinned jco in
+# objs/npm (t/component/build.mk installs it):
+#   OUT/NAME.comp.wasm   every C example handler (objs/handlers/NAME.wasm, a core module using
+#                        the lowered Canonical ABI names) wrapped by `jco embed` (WIT: the
+#                        reference wasi:http re-versioned to @0.2.0, @since/@unstable/@deprecated
+#                        gates removed) + `jco new --wasi-reactor`; cgi.wasm (a WASI command)
+#                        by `jco new --wasi-command`
+#   OUT/NAME.js.wasm     every t/component/js/NAME.js by `jco componentize` (WIT re-versioned
+#                        to @0.2.10, the version componentize-js 0.22's engine has)
+#   OUT/hostile/NAME.wasm, OUT/ok/NAME.wasm  every t/component/{hostile,ok}/NAME.wat assembled
+#                        by `jco parse` (component text format)
+# jco runs its bundled wasm-tools under preview2-shim, which sees no files without a preopen:
+# OUT/preopen.mjs sets '/' before jco starts (node --import).
+set -e
+cd "$(dirname "$0")/../.."
+OUT=${1:-objs/component}
+NPM=$PWD/objs/npm/node_modules
+[ -x "$NPM/.bin/jco" ] || { echo "mkcomp: $NPM/.bin/jco missing (make objs/npm/.stamp-jco)"; exit 1; }
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+echo "import { _setPreopens } from '$NPM/@bytecodealliance/preview2-shim/dist/nodejs/filesystem.js'; _setPreopens({'/': '/'});" > "$OUT/preopen.mjs"
+jco() { node --import "$OUT/preopen.mjs" "$NPM/.bin/jco" "$@"; }
+REF=${WASI_HTTP_WIT:-../shared/reference/wasi-http-wit}
+[ -d "$REF" ] || REF=/work/shared/reference/wasi-http-wit
+[ -d "$REF" ] || { echo "mkcomp: no wasi:http WIT at $REF (set WASI_HTTP_WIT)"; exit 1; }
+# wit_copy DIR VERSION: the reference WIT as one package world "handler" including
+# wasi:http/proxy@VERSION (one world in the root package, so no --world is needed)
+wit_copy() {
+    rm -rf "$1"; mkdir -p "$1/deps/http"
+    cp "$REF"/*.wit "$1/deps/http/"
+    cp -r "$REF"/deps/* "$1/deps/"
+    find "$1" -name '*.wit' | xargs sed -i -E "s/@0\.2\.[0-9]+/@$2/g"
+    printf 'package wasmd:handler;\n\nworld handler {\n  include wasi:http/proxy@%s;\n}\n' "$2" > "$1/world.wit"
+}
+wit_copy "$OUT/wit-0.2.0" 0.2.0
+find "$OUT/wit-0.2.0" -name '*.wit' | xargs sed -i -E '/^[[:space:]]*@(since|unstable|deprecated)\(/d'
+wit_copy "$OUT/wit-0.2.10" 0.2.10
+sed -i '/@unstable(feature = network-error-code)/d' "$OUT/wit-0.2.10/deps/sockets/network.wit"
+
+for w in objs/handlers/*.wasm; do
+    n=$(basename "$w" .wasm)
+    case $n in
+    cgi*) jco new "$w" --wasi-command -o "$OUT/$n.comp.wasm" ;;
+    test-*|hostile-*|ops-*) ;;
+    *)  jco embed --wit "$OUT/wit-0.2.0" "$w" -o "$OUT/$n.embed.wasm"
+        jco new "$OUT/$n.embed.wasm" --wasi-reactor -o "$OUT/$n.comp.wasm"
+        rm -f "$OUT/$n.embed.wasm" ;;
+    esac
+done
+for j in t/component/js/*.js; do
+    n=$(basename "$j" .js)
+    [ -f "$OUT/$n.js.wasm" ] && [ "$OUT/$n.js.wasm" -nt "$j" ] && continue
+    jco componentize "$j" --wit "$OUT/wit-0.2.10" -n handler -o "$OUT/$n.js.wasm"
+done
+rm -rf "$OUT/hostile" "$OUT/ok"
+mkdir -p "$OUT/hostile" "$OUT/ok"
+for d in hostile ok; do
+    for h in t/component/$d/*.wat; do
+        jco parse "$h" -o "$OUT/$d/$(basename "$h" .wat).wasm"
+    done
+done
