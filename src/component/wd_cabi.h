@@ -36,6 +36,7 @@ typedef enum {
 #define WD_CABI_MAX_LIST_BYTES   ((1u << 28) - 1)   /* MAX_LIST_BYTE_LENGTH */
 #define WD_CABI_UTF16_TAG        (1u << 31)
 #define WD_CABI_MAX_HANDLES      ((1u << 28) - 1)   /* Table.MAX_LENGTH */
+#define WD_CABI_WORK_LIMIT       ((uint64_t)64 << 20)
 
 /* ---- arena: bump allocation in chunks; reset keeps the chunks ---- */
 typedef struct wd_cabi_chunk_s wd_cabi_chunk_t;
@@ -103,6 +104,9 @@ typedef struct {
     uint32_t max;                   /* 0: WD_CABI_MAX_HANDLES */
     wd_cabi_dtor_fn dtor;
     void *dtor_ud;
+    uint32_t no_leave;              /* the spec's !may_leave: set while this instance runs its
+                                       realloc or post-return for the layer; a host call made
+                                       then traps */
     const void *impl;               /* the component whose table this is (set by the runtime):
                                        a borrow of a guest resource (rt->host == 0) with
                                        rt->ud == impl is lowered as its rep, not a handle */
@@ -159,6 +163,11 @@ struct wd_cabi_cx_s {
     uint8_t copy_views;             /* lifted strings / raw lists are copied into the arena */
     wd_cabi_scope_t call_scope;     /* the scope of a guest export call (export_begin/finish) */
     uint8_t lifted_own;             /* set when a lift removed an own handle */
+    /* Lifting work bound: bytes of strings and lists decoded or copied (raw views are free)
+       since the call began; past work_limit (0: WD_CABI_WORK_LIMIT) the lift traps ("value
+       too large"), so nested lists pointing at the same guest bytes cannot make one call
+       decode gigabytes. wd_cabi_host_call / wd_cabi_export_finish reset it. */
+    uint64_t work, work_limit;
     const char *trap;               /* message of the last trap */
     char trapbuf[96];
 };

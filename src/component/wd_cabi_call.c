@@ -34,7 +34,11 @@ wd_cabi_realloc(wd_cabi_cx_t *cx, uint32_t old, uint32_t old_size, uint32_t alig
         { .type = WD_WASM_I32, .of.i32 = align }, { .type = WD_WASM_I32, .of.i32 = new_size },
     };
     wd_wasm_val_t r[1];
+    if (cx->table)
+        cx->table->no_leave++;
     wd_wasm_status_t st = wd_wasm_call(cx->inst, cx->realloc, a, 4, r, 1);
+    if (cx->table)
+        cx->table->no_leave--;
     if (st == WD_WASM_OK) {
         *ptr = r[0].of.i32;
         return 0;
@@ -62,6 +66,10 @@ wd_cabi_rc_t
 wd_cabi_host_call(wd_cabi_cx_t *cx, const wd_comp_func_type_t *ft, const uint64_t *core_args,
                   uint64_t *core_results, wd_cabi_host_fn fn, void *ud)
 {
+    if (cx->table && cx->table->no_leave) {
+        wd_cabi_trap(cx, "host call from realloc or post-return");
+        return WD_CABI_TRAP;
+    }
     wd_cabi_arena_mark_t mark = wd_cabi_arena_mark(cx->arena);
     wd_cabi_scope_t scope, *prev = cx->scope;
     wd_cabi_val_t inl[ARGS_INLINE], *args = inl, result;
@@ -72,6 +80,7 @@ wd_cabi_host_call(wd_cabi_cx_t *cx, const wd_comp_func_type_t *ft, const uint64_
     cx->scope = &scope;
     cx->lifted_own = 0;
     cx->copy_views = 0;
+    cx->work = 0;
     if (ft->nparams > ARGS_INLINE &&
         !(args = wd_cabi_arena_alloc(cx->arena, ft->nparams * sizeof *args, 8))) {
         wd_cabi_trap(cx, "out of memory for values");
@@ -163,6 +172,7 @@ wd_cabi_export_finish(wd_cabi_cx_t *cx, const wd_comp_func_type_t *ft,
     uint8_t prev_copy = cx->copy_views;
     int rc = -1;
     cx->copy_views = 1;     /* post-return may free what the result points at */
+    cx->work = 0;
     if (ft->result) {
         if (ft->result_in_memory) {
             if (wd_cabi_load(cx, ft->result, (uint32_t)core_results[0], result) < 0)
@@ -188,7 +198,11 @@ wd_cabi_export_finish(wd_cabi_cx_t *cx, const wd_comp_func_type_t *ft,
             else
                 a[0].of.i64 = core_results[0];
         }
+        if (cx->table)
+            cx->table->no_leave++;
         wd_wasm_status_t st = wd_wasm_call(cx->inst, cx->post_return, a, n, NULL, 0);
+        if (cx->table)
+            cx->table->no_leave--;
         if (st == WD_WASM_SUSPENDED) {
             wd_wasm_abort(cx->inst);
             wd_cabi_trap(cx, "post-return did not return");

@@ -21,6 +21,7 @@ wd_cabi_table_reset(wd_cabi_table_t *t)
 {
     t->n = 1;
     t->free_head = 0;
+    t->no_leave = 0;
 }
 
 void

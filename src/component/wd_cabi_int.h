@@ -25,6 +25,18 @@ int wd_cabi_lower_borrow(wd_cabi_cx_t *cx, const wd_comp_type_t *t, uint32_t rep
 /* End of a call's scope: undo the lends recorded by lift_borrow. */
 void wd_cabi_scope_end(wd_cabi_cx_t *cx, wd_cabi_scope_t *s);
 
+/* charge n bytes of lifting work; -1 (trap) past the limit */
+static inline int
+wd_cabi_charge(wd_cabi_cx_t *cx, uint64_t n)
+{
+    cx->work += n;
+    if (cx->work > (cx->work_limit ? cx->work_limit : WD_CABI_WORK_LIMIT)) {
+        cx->trap = "value too large to lift";
+        return -1;
+    }
+    return 0;
+}
+
 #define WD_CANON_NAN32 0x7fc00000u
 #define WD_CANON_NAN64 0x7ff8000000000000ull
 

@@ -118,6 +118,8 @@ load_list_range(wd_cabi_cx_t *cx, const wd_comp_type_t *t, uint32_t begin, uint3
     out->n = length;
     if (t->eplain) {
         if (cx->copy_views && bytes) {
+            if (wd_cabi_charge(cx, bytes) < 0)
+                return -1;
             uint8_t *c = wd_cabi_arena_alloc(cx->arena, bytes, 8);
             if (!c)
                 return wd_cabi_trap(cx, "out of memory for values");
@@ -129,6 +131,8 @@ load_list_range(wd_cabi_cx_t *cx, const wd_comp_type_t *t, uint32_t begin, uint3
         return 0;
     }
     out->raw = 0;
+    if (wd_cabi_charge(cx, (uint64_t)length * sizeof(wd_cabi_val_t)) < 0)
+        return -1;
     wd_cabi_val_t *v = vals_alloc(cx, t->kind == WD_CT_MAP ? 3 * (uint64_t)length : length);
     if (!v)
         return wd_cabi_trap(cx, "out of memory for values");

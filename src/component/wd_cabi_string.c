@@ -265,6 +265,8 @@ wd_cabi_lift_string(wd_cabi_cx_t *cx, uint32_t ptr, uint32_t tagged, wd_cabi_val
     const uint8_t *p = wd_wasm_memory_cptr(cx->mem, ptr, bytes);
     if (!p)
         return wd_cabi_trap(cx, "string out of bounds");
+    if (wd_cabi_charge(cx, bytes + 16) < 0)
+        return -1;
     out->kind = WD_CT_STRING;
     out->raw = 0;
     if (kind == 0) {

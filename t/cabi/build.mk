@@ -1,7 +1,7 @@
 # t/cabi: the Canonical ABI layer (src/component/wd_comp_types*, wd_cabi*): Check suites linked
 # with the component objects and the engine; the oracle test (oracle.py) compares the C layer
 # with the reference canonical-abi-definitions.py through the cabi_oracle tool.
-CABI_OBJS := $(filter $(B)/src/component/%,$(HOST_OBJS))
+CABI_OBJS := $(filter $(B)/src/component/wd_cabi% $(B)/src/component/wd_comp_types.o,$(HOST_OBJS))
 CABIT_SRCS := $(sort $(wildcard t/cabi/test_*.c))
 CABIT_BINS := $(CABIT_SRCS:%.c=$(B)/%)
 TEST_BINS += $(CABIT_BINS)

@@ -1,6 +1,6 @@
 ;; t/cabi/guest.wat: a core module standing in for a component's main module in
 ;; test_cabi_calls.c. Exports memory, a bump cabi_realloc (set_bad 1/2 makes it return a
-;; misaligned / out-of-bounds pointer), run(s: string) -> string lowered as
+;; misaligned / out-of-bounds pointer, 3 calls the host import), run(s: string) -> string lowered as
 ;; (i32 i32) -> i32 calling the host import shout (i32 i32 i32) (string in, string result
 ;; through a return pointer), its post-return, and a counter of post-return calls.
 (module
@@ -16,6 +16,8 @@
     (local $p i32)
     (if (i32.eq (global.get $bad) (i32.const 1)) (then (return (i32.const 4097))))
     (if (i32.eq (global.get $bad) (i32.const 2)) (then (return (i32.const 65534))))
+    (if (i32.eq (global.get $bad) (i32.const 3))
+      (then (call $shout (i32.const 0) (i32.const 0) (i32.const 64))))
     (local.set $p (i32.and (i32.add (global.get $next) (i32.sub (local.get $al) (i32.const 1)))
                            (i32.sub (i32.const 0) (local.get $al))))
     (global.set $next (i32.add (local.get $p) (local.get $nsz)))

@@ -5,7 +5,7 @@
  *     realloc, result lifted from its return pointer, post-return called), whose core code
  *     calls a host import lowered with wd_cabi_host_call: a string crosses four times, in
  *     each string encoding;
- *   - realloc results misaligned or out of bounds, guest pointers out of bounds or
+ *   - realloc results misaligned or out of bounds, a realloc calling a host import, guest pointers out of bounds or
  *     misaligned, invalid UTF-8 from the guest, a trapping host function: traps with reasons;
  *   - no allocation per call once warm (counting allocator);
  *   - own/borrow rules: resource.new/rep/drop, wrong type, lent own dropped, own passed while
@@ -182,6 +182,10 @@ START_TEST(test_realloc_checked)
     guest_set_bad(&g, 2);
     ck_assert_int_eq(call_run(&g, "xyz", &r), -1);
     ck_assert_str_eq(g.cx.trap, "realloc result out of bounds");
+    /* a realloc calling a host import (the spec's may_leave): traps */
+    guest_set_bad(&g, 3);
+    ck_assert_int_eq(call_run(&g, "xyz", &r), -1);
+    ck_assert_msg(strstr(g.cx.trap, "realloc trapped") != NULL, "%s", g.cx.trap);
     guest_set_bad(&g, 0);
     ck_assert_int_eq(call_run(&g, "ok", &r), 0);
     guest_close(&g);
