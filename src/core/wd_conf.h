@@ -175,6 +175,10 @@ struct wd_conf_s {
     wd_module_t     *module_ctx; /* with WD_CONF_MODULE_CTX: only this module's directives */
     int              depth;      /* include nesting */
     int              block_depth;/* block nesting (bounded: the parser recurses) */
+    /* set by a block directive whose contents are not directives (e.g. `types { }`):
+     * every statement of the block goes to handler(cf, NULL, handler_conf) */
+    wd_conf_set_pt   handler;
+    void            *handler_conf;
 };
 
 /* The "file name" of -g directives; their errors read "... in command line". */

@@ -349,6 +349,21 @@ wd_conf_parse_loop(wd_conf_t *cf, int in_block)
             }
             return WD_CONF_OK;
         }
+        if (cf->handler) {
+            char *rv;
+            if (rc != WD_OK) {
+                wd_conf_log_error(WD_LOG_EMERG, cf, 0, "unexpected \"{\"");
+                return WD_CONF_ERROR;
+            }
+            rv = cf->handler(cf, NULL, cf->handler_conf);
+            if (rv == WD_CONF_OK) {
+                continue;
+            }
+            if (rv != WD_CONF_ERROR) {
+                wd_conf_log_error(WD_LOG_EMERG, cf, 0, "%s", rv);
+            }
+            return WD_CONF_ERROR;
+        }
         if (wd_conf_handler(cf, rc) != WD_OK) {
             return WD_CONF_ERROR;
         }

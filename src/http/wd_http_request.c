@@ -1099,16 +1099,89 @@ wd_http_handle_request(wd_http_request_t *r)
         return;
     }
 
+    wd_http_finalize_request(r, wd_http_run_location(r));
+}
+
+/* ---- the content phase of the location in r->loc_conf ---- */
+
+wd_http_handler_pt wd_http_precontent_handler;
+wd_http_handler_pt wd_http_default_content_handler;
+
+int
+wd_http_run_location(wd_http_request_t *r)
+{
+    wd_http_core_loc_conf_t *clcf = r->loc_conf;
+    unsigned in = r->in_handler;
+    int rc;
+
     if (clcf->return_code) {
-        rc = wd_http_return_eval(r, clcf->return_code, &clcf->return_text, clcf->return_value);
-    } else if (clcf->handler) {
-        r->in_handler = 1;
-        rc = clcf->handler(r);
-        r->in_handler = 0;
-    } else {
-        rc = 404;
+        return wd_http_return_eval(r, clcf->return_code, &clcf->return_text, clcf->return_value);
     }
-    wd_http_finalize_request(r, rc);
+    r->in_handler = 1;
+    rc = WD_DECLINED;
+    if (wd_http_precontent_handler) {
+        rc = wd_http_precontent_handler(r);
+    }
+    if (rc == WD_DECLINED) {
+        if (clcf->handler) {
+            rc = clcf->handler(r);
+        } else if (wd_http_default_content_handler) {
+            rc = wd_http_default_content_handler(r);
+        } else {
+            rc = 404;
+        }
+    }
+    r->in_handler = in;
+    return rc;
+}
+
+static int
+wd_http_enter_location(wd_http_request_t *r, wd_http_core_loc_conf_t *clcf)
+{
+    r->loc_conf = clcf;
+    r->hc->clcf = clcf;
+    r->hc->max_body = clcf->client_max_body_size;
+    r->ctx = NULL;
+    r->module_ctx = NULL;
+    return wd_http_run_location(r);
+}
+
+int
+wd_http_internal_redirect(wd_http_request_t *r, const wd_str_t *uri, const wd_str_t *args)
+{
+    if (++r->uri_changes > 10) {
+        wd_log_error(WD_LOG_ERR, wd_http_log(r->hc), 0,
+                     "rewrite or internal redirection cycle while internally redirecting to "
+                     "\"%.*s\"", wd_str_pf(uri));
+        return 500;
+    }
+    r->uri = *uri;
+    if (args) {
+        r->args = *args;
+    }
+    r->internal = 1;
+    return wd_http_enter_location(r, wd_http_find_location(r->srv_conf, uri->data, uri->len));
+}
+
+int
+wd_http_named_location(wd_http_request_t *r, const wd_str_t *name)
+{
+    wd_http_core_loc_conf_t *clcf = wd_http_find_named_location(r->srv_conf, name->data,
+                                                                name->len);
+
+    if (clcf == NULL) {
+        wd_log_error(WD_LOG_ERR, wd_http_log(r->hc), 0, "could not find named location \"%.*s\"",
+                     wd_str_pf(name));
+        return 500;
+    }
+    if (++r->uri_changes > 10) {
+        wd_log_error(WD_LOG_ERR, wd_http_log(r->hc), 0,
+                     "rewrite or internal redirection cycle while redirect to named location "
+                     "\"%.*s\"", wd_str_pf(name));
+        return 500;
+    }
+    r->internal = 1;
+    return wd_http_enter_location(r, clcf);
 }
 
 /* Is the request completely answered (response finished and written)? */

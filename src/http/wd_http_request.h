@@ -206,6 +206,10 @@ struct wd_http_request_s {
     unsigned                body_reading:1;     /* handler started reading the body */
     unsigned                logged:1;
     unsigned                lingering:1;
+    unsigned                filter_body:1;      /* a header filter routes the body through
+                                                   wd_http_top_body_filter */
+    unsigned                internal:1;         /* internally redirected (try_files, index) */
+    unsigned                uri_changes:4;      /* internal redirects so far (at most 10) */
 
     /* ---- parser state (wd_http_parse.c) ---- */
     llhttp_t                parser;
@@ -292,6 +296,34 @@ int     wd_http_send_simple(wd_http_request_t *r, unsigned status, const char *c
 /* Sends the server's own page for status (error pages, redirects with r->location). */
 int     wd_http_special_response(wd_http_request_t *r, unsigned status);
 const char *wd_http_status_text(unsigned status);
+
+/* ---- the content phase ----
+ * wd_http_run_location(r) runs the location in r->loc_conf: its `return`, else the
+ * precontent hook (try_files; WD_DECLINED: go on), else its handler, else the default
+ * content handler (static files), else 404.  Returns what a handler returns.
+ * wd_http_internal_redirect() / wd_http_named_location() select another location for the
+ * same request (nginx's internal redirect; at most 10 per request, then 500) and run it. */
+int     wd_http_run_location(wd_http_request_t *r);
+int     wd_http_internal_redirect(wd_http_request_t *r, const wd_str_t *uri,
+                                  const wd_str_t *args);
+int     wd_http_named_location(wd_http_request_t *r, const wd_str_t *name);
+extern wd_http_handler_pt wd_http_precontent_handler;
+extern wd_http_handler_pt wd_http_default_content_handler;
+
+/* ---- output filters (nginx's header/body filter chains) ----
+ * A module inserts itself at configuration time: saves the current top in its own `next`
+ * and sets the top to its function.  A header filter runs before the header is serialized
+ * (r->status is set; headers can still be added); it calls its next and may set
+ * r->filter_body, after which the body goes through the body filters: data/len (len may
+ * be 0), last = 1 for the end of the response.  The chain ends in wd_http_body_filter_end
+ * (the socket).  Body filters return WD_OK, WD_AGAIN (back-pressure, as wd_http_write) or
+ * WD_ERROR. */
+typedef int (*wd_http_header_filter_pt)(wd_http_request_t *r);
+typedef int (*wd_http_body_filter_pt)(wd_http_request_t *r, const u_char *data, size_t len,
+                                      int last);
+extern wd_http_header_filter_pt wd_http_top_header_filter;
+extern wd_http_body_filter_pt   wd_http_top_body_filter;
+int     wd_http_body_filter_end(wd_http_request_t *r, const u_char *data, size_t len, int last);
 
 /* add_header applies to this status without `always` (2xx/3xx list of nginx) */
 int     wd_http_add_header_applies(unsigned status);

@@ -251,10 +251,14 @@ wd_http_send_header(wd_http_request_t *r)
     if (hc->closed || r->aborted) {
         return WD_ERROR;
     }
-    r->header_sent = 1;
     if (r->status == 0) {
         r->status = 200;
     }
+    r->filter_body = 0;
+    if (wd_http_top_header_filter && wd_http_top_header_filter(r) != WD_OK) {
+        return WD_ERROR;
+    }
+    r->header_sent = 1;
     if (r->status < 200 || r->status == 204 || r->status == 304) {
         r->header_only = 1;
         if (r->status != 304) {
@@ -450,6 +454,34 @@ wd_http_output_body(wd_http_request_t *r, const void *data, size_t len, int last
     return wd_http_output(hc, b, n);
 }
 
+/* ---- filters: modules (gzip) change the header and transform the body ----
+ * Header filters run in wd_http_send_header before the header is serialized (they may
+ * still add headers and change the length); one that wants the body sets r->filter_body,
+ * then every body byte of the response goes through wd_http_top_body_filter and
+ * reaches the socket through wd_http_body_filter_end. */
+wd_http_header_filter_pt wd_http_top_header_filter;
+wd_http_body_filter_pt   wd_http_top_body_filter;
+
+static int wd_http_write_out(wd_http_request_t *r, const void *data, size_t len);
+static int wd_http_finish_out(wd_http_request_t *r);
+
+int
+wd_http_body_filter_end(wd_http_request_t *r, const u_char *data, size_t len, int last)
+{
+    int rc = WD_OK;
+
+    if (len) {
+        rc = wd_http_write_out(r, data, len);
+        if (rc == WD_ERROR) {
+            return rc;
+        }
+    }
+    if (last) {
+        return wd_http_finish_out(r);
+    }
+    return rc;
+}
+
 int
 wd_http_write(wd_http_request_t *r, const void *data, size_t len)
 {
@@ -467,6 +499,17 @@ wd_http_write(wd_http_request_t *r, const void *data, size_t len)
     if (len == 0) {
         return WD_OK;
     }
+    if (r->filter_body) {
+        return wd_http_top_body_filter(r, data, len, 0);
+    }
+    return wd_http_write_out(r, data, len);
+}
+
+static int
+wd_http_write_out(wd_http_request_t *r, const void *data, size_t len)
+{
+    wd_http_connection_t *hc = r->hc;
+
     if (r->content_length_out >= 0 && !r->header_only
         && r->body_bytes_sent + len > (uint64_t) r->content_length_out)
     {
@@ -526,6 +569,23 @@ wd_http_finish(wd_http_request_t *r)
             return WD_ERROR;
         }
     }
+    if (r->filter_body) {
+        return wd_http_top_body_filter(r, NULL, 0, 1);
+    }
+    return wd_http_finish_out(r);
+}
+
+static int
+wd_http_finish_out(wd_http_request_t *r)
+{
+    wd_http_connection_t *hc = r->hc;
+
+    if (r->response_done) {
+        return WD_OK;
+    }
+    if (hc->closed || r->aborted) {
+        return WD_ERROR;
+    }
     if (r->content_length_out >= 0 && !r->header_only
         && r->body_bytes_sent != (uint64_t) r->content_length_out)
     {
@@ -555,6 +615,9 @@ wd_http_send_simple(wd_http_request_t *r, unsigned status, const char *ctype,
     }
     if (r->header_only) {
         len = 0;
+    }
+    if (r->filter_body) {
+        return wd_http_top_body_filter(r, body, len, 1);
     }
     return wd_http_write_last(r, body, len);
 }
