@@ -36,9 +36,9 @@ OPT ?= -O2
 CFLAGS_BASE := -std=gnu11 -g $(OPT) -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers -fno-strict-aliasing -D_GNU_SOURCE $(SAN_FLAGS) $(SWITCH_FLAGS) $(EXTRA_CFLAGS)
 INCS := -Isrc -Isrc/core -Isrc/event -Isrc/http -Isrc/wasm -Isrc/host -I$(LLHTTP_INC)
-CFLAGS := $(CFLAGS_BASE) $(INCS) $(UV_CFLAGS) $(SSL_CFLAGS)
+CFLAGS := $(CFLAGS_BASE) $(INCS) $(UV_CFLAGS) $(SSL_CFLAGS) $(ZLIB_CFLAGS)
 LDFLAGS := $(SAN_FLAGS) $(EXTRA_LDFLAGS)
-LIBS := $(UV_LIBS) $(SSL_LIBS) -lpthread -lm
+LIBS := $(UV_LIBS) $(SSL_LIBS) $(ZLIB_LIBS) -lpthread -lm
 
 # The engine: libc only; a static library so the spec runner, fuzzers and tools link it alone.
 WASM_SRCS := $(sort $(wildcard src/wasm/*.c src/wasm/*/*.c))

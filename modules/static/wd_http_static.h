@@ -127,4 +127,7 @@ int wd_http_autoindex_handler(wd_http_request_t *r, const wd_str_t *dirpath);
 int wd_http_static_send(wd_http_request_t *r, wd_http_static_loc_conf_t *slcf,
                         wd_http_open_file_t *of);
 
+/* the gzip module: will this response be compressed (then Range is ignored)? */
+int wd_http_gzip_applies(wd_http_request_t *r);
+
 #endif /* WD_HTTP_STATIC_H */

@@ -535,7 +535,11 @@ wd_http_static_send(wd_http_request_t *r, wd_http_static_loc_conf_t *slcf,
     }
 
     wd_http_set_status(r, 200);
+    r->content_length_out = of->size;
     range = r->method == HTTP_GET ? wd_http_hdr(r, "Range") : NULL;
+    if (range && wd_http_gzip_applies(r)) {
+        range = NULL;       /* nginx: a compressed response has no ranges */
+    }
     if (range && range->len > 6 && strncasecmp((char *) range->data, "bytes=", 6) == 0
         && wd_http_if_range_ok(r, of, &etag))
     {
