@@ -18,7 +18,7 @@
  *
  * A response is compressed when gzip is on, its status is 200, 403 or 404, it has no
  * Content-Encoding, its Content-Length is unknown or at least gzip_min_length, its type is
- * in gzip_types, it is not a HEAD/304/204 response, and the request accepts gzip
+ * in gzip_types, and the request accepts gzip
  * (Accept-Encoding with gzip at q > 0, HTTP version, gzip_disable, gzip_proxied for
  * requests with Via).  Then: Content-Encoding: gzip, no Content-Length (chunked), no
  * Accept-Ranges, a strong ETag becomes weak.  With gzip_vary on, every response that
@@ -487,10 +487,7 @@ wd_http_gzip_response_ok(wd_http_request_t *r, wd_http_gzip_loc_conf_t *glcf)
     if (!wd_http_gzip_type_ok(r, glcf)) {
         return 0;
     }
-    if (r->method == HTTP_HEAD) {
-        return 0;
-    }
-    return 1;
+    return 1;       /* HEAD too: nginx announces the encoding the body would have */
 }
 
 /* For the static module: will this 200 response (status, type and length set) be

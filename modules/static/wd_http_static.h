@@ -33,6 +33,8 @@
 typedef struct {
     wd_str_t      source;
     wd_array_t   *parts;        /* wd_http_static_part_t; NULL: no variables */
+    regex_t      *re;           /* the location's regex with captures (the core compiles
+                                   locations with REG_NOSUB) */
     unsigned      captures:1;
 } wd_http_static_value_t;
 

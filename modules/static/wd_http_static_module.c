@@ -123,6 +123,12 @@ wd_http_static_name_char(u_char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+static void
+wd_http_static_regfree(void *re)
+{
+    regfree(re);
+}
+
 wd_http_static_value_t *
 wd_http_static_compile(wd_conf_t *cf, const wd_str_t *src, int prefix_relative)
 {
@@ -197,6 +203,26 @@ wd_http_static_compile(wd_conf_t *cf, const wd_str_t *src, int prefix_relative)
         }
         p = lit = name_end + braces;
     }
+    if (v->captures) {
+        wd_http_core_loc_conf_t *clcf = wd_http_conf_get_module_loc_conf(cf,
+                                                                         wd_http_core_module);
+        if (clcf->kind == WD_HTTP_LOC_REGEX || clcf->kind == WD_HTTP_LOC_REGEX_CASELESS) {
+            wd_pool_cleanup_t *cln = wd_pool_cleanup_add(cf->pool, 0);
+            char *src = wd_pnalloc(cf->pool, clcf->name.len + 1);
+            v->re = wd_pcalloc(cf->pool, sizeof(regex_t));
+            if (cln == NULL || src == NULL || v->re == NULL) {
+                return NULL;
+            }
+            memcpy(src, clcf->name.data, clcf->name.len);
+            src[clcf->name.len] = '\0';
+            if (regcomp(v->re, src, REG_EXTENDED
+                        | (clcf->kind == WD_HTTP_LOC_REGEX_CASELESS ? REG_ICASE : 0)) != 0) {
+                return NULL;
+            }
+            cln->handler = wd_http_static_regfree;
+            cln->data = v->re;
+        }
+    }
     if (lit < end) {
         part = wd_array_push(v->parts);
         if (part == NULL) {
@@ -213,7 +239,6 @@ int
 wd_http_static_eval(wd_http_request_t *r, const wd_http_static_value_t *v, int is_path,
                     wd_str_t *out)
 {
-    wd_http_core_loc_conf_t *clcf = r->loc_conf;
     wd_http_static_part_t *part;
     regmatch_t m[10];
     wd_str_t vals[16], *vp;
@@ -231,10 +256,10 @@ wd_http_static_eval(wd_http_request_t *r, const wd_http_static_value_t *v, int i
     if (vp == NULL) {
         return WD_ERROR;
     }
-    if (v->captures && clcf->regex) {
+    if (v->re) {
         m[0].rm_so = 0;
         m[0].rm_eo = (regoff_t) r->uri.len;
-        have_m = regexec(clcf->regex, (const char *) r->uri.data, 10, m, REG_STARTEND) == 0;
+        have_m = regexec(v->re, (const char *) r->uri.data, 10, m, REG_STARTEND) == 0;
     }
     for (i = 0; i < n; i++) {
         if (!part[i].is_var) {
@@ -315,7 +340,7 @@ wd_http_static_map(wd_http_request_t *r, const wd_str_t *uri, wd_str_t *path, si
         return WD_ERROR;
     }
     if (slcf->alias) {
-        if (slcf->root->captures && clcf->regex) {
+        if (slcf->root->re) {
             rest.len = 0;       /* the alias with captures is the whole path */
         } else if (uri->len >= slcf->alias_name.len) {
             rest.data = uri->data + slcf->alias_name.len;

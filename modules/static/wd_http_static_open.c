@@ -19,8 +19,8 @@
  * cached only with open_file_cache_errors on.
  *
  * disable_symlinks on: the path is opened component by component from "/", each with
- * O_NOFOLLOW (intermediate ones O_PATH|O_DIRECTORY), so a symlink anywhere -> ELOOP or
- * ENOTDIR -> 403/404, like nginx.
+ * O_NOFOLLOW (intermediate ones O_PATH|O_DIRECTORY): a symlinked file -> ELOOP -> 403, a
+ * symlinked directory on the way -> ENOTDIR -> 404, as nginx answers.
  */
 #include <fcntl.h>
 #include "wd_http_static.h"

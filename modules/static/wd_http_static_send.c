@@ -536,7 +536,7 @@ wd_http_static_send(wd_http_request_t *r, wd_http_static_loc_conf_t *slcf,
 
     wd_http_set_status(r, 200);
     r->content_length_out = of->size;
-    range = r->method == HTTP_GET ? wd_http_hdr(r, "Range") : NULL;
+    range = wd_http_hdr(r, "Range");
     if (range && wd_http_gzip_applies(r)) {
         range = NULL;       /* nginx: a compressed response has no ranges */
     }
