@@ -496,7 +496,7 @@ int
 wd_http_gzip_applies(wd_http_request_t *r)
 {
     wd_http_gzip_loc_conf_t *glcf = wd_http_loc_get_module_conf(
-        (wd_http_core_loc_conf_t *) r->loc_conf, wd_http_gzip_module);
+        wd_http_filter_clcf(r), wd_http_gzip_module);
 
     return wd_http_gzip_response_ok(r, glcf) && wd_http_gzip_ok(r, glcf);
 }
@@ -528,7 +528,7 @@ static int
 wd_http_gzip_header_filter(wd_http_request_t *r)
 {
     wd_http_gzip_loc_conf_t *glcf = wd_http_loc_get_module_conf(
-        (wd_http_core_loc_conf_t *) r->loc_conf, wd_http_gzip_module);
+        wd_http_filter_clcf(r), wd_http_gzip_module);
     wd_http_gzip_ctx_t **slot, *ctx;
     wd_http_header_t *h;
     wd_pool_cleanup_t *cln;

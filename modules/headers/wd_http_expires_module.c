@@ -149,7 +149,7 @@ static int
 wd_http_expires_filter(wd_http_request_t *r)
 {
     wd_http_expires_loc_conf_t *elcf = wd_http_loc_get_module_conf(
-        (wd_http_core_loc_conf_t *) r->loc_conf, wd_http_expires_module);
+        wd_http_filter_clcf(r), wd_http_expires_module);
     char exp[48], cc[48];
     int elen, clen = 0;
     time_t now = wd_time_sec, t, max_age;

@@ -699,6 +699,9 @@ wd_http_static_handler(wd_http_request_t *r)
     size_t root_len;
     int rc;
 
+    if (r->uri.len == 0 || r->uri.data[0] != '/') {
+        return 404;         /* "OPTIONS *" */
+    }
     if (r->method != HTTP_GET && r->method != HTTP_HEAD && r->method != HTTP_POST) {
         return 405;
     }

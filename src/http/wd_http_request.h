@@ -322,6 +322,12 @@ typedef int (*wd_http_header_filter_pt)(wd_http_request_t *r);
 typedef int (*wd_http_body_filter_pt)(wd_http_request_t *r, const u_char *data, size_t len,
                                       int last);
 extern wd_http_header_filter_pt wd_http_top_header_filter;
+/* the location conf a filter should use: the request's, else (an error answered before a
+ * location was chosen) the connection's default server level */
+#define wd_http_filter_clcf(r)                                                        \
+    ((r)->loc_conf ? (wd_http_core_loc_conf_t *) (r)->loc_conf                        \
+                   : (wd_http_core_loc_conf_t *) ((r)->hc->clcf ? (r)->hc->clcf          \
+                                                                : (r)->hc->default_clcf))
 extern wd_http_body_filter_pt   wd_http_top_body_filter;
 int     wd_http_body_filter_end(wd_http_request_t *r, const u_char *data, size_t len, int last);
 
