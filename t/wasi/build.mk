@@ -4,6 +4,8 @@
 #    variants; t/wasi/run compares their outputs.
 #      O0/O2/Os: -msign-ext -mbulk-memory -mnontrapping-fptoint (+ -ftls-model=local-exec:
 #                clang 14 refuses wasi-libc's thread-local errno with -mbulk-memory otherwise)
+#      simd3:    -O3 -msimd128 (clang autovectorises loops into v128 code)
+#      simd2:    -O2 -msimd128 (progs/simd_intrin.c uses wasm_simd128.h intrinsics then)
 #      mv:       -O2 -mmultivalue -mreference-types -target-abi experimental-mv: functions
 #                returning structs return several values. Compiled with -c and linked at -O0,
 #                because clang 14 runs wasm-opt at link time when optimizing and wasm-opt
@@ -17,8 +19,10 @@ WASI_FEAT := -msign-ext -mbulk-memory -mnontrapping-fptoint -ftls-model=local-ex
 WASI_VFLAGS_O0 := -O0 $(WASI_FEAT)
 WASI_VFLAGS_O2 := -O2 $(WASI_FEAT)
 WASI_VFLAGS_Os := -Os $(WASI_FEAT)
+WASI_VFLAGS_simd3 := -O3 -msimd128 $(WASI_FEAT)
+WASI_VFLAGS_simd2 := -O2 -msimd128 $(WASI_FEAT)
 WASI_VFLAGS_mv := -O2 -mmultivalue -mreference-types -Xclang -target-abi -Xclang experimental-mv
-WASI_VARIANTS := O0 O2 Os mv
+WASI_VARIANTS := O0 O2 Os mv simd3 simd2
 WASI_PROG_WASMS := $(foreach p,$(WASI_PROG_NAMES),$(foreach v,$(WASI_VARIANTS),$(WASI_TEST_DIR)/progs/$(p).$(v).wasm))
 WASI_PROG_NATIVES := $(WASI_PROG_NAMES:%=$(WASI_TEST_DIR)/progs/%.native)
 WASI_WAT_WASMS := $(patsubst t/wasi/wat/%.wat,$(WASI_TEST_DIR)/wat/%.wasm,$(wildcard t/wasi/wat/*.wat))
@@ -39,7 +43,7 @@ $(WASI_TEST_DIR)/progs/%.$(1).wasm: t/wasi/progs/%.c
 	@mkdir -p $$(dir $$@)
 	$$(WASI_CC) $$(WASI_VFLAGS_$(1)) -o $$@ $$< -lm
 endef
-$(foreach v,O0 O2 Os,$(eval $(call WASI_VARIANT_RULE,$(v))))
+$(foreach v,O0 O2 Os simd3 simd2,$(eval $(call WASI_VARIANT_RULE,$(v))))
 
 $(WASI_TEST_DIR)/progs/%.mv.wasm: t/wasi/progs/%.c
 	@mkdir -p $(dir $@)
