@@ -1,0 +1,703 @@
+/*
+ * wd_event_connect.c -- outbound TCP/TLS streams on the worker's loop (see the header).
+ *
+ * Life of a connection: RESOLVE (uv_getaddrinfo on libuv's threadpool) -> CONNECT (each
+ * address in turn; a failed attempt's handle is closed and a fresh one tries the next) ->
+ * HANDSHAKE (TLS only: SSL_connect over memory BIOs, the ciphertext moved by the same
+ * read/write paths as data) -> OPEN. Handles (the tcp handle, the idle handle that
+ * delivers plaintext OpenSSL kept while the owner was not reading) and the resolver
+ * request are counted in `refs`; wd_oconn_close() marks the object closed (no callback
+ * runs after it), cancels or closes what is outstanding, and the last close callback
+ * frees it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <limits.h>
+#include <arpa/inet.h>
+#include <openssl/ssl.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+#include "wd_event_connect.h"
+
+#define WD_OCONN_CHUNK 65536
+
+enum { WD_OC_RESOLVE = 0, WD_OC_CONNECT, WD_OC_HANDSHAKE, WD_OC_OPEN, WD_OC_DEAD };
+
+struct wd_oconn_s {
+    uv_loop_t          *loop;
+    uv_tcp_t            tcp;
+    uv_idle_t           idle;
+    uv_getaddrinfo_t    gai;
+    uv_connect_t        creq;
+    struct addrinfo    *ai, *ai_next;
+    const wd_oconn_handler_t *h;
+    void               *data;
+    SSL                *ssl;
+    BIO                *rbio, *wbio;
+    char               *host;
+    unsigned            port;
+    int                 state;
+    int                 refs;
+    int                 last_err;
+    size_t              pending;
+    char                errmsg[160];
+    unsigned            closed:1;
+    unsigned            tcp_live:1;
+    unsigned            reading:1;   /* the owner wants input */
+    unsigned            sock_reading:1;
+    unsigned            idle_on:1;
+    unsigned            eof:1;
+};
+
+typedef struct {
+    uv_write_t   req;
+    wd_oconn_t  *oc;
+    size_t       n;
+    char         data[];
+} wd_oconn_wreq_t;
+
+static unsigned wd_oconn_live;
+static char wd_oconn_rbuf[WD_OCONN_CHUNK];
+static char wd_oconn_pbuf[WD_OCONN_CHUNK];
+
+static void wd_oconn_retry_closed(uv_handle_t *hd);
+static void wd_oconn_sock_start(wd_oconn_t *oc);
+static void wd_oconn_tls_pump(wd_oconn_t *oc);
+
+unsigned
+wd_oconn_count(void)
+{
+    return wd_oconn_live;
+}
+
+void *
+wd_oconn_data(wd_oconn_t *oc)
+{
+    return oc->data;
+}
+
+void
+wd_oconn_set_handler(wd_oconn_t *oc, const wd_oconn_handler_t *h, void *data)
+{
+    oc->h = h;
+    oc->data = data;
+}
+
+const char *
+wd_oconn_error(wd_oconn_t *oc)
+{
+    return oc->errmsg;
+}
+
+size_t
+wd_oconn_pending(wd_oconn_t *oc)
+{
+    return oc->pending;
+}
+
+static void
+wd_oconn_unref(wd_oconn_t *oc)
+{
+    if (--oc->refs > 0) {
+        return;
+    }
+    if (oc->ai) {
+        uv_freeaddrinfo(oc->ai);
+    }
+    if (oc->ssl) {
+        SSL_free(oc->ssl);
+    }
+    free(oc->host);
+    free(oc);
+    wd_oconn_live--;
+}
+
+static void
+wd_oconn_handle_closed(uv_handle_t *hd)
+{
+    wd_oconn_unref(hd->data);
+}
+
+/* ---------------------------------------------------------------- failure */
+
+static void
+wd_oconn_fail(wd_oconn_t *oc, int err, const char *fmt, const char *detail)
+{
+    int st = oc->state;
+
+    if (oc->state == WD_OC_DEAD) {
+        return;
+    }
+    if (oc->errmsg[0] == '\0') {
+        snprintf(oc->errmsg, sizeof(oc->errmsg), fmt, detail ? detail : "");
+    }
+    oc->state = WD_OC_DEAD;
+    oc->last_err = err;
+    if (oc->sock_reading && oc->tcp_live) {
+        uv_read_stop((uv_stream_t *) &oc->tcp);
+        oc->sock_reading = 0;
+    }
+    if (oc->closed) {
+        return;
+    }
+    if (st < WD_OC_OPEN) {
+        oc->h->on_connect(oc, err);
+    } else if (oc->reading || err != WD_OCONN_EOF) {
+        oc->h->on_read(oc, NULL, 0, err);
+    } else {
+        oc->eof = 1;           /* delivered when the owner reads again */
+    }
+}
+
+/* ---------------------------------------------------------------- output */
+
+static void
+wd_oconn_write_cb(uv_write_t *req, int status)
+{
+    wd_oconn_wreq_t *w = (wd_oconn_wreq_t *) req;
+    wd_oconn_t *oc = w->oc;
+
+    oc->pending -= w->n;
+    free(w);
+    if (oc->closed) {
+        wd_oconn_unref(oc);
+        return;
+    }
+    if (status < 0) {
+        wd_oconn_fail(oc, WD_OCONN_ERESET, "write failed: %s", uv_strerror(status));
+    } else if (oc->pending == 0 && oc->state == WD_OC_OPEN && oc->h->on_drain) {
+        oc->refs++;
+        oc->h->on_drain(oc);
+        wd_oconn_unref(oc);
+        return;
+    }
+    wd_oconn_unref(oc);
+}
+
+/* Put n bytes on the socket (ciphertext or plain). 0 / -1. */
+static int
+wd_oconn_sock_write(wd_oconn_t *oc, const void *p, size_t n, size_t counted)
+{
+    wd_oconn_wreq_t *w;
+    uv_buf_t b;
+
+    if (n == 0) {
+        return 0;
+    }
+    w = malloc(sizeof(*w) + n);
+    if (w == NULL) {
+        return -1;
+    }
+    memcpy(w->data, p, n);
+    w->oc = oc;
+    w->n = counted;
+    b = uv_buf_init(w->data, (unsigned) n);
+    if (uv_write(&w->req, (uv_stream_t *) &oc->tcp, &b, 1, wd_oconn_write_cb) < 0) {
+        free(w);
+        return -1;
+    }
+    oc->pending += counted;
+    oc->refs++;
+    return 0;
+}
+
+/* Move what OpenSSL produced to the socket; `counted` plaintext bytes ride with it. */
+static int
+wd_oconn_tls_flush(wd_oconn_t *oc, size_t counted)
+{
+    size_t n = BIO_ctrl_pending(oc->wbio);
+    wd_oconn_wreq_t *w;
+    uv_buf_t b;
+
+    if (n == 0) {
+        return 0;
+    }
+    w = malloc(sizeof(*w) + n);
+    if (w == NULL) {
+        return -1;
+    }
+    if (BIO_read(oc->wbio, w->data, (int) n) != (int) n) {
+        free(w);
+        return -1;
+    }
+    w->oc = oc;
+    w->n = counted;
+    b = uv_buf_init(w->data, (unsigned) n);
+    if (uv_write(&w->req, (uv_stream_t *) &oc->tcp, &b, 1, wd_oconn_write_cb) < 0) {
+        free(w);
+        return -1;
+    }
+    oc->pending += counted;
+    oc->refs++;
+    return 0;
+}
+
+int
+wd_oconn_write(wd_oconn_t *oc, const void *p, size_t n)
+{
+    if (oc->closed || oc->state != WD_OC_OPEN) {
+        return -1;
+    }
+    if (oc->ssl == NULL) {
+        return wd_oconn_sock_write(oc, p, n, n);
+    }
+    size_t off = 0;
+    while (off < n) {
+        size_t len = n - off;
+        ERR_clear_error();
+        int k = SSL_write(oc->ssl, (const char *) p + off, len > INT_MAX ? INT_MAX : (int) len);
+        if (k <= 0) {
+            ERR_clear_error();
+            return -1;
+        }
+        off += k;
+    }
+    return wd_oconn_tls_flush(oc, n);
+}
+
+/* ---------------------------------------------------------------- input */
+
+static void
+wd_oconn_alloc_cb(uv_handle_t *hd, size_t suggested, uv_buf_t *buf)
+{
+    buf->base = wd_oconn_rbuf;
+    buf->len = sizeof(wd_oconn_rbuf);
+}
+
+static void wd_oconn_tls_handshake(wd_oconn_t *oc);
+
+static void
+wd_oconn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    wd_oconn_t *oc = s->data;
+
+    if (oc->closed || nread == 0) {
+        return;
+    }
+    if (nread < 0) {
+        if (oc->ssl && oc->state == WD_OC_OPEN && nread == UV_EOF) {
+            oc->eof = 1;       /* let OpenSSL deliver what it holds first */
+            uv_read_stop(s);
+            oc->sock_reading = 0;
+            wd_oconn_tls_pump(oc);
+            return;
+        }
+        wd_oconn_fail(oc, nread == UV_EOF ? (oc->state == WD_OC_HANDSHAKE ? WD_OCONN_ETLS
+                                                                           : WD_OCONN_EOF)
+                                          : WD_OCONN_ERESET,
+                      "read: %s", uv_strerror((int) nread));
+        return;
+    }
+    if (oc->ssl == NULL) {
+        oc->refs++;
+        oc->h->on_read(oc, buf->base, (size_t) nread, 0);
+        wd_oconn_unref(oc);
+        return;
+    }
+    BIO_write(oc->rbio, buf->base, (int) nread);
+    if (oc->state == WD_OC_HANDSHAKE) {
+        wd_oconn_tls_handshake(oc);
+    } else {
+        wd_oconn_tls_pump(oc);
+    }
+}
+
+static void
+wd_oconn_sock_start(wd_oconn_t *oc)
+{
+    if (!oc->sock_reading && oc->tcp_live && oc->state != WD_OC_DEAD && !oc->eof) {
+        if (uv_read_start((uv_stream_t *) &oc->tcp, wd_oconn_alloc_cb, wd_oconn_read_cb) == 0) {
+            oc->sock_reading = 1;
+        }
+    }
+}
+
+/* Decrypt and deliver while the owner reads. */
+static void
+wd_oconn_tls_pump(wd_oconn_t *oc)
+{
+    oc->refs++;
+    while (!oc->closed && oc->reading && oc->state == WD_OC_OPEN) {
+        ERR_clear_error();
+        int n = SSL_read(oc->ssl, wd_oconn_pbuf, sizeof(wd_oconn_pbuf));
+        if (n > 0) {
+            oc->h->on_read(oc, wd_oconn_pbuf, (size_t) n, 0);
+            continue;
+        }
+        int e = SSL_get_error(oc->ssl, n);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+            ERR_clear_error();
+            if (oc->eof) {
+                /* FIN without close_notify: the owner decides (framing tells) */
+                oc->eof = 0;
+                wd_oconn_fail(oc, WD_OCONN_EOF, "connection closed%s", "");
+            }
+            break;
+        }
+        if (e == SSL_ERROR_ZERO_RETURN) {
+            wd_oconn_fail(oc, WD_OCONN_EOF, "connection closed%s", "");
+        } else {
+            char eb[128];
+            ERR_error_string_n(ERR_peek_last_error(), eb, sizeof(eb));
+            ERR_clear_error();
+            wd_oconn_fail(oc, WD_OCONN_ETLS, "TLS read: %s", eb);
+        }
+        break;
+    }
+    if (!oc->closed && oc->state == WD_OC_OPEN) {
+        (void) wd_oconn_tls_flush(oc, 0);
+    }
+    wd_oconn_unref(oc);
+}
+
+static void
+wd_oconn_idle_cb(uv_idle_t *hd)
+{
+    wd_oconn_t *oc = hd->data;
+
+    uv_idle_stop(hd);
+    oc->idle_on = 0;
+    if (oc->closed) {
+        return;
+    }
+    if (oc->state == WD_OC_DEAD && oc->eof && oc->reading) {
+        oc->eof = 0;
+        oc->h->on_read(oc, NULL, 0, WD_OCONN_EOF);
+        return;
+    }
+    if (oc->ssl && oc->state == WD_OC_OPEN) {
+        wd_oconn_tls_pump(oc);
+    }
+}
+
+void
+wd_oconn_read_start(wd_oconn_t *oc)
+{
+    if (oc->closed || oc->reading) {
+        return;
+    }
+    oc->reading = 1;
+    if (oc->state == WD_OC_OPEN) {
+        wd_oconn_sock_start(oc);
+    }
+    if ((oc->state == WD_OC_DEAD && oc->eof)
+        || (oc->ssl && oc->state == WD_OC_OPEN && SSL_pending(oc->ssl) > 0)
+        || (oc->ssl && oc->state == WD_OC_OPEN && oc->eof))
+    {
+        if (!oc->idle_on) {
+            uv_idle_start(&oc->idle, wd_oconn_idle_cb);
+            oc->idle_on = 1;
+        }
+    }
+}
+
+void
+wd_oconn_read_stop(wd_oconn_t *oc)
+{
+    oc->reading = 0;
+    if (oc->sock_reading && oc->state == WD_OC_OPEN) {
+        uv_read_stop((uv_stream_t *) &oc->tcp);
+        oc->sock_reading = 0;
+    }
+}
+
+/* ---------------------------------------------------------------- TLS handshake */
+
+static void
+wd_oconn_opened(wd_oconn_t *oc)
+{
+    oc->state = WD_OC_OPEN;
+    oc->reading = 1;
+    wd_oconn_sock_start(oc);
+    oc->refs++;
+    oc->h->on_connect(oc, 0);
+    if (!oc->closed && oc->ssl && oc->reading) {
+        wd_oconn_tls_pump(oc);      /* application data that came with the handshake */
+    }
+    wd_oconn_unref(oc);
+}
+
+static void
+wd_oconn_tls_handshake(wd_oconn_t *oc)
+{
+    ERR_clear_error();
+    int n = SSL_connect(oc->ssl);
+    (void) wd_oconn_tls_flush(oc, 0);
+    if (n == 1) {
+        wd_oconn_opened(oc);
+        return;
+    }
+    int e = SSL_get_error(oc->ssl, n);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        ERR_clear_error();
+        return;
+    }
+    long vr = SSL_get_verify_result(oc->ssl);
+    unsigned long le = ERR_peek_last_error();
+    char eb[128];
+    ERR_error_string_n(le, eb, sizeof(eb));
+    ERR_clear_error();
+    if (vr != X509_V_OK) {
+        wd_oconn_fail(oc, WD_OCONN_ECERT, "certificate verify failed: %s",
+                      X509_verify_cert_error_string(vr));
+    } else if (ERR_GET_LIB(le) == ERR_LIB_SSL && ERR_GET_REASON(le) >= 1000) {
+        wd_oconn_fail(oc, WD_OCONN_EALERT, "TLS alert received: %s", eb);
+    } else {
+        wd_oconn_fail(oc, WD_OCONN_ETLS, "TLS handshake failed: %s", eb);
+    }
+}
+
+static int
+wd_oconn_is_ip(const char *host)
+{
+    unsigned char b[16];
+    return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
+}
+
+static int
+wd_oconn_tls_start(wd_oconn_t *oc, SSL_CTX *ctx)
+{
+    static const unsigned char alpn[] = "\x08http/1.1";
+
+    oc->ssl = SSL_new(ctx);
+    if (oc->ssl == NULL) {
+        return -1;
+    }
+    oc->rbio = BIO_new(BIO_s_mem());
+    oc->wbio = BIO_new(BIO_s_mem());
+    if (oc->rbio == NULL || oc->wbio == NULL) {
+        BIO_free(oc->rbio);
+        BIO_free(oc->wbio);
+        return -1;
+    }
+    SSL_set_bio(oc->ssl, oc->rbio, oc->wbio);
+    SSL_set_connect_state(oc->ssl);
+    SSL_set_alpn_protos(oc->ssl, alpn, sizeof(alpn) - 1);
+    if (wd_oconn_is_ip(oc->host)) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(oc->ssl), oc->host);
+    } else {
+        SSL_set_tlsext_host_name(oc->ssl, oc->host);
+        SSL_set_hostflags(oc->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        if (SSL_set1_host(oc->ssl, oc->host) != 1) {
+            return -1;
+        }
+    }
+    SSL_set_verify(oc->ssl, SSL_VERIFY_PEER, NULL);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- connect */
+
+static void
+wd_oconn_connect_cb(uv_connect_t *req, int status)
+{
+    wd_oconn_t *oc = req->data;
+
+    if (oc->closed) {
+        wd_oconn_unref(oc);
+        return;
+    }
+    if (status < 0) {
+        oc->last_err = status == UV_ECONNREFUSED ? WD_OCONN_EREFUSED
+                     : (status == UV_ENETUNREACH || status == UV_EHOSTUNREACH)
+                       ? WD_OCONN_EUNREACH : WD_OCONN_ECONNECT;
+        snprintf(oc->errmsg, sizeof(oc->errmsg), "connect: %s", uv_strerror(status));
+        /* close this attempt's handle; its close callback tries the next address */
+        oc->tcp_live = 0;
+        uv_close((uv_handle_t *) &oc->tcp, wd_oconn_retry_closed);
+        wd_oconn_unref(oc);
+        return;
+    }
+    oc->errmsg[0] = '\0';
+    uv_tcp_nodelay(&oc->tcp, 1);
+    if (oc->ssl) {
+        oc->state = WD_OC_HANDSHAKE;
+        wd_oconn_sock_start(oc);
+        wd_oconn_tls_handshake(oc);
+    } else {
+        wd_oconn_opened(oc);
+    }
+    wd_oconn_unref(oc);
+}
+
+static void wd_oconn_attempt(wd_oconn_t *oc);
+
+static void
+wd_oconn_retry_closed(uv_handle_t *hd)
+{
+    wd_oconn_t *oc = hd->data;
+
+    if (!oc->closed) {
+        wd_oconn_attempt(oc);
+    }
+    wd_oconn_unref(oc);
+}
+
+static void
+wd_oconn_attempt(wd_oconn_t *oc)
+{
+    int rc;
+
+    while (oc->ai_next) {
+        struct addrinfo *a = oc->ai_next;
+        oc->ai_next = a->ai_next;
+        if (a->ai_family != AF_INET && a->ai_family != AF_INET6) {
+            continue;
+        }
+        if (uv_tcp_init(oc->loop, &oc->tcp) != 0) {
+            break;
+        }
+        oc->tcp.data = oc;
+        oc->tcp_live = 1;
+        oc->refs++;                           /* the tcp handle */
+        oc->creq.data = oc;
+        rc = uv_tcp_connect(&oc->creq, &oc->tcp, a->ai_addr, wd_oconn_connect_cb);
+        if (rc == 0) {
+            oc->refs++;                       /* the connect request */
+            return;
+        }
+        oc->last_err = rc == UV_ECONNREFUSED ? WD_OCONN_EREFUSED : WD_OCONN_ECONNECT;
+        snprintf(oc->errmsg, sizeof(oc->errmsg), "connect: %s", uv_strerror(rc));
+        oc->tcp_live = 0;
+        uv_close((uv_handle_t *) &oc->tcp, wd_oconn_retry_closed);
+        return;
+    }
+    oc->state = WD_OC_CONNECT;
+    wd_oconn_fail(oc, oc->last_err ? oc->last_err : WD_OCONN_ECONNECT, "%s",
+                  oc->errmsg[0] ? oc->errmsg : "no address to connect to");
+}
+
+static void
+wd_oconn_gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    wd_oconn_t *oc = req->data;
+
+    oc->ai = res;
+    if (oc->closed) {
+        wd_oconn_unref(oc);
+        return;
+    }
+    if (status < 0 || res == NULL) {
+        oc->state = WD_OC_RESOLVE;
+        wd_oconn_fail(oc, WD_OCONN_EDNS, "cannot resolve: %s", uv_strerror(status));
+        wd_oconn_unref(oc);
+        return;
+    }
+    oc->state = WD_OC_CONNECT;
+    oc->ai_next = res;
+    wd_oconn_attempt(oc);
+    wd_oconn_unref(oc);
+}
+
+wd_oconn_t *
+wd_oconn_connect(uv_loop_t *loop, const char *host, unsigned port, void *tls_ctx,
+                 const wd_oconn_handler_t *h, void *data)
+{
+    struct addrinfo hints;
+    char serv[16];
+    wd_oconn_t *oc = calloc(1, sizeof(*oc));
+
+    if (oc == NULL || (oc->host = strdup(host)) == NULL) {
+        free(oc);
+        return NULL;
+    }
+    wd_oconn_live++;
+    oc->loop = loop;
+    oc->h = h;
+    oc->data = data;
+    oc->port = port;
+    oc->refs = 1;                    /* the owner's reference, dropped by close */
+    uv_idle_init(loop, &oc->idle);
+    oc->idle.data = oc;
+    oc->refs++;                      /* the idle handle */
+    if (tls_ctx && wd_oconn_tls_start(oc, tls_ctx) != 0) {
+        snprintf(oc->errmsg, sizeof(oc->errmsg), "cannot set up TLS");
+        goto fail;
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_ADDRCONFIG;
+    snprintf(serv, sizeof(serv), "%u", port);
+    oc->gai.data = oc;
+    if (uv_getaddrinfo(loop, &oc->gai, wd_oconn_gai_cb, host, serv, &hints) != 0) {
+        snprintf(oc->errmsg, sizeof(oc->errmsg), "cannot start resolving");
+        goto fail;
+    }
+    oc->refs++;                      /* the resolver request */
+    return oc;
+
+fail:
+    oc->closed = 1;
+    uv_close((uv_handle_t *) &oc->idle, wd_oconn_handle_closed);
+    wd_oconn_unref(oc);
+    return NULL;
+}
+
+void
+wd_oconn_close(wd_oconn_t *oc)
+{
+    if (oc == NULL || oc->closed) {
+        return;
+    }
+    oc->closed = 1;
+    if (oc->state == WD_OC_RESOLVE) {
+        uv_cancel((uv_req_t *) &oc->gai);    /* its callback still runs and unrefs */
+    }
+    if (oc->idle_on) {
+        uv_idle_stop(&oc->idle);
+    }
+    uv_close((uv_handle_t *) &oc->idle, wd_oconn_handle_closed);
+    if (oc->tcp_live) {
+        oc->tcp_live = 0;
+        if (oc->ssl && oc->state == WD_OC_OPEN) {
+            ERR_clear_error();
+            (void) SSL_shutdown(oc->ssl);     /* close_notify, best effort */
+            ERR_clear_error();
+            (void) wd_oconn_tls_flush(oc, 0);
+        }
+        uv_close((uv_handle_t *) &oc->tcp, wd_oconn_handle_closed);
+    }
+    wd_oconn_unref(oc);
+}
+
+/* ---------------------------------------------------------------- contexts */
+
+void *
+wd_oconn_tls_ctx(const char *ca_file, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    const char *sys = getenv(X509_get_default_cert_file_env());
+
+    if (ctx == NULL) {
+        snprintf(err, errlen, "SSL_CTX_new failed");
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* the system store is read now, in the master: workers never open it */
+    if (sys == NULL) {
+        sys = X509_get_default_cert_file();
+    }
+    ERR_clear_error();
+    if (SSL_CTX_load_verify_locations(ctx, sys, NULL) != 1) {
+        ERR_clear_error();        /* no system store: only the extra CA file then */
+    }
+    if (ca_file && SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
+        char eb[128];
+        ERR_error_string_n(ERR_peek_last_error(), eb, sizeof(eb));
+        ERR_clear_error();
+        snprintf(err, errlen, "cannot load CA file \"%s\": %s", ca_file, eb);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+void
+wd_oconn_tls_ctx_free(void *ctx)
+{
+    SSL_CTX_free(ctx);
+}

@@ -1,0 +1,72 @@
+/*
+ * wd_event_connect.h -- outbound TCP (and TLS) streams on the worker's loop.
+ *
+ * A wd_oconn_t is one client-side connection: the name is resolved with libuv's
+ * resolver (uv_getaddrinfo: the threadpool, never the loop), each address is tried in
+ * turn with uv_tcp_connect, then, for TLS, OpenSSL runs the client handshake through
+ * memory BIOs (SNI, ALPN "http/1.1", certificate and host-name verification against the
+ * SSL_CTX's store). Nothing here knows which protocol runs on top: the owner gets
+ * callbacks for "connected" (or why not), plaintext input, "output drained" and the end.
+ *
+ * Rules (libuv's): a callback never runs from inside the call that causes it; after
+ * wd_oconn_close() no callback runs and the memory is freed from the close callbacks.
+ * Writes are copied and queued; wd_oconn_pending() is what has not reached the socket.
+ */
+#ifndef WD_EVENT_CONNECT_H
+#define WD_EVENT_CONNECT_H
+
+#include <uv.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct wd_oconn_s wd_oconn_t;
+
+/* Why a connection failed (the `err` of on_connect / on_read). */
+enum {
+    WD_OCONN_OK = 0,
+    WD_OCONN_EDNS,          /* the name does not resolve */
+    WD_OCONN_EREFUSED,      /* every address refused the connection */
+    WD_OCONN_EUNREACH,      /* no route / network unreachable */
+    WD_OCONN_ECONNECT,      /* other connect failure */
+    WD_OCONN_ETLS,          /* TLS handshake or record error */
+    WD_OCONN_ECERT,         /* certificate not trusted, or not for this name */
+    WD_OCONN_EALERT,        /* the peer sent a TLS alert */
+    WD_OCONN_ERESET,        /* reset / read error after connecting */
+    WD_OCONN_EOF            /* orderly end of the peer's stream */
+};
+
+typedef struct {
+    /* connected (err 0) or failed (then the connection is dead: close it) */
+    void (*on_connect)(wd_oconn_t *oc, int err);
+    /* plaintext input; n == 0 with err set: end of stream (WD_OCONN_EOF) or failure */
+    void (*on_read)(wd_oconn_t *oc, const char *p, size_t n, int err);
+    /* queued output dropped to 0 bytes */
+    void (*on_drain)(wd_oconn_t *oc);
+} wd_oconn_handler_t;
+
+/* Starts connecting to host:port (host: a name, or an IP literal, without brackets).
+ * tls_ctx (an SSL_CTX *) makes it a TLS connection verified for `host`. NULL on
+ * allocation failure. */
+wd_oconn_t *wd_oconn_connect(uv_loop_t *loop, const char *host, unsigned port,
+                             void *tls_ctx, const wd_oconn_handler_t *h, void *data);
+void  *wd_oconn_data(wd_oconn_t *oc);
+void   wd_oconn_set_handler(wd_oconn_t *oc, const wd_oconn_handler_t *h, void *data);
+/* Queue bytes (copied). 0, or -1 if the connection is dead. */
+int    wd_oconn_write(wd_oconn_t *oc, const void *p, size_t n);
+size_t wd_oconn_pending(wd_oconn_t *oc);
+/* Input flow control (reading is on after connecting). */
+void   wd_oconn_read_start(wd_oconn_t *oc);
+void   wd_oconn_read_stop(wd_oconn_t *oc);
+/* A description of the last failure ("certificate verify failed: ...") */
+const char *wd_oconn_error(wd_oconn_t *oc);
+void   wd_oconn_close(wd_oconn_t *oc);
+/* Live outbound connections of this process (tests: nothing leaks). */
+unsigned wd_oconn_count(void);
+
+/* A client SSL_CTX (TLS 1.2+, peer verification on) trusting the system store and,
+ * if ca_file is not NULL, that file too; loaded at once (before workers fork).
+ * NULL with err filled. */
+void  *wd_oconn_tls_ctx(const char *ca_file, char *err, size_t errlen);
+void   wd_oconn_tls_ctx_free(void *ctx);
+
+#endif /* WD_EVENT_CONNECT_H */

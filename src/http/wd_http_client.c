@@ -1,0 +1,1082 @@
+/*
+ * wd_http_client.c -- the HTTP/1.1 client (see wd_http_client.h for the contract).
+ *
+ * Response head: the bytes are gathered in q->hbuf until the blank line (at most
+ * max_head), checked by wd_hc_check_head (line ends, obs-fold, names, framing headers),
+ * then given to llhttp in one piece, so the header pointers llhttp reports stay valid in
+ * hbuf. Interim 1xx heads are checked and skipped (101 is refused). The body is fed to
+ * the same llhttp parser as it arrives; on_body appends to q->rbuf. While rbuf holds
+ * WD_HC_RBUF_HIGH bytes or more the socket is not read (back-pressure to the upstream),
+ * so a response of any size runs in bounded memory.
+ *
+ * The chunk data end check (llhttp 8.1.0 takes any two bytes after chunk data as the
+ * CRLF) is wd_hc_chunk_end(): the one place a shared chunked-framing checker plugs in.
+ *
+ * Request bodies: bytes written before the connection is up wait in q->wbuf (the caller
+ * bounds them through wd_hc_pending); chunked framing is added here.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <llhttp.h>
+#include "wd_http_client.h"
+#include "wd_event_connect.h"
+
+#define WD_HC_RBUF_HIGH  65536
+#define WD_HC_RBUF_LOW   16384
+
+typedef struct wd_hc_conn_s wd_hc_conn_t;
+
+struct wd_hc_conn_s {
+    wd_oconn_t    *oc;
+    char          *key;
+    wd_hc_req_t   *q;                /* the exchange using it; NULL while idle */
+    wd_hc_conn_t  *prev, *next;      /* idle list */
+    uint64_t       idle_since;
+    unsigned       requests;
+};
+
+struct wd_hc_req_s {
+    uv_loop_t     *loop;
+    uv_timer_t     timer;
+    wd_hc_conn_t  *conn;
+    llhttp_t       parser;
+    char          *key, *host, *head;
+    size_t         head_len;
+    unsigned       port;
+    void          *tls_ctx;
+    int            https;
+    int            state, err;
+    char           errtext[160];
+    /* request body */
+    char          *wbuf;
+    size_t         wbuf_len, wbuf_cap;
+    int64_t        cl, sent;
+    /* response */
+    char          *hbuf;
+    size_t         hlen, hcap, max_head, head_end;
+    int            status;
+    wd_hc_header_t *hdrs;
+    size_t         nh, nhcap;
+    const char    *cur_name;
+    size_t         cur_name_len;
+    char          *rbuf;
+    size_t         rlen, roff, rcap;
+    uint64_t       chunk_left;
+    int            crlf_need;
+    const char    *feed_end;
+    uint64_t       t_connect, t_first, t_between;
+    void         (*notify)(void *data);
+    void          *data;
+    unsigned       body:1, chunked_req:1, body_finished:1, head_done:1, msg_done:1,
+                   keepalive:1, closed:1, paused:1, head_req:1, got_byte:1, chunked:1,
+                   retried:1, reused:1, needs_eof:1;
+};
+
+static unsigned wd_hc_nactive;
+static wd_hc_conn_t *wd_hc_idle_head;
+static unsigned wd_hc_nidle;
+static unsigned wd_hc_max_idle_up = 16, wd_hc_max_idle = 256;
+static uint64_t wd_hc_idle_ms = 15000;
+static uv_timer_t wd_hc_sweep;
+static int wd_hc_sweep_on;
+static uv_loop_t *wd_hc_sweep_loop;
+static int wd_hc_shutdown;          /* the worker is exiting: nothing is pooled any more */
+
+static void wd_hc_fail(wd_hc_req_t *q, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void wd_hc_conn_drop(wd_hc_conn_t *c);
+static void wd_hc_connect(wd_hc_req_t *q);
+static void wd_hc_arm(wd_hc_req_t *q);
+
+static const wd_oconn_handler_t wd_hc_conn_handler;
+
+/* ---------------------------------------------------------------- helpers */
+
+static void
+wd_hc_notify(wd_hc_req_t *q)
+{
+    if (!q->closed && q->notify) {
+        q->notify(q->data);
+    }
+}
+
+static void
+wd_hc_fail(wd_hc_req_t *q, int err, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (q->state == WD_HC_FAILED) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(q->errtext, sizeof(q->errtext), fmt, ap);
+    va_end(ap);
+    q->err = err;
+    q->state = WD_HC_FAILED;
+    uv_timer_stop(&q->timer);
+    if (q->conn) {
+        wd_hc_conn_drop(q->conn);
+        q->conn = NULL;
+    }
+}
+
+static int
+wd_hc_append(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
+{
+    if (*len + n > *cap) {
+        size_t c = *cap ? *cap : 1024;
+        while (c < *len + n) {
+            c *= 2;
+        }
+        char *b = realloc(*buf, c);
+        if (b == NULL) {
+            return -1;
+        }
+        *buf = b;
+        *cap = c;
+    }
+    memcpy(*buf + *len, p, n);
+    *len += n;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- pool */
+
+static void
+wd_hc_idle_unlink(wd_hc_conn_t *c)
+{
+    if (c->prev) {
+        c->prev->next = c->next;
+    } else {
+        wd_hc_idle_head = c->next;
+    }
+    if (c->next) {
+        c->next->prev = c->prev;
+    }
+    c->prev = c->next = NULL;
+    wd_hc_nidle--;
+}
+
+/* Closes a connection that is not idle-listed. */
+static void
+wd_hc_conn_drop(wd_hc_conn_t *c)
+{
+    wd_oconn_close(c->oc);
+    free(c->key);
+    free(c);
+}
+
+static void
+wd_hc_sweep_cb(uv_timer_t *t)
+{
+    uint64_t now = uv_now(t->loop);
+    wd_hc_conn_t *c = wd_hc_idle_head, *n;
+
+    for (; c; c = n) {
+        n = c->next;
+        if (now - c->idle_since >= wd_hc_idle_ms) {
+            wd_hc_idle_unlink(c);
+            wd_hc_conn_drop(c);
+        }
+    }
+    if (wd_hc_idle_head == NULL) {
+        uv_timer_stop(t);
+    }
+}
+
+static void
+wd_hc_idle_read(wd_oconn_t *oc, const char *p, size_t n, int err)
+{
+    /* an idle connection has nothing to say: input or its end closes it */
+    wd_hc_conn_t *c = wd_oconn_data(oc);
+    wd_hc_idle_unlink(c);
+    wd_hc_conn_drop(c);
+}
+
+static void
+wd_hc_idle_connect(wd_oconn_t *oc, int err)
+{
+}
+
+static const wd_oconn_handler_t wd_hc_idle_handler = { wd_hc_idle_connect, wd_hc_idle_read, NULL };
+
+static void
+wd_hc_conn_park(wd_hc_conn_t *c, uv_loop_t *loop)
+{
+    unsigned same = 0;
+    wd_hc_conn_t *x, *oldest = NULL;
+
+    for (x = wd_hc_idle_head; x; x = x->next) {
+        if (strcmp(x->key, c->key) == 0) {
+            same++;
+            oldest = x;
+        }
+    }
+    if (same >= wd_hc_max_idle_up && oldest) {
+        wd_hc_idle_unlink(oldest);
+        wd_hc_conn_drop(oldest);
+    }
+    if (wd_hc_nidle >= wd_hc_max_idle) {
+        for (x = wd_hc_idle_head; x && x->next; x = x->next) {
+        }
+        if (x) {
+            wd_hc_idle_unlink(x);
+            wd_hc_conn_drop(x);
+        }
+    }
+    c->q = NULL;
+    c->idle_since = uv_now(loop);
+    wd_oconn_set_handler(c->oc, &wd_hc_idle_handler, c);
+    wd_oconn_read_start(c->oc);
+    c->prev = NULL;
+    c->next = wd_hc_idle_head;
+    if (wd_hc_idle_head) {
+        wd_hc_idle_head->prev = c;
+    }
+    wd_hc_idle_head = c;
+    wd_hc_nidle++;
+    if (!wd_hc_sweep_on) {
+        uv_timer_init(loop, &wd_hc_sweep);
+        uv_unref((uv_handle_t *) &wd_hc_sweep);
+        wd_hc_sweep_on = 1;
+        wd_hc_sweep_loop = loop;
+    }
+    if (!uv_is_active((uv_handle_t *) &wd_hc_sweep)) {
+        uint64_t every = wd_hc_idle_ms < 1000 ? wd_hc_idle_ms : 1000;
+        uv_timer_start(&wd_hc_sweep, wd_hc_sweep_cb, every ? every : 1, every ? every : 1);
+    }
+}
+
+static wd_hc_conn_t *
+wd_hc_conn_take(const char *key)
+{
+    for (wd_hc_conn_t *c = wd_hc_idle_head; c; c = c->next) {
+        if (strcmp(c->key, key) == 0) {
+            wd_hc_idle_unlink(c);
+            return c;
+        }
+    }
+    return NULL;
+}
+
+void
+wd_hc_pool_config(unsigned max_idle_per_upstream, unsigned max_idle, uint64_t idle_ms)
+{
+    wd_hc_max_idle_up = max_idle_per_upstream;
+    wd_hc_max_idle = max_idle;
+    wd_hc_idle_ms = idle_ms;
+}
+
+unsigned
+wd_hc_pool_idle(void)
+{
+    return wd_hc_nidle;
+}
+
+unsigned
+wd_hc_active(void)
+{
+    return wd_hc_nactive;
+}
+
+void
+wd_hc_pool_close_all(void)
+{
+    wd_hc_shutdown = 1;
+    while (wd_hc_idle_head) {
+        wd_hc_conn_t *c = wd_hc_idle_head;
+        wd_hc_idle_unlink(c);
+        wd_hc_conn_drop(c);
+    }
+    if (wd_hc_sweep_on) {
+        uv_timer_stop(&wd_hc_sweep);
+        uv_close((uv_handle_t *) &wd_hc_sweep, NULL);
+        wd_hc_sweep_on = 0;
+    }
+}
+
+/* ---------------------------------------------------------------- response parsing */
+
+static wd_hc_req_t *
+wd_hc_of(llhttp_t *p)
+{
+    return p->data;
+}
+
+static int
+wd_hc_on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+    wd_hc_req_t *q = wd_hc_of(p);
+    if (q->head_done) {
+        return 0;                   /* trailer fields: ignored */
+    }
+    q->cur_name = at;               /* the head is parsed in one piece: contiguous */
+    q->cur_name_len = len;
+    return 0;
+}
+
+static int
+wd_hc_on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+    wd_hc_req_t *q = wd_hc_of(p);
+    if (q->head_done) {
+        return 0;
+    }
+    if (q->nh == q->nhcap) {
+        size_t c = q->nhcap ? q->nhcap * 2 : 16;
+        wd_hc_header_t *h = realloc(q->hdrs, c * sizeof(*h));
+        if (h == NULL) {
+            return -1;
+        }
+        q->hdrs = h;
+        q->nhcap = c;
+    }
+    q->hdrs[q->nh].name = q->cur_name;
+    q->hdrs[q->nh].name_len = q->cur_name_len;
+    q->hdrs[q->nh].value = at;
+    q->hdrs[q->nh].value_len = len;
+    q->nh++;
+    return 0;
+}
+
+static int
+wd_hc_on_headers_complete(llhttp_t *p)
+{
+    wd_hc_req_t *q = wd_hc_of(p);
+    q->status = p->status_code;
+    q->head_done = 1;
+    q->chunked = (p->flags & F_CHUNKED) != 0;
+    return q->head_req ? 1 : 0;     /* a response to HEAD has no body */
+}
+
+/* The CRLF after chunk data: -1 if the bytes there are anything else. */
+static int
+wd_hc_chunk_end(wd_hc_req_t *q, const char *p, const char *end)
+{
+    while (q->crlf_need > 0 && p < end) {
+        if (*p != (q->crlf_need == 2 ? '\r' : '\n')) {
+            return -1;
+        }
+        p++;
+        q->crlf_need--;
+    }
+    return 0;
+}
+
+static int
+wd_hc_on_body(llhttp_t *p, const char *at, size_t len)
+{
+    wd_hc_req_t *q = wd_hc_of(p);
+    if (wd_hc_append(&q->rbuf, &q->rlen, &q->rcap, at, len) < 0) {
+        return -1;
+    }
+    if (q->chunked) {
+        q->chunk_left -= len;
+        if (q->chunk_left == 0) {
+            q->crlf_need = 2;
+            if (wd_hc_chunk_end(q, at + len, q->feed_end) < 0) {
+                llhttp_set_error_reason(p, "bad chunk data end");
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int
+wd_hc_on_chunk_header(llhttp_t *p)
+{
+    wd_hc_of(p)->chunk_left = p->content_length;
+    return 0;
+}
+
+static int
+wd_hc_on_message_complete(llhttp_t *p)
+{
+    wd_hc_req_t *q = wd_hc_of(p);
+    q->msg_done = 1;
+    q->keepalive = llhttp_should_keep_alive(p);
+    return HPE_PAUSED;
+}
+
+static const llhttp_settings_t wd_hc_settings = {
+    .on_header_field = wd_hc_on_header_field,
+    .on_header_value = wd_hc_on_header_value,
+    .on_headers_complete = wd_hc_on_headers_complete,
+    .on_body = wd_hc_on_body,
+    .on_chunk_header = wd_hc_on_chunk_header,
+    .on_message_complete = wd_hc_on_message_complete,
+};
+
+static int
+wd_hc_tchar(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Our checks on a raw head [0, n) ending with CRLF CRLF. 0 ok, else an error code. */
+static int
+wd_hc_check_head(wd_hc_req_t *q, const char *h, size_t n, const char **why)
+{
+    size_t i, ls = 0;
+    int ncl = 0, nte = 0, line = 0;
+    int64_t clv = -1;
+
+    for (i = 0; i < n; i++) {
+        if (h[i] == '\n' && (i == 0 || h[i - 1] != '\r')) {
+            *why = "bare LF in the response head";
+            return WD_HC_E_PROTOCOL;
+        }
+        if (h[i] == '\r' && (i + 1 >= n || h[i + 1] != '\n')) {
+            *why = "bare CR in the response head";
+            return WD_HC_E_PROTOCOL;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (h[i] != '\n') {
+            continue;
+        }
+        size_t le = i - 1;          /* the line is [ls, le) */
+        if (line > 0 && le > ls) {
+            const char *s = h + ls, *colon;
+            size_t len = le - ls, k;
+            if (s[0] == ' ' || s[0] == '\t') {
+                *why = "obsolete line folding in the response head";
+                return WD_HC_E_PROTOCOL;
+            }
+            colon = memchr(s, ':', len);
+            if (colon == NULL || colon == s) {
+                *why = "malformed response header line";
+                return WD_HC_E_PROTOCOL;
+            }
+            for (k = 0; s + k < colon; k++) {
+                if (!wd_hc_tchar((unsigned char) s[k])) {
+                    *why = "invalid response header name";
+                    return WD_HC_E_PROTOCOL;
+                }
+            }
+            const char *v = colon + 1, *ve = s + len;
+            while (v < ve && (*v == ' ' || *v == '\t')) v++;
+            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+            for (const char *x = v; x < ve; x++) {
+                unsigned char c = (unsigned char) *x;
+                if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                    *why = "control character in a response header value";
+                    return WD_HC_E_PROTOCOL;
+                }
+            }
+            size_t nl = colon - s;
+            if (nl == 14 && strncasecmp(s, "content-length", 14) == 0) {
+                int64_t val = 0;
+                if (v == ve || ve - v > 18) {
+                    *why = "invalid Content-Length";
+                    return WD_HC_E_PROTOCOL;
+                }
+                for (const char *x = v; x < ve; x++) {
+                    if (*x < '0' || *x > '9') {
+                        *why = "invalid Content-Length";
+                        return WD_HC_E_PROTOCOL;
+                    }
+                    val = val * 10 + (*x - '0');
+                }
+                if (ncl++ && val != clv) {
+                    *why = "differing Content-Length headers";
+                    return WD_HC_E_PROTOCOL;
+                }
+                clv = val;
+            } else if (nl == 17 && strncasecmp(s, "transfer-encoding", 17) == 0) {
+                nte++;
+                if (ve - v != 7 || strncasecmp(v, "chunked", 7) != 0) {
+                    *why = "unsupported Transfer-Encoding";
+                    return nte > 1 || memmem(v, ve - v, "hunked", 6) ? WD_HC_E_PROTOCOL
+                                                                     : WD_HC_E_CODING;
+                }
+            }
+        }
+        line++;
+        ls = i + 1;
+    }
+    if (nte > 1) {
+        *why = "more than one Transfer-Encoding header";
+        return WD_HC_E_PROTOCOL;
+    }
+    if (nte && ncl) {
+        *why = "Content-Length with Transfer-Encoding";
+        return WD_HC_E_PROTOCOL;
+    }
+    if (ncl > 1) {
+        *why = "duplicate Content-Length";
+        return WD_HC_E_PROTOCOL;
+    }
+    return 0;
+}
+
+static void
+wd_hc_parse_error(wd_hc_req_t *q)
+{
+    const char *r = llhttp_get_error_reason(&q->parser);
+    wd_hc_fail(q, WD_HC_E_PROTOCOL, "malformed response: %s", r ? r : "parse error");
+}
+
+/* Feed body bytes to llhttp. */
+static void
+wd_hc_feed_body(wd_hc_req_t *q, const char *p, size_t n)
+{
+    if (n == 0 || q->state == WD_HC_FAILED) {
+        return;
+    }
+    if (q->msg_done) {
+        /* bytes after the response: the connection cannot be reused */
+        q->keepalive = 0;
+        return;
+    }
+    if (q->crlf_need && wd_hc_chunk_end(q, p, p + n) < 0) {
+        wd_hc_fail(q, WD_HC_E_PROTOCOL, "malformed response: bad chunk data end");
+        return;
+    }
+    q->feed_end = p + n;
+    llhttp_errno_t e = llhttp_execute(&q->parser, p, n);
+    if (e == HPE_PAUSED) {
+        const char *stop = llhttp_get_error_pos(&q->parser);
+        llhttp_resume(&q->parser);
+        if (stop && stop < p + n) {
+            q->keepalive = 0;       /* trailing garbage after the message */
+        }
+    } else if (e != HPE_OK) {
+        wd_hc_parse_error(q);
+    }
+}
+
+/* A complete head at hbuf[0, end). */
+static void
+wd_hc_head(wd_hc_req_t *q, size_t end)
+{
+    const char *why = NULL;
+    int rc = wd_hc_check_head(q, q->hbuf, end, &why);
+
+    if (rc) {
+        wd_hc_fail(q, rc, "%s", why);
+        return;
+    }
+    /* interim responses: checked, then skipped (101 switches protocols: refused) */
+    if (end >= 12 && memcmp(q->hbuf, "HTTP/1.", 7) == 0 && q->hbuf[9] == '1') {
+        if (memcmp(q->hbuf + 9, "101", 3) == 0) {
+            wd_hc_fail(q, WD_HC_E_UPGRADE, "upstream switched protocols (101)");
+            return;
+        }
+        memmove(q->hbuf, q->hbuf + end, q->hlen - end);
+        q->hlen -= end;
+        return;
+    }
+    llhttp_init(&q->parser, HTTP_RESPONSE, &wd_hc_settings);
+    q->parser.data = q;
+    q->feed_end = q->hbuf + end;
+    llhttp_errno_t e = llhttp_execute(&q->parser, q->hbuf, end);
+    if (e == HPE_PAUSED) {
+        llhttp_resume(&q->parser);
+    } else if (e != HPE_OK) {
+        wd_hc_parse_error(q);
+        return;
+    }
+    if (!q->head_done) {
+        wd_hc_fail(q, WD_HC_E_PROTOCOL, "malformed response head");
+        return;
+    }
+    q->head_end = end;
+    q->needs_eof = llhttp_message_needs_eof(&q->parser);
+    q->state = q->msg_done ? WD_HC_DONE : WD_HC_BODY;
+    wd_hc_feed_body(q, q->hbuf + end, q->hlen - end);
+}
+
+static void
+wd_hc_input(wd_hc_req_t *q, const char *p, size_t n)
+{
+    if (!q->head_done) {
+        size_t from = q->hlen > 3 ? q->hlen - 3 : 0;
+        size_t room = q->max_head + 1 - q->hlen;   /* one byte more: "too large" */
+        size_t take = n < room ? n : room;
+        if (wd_hc_append(&q->hbuf, &q->hlen, &q->hcap, p, take) < 0) {
+            wd_hc_fail(q, WD_HC_E_INTERNAL, "out of memory");
+            return;
+        }
+        for (;;) {
+            char *e = memmem(q->hbuf + from, q->hlen - from, "\r\n\r\n", 4);
+            size_t lim = e ? (size_t) (e + 4 - q->hbuf) : q->hlen;
+            /* bare LF / CR are refused at once, not at the end of a head that never comes */
+            for (size_t i = from; i < lim; i++) {
+                if ((q->hbuf[i] == '\n' && (i == 0 || q->hbuf[i - 1] != '\r'))
+                    || (q->hbuf[i] == '\r' && i + 1 < q->hlen && q->hbuf[i + 1] != '\n'))
+                {
+                    wd_hc_fail(q, WD_HC_E_PROTOCOL, "bare %s in the response head",
+                               q->hbuf[i] == '\n' ? "LF" : "CR");
+                    return;
+                }
+            }
+            if (e == NULL) {
+                if (q->hlen > q->max_head) {
+                    wd_hc_fail(q, WD_HC_E_HEAD_SIZE, "response head larger than %zu bytes",
+                               q->max_head);
+                }
+                return;
+            }
+            size_t end = e + 4 - q->hbuf;
+            size_t before = q->hlen;
+            wd_hc_head(q, end);
+            if (q->state == WD_HC_FAILED || q->head_done) {
+                if (take < n && q->state != WD_HC_FAILED) {
+                    wd_hc_feed_body(q, p + take, n - take);
+                }
+                return;
+            }
+            from = 0;                  /* a 1xx head was skipped: look again */
+            (void) before;
+        }
+    }
+    wd_hc_feed_body(q, p, n);
+}
+
+/* ---------------------------------------------------------------- connection events */
+
+static void
+wd_hc_flow(wd_hc_req_t *q)
+{
+    if (q->conn == NULL) {
+        return;
+    }
+    if (q->rlen - q->roff >= WD_HC_RBUF_HIGH && !q->paused) {
+        q->paused = 1;
+        wd_oconn_read_stop(q->conn->oc);
+        uv_timer_stop(&q->timer);
+    } else if (q->paused && q->rlen - q->roff <= WD_HC_RBUF_LOW) {
+        q->paused = 0;
+        wd_oconn_read_start(q->conn->oc);
+        wd_hc_arm(q);
+    }
+}
+
+/* The response is complete: the connection goes back to the pool if it can. */
+static void
+wd_hc_settle(wd_hc_req_t *q)
+{
+    if (q->state == WD_HC_BODY && q->msg_done) {
+        q->state = WD_HC_DONE;
+    }
+    if (q->state == WD_HC_DONE) {
+        uv_timer_stop(&q->timer);
+    }
+}
+
+static void
+wd_hc_on_read(wd_oconn_t *oc, const char *p, size_t n, int err)
+{
+    wd_hc_conn_t *c = wd_oconn_data(oc);
+    wd_hc_req_t *q = c->q;
+
+    if (n > 0) {
+        q->got_byte = 1;
+        wd_hc_input(q, p, n);
+        if (q->state != WD_HC_FAILED) {
+            wd_hc_settle(q);
+            wd_hc_flow(q);
+            if (q->state == WD_HC_BODY || q->state == WD_HC_WAITING) {
+                wd_hc_arm(q);
+            }
+        }
+        wd_hc_notify(q);
+        return;
+    }
+    /* the end of the upstream's stream, or a failure */
+    if (!q->got_byte && q->reused && !q->retried && !q->body) {
+        /* a pooled connection the upstream had closed: once more on a fresh one */
+        q->retried = 1;
+        wd_hc_conn_drop(c);
+        q->conn = NULL;
+        q->state = WD_HC_CONNECTING;
+        q->reused = 0;
+        wd_hc_connect(q);
+        return;
+    }
+    if (err == WD_OCONN_EOF && q->head_done && !q->msg_done && q->needs_eof) {
+        llhttp_errno_t e = llhttp_finish(&q->parser);
+        if (e == HPE_OK || e == HPE_PAUSED) {
+            q->msg_done = 1;
+            q->keepalive = 0;
+            wd_hc_settle(q);
+            wd_hc_notify(q);
+            return;
+        }
+    }
+    if (q->msg_done) {
+        q->keepalive = 0;          /* closed after a complete response: fine */
+        wd_hc_notify(q);
+        return;
+    }
+    if (err == WD_OCONN_EOF) {
+        wd_hc_fail(q, WD_HC_E_INCOMPLETE, "upstream closed the connection %s",
+                   q->head_done ? "in the middle of the body" : "before the response head");
+    } else if (err == WD_OCONN_ETLS) {
+        wd_hc_fail(q, WD_HC_E_TLS, "%s", wd_oconn_error(oc));
+    } else {
+        wd_hc_fail(q, WD_HC_E_RESET, "%s", wd_oconn_error(oc));
+    }
+    wd_hc_notify(q);
+}
+
+static void
+wd_hc_send_queued(wd_hc_req_t *q)
+{
+    if (wd_oconn_write(q->conn->oc, q->head, q->head_len) < 0
+        || (q->wbuf_len && wd_oconn_write(q->conn->oc, q->wbuf, q->wbuf_len) < 0))
+    {
+        wd_hc_fail(q, WD_HC_E_RESET, "cannot write the request");
+        return;
+    }
+    free(q->wbuf);
+    q->wbuf = NULL;
+    q->wbuf_len = q->wbuf_cap = 0;
+    q->state = WD_HC_WAITING;
+    wd_hc_arm(q);
+}
+
+static void
+wd_hc_on_connect(wd_oconn_t *oc, int err)
+{
+    wd_hc_conn_t *c = wd_oconn_data(oc);
+    wd_hc_req_t *q = c->q;
+
+    if (err) {
+        int e = err == WD_OCONN_EDNS ? WD_HC_E_DNS : err == WD_OCONN_EREFUSED ? WD_HC_E_REFUSED
+              : err == WD_OCONN_EUNREACH ? WD_HC_E_UNREACH : err == WD_OCONN_ECERT ? WD_HC_E_CERT
+              : err == WD_OCONN_EALERT ? WD_HC_E_TLS_ALERT
+              : err == WD_OCONN_ETLS || (q->https && err == WD_OCONN_ERESET) ? WD_HC_E_TLS
+              : WD_HC_E_CONNECT;
+        wd_hc_fail(q, e, "%s", wd_oconn_error(oc));
+        wd_hc_notify(q);
+        return;
+    }
+    wd_hc_send_queued(q);
+    wd_hc_notify(q);
+}
+
+static void
+wd_hc_on_drain(wd_oconn_t *oc)
+{
+    wd_hc_conn_t *c = wd_oconn_data(oc);
+    wd_hc_notify(c->q);
+}
+
+static const wd_oconn_handler_t wd_hc_conn_handler = { wd_hc_on_connect, wd_hc_on_read,
+                                                       wd_hc_on_drain };
+
+/* ---------------------------------------------------------------- timers */
+
+static void
+wd_hc_timer_cb(uv_timer_t *t)
+{
+    wd_hc_req_t *q = t->data;
+
+    switch (q->state) {
+    case WD_HC_CONNECTING:
+        wd_hc_fail(q, WD_HC_E_CONNECT_TIMEOUT, "connect timed out");
+        break;
+    case WD_HC_WAITING:
+        wd_hc_fail(q, WD_HC_E_FIRST_BYTE_TIMEOUT, "no response within the first-byte timeout");
+        break;
+    case WD_HC_BODY:
+        wd_hc_fail(q, WD_HC_E_BETWEEN_BYTES_TIMEOUT, "response stalled (between-bytes timeout)");
+        break;
+    default:
+        return;
+    }
+    wd_hc_notify(q);
+}
+
+static void
+wd_hc_arm(wd_hc_req_t *q)
+{
+    uint64_t ms = q->state == WD_HC_CONNECTING ? q->t_connect
+                : q->state == WD_HC_WAITING ? (q->got_byte ? q->t_between : q->t_first)
+                : q->state == WD_HC_BODY && !q->paused ? q->t_between : 0;
+    if (ms) {
+        uv_timer_start(&q->timer, wd_hc_timer_cb, ms, 0);
+    } else {
+        uv_timer_stop(&q->timer);
+    }
+}
+
+/* ---------------------------------------------------------------- API */
+
+static void
+wd_hc_connect(wd_hc_req_t *q)
+{
+    wd_hc_conn_t *c = wd_hc_conn_take(q->key);
+
+    if (c) {
+        q->reused = 1;
+        c->q = q;
+        c->requests++;
+        q->conn = c;
+        wd_oconn_set_handler(c->oc, &wd_hc_conn_handler, c);
+        wd_oconn_read_start(c->oc);
+        wd_hc_send_queued(q);
+        return;
+    }
+    c = calloc(1, sizeof(*c));
+    if (c == NULL || (c->key = strdup(q->key)) == NULL) {
+        free(c);
+        wd_hc_fail(q, WD_HC_E_INTERNAL, "out of memory");
+        return;
+    }
+    c->q = q;
+    c->requests = 1;
+    c->oc = wd_oconn_connect(q->loop, q->host, q->port, q->https ? q->tls_ctx : NULL,
+                             &wd_hc_conn_handler, c);
+    if (c->oc == NULL) {
+        free(c->key);
+        free(c);
+        wd_hc_fail(q, WD_HC_E_INTERNAL, "cannot start connecting");
+        return;
+    }
+    q->conn = c;
+    wd_hc_arm(q);
+}
+
+wd_hc_req_t *
+wd_hc_start(uv_loop_t *loop, const wd_hc_request_t *rq)
+{
+    wd_hc_req_t *q = calloc(1, sizeof(*q));
+    char key[512];
+    size_t i;
+
+    if (q == NULL) {
+        return NULL;
+    }
+    q->loop = loop;
+    q->https = rq->https;
+    q->port = rq->port;
+    q->tls_ctx = rq->tls_ctx;
+    q->cl = rq->content_length;
+    q->body = rq->body != 0;
+    q->chunked_req = q->body && rq->content_length < 0;
+    q->max_head = rq->max_head ? rq->max_head : 65536;
+    q->t_connect = rq->connect_timeout_ms;
+    q->t_first = rq->first_byte_timeout_ms;
+    q->t_between = rq->between_bytes_timeout_ms;
+    q->notify = rq->notify;
+    q->data = rq->data;
+    q->head_req = strcmp(rq->method, "HEAD") == 0;
+    q->keepalive = 0;
+    snprintf(key, sizeof(key), "%d|%s|%u|%p", rq->https, rq->host, rq->port,
+             rq->https ? rq->tls_ctx : NULL);
+    q->key = strdup(key);
+    q->host = strdup(rq->host);
+    /* the request head */
+    char *h = NULL;
+    size_t hl = 0, hc = 0;
+    int ok = q->key && q->host;
+    ok = ok && wd_hc_append(&h, &hl, &hc, rq->method, strlen(rq->method)) == 0
+         && wd_hc_append(&h, &hl, &hc, " ", 1) == 0
+         && wd_hc_append(&h, &hl, &hc, rq->target, strlen(rq->target)) == 0
+         && wd_hc_append(&h, &hl, &hc, " HTTP/1.1\r\nHost: ", 17) == 0
+         && wd_hc_append(&h, &hl, &hc, rq->authority, strlen(rq->authority)) == 0
+         && wd_hc_append(&h, &hl, &hc, "\r\n", 2) == 0;
+    for (i = 0; ok && i < rq->nheaders; i++) {
+        const wd_hc_header_t *x = &rq->headers[i];
+        if ((x->name_len == 4 && strncasecmp(x->name, "host", 4) == 0)
+            || (x->name_len == 14 && strncasecmp(x->name, "content-length", 14) == 0)) {
+            continue;               /* the authority is the Host; framing is ours */
+        }
+        ok = wd_hc_append(&h, &hl, &hc, x->name, x->name_len) == 0
+             && wd_hc_append(&h, &hl, &hc, ": ", 2) == 0
+             && wd_hc_append(&h, &hl, &hc, x->value, x->value_len) == 0
+             && wd_hc_append(&h, &hl, &hc, "\r\n", 2) == 0;
+    }
+    if (ok) {
+        char fr[64];
+        int n = 0;
+        if (rq->content_length >= 0) {
+            n = snprintf(fr, sizeof(fr), "Content-Length: %lld\r\n",
+                         (long long) rq->content_length);
+        } else if (q->body) {
+            n = snprintf(fr, sizeof(fr), "Transfer-Encoding: chunked\r\n");
+        } else if (!strcmp(rq->method, "POST") || !strcmp(rq->method, "PUT")
+                   || !strcmp(rq->method, "PATCH")) {
+            n = snprintf(fr, sizeof(fr), "Content-Length: 0\r\n");
+        }
+        ok = wd_hc_append(&h, &hl, &hc, fr, n) == 0 && wd_hc_append(&h, &hl, &hc, "\r\n", 2) == 0;
+    }
+    if (!ok) {
+        free(h);
+        free(q->key);
+        free(q->host);
+        free(q);
+        return NULL;
+    }
+    q->head = h;
+    q->head_len = hl;
+    uv_timer_init(loop, &q->timer);
+    q->timer.data = q;
+    wd_hc_nactive++;
+    q->state = WD_HC_CONNECTING;
+    wd_hc_connect(q);
+    return q;
+}
+
+int wd_hc_state(wd_hc_req_t *q) { return q->state; }
+int wd_hc_error(wd_hc_req_t *q) { return q->err; }
+const char *wd_hc_error_text(wd_hc_req_t *q) { return q->errtext; }
+int wd_hc_status(wd_hc_req_t *q) { return q->status; }
+int wd_hc_has_head(wd_hc_req_t *q) { return q->head_done; }
+size_t wd_hc_nheaders(wd_hc_req_t *q) { return q->head_done ? q->nh : 0; }
+int wd_hc_reused(wd_hc_req_t *q) { return q->reused; }
+
+void
+wd_hc_header(wd_hc_req_t *q, size_t i, wd_hc_header_t *h)
+{
+    *h = q->hdrs[i];
+}
+
+int
+wd_hc_readable(wd_hc_req_t *q)
+{
+    return q->rlen > q->roff || q->msg_done || q->state == WD_HC_FAILED;
+}
+
+long
+wd_hc_read(wd_hc_req_t *q, void *buf, size_t len)
+{
+    if (q->rlen > q->roff) {
+        size_t n = q->rlen - q->roff;
+        if (n > len) {
+            n = len;
+        }
+        memcpy(buf, q->rbuf + q->roff, n);
+        q->roff += n;
+        if (q->roff == q->rlen) {
+            q->roff = q->rlen = 0;
+            if (q->rcap > 2 * WD_HC_RBUF_HIGH) {
+                free(q->rbuf);
+                q->rbuf = NULL;
+                q->rcap = 0;
+            }
+        }
+        wd_hc_flow(q);
+        return (long) n;
+    }
+    if (q->msg_done) {
+        return -1;
+    }
+    if (q->state == WD_HC_FAILED) {
+        return -2;
+    }
+    wd_hc_flow(q);
+    return 0;
+}
+
+int
+wd_hc_write(wd_hc_req_t *q, const void *p, size_t n)
+{
+    char fr[24];
+    int fl = 0;
+
+    if (q->state == WD_HC_FAILED || !q->body || q->body_finished) {
+        return -1;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    if (q->cl >= 0 && q->sent + (int64_t) n > q->cl) {
+        return -2;
+    }
+    q->sent += n;
+    if (q->chunked_req) {
+        fl = snprintf(fr, sizeof(fr), "%zx\r\n", n);
+    }
+    if (q->conn && q->state != WD_HC_CONNECTING) {
+        if ((fl && wd_oconn_write(q->conn->oc, fr, fl) < 0)
+            || wd_oconn_write(q->conn->oc, p, n) < 0
+            || (fl && wd_oconn_write(q->conn->oc, "\r\n", 2) < 0))
+        {
+            return -1;
+        }
+        return 0;
+    }
+    if ((fl && wd_hc_append(&q->wbuf, &q->wbuf_len, &q->wbuf_cap, fr, fl) < 0)
+        || wd_hc_append(&q->wbuf, &q->wbuf_len, &q->wbuf_cap, p, n) < 0
+        || (fl && wd_hc_append(&q->wbuf, &q->wbuf_len, &q->wbuf_cap, "\r\n", 2) < 0))
+    {
+        return -1;
+    }
+    return 0;
+}
+
+size_t
+wd_hc_pending(wd_hc_req_t *q)
+{
+    size_t n = q->wbuf_len;
+    if (q->conn && q->state != WD_HC_CONNECTING) {
+        n += wd_oconn_pending(q->conn->oc);
+    }
+    return n;
+}
+
+int
+wd_hc_finish(wd_hc_req_t *q)
+{
+    if (q->state == WD_HC_FAILED || !q->body || q->body_finished) {
+        return -1;
+    }
+    if (q->cl >= 0 && q->sent != q->cl) {
+        return -2;
+    }
+    q->body_finished = 1;
+    if (q->chunked_req) {
+        if (q->conn && q->state != WD_HC_CONNECTING) {
+            return wd_oconn_write(q->conn->oc, "0\r\n\r\n", 5) < 0 ? -1 : 0;
+        }
+        return wd_hc_append(&q->wbuf, &q->wbuf_len, &q->wbuf_cap, "0\r\n\r\n", 5);
+    }
+    return 0;
+}
+
+static void
+wd_hc_free_cb(uv_handle_t *hd)
+{
+    wd_hc_req_t *q = hd->data;
+    free(q->hbuf);
+    free(q->rbuf);
+    free(q->wbuf);
+    free(q->hdrs);
+    free(q->head);
+    free(q->key);
+    free(q->host);
+    free(q);
+}
+
+void
+wd_hc_close(wd_hc_req_t *q)
+{
+    if (q == NULL || q->closed) {
+        return;
+    }
+    q->closed = 1;
+    wd_hc_nactive--;
+    uv_timer_stop(&q->timer);
+    if (q->conn) {
+        wd_hc_conn_t *c = q->conn;
+        q->conn = NULL;
+        int clean = q->state == WD_HC_DONE && q->msg_done && q->keepalive
+                    && (!q->body || q->body_finished)
+                    && wd_oconn_pending(c->oc) == 0 && q->crlf_need == 0 && !wd_hc_shutdown;
+        if (clean) {
+            wd_hc_conn_park(c, q->loop);
+        } else {
+            wd_hc_conn_drop(c);
+        }
+    }
+    uv_close((uv_handle_t *) &q->timer, wd_hc_free_cb);
+}
