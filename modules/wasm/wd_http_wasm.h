@@ -126,6 +126,10 @@ struct wd_http_wasm_ctx_s {
     unsigned                 runq:2;     /* in the run queue: 1 + WD_HTTP_WASM_FRESH/YIELDED */
     unsigned                 paused_new:1;   /* started paused (the pass's budget was spent) */
     int                      final_status;   /* final: error page status, 0 none */
+    uint64_t                 ob_total;   /* outgoing requests asked for (wd_http_wasm_outbound.c) */
+    uint64_t                 ob_live;    /* ... open now */
+    uint64_t                 ob_count;   /* ... started ($wasm_outbound) */
+    uint64_t                 ob_time_ms; /* ... summed durations ($wasm_outbound_time) */
     int                      handler_rc;     /* result when finished inside the handler */
     u_char                  *look;       /* body lookahead (pollable readiness) */
     size_t                   look_len, look_off;
@@ -141,6 +145,9 @@ struct wd_http_wasm_ctx_s {
 };
 
 extern wd_module_t wd_wasm_module;
+extern wd_module_t wd_wasm_outbound_module;
+/* outgoing HTTP for handlers (wd_http_wasm_outbound.c) */
+extern const wd_host_http_outbound_t wd_http_wasm_outbound;
 
 /* pool (wd_http_wasm_pool.c) */
 int  wd_http_wasm_pool_init(wd_cycle_t *cycle, wd_http_wasm_loc_conf_t *conf);
@@ -170,6 +177,8 @@ void wd_http_wasm_guest_log(wd_http_wasm_ctx_t *ctx, int is_err, const char *lin
 void wd_http_wasm_finalize(wd_http_wasm_ctx_t *ctx);
 void wd_http_wasm_arm_timer(wd_http_wasm_ctx_t *ctx, uint64_t when_ns);
 void wd_http_wasm_timer_start(wd_http_wasm_ctx_t *ctx, uv_timer_cb cb, uint64_t ms);
+/* Something the handler may wait for happened: run it if it waits (again later if it runs). */
+void wd_http_wasm_ctx_wake(wd_http_wasm_ctx_t *ctx);
 
 /* counters and variables (wd_http_wasm_status.c) */
 int   wd_http_wasm_status_init_master(wd_cycle_t *cycle);
@@ -183,6 +192,7 @@ void  wd_http_wasm_status_request(wd_http_request_t *r);
 void  wd_http_wasm_status_queued(wd_http_wasm_ctx_t *ctx);
 void  wd_http_wasm_status_started(wd_http_wasm_ctx_t *ctx);
 void  wd_http_wasm_status_finalize(wd_http_wasm_ctx_t *ctx);
+void  wd_http_wasm_status_outbound(wd_http_wasm_ctx_t *ctx, int code, uint64_t ms);
 
 /* CGI (wd_http_wasm_cgi.c) */
 int  wd_http_wasm_cgi_handler(wd_http_request_t *r, wd_http_wasm_ctx_t *ctx);

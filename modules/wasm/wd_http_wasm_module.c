@@ -751,7 +751,7 @@ wd_http_wasm_log(void *be, int is_err, const char *line, size_t len)
 static const wd_host_http_backend_t wd_http_wasm_backend = {
     wd_http_wasm_read_body, wd_http_wasm_body_ready, wd_http_wasm_send_head, wd_http_wasm_write,
     wd_http_wasm_pending, wd_http_wasm_finish, wd_http_wasm_abort, wd_http_wasm_error,
-    wd_http_wasm_log
+    wd_http_wasm_log, &wd_http_wasm_outbound
 };
 
 /* ---------------------------------------------------------------- request flow */
@@ -964,11 +964,14 @@ wd_http_wasm_after(wd_http_wasm_ctx_t *ctx, wd_host_http_run_t st)
 static void
 wd_http_wasm_wake(wd_http_request_t *r)
 {
-    wd_http_wasm_ctx_t *ctx = r->ctx;
-
-    if (ctx == NULL) {
-        return;
+    if (r->ctx) {
+        wd_http_wasm_ctx_wake(r->ctx);
     }
+}
+
+void
+wd_http_wasm_ctx_wake(wd_http_wasm_ctx_t *ctx)
+{
     if (ctx->state == WD_HTTP_WASM_RUNNING) {
         ctx->wake = 1;
         return;

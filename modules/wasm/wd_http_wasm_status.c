@@ -52,6 +52,25 @@ static const char *wd_ws_kind_names[WD_WS_NKINDS] = {
     "trap", "fuel", "memory", "timeout", "stack", "exit", "error"
 };
 
+#define WD_WS_OB_CODES 39           /* wasi:http error-code cases */
+
+static const char *const wd_ws_ob_codes[WD_WS_OB_CODES] = {
+    "DNS-timeout", "DNS-error", "destination-not-found", "destination-unavailable",
+    "destination-IP-prohibited", "destination-IP-unroutable", "connection-refused",
+    "connection-terminated", "connection-timeout", "connection-read-timeout",
+    "connection-write-timeout", "connection-limit-reached", "TLS-protocol-error",
+    "TLS-certificate-error", "TLS-alert-received", "HTTP-request-denied",
+    "HTTP-request-length-required", "HTTP-request-body-size", "HTTP-request-method-invalid",
+    "HTTP-request-URI-invalid", "HTTP-request-URI-too-long", "HTTP-request-header-section-size",
+    "HTTP-request-header-size", "HTTP-request-trailer-section-size",
+    "HTTP-request-trailer-size", "HTTP-response-incomplete",
+    "HTTP-response-header-section-size", "HTTP-response-header-size",
+    "HTTP-response-body-size", "HTTP-response-trailer-section-size",
+    "HTTP-response-trailer-size", "HTTP-response-transfer-coding",
+    "HTTP-response-content-coding", "HTTP-response-timeout", "HTTP-upgrade-failed",
+    "HTTP-protocol-error", "loop-detected", "configuration-error", "internal-error"
+};
+
 typedef struct {
     uint32_t  state;                /* 0 free, 1 being claimed, 2 ready */
     uint32_t  hash;
@@ -65,6 +84,9 @@ typedef struct {
     uint64_t  waits;                /* requests that queued for an instance */
     uint64_t  rejected;             /* ... and got 503 */
     uint64_t  wait_ns;              /* total time waited for instances */
+    uint64_t  ob_requests;          /* outgoing requests asked for (wd_http_wasm_outbound.c) */
+    uint64_t  ob_ms;                /* ... their summed durations */
+    uint64_t  ob_errors[WD_WS_OB_CODES];   /* ... failed, by wasi:http error-code case */
 } wd_ws_route_t;
 
 typedef struct {
@@ -421,6 +443,25 @@ wd_http_wasm_status_finalize(wd_http_wasm_ctx_t *ctx)
     }
 }
 
+/* An outgoing request of ctx's route ended (started or refused): its error-code case or
+ * -1, and how long it lasted. */
+void
+wd_http_wasm_status_outbound(wd_http_wasm_ctx_t *ctx, int code, uint64_t ms)
+{
+    if (wd_ws_shm == NULL) {
+        return;
+    }
+    if (ctx->conf->ws_route_k == 0) {
+        ctx->conf->ws_route_k = wd_ws_route(ctx->conf->route.data, ctx->conf->route.len) + 1;
+    }
+    wd_ws_route_t *e = &wd_ws_shm->routes[ctx->conf->ws_route_k - 1];
+    wd_ws_add(&e->ob_requests, 1);
+    wd_ws_add(&e->ob_ms, ms);
+    if (code >= 0 && code < WD_WS_OB_CODES) {
+        wd_ws_add(&e->ob_errors[code], 1);
+    }
+}
+
 /* ---------------------------------------------------------------- variables */
 
 static int
@@ -643,6 +684,31 @@ wd_http_wasm_status_handler(wd_http_request_t *r)
             wd_ws_printf(&b, "wasmd_wasm_instance_wait_seconds_total{route=\"%s\"} %llu.%06llu\n",
                          wd_ws_label(routes[i], label), (unsigned long long) (ns / 1000000000u),
                          (unsigned long long) (ns % 1000000000u / 1000u));
+        }
+    }
+    WD_WS_PER_ROUTE("wasmd_wasm_outbound_requests_total", "counter",
+                    "Outgoing HTTP requests handlers asked for (refused ones too).",
+                    wd_ws_load(&e->ob_requests))
+    WD_WS_HEAD(&b, "wasmd_wasm_outbound_errors_total", "counter",
+               "Failed outgoing HTTP requests by wasi:http error-code.");
+    for (int i = 0; i < n; i++) {
+        for (int c = 0; c < WD_WS_OB_CODES; c++) {
+            uint64_t v = wd_ws_load(&routes[i]->ob_errors[c]);
+            if (v) {
+                wd_ws_printf(&b, "wasmd_wasm_outbound_errors_total{route=\"%s\",code=\"%s\"} %llu\n",
+                             wd_ws_label(routes[i], label), wd_ws_ob_codes[c],
+                             (unsigned long long) v);
+            }
+        }
+    }
+    WD_WS_HEAD(&b, "wasmd_wasm_outbound_seconds_total", "counter",
+               "Summed durations of outgoing HTTP requests.");
+    for (int i = 0; i < n; i++) {
+        uint64_t ms = wd_ws_load(&routes[i]->ob_ms);
+        if (wd_ws_load(&routes[i]->wasm)) {
+            wd_ws_printf(&b, "wasmd_wasm_outbound_seconds_total{route=\"%s\"} %llu.%03llu\n",
+                         wd_ws_label(routes[i], label), (unsigned long long) (ms / 1000),
+                         (unsigned long long) (ms % 1000));
         }
     }
     WD_WS_HEAD(&b, "wasmd_connections_active", "gauge", "Open client connections.");

@@ -184,6 +184,8 @@ struct wd_http_request_s {
     /* ---- set by a Wasm handler ($wasm_fuel, $wasm_instance_wait) ---- */
     uint64_t                wasm_fuel;        /* fuel used by the handler */
     uint64_t                wasm_wait_ns;     /* waited for a pooled instance */
+    uint32_t                wasm_outbound;    /* outgoing requests started ($wasm_outbound) */
+    uint64_t                wasm_outbound_ms; /* ... their summed durations */
     unsigned                wasm_ran:1;       /* wasm_fuel is set */
     unsigned                wasm_pooled:1;    /* wasm_wait_ns is set */
 

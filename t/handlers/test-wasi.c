@@ -214,7 +214,10 @@ static void test_misc(void)
     og_handle(q, 0, 0, oh);
     uint32_t sl;
     memcpy(&sl, oh + 24, 4);
-    check(oh[0] == 1 && oh[8] == 38 && oh[16] == 1 && sl > 0, "outgoing-handler -> internal-error");
+    /* no authority: HTTP-request-URI-invalid in the server; a host without outgoing HTTP
+     * (the unit tests' fake backend) answers internal-error with a message */
+    check(oh[0] == 1 && ((oh[8] == 38 && oh[16] == 1 && sl > 0) || oh[8] == 19),
+          "outgoing-handler -> error");
 }
 
 void wasmd__test_handle(int32_t req, int32_t outp)

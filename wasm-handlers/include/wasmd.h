@@ -104,6 +104,39 @@ int wasmd_write_json_string(wasmd_response *resp, const char *s, size_t len);
 /* Writes to the server's error log (tagged with the route). */
 void wasmd_log(const char *msg);
 
+/* ---- outgoing requests (wasi:http/outgoing-handler) ----
+ * The route must allow the destination (`wasm_outbound_allow`). Every call that
+ * waits suspends the instance (the worker serves others meanwhile). */
+typedef struct wasmd_fetch wasmd_fetch;
+/* Starts METHOD url ("http://host[:port]/path?query" or https://...). headers is
+ * NULL or a NULL-terminated list of name, value pairs. With has_body, the body is
+ * written with wasmd_fetch_write and ended with wasmd_fetch_end (chunked unless a
+ * content-length header is given). Returns NULL only when out of handles; a refused
+ * request (denied, limits) reports its error through wasmd_fetch_wait. */
+wasmd_fetch *wasmd_fetch_start(const char *method, const char *url,
+                               const char *const *headers, int has_body);
+/* Request body: waits while the upstream is behind. 0 or -1. */
+int wasmd_fetch_write(wasmd_fetch *f, const void *data, size_t len);
+int wasmd_fetch_end(wasmd_fetch *f);
+/* Waits for the response head: the status, or -1 (wasmd_fetch_error says why). */
+int wasmd_fetch_wait(wasmd_fetch *f);
+/* Waits until one of n requests has its head (or failed); returns its index. */
+size_t wasmd_fetch_wait_any(wasmd_fetch **fs, size_t n);
+/* 1 if the head (or the failure) is here, without waiting. */
+int wasmd_fetch_ready(wasmd_fetch *f);
+/* The wasi:http error-code case of a failed request (15 HTTP-request-denied, 35
+ * HTTP-protocol-error, ...), or -1. */
+int wasmd_fetch_error(wasmd_fetch *f);
+/* First response header named name, NUL-terminated, or NULL. */
+const char *wasmd_fetch_header(wasmd_fetch *f, const char *name);
+/* Number of response header fields, and the i-th (NUL-terminated). */
+size_t wasmd_fetch_header_count(wasmd_fetch *f);
+int wasmd_fetch_header_at(wasmd_fetch *f, size_t i, const char **name, const char **value);
+/* Reads the response body, waiting for data: bytes, 0 at the end, -1 on error. */
+long wasmd_fetch_read(wasmd_fetch *f, void *buf, size_t len);
+/* Drops everything (the connection is reused only if the exchange completed). */
+void wasmd_fetch_close(wasmd_fetch *f);
+
 #ifndef WASMD_DECLARATIONS_ONLY
 
 /* ------------------------------------------------------------------------- *
@@ -553,6 +586,335 @@ void wasmd_log(const char *msg)
         msg += n;
         len -= n;
     } while (len > 0);
+}
+
+/* ---- outgoing requests ---- */
+WASMD__IMPORT(WASMD__T, "[constructor]outgoing-request")
+int32_t wasmd__oreq_new(int32_t fields);
+WASMD__IMPORT(WASMD__T, "[method]outgoing-request.set-method")
+int32_t wasmd__oreq_set_method(int32_t self, int32_t c, const char *p, size_t n);
+WASMD__IMPORT(WASMD__T, "[method]outgoing-request.set-scheme")
+int32_t wasmd__oreq_set_scheme(int32_t self, int32_t tag, int32_t c, const char *p, size_t n);
+WASMD__IMPORT(WASMD__T, "[method]outgoing-request.set-authority")
+int32_t wasmd__oreq_set_authority(int32_t self, int32_t tag, const char *p, size_t n);
+WASMD__IMPORT(WASMD__T, "[method]outgoing-request.set-path-with-query")
+int32_t wasmd__oreq_set_path(int32_t self, int32_t tag, const char *p, size_t n);
+WASMD__IMPORT(WASMD__T, "[method]outgoing-request.body")
+void wasmd__oreq_body(int32_t self, void *ret);
+WASMD__IMPORT("wasi:http/outgoing-handler@0.2.0", "handle")
+void wasmd__handle(int32_t req, int32_t has_opts, int32_t opts, void *ret);
+WASMD__IMPORT(WASMD__T, "[method]future-incoming-response.subscribe")
+int32_t wasmd__fut_subscribe(int32_t self);
+WASMD__IMPORT(WASMD__T, "[method]future-incoming-response.get")
+void wasmd__fut_get(int32_t self, void *ret);
+WASMD__IMPORT(WASMD__T, "[resource-drop]future-incoming-response")
+void wasmd__fut_drop(int32_t self);
+WASMD__IMPORT(WASMD__T, "[method]incoming-response.status")
+int32_t wasmd__iresp_status(int32_t self);
+WASMD__IMPORT(WASMD__T, "[method]incoming-response.headers")
+int32_t wasmd__iresp_headers(int32_t self);
+WASMD__IMPORT(WASMD__T, "[method]incoming-response.consume")
+void wasmd__iresp_consume(int32_t self, void *ret);
+WASMD__IMPORT(WASMD__T, "[resource-drop]incoming-response")
+void wasmd__iresp_drop(int32_t self);
+WASMD__IMPORT(WASMD__T, "[resource-drop]outgoing-body")
+void wasmd__obody_drop(int32_t self);
+WASMD__IMPORT("wasi:io/poll@0.2.0", "[method]pollable.block")
+void wasmd__pollable_block(int32_t self);
+WASMD__IMPORT("wasi:io/poll@0.2.0", "[method]pollable.ready")
+int32_t wasmd__pollable_ready(int32_t self);
+WASMD__IMPORT("wasi:io/poll@0.2.0", "poll")
+void wasmd__poll(const int32_t *list, size_t n, void *ret);
+WASMD__IMPORT("wasi:io/poll@0.2.0", "[resource-drop]pollable")
+void wasmd__pollable_drop(int32_t self);
+
+struct wasmd_fetch {
+    int32_t future, pollable, resp, headers, body, in, obody, out;
+    int status, error, done, eof;
+    size_t nentries;
+    const char **names, **values;
+};
+
+typedef struct { uint8_t tag; uint8_t _a[7]; uint8_t tag2; uint8_t _b[7]; uint8_t tag3;
+                 uint8_t _c[7]; union { int32_t h; uint8_t ec[32]; } u; }
+    __attribute__((aligned(8))) wasmd__fut_result;
+
+wasmd_fetch *wasmd_fetch_start(const char *method, const char *url,
+                               const char *const *headers, int has_body)
+{
+    wasmd_fetch *f = (wasmd_fetch *)calloc(1, sizeof *f);
+    if (f == NULL)
+        return NULL;
+    f->error = -1;
+    int32_t fields = wasmd__fields_new();
+    for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2) {
+        uint8_t r[2];
+        wasmd__fields_append(fields, headers[i], strlen(headers[i]), headers[i + 1],
+                             strlen(headers[i + 1]), r);
+    }
+    int32_t rq = wasmd__oreq_new(fields);
+    int mc = 9;
+    for (int i = 0; i < 9; i++)
+        if (strcmp(wasmd__methods[i], method) == 0)
+            mc = i;
+    wasmd__oreq_set_method(rq, mc, method, mc == 9 ? strlen(method) : 0);
+    const char *p = strstr(url, "://");
+    const char *auth = url;
+    if (p) {
+        size_t sl = (size_t)(p - url);
+        int sc = sl == 4 && memcmp(url, "http", 4) == 0 ? 0
+               : sl == 5 && memcmp(url, "https", 5) == 0 ? 1 : 2;
+        wasmd__oreq_set_scheme(rq, 1, sc, url, sc == 2 ? sl : 0);
+        auth = p + 3;
+    }
+    const char *path = strchr(auth, '/');
+    size_t al = path ? (size_t)(path - auth) : strlen(auth);
+    wasmd__oreq_set_authority(rq, 1, auth, al);
+    wasmd__oreq_set_path(rq, 1, path ? path : "/", path ? strlen(path) : 1);
+    if (has_body) {
+        wasmd__result_handle r;
+        wasmd__oreq_body(rq, &r);
+        if (!r.is_err)
+            f->obody = r.val;
+    }
+    struct { uint8_t is_err; uint8_t _p[7]; union { int32_t h; uint8_t ec[32]; } u; }
+        __attribute__((aligned(8))) hr;
+    wasmd__handle(rq, 0, 0, &hr);
+    if (hr.is_err) {
+        f->error = hr.u.ec[0];
+        f->done = 1;
+        if (f->obody) {
+            wasmd__obody_drop(f->obody);
+            f->obody = 0;
+        }
+        return f;
+    }
+    f->future = hr.u.h;
+    if (f->obody) {
+        wasmd__result_handle r;
+        wasmd__obody_write(f->obody, &r);
+        if (!r.is_err)
+            f->out = r.val;
+    }
+    return f;
+}
+
+int wasmd_fetch_write(wasmd_fetch *f, const void *data, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    if (f->out == 0)
+        return -1;
+    while (len > 0) {
+        wasmd__u64_result cw;
+        wasmd__out_check_write(f->out, &cw);
+        if (cw.is_err) {
+            if (cw.u.err.tag == 0)
+                wasmd__error_drop(cw.u.err.err);
+            return -1;
+        }
+        if (cw.u.ok == 0) {
+            wasmd__unit_result fr;
+            wasmd__out_blocking_flush(f->out, &fr);     /* waits for the upstream */
+            if (fr.is_err) {
+                if (fr.tag == 0)
+                    wasmd__error_drop(fr.err);
+                return -1;
+            }
+            continue;
+        }
+        size_t n = len < cw.u.ok ? len : (size_t)cw.u.ok;
+        wasmd__unit_result wr;
+        wasmd__out_write(f->out, p, n, &wr);
+        if (wr.is_err) {
+            if (wr.tag == 0)
+                wasmd__error_drop(wr.err);
+            return -1;
+        }
+        p += n;
+        len -= n;
+    }
+    return 0;
+}
+
+int wasmd_fetch_end(wasmd_fetch *f)
+{
+    wasmd__ec_result r;
+    if (f->obody == 0)
+        return -1;
+    if (f->out) {
+        wasmd__out_drop(f->out);
+        f->out = 0;
+    }
+    wasmd__obody_finish(f->obody, 0, 0, &r);
+    f->obody = 0;
+    return r.is_err ? -1 : 0;
+}
+
+static int wasmd__fetch_take(wasmd_fetch *f)
+{
+    wasmd__fut_result r;
+    if (f->done)
+        return 1;
+    wasmd__fut_get(f->future, &r);
+    if (r.tag == 0)
+        return 0;
+    f->done = 1;
+    if (r.tag2 != 0 || r.tag3 != 0) {
+        f->error = r.tag2 != 0 ? 38 : r.u.ec[0];
+        return 1;
+    }
+    f->resp = r.u.h;
+    f->status = wasmd__iresp_status(f->resp);
+    return 1;
+}
+
+int wasmd_fetch_ready(wasmd_fetch *f)
+{
+    return wasmd__fetch_take(f);
+}
+
+int wasmd_fetch_wait(wasmd_fetch *f)
+{
+    while (!wasmd__fetch_take(f)) {
+        if (f->pollable == 0)
+            f->pollable = wasmd__fut_subscribe(f->future);
+        wasmd__pollable_block(f->pollable);
+    }
+    return f->resp ? f->status : -1;
+}
+
+size_t wasmd_fetch_wait_any(wasmd_fetch **fs, size_t n)
+{
+    int32_t *list = (int32_t *)malloc(n * sizeof *list);
+    size_t *map = (size_t *)malloc(n * sizeof *map);
+    for (;;) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (fs[i]->done)
+                return i;
+            if (fs[i]->pollable == 0)
+                fs[i]->pollable = wasmd__fut_subscribe(fs[i]->future);
+            list[k] = fs[i]->pollable;
+            map[k++] = i;
+        }
+        wasmd__list r;
+        wasmd__poll(list, k, &r);
+        const uint32_t *idx = (const uint32_t *)r.ptr;
+        for (size_t j = 0; j < r.len; j++)
+            if (wasmd__fetch_take(fs[map[idx[j]]]))
+                return map[idx[j]];
+    }
+}
+
+int wasmd_fetch_error(wasmd_fetch *f)
+{
+    return f->error;
+}
+
+const char *wasmd_fetch_header(wasmd_fetch *f, const char *name)
+{
+    wasmd__list r;
+    if (f->resp == 0)
+        return NULL;
+    if (f->headers == 0)
+        f->headers = wasmd__iresp_headers(f->resp);
+    wasmd__fields_get(f->headers, name, strlen(name), &r);
+    if (r.len == 0)
+        return NULL;
+    const wasmd__list *v = (const wasmd__list *)r.ptr;
+    return wasmd__strndup((const char *)v[0].ptr, v[0].len);
+}
+
+size_t wasmd_fetch_header_count(wasmd_fetch *f)
+{
+    if (f->resp == 0)
+        return 0;
+    if (f->names == NULL) {
+        wasmd__list r;
+        if (f->headers == 0)
+            f->headers = wasmd__iresp_headers(f->resp);
+        wasmd__fields_entries(f->headers, &r);
+        const wasmd__list *e = (const wasmd__list *)r.ptr;   /* (name, value) pairs */
+        f->names = (const char **)malloc((r.len + 1) * sizeof(char *));
+        f->values = (const char **)malloc((r.len + 1) * sizeof(char *));
+        for (size_t i = 0; i < r.len; i++) {
+            f->names[i] = wasmd__strndup((const char *)e[2 * i].ptr, e[2 * i].len);
+            f->values[i] = wasmd__strndup((const char *)e[2 * i + 1].ptr, e[2 * i + 1].len);
+        }
+        f->nentries = r.len;
+    }
+    return f->nentries;
+}
+
+int wasmd_fetch_header_at(wasmd_fetch *f, size_t i, const char **name, const char **value)
+{
+    if (i >= wasmd_fetch_header_count(f))
+        return -1;
+    *name = f->names[i];
+    *value = f->values[i];
+    return 0;
+}
+
+long wasmd_fetch_read(wasmd_fetch *f, void *buf, size_t len)
+{
+    if (f->resp == 0 || f->eof)
+        return f->eof ? 0 : -1;
+    if (f->in == 0) {
+        wasmd__result_handle r;
+        if (f->body == 0) {
+            wasmd__iresp_consume(f->resp, &r);
+            if (r.is_err)
+                return -1;
+            f->body = r.val;
+        }
+        wasmd__body_stream(f->body, &r);
+        if (r.is_err)
+            return -1;
+        f->in = r.val;
+    }
+    for (;;) {
+        wasmd__read_result r;
+        wasmd__next_buf = buf;
+        wasmd__next_len = len;
+        wasmd__in_blocking_read(f->in, (int64_t)len, &r);
+        wasmd__next_buf = NULL;
+        if (r.is_err) {
+            if (r.u.err.tag == 1) {
+                f->eof = 1;
+                return 0;
+            }
+            wasmd__error_drop(r.u.err.err);
+            return -1;
+        }
+        if (r.u.ok.len == 0)
+            continue;
+        if (r.u.ok.ptr != buf)
+            memcpy(buf, r.u.ok.ptr, r.u.ok.len);
+        return (long)r.u.ok.len;
+    }
+}
+
+void wasmd_fetch_close(wasmd_fetch *f)
+{
+    if (f == NULL)
+        return;
+    if (f->out)
+        wasmd__out_drop(f->out);
+    if (f->obody)
+        wasmd__obody_drop(f->obody);
+    if (f->in)
+        wasmd__in_drop(f->in);
+    if (f->body)
+        wasmd__body_drop(f->body);
+    if (f->headers)
+        wasmd__fields_drop(f->headers);
+    if (f->resp)
+        wasmd__iresp_drop(f->resp);
+    if (f->pollable)
+        wasmd__pollable_drop(f->pollable);
+    if (f->future)
+        wasmd__fut_drop(f->future);
+    free(f);
 }
 
 __attribute__((export_name("wasi:http/incoming-handler@0.2.0#handle")))

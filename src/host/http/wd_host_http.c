@@ -279,8 +279,16 @@ static void wd_hh_obj_destroy(wd_host_http_t *h, wd_hh_obj_t *o)
     case WD_HH_ERROR:
         wd_wasm_free(((wd_hh_error_t *)o)->msg);
         break;
+    case WD_HH_FUTINRESP:
+        wd_hh_exch_destroy(h, (wd_hh_exch_t *)o);
+        break;
     case WD_HH_OUTREQ: {
         wd_hh_outreq_t *q = (wd_hh_outreq_t *)o;
+        if (q->exch && !h->resetting) {
+            wd_hh_obj_t *x = &q->exch->obj;
+            q->exch = NULL;
+            wd_hh_obj_release(h, x);
+        }
         wd_wasm_free(q->method_other); wd_wasm_free(q->path); wd_wasm_free(q->authority); wd_wasm_free(q->scheme_other);
         if (q->headers && !h->resetting) {
             wd_hh_obj_t *f = &q->headers->obj;
@@ -648,6 +656,7 @@ static void wd_hh_flush_output(wd_host_http_t *h)
 static const wd_hh_iface_t wd_hh_ifaces[] = {
     { "wasi:http/types", wd_hh_types_imports },
     { "wasi:http/types", wd_hh_fields_imports },
+    { "wasi:http/types", wd_hh_outgoing_types_imports },
     { "wasi:http/outgoing-handler", wd_hh_outgoing_imports },
     { "wasi:io/streams", wd_hh_streams_imports },
     { "wasi:io/poll", wd_hh_poll_imports },

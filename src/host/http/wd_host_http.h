@@ -82,6 +82,45 @@ typedef struct {
     size_t nheaders;
 } wd_host_http_request_head_t;
 
+/* Outgoing HTTP (wasi:http/outgoing-handler): what the guest asked for, and the
+ * embedder's client behind an abstract interface (the host stays free of sockets). */
+typedef struct {
+    const char *method;               /* "GET", ... (a token) */
+    int https;                        /* scheme: 0 http, 1 https, -1 other (scheme below) */
+    const char *scheme;               /* "http", "https" or the guest's other scheme */
+    const char *authority;            /* host[:port] */
+    const char *path;                 /* path-with-query, "/" if none */
+    const wd_host_http_header_t *headers;
+    size_t nheaders;
+    int body;                         /* a body follows (outgoing-body) */
+    int64_t content_length;           /* the guest's Content-Length, or -1 */
+    uint64_t timeout_ns[3];           /* connect, first-byte, between-bytes; 0 = none */
+} wd_host_http_ob_request_t;
+
+typedef struct {
+    /* Start a request; NULL with *code (a wasi:http error-code case, e.g. 15
+     * HTTP-request-denied) and msg when it cannot be. The embedder resumes the host
+     * whenever anything happens on one of its requests (WD_HOST_HTTP_WAIT_OUTBOUND). */
+    void *(*start)(void *be, const wd_host_http_ob_request_t *rq, int *code, char *msg,
+                   size_t msglen);
+    /* 0 response head not yet here, 1 here, -1 failed (*code, *msg). Also tells why a
+     * body read failed. */
+    int (*head_state)(void *q, int *code, const char **msg);
+    int (*status)(void *q);
+    size_t (*nheaders)(void *q);
+    void (*header)(void *q, size_t i, wd_host_http_header_t *hd);
+    /* Response body: > 0 bytes, 0 nothing now, -1 end, -2 failed (head_state says why). */
+    long (*read)(void *q, uint8_t *buf, size_t len);
+    int (*readable)(void *q);
+    /* Request body: 0, -1 failed, -2 longer than its Content-Length; bytes not yet sent;
+     * the end (0, -1, -2 shorter than its Content-Length). */
+    int (*write)(void *q, const uint8_t *p, size_t n);
+    size_t (*pending)(void *q);
+    int (*finish)(void *q);
+    /* The guest is done with it (every handle dropped, or the request ended). */
+    void (*close)(void *q);
+} wd_host_http_outbound_t;
+
 /* The server side of one request. Every function gets the `be` pointer passed to
  * wd_host_http_start. */
 typedef struct {
@@ -109,6 +148,8 @@ typedef struct {
     void (*error)(void *be, int status);
     /* Guest output (wasi:cli stdout/stderr): one line at a time, already rate-limited. */
     void (*log)(void *be, int is_stderr, const char *line, size_t len);
+    /* Outgoing requests; NULL: outgoing-handler.handle fails with an internal error. */
+    const wd_host_http_outbound_t *outbound;
 } wd_host_http_backend_t;
 
 typedef enum {
@@ -121,6 +162,7 @@ typedef enum {
 #define WD_HOST_HTTP_WAIT_BODY   1u   /* request body data / EOF */
 #define WD_HOST_HTTP_WAIT_WRITE  2u   /* response sink pending <= LOW_WATER */
 #define WD_HOST_HTTP_WAIT_TIMER  4u   /* *deadline_ns (CLOCK_MONOTONIC) */
+#define WD_HOST_HTTP_WAIT_OUTBOUND 8u /* an outgoing request's progress */
 unsigned wd_host_http_waiting(const wd_host_http_t *h, uint64_t *deadline_ns);
 
 /* How the request ended (valid after FINISHED). */

@@ -216,6 +216,12 @@ static void wd_hh_fields_delete(wd_hh_fields_t *f, const uint8_t *n, size_t nl)
     f->n = j;
 }
 
+int wd_hh_fields_add(wd_host_http_t *h, wd_hh_fields_t *f, const uint8_t *name, size_t nl,
+                     const uint8_t *value, size_t vl)
+{
+    return wd_hh_fields_push(h, f, name, nl, value, vl, 1);
+}
+
 wd_hh_fields_t *wd_hh_request_fields(wd_host_http_t *h)
 {
     if (h->req_fields)

@@ -41,14 +41,22 @@ enum {
     WD_HH_ERROR,
     WD_HH_OUTREQ,
     WD_HH_REQOPTS,
-    WD_HH_INRESP,         /* never created: outgoing requests are not supported */
-    WD_HH_FUTINRESP,      /* never created */
+    WD_HH_INRESP,         /* obj: the exchange (wd_hh_exch_t) */
+    WD_HH_FUTINRESP,      /* obj: the exchange */
     WD_HH_NTYPES
 };
 
 /* Stream kinds (entry.kind for INSTREAM/OUTSTREAM) and pollable kinds. */
-enum { WD_HH_S_BODY = 0, WD_HH_S_STDIN, WD_HH_S_STDOUT, WD_HH_S_STDERR };
-enum { WD_HH_P_READY = 0, WD_HH_P_BODY, WD_HH_P_OUTPUT, WD_HH_P_TIMER, WD_HH_P_TRAILERS };
+enum { WD_HH_S_BODY = 0, WD_HH_S_STDIN, WD_HH_S_STDOUT, WD_HH_S_STDERR,
+       WD_HH_S_RBODY,       /* input-stream: an outgoing request's response body */
+       WD_HH_S_QBODY };     /* output-stream: an outgoing request's body */
+enum { WD_HH_P_READY = 0, WD_HH_P_BODY, WD_HH_P_OUTPUT, WD_HH_P_TIMER, WD_HH_P_TRAILERS,
+       WD_HH_P_FUTRESP,     /* obj: exchange; its response head (or failure) is here */
+       WD_HH_P_RBODY,       /* response body readable */
+       WD_HH_P_QBODY,       /* request body writable */
+       WD_HH_P_RTRAIL };    /* response body over */
+/* entry.kind of INBODY / FUTTRAIL / OUTBODY handles that belong to an outgoing request */
+#define WD_HH_K_OUTBOUND 1
 
 typedef struct wd_hh_obj {
     struct wd_hh_obj *prev, *next;
@@ -92,9 +100,25 @@ typedef struct {
     int code;                     /* wasi:http error-code case, or -1 */
 } wd_hh_error_t;
 
+/* One outgoing request and its response (wd_host_http_outgoing.c): shared by the
+ * outgoing-request (its body), the future, the incoming-response, its body and stream. */
+typedef struct {
+    wd_hh_obj_t obj;
+    const wd_host_http_outbound_t *ob;
+    void *q;                      /* the embedder's request (NULL before handle / after close) */
+    uint8_t *pre;                 /* body bytes written before handle() */
+    size_t pre_len;
+    wd_hh_fields_t *resp_fields;  /* response headers, built on first use */
+    int code;                     /* failure: error-code case, else -1 */
+    char *msg;
+    uint8_t handled, got, consumed, stream_taken, trailers_taken;
+    uint8_t body_finished, body_broken, body_eof;
+} wd_hh_exch_t;
+
 typedef struct {
     wd_hh_obj_t obj;
     wd_hh_fields_t *headers;
+    wd_hh_exch_t *exch;           /* created by body() (owned reference) */
     uint8_t body_taken;
     uint8_t method;               /* method variant case */
     char *method_other, *path, *authority, *scheme_other;
@@ -210,6 +234,30 @@ int wd_hh_body_finish(wd_host_http_t *h, wd_hh_resp_t *rs);
 int wd_hh_response_set(wd_host_http_t *h, wd_hh_resp_t *rs);
 void wd_hh_guest_output(wd_host_http_t *h, int is_stderr, const uint8_t *p, size_t n);
 
+/* result stores shared by wasi:io streams (wd_host_http_io.c) */
+int wd_hh_stream_err(wd_host_http_t *h, uint32_t g, uint32_t off, uint32_t size,
+                     uint32_t align, int failed, const char *msg, int code);
+wd_hh_rc_t wd_hh_store_list(wd_host_http_t *h, uint32_t g, uint32_t ptr, uint32_t len);
+wd_hh_rc_t wd_hh_store_u64_ok(wd_host_http_t *h, uint32_t g, uint64_t v);
+wd_hh_rc_t wd_hh_store_unit_ok(wd_host_http_t *h, uint32_t g);
+
+/* outgoing requests (wd_host_http_outgoing.c) */
+void wd_hh_exch_destroy(wd_host_http_t *h, wd_hh_exch_t *x);
+int wd_hh_ob_pollable_ready(wd_host_http_t *h, wd_hh_handle_t *e, unsigned *wait);
+wd_hh_rc_t wd_hh_ob_in_read(wd_host_http_t *h, wd_hh_handle_t *e, uint64_t want, uint32_t g,
+                            int blocking, int skip);
+wd_hh_rc_t wd_hh_ob_in_subscribe(wd_host_http_t *h, wd_hh_handle_t *e, uint64_t *r);
+/* output-stream calls on a request body: op 0 check-write, 1 write, 2 blocking-write-and-flush,
+ * 3 flush, 4 blocking-flush, 5 subscribe, 6 write-zeroes, 7 blocking-write-zeroes-and-flush */
+wd_hh_rc_t wd_hh_ob_out(wd_host_http_t *h, uint32_t idx, wd_hh_handle_t *e, int op,
+                        const uint8_t *p, uint64_t n, uint32_t g, uint64_t *r);
+wd_hh_rc_t wd_hh_ob_splice(wd_host_http_t *h, wd_hh_handle_t *dst, wd_hh_handle_t *src,
+                           uint64_t len, uint32_t g, int blocking);
+wd_hh_rc_t wd_hh_ob_body_call(wd_host_http_t *h, uint32_t idx, wd_hh_handle_t *e, int op,
+                              const uint64_t *a, uint64_t *r);
+int wd_hh_fields_add(wd_host_http_t *h, wd_hh_fields_t *f, const uint8_t *name, size_t nl,
+                     const uint8_t *value, size_t vl);
+
 /* error-code lowering: writes a 32-byte error-code at p (8-aligned guest address g). */
 int wd_hh_store_error_code(wd_host_http_t *h, uint32_t g, int code, const char *msg);
 uint32_t wd_hh_new_error(wd_host_http_t *h, const char *msg, int code);  /* error handle */
@@ -230,6 +278,7 @@ typedef struct {
 
 extern const wd_hh_import_t wd_hh_types_imports[];
 extern const wd_hh_import_t wd_hh_outgoing_imports[];
+extern const wd_hh_import_t wd_hh_outgoing_types_imports[];
 extern const wd_hh_import_t wd_hh_streams_imports[];
 extern const wd_hh_import_t wd_hh_poll_imports[];
 extern const wd_hh_import_t wd_hh_error_imports[];

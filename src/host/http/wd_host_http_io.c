@@ -34,7 +34,7 @@ int wd_hh_drain_body(wd_host_http_t *h);
 /* ---------------------------------------------------------------- result stores */
 
 /* stream-error into p+off (case, handle). failed: create an error resource. */
-static int wd_hh_stream_err(wd_host_http_t *h, uint32_t g, uint32_t off, uint32_t size,
+int wd_hh_stream_err(wd_host_http_t *h, uint32_t g, uint32_t off, uint32_t size,
                             uint32_t align, int failed, const char *msg, int code)
 {
     uint32_t eh = 0;
@@ -57,7 +57,7 @@ static wd_hh_rc_t wd_hh_read_closed(wd_host_http_t *h, uint32_t g)
     return WD_HH_RC(wd_hh_stream_err(h, g, 4, 12, 4, 0, NULL, -1));
 }
 
-static wd_hh_rc_t wd_hh_store_list(wd_host_http_t *h, uint32_t g, uint32_t ptr, uint32_t len)
+wd_hh_rc_t wd_hh_store_list(wd_host_http_t *h, uint32_t g, uint32_t ptr, uint32_t len)
 {
     uint8_t *p = wd_hh_ret(h, g, 12, 4);
     if (p == NULL)
@@ -68,7 +68,7 @@ static wd_hh_rc_t wd_hh_store_list(wd_host_http_t *h, uint32_t g, uint32_t ptr, 
     return WD_WASM_HOST_OK;
 }
 
-static wd_hh_rc_t wd_hh_store_u64_ok(wd_host_http_t *h, uint32_t g, uint64_t v)
+wd_hh_rc_t wd_hh_store_u64_ok(wd_host_http_t *h, uint32_t g, uint64_t v)
 {
     uint8_t *p = wd_hh_ret(h, g, 16, 8);
     if (p == NULL)
@@ -78,7 +78,7 @@ static wd_hh_rc_t wd_hh_store_u64_ok(wd_host_http_t *h, uint32_t g, uint64_t v)
     return WD_WASM_HOST_OK;
 }
 
-static wd_hh_rc_t wd_hh_store_unit_ok(wd_host_http_t *h, uint32_t g)
+wd_hh_rc_t wd_hh_store_unit_ok(wd_host_http_t *h, uint32_t g)
 {
     uint8_t *p = wd_hh_ret(h, g, 12, 4);
     if (p == NULL)
@@ -135,6 +135,8 @@ static wd_hh_rc_t wd_hh_in_read_common(WD_HH_ARGS, int blocking, int skip)
     uint32_t size = skip ? 16 : 12, align = skip ? 8 : 4, off = skip ? 8 : 4;
     if (e == NULL || wd_hh_ret(h, g, size, align) == NULL)
         return WD_WASM_HOST_TRAP;
+    if (e->kind == WD_HH_S_RBODY)
+        return wd_hh_ob_in_read(h, e, a[1], g, blocking, skip);
     if (e->kind == WD_HH_S_STDIN || (!h->active && e->kind == WD_HH_S_BODY))
         return WD_HH_RC(wd_hh_stream_err(h, g, off, size, align, 0, NULL, -1));
     uint64_t want = a[1];
@@ -179,6 +181,8 @@ static WD_HH_FN(wd_hh_in_subscribe)
     wd_hh_handle_t *e = wd_hh_get(h, a[0], WD_HH_INSTREAM);
     if (e == NULL)
         return WD_WASM_HOST_TRAP;
+    if (e->kind == WD_HH_S_RBODY)
+        return wd_hh_ob_in_subscribe(h, e, r);
     uint32_t idx = wd_hh_new(h, WD_HH_POLLABLE,
                              e->kind == WD_HH_S_BODY ? WD_HH_P_BODY : WD_HH_P_READY, NULL);
     if (idx == 0)
@@ -215,6 +219,8 @@ static WD_HH_FN(wd_hh_out_check_write)
     uint32_t g = (uint32_t)a[1];
     if (e == NULL || wd_hh_ret(h, g, 16, 8) == NULL)
         return WD_WASM_HOST_TRAP;
+    if (e->kind == WD_HH_S_QBODY)
+        return wd_hh_ob_out(h, (uint32_t)a[0], e, 0, NULL, 0, g, r);
     if (e->kind != WD_HH_S_BODY)
         return wd_hh_store_u64_ok(h, g, 4096);
     if (wd_hh_out_closed(h, e))
@@ -271,6 +277,8 @@ static WD_HH_FN(wd_hh_out_write)
     const uint8_t *p = e ? wd_hh_bytes(h, (uint32_t)a[1], (uint32_t)a[2], 1, 1) : NULL;
     if (p == NULL || wd_hh_ret(h, (uint32_t)a[3], 12, 4) == NULL)
         return WD_WASM_HOST_TRAP;
+    if (e->kind == WD_HH_S_QBODY)
+        return wd_hh_ob_out(h, (uint32_t)a[0], e, 1, p, (uint32_t)a[2], (uint32_t)a[3], r);
     return wd_hh_out_put(h, e, p, (uint32_t)a[2], (uint32_t)a[3], 1);
 }
 
@@ -281,6 +289,8 @@ static WD_HH_FN(wd_hh_out_write_zeroes)
     wd_hh_handle_t *e = wd_hh_get(h, a[0], WD_HH_OUTSTREAM);
     if (e == NULL || wd_hh_ret(h, (uint32_t)a[2], 12, 4) == NULL)
         return WD_WASM_HOST_TRAP;
+    if (e->kind == WD_HH_S_QBODY)
+        return wd_hh_ob_out(h, (uint32_t)a[0], e, 6, NULL, a[1], (uint32_t)a[2], r);
     return wd_hh_out_put(h, e, NULL, a[1], (uint32_t)a[2], 1);
 }
 
@@ -329,6 +339,12 @@ static WD_HH_FN(wd_hh_out_blocking_write_flush)
         return WD_WASM_HOST_TRAP;
     /* The WIT allows 4096 bytes; the response body accepts up to HIGH_WATER (so the
      * server never buffers more than that per request), stdout/stderr 4096. */
+    if (e->kind == WD_HH_S_QBODY) {
+        if ((uint32_t)a[2] > WD_HOST_HTTP_HIGH_WATER)
+            return wd_hh_trap(h, "wasi:io: blocking-write-and-flush of %u bytes (at most %u)",
+                              (uint32_t)a[2], WD_HOST_HTTP_HIGH_WATER);
+        return wd_hh_ob_out(h, (uint32_t)a[0], e, 2, p, (uint32_t)a[2], (uint32_t)a[3], r);
+    }
     if ((uint32_t)a[2] > (e->kind == WD_HH_S_BODY ? WD_HOST_HTTP_HIGH_WATER : 4096))
         return wd_hh_trap(h, "wasi:io: blocking-write-and-flush of %u bytes (at most %u)",
                           (uint32_t)a[2], e->kind == WD_HH_S_BODY ? WD_HOST_HTTP_HIGH_WATER : 4096);
@@ -345,6 +361,8 @@ static WD_HH_FN(wd_hh_out_blocking_zeroes_flush)
     if (a[1] > 4096)              /* the WIT: "a write of up to 4096 zeroes" */
         return wd_hh_trap(h, "wasi:io: blocking-write-zeroes-and-flush of %llu bytes "
                           "(at most 4096)", (unsigned long long)a[1]);
+    if (e->kind == WD_HH_S_QBODY)
+        return wd_hh_ob_out(h, (uint32_t)a[0], e, 7, NULL, a[1], (uint32_t)a[2], r);
     return wd_hh_out_blocking(h, e, (uint32_t)a[0], NULL, a[1], 1, (uint32_t)a[2]);
 }
 
@@ -356,6 +374,8 @@ static WD_HH_FN(wd_hh_out_flush)
     uint32_t g = (uint32_t)a[1];
     if (e == NULL || wd_hh_ret(h, g, 12, 4) == NULL)
         return WD_WASM_HOST_TRAP;
+    if (e->kind == WD_HH_S_QBODY)
+        return wd_hh_ob_out(h, (uint32_t)a[0], e, 3, NULL, 0, g, r);
     if (e->kind != WD_HH_S_BODY)
         return wd_hh_store_unit_ok(h, g);
     if (wd_hh_out_closed(h, e))
@@ -372,6 +392,8 @@ static WD_HH_FN(wd_hh_out_blocking_flush)
     wd_hh_handle_t *e = wd_hh_get(h, a[0], WD_HH_OUTSTREAM);
     if (e == NULL || wd_hh_ret(h, (uint32_t)a[1], 12, 4) == NULL)
         return WD_WASM_HOST_TRAP;
+    if (e->kind == WD_HH_S_QBODY)
+        return wd_hh_ob_out(h, (uint32_t)a[0], e, 4, NULL, 0, (uint32_t)a[1], r);
     return wd_hh_out_blocking(h, e, (uint32_t)a[0], NULL, 0, 0, (uint32_t)a[1]);
 }
 
@@ -382,6 +404,8 @@ static WD_HH_FN(wd_hh_out_subscribe)
     wd_hh_handle_t *e = wd_hh_get(h, a[0], WD_HH_OUTSTREAM);
     if (e == NULL)
         return WD_WASM_HOST_TRAP;
+    if (e->kind == WD_HH_S_QBODY)
+        return wd_hh_ob_out(h, (uint32_t)a[0], e, 5, NULL, 0, 0, r);
     wd_hh_obj_t *o = e->kind == WD_HH_S_BODY ? e->obj : NULL;
     wd_hh_obj_ref(o);
     uint32_t idx = wd_hh_new(h, WD_HH_POLLABLE, o ? WD_HH_P_OUTPUT : WD_HH_P_READY, o);
@@ -403,6 +427,8 @@ static wd_hh_rc_t wd_hh_out_splice_common(WD_HH_ARGS, int blocking)
     uint32_t g = (uint32_t)a[3];
     if (src == NULL || wd_hh_ret(h, g, 16, 8) == NULL)
         return WD_WASM_HOST_TRAP;
+    if (e->kind == WD_HH_S_QBODY || src->kind == WD_HH_S_RBODY)
+        return wd_hh_ob_splice(h, e, src, a[2], g, blocking);
     if (wd_hh_out_closed(h, e))
         return WD_HH_RC(wd_hh_stream_err(h, g, 8, 16, 8, 0, NULL, -1));
     if (src->kind == WD_HH_S_BODY && h->active && h->body_error)
@@ -489,6 +515,11 @@ static int wd_hh_pollable_ready(wd_host_http_t *h, wd_hh_handle_t *e, unsigned *
             *deadline = e->aux;
         *wait |= WD_HOST_HTTP_WAIT_TIMER;
         return 0;
+    case WD_HH_P_FUTRESP:
+    case WD_HH_P_RBODY:
+    case WD_HH_P_QBODY:
+    case WD_HH_P_RTRAIL:
+        return wd_hh_ob_pollable_ready(h, e, wait);
     default:
         return 1;
     }

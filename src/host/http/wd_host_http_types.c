@@ -21,11 +21,9 @@
  * Dropping an outgoing-body without finish marks the response broken (500 if
  * nothing was sent, else the response is aborted).
  *
- * Outgoing HTTP (outgoing-handler.handle) is not supported: it returns
- * err(internal-error(some("outgoing HTTP requests are not supported"))).
- * Outgoing requests and request options are real data objects (getters and
- * setters work), and incoming-response / future-incoming-response can never
- * be obtained, so every call on them traps as an invalid handle.
+ * Outgoing requests and request options are data objects here; sending them
+ * (outgoing-handler.handle), their bodies and responses are in
+ * wd_host_http_outgoing.c: handles of kind WD_HH_K_OUTBOUND are passed there.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +171,8 @@ WD_HH_DROP(wd_hh_futtrail_drop, WD_HH_FUTTRAIL)
 static WD_HH_FN(wd_hh_inbody_stream)
 {
     WD_HH_SELF(WD_HH_INBODY);
+    if (self->kind == WD_HH_K_OUTBOUND)
+        return wd_hh_ob_body_call(h, (uint32_t)a[0], self, 0, a, r);
     uint32_t idx = 0;
     if (wd_hh_ret(h, (uint32_t)a[1], 8, 4) == NULL)
         return WD_WASM_HOST_TRAP;
@@ -190,6 +190,8 @@ static WD_HH_FN(wd_hh_inbody_stream)
 static WD_HH_FN(wd_hh_inbody_finish)
 {
     WD_HH_SELF(WD_HH_INBODY);
+    if (self->kind == WD_HH_K_OUTBOUND)
+        return wd_hh_ob_body_call(h, (uint32_t)a[0], self, 1, a, r);
     if (self->children)
         return wd_hh_trap(h, "wasi:http: incoming-body.finish while its input-stream is alive");
     wd_hh_remove(h, (uint32_t)a[0]);
@@ -203,6 +205,8 @@ static WD_HH_FN(wd_hh_inbody_finish)
 static WD_HH_FN(wd_hh_inbody_drop)
 {
     WD_HH_SELF(WD_HH_INBODY);
+    if (self->kind == WD_HH_K_OUTBOUND)
+        return wd_hh_ob_body_call(h, (uint32_t)a[0], self, 2, a, r);
     if (self->children)
         return wd_hh_trap(h, "wasi:http: incoming-body dropped while its input-stream is alive");
     wd_hh_remove(h, (uint32_t)a[0]);
@@ -231,6 +235,8 @@ int wd_hh_drain_body(wd_host_http_t *h)
 static WD_HH_FN(wd_hh_futtrail_subscribe)
 {
     WD_HH_SELF(WD_HH_FUTTRAIL);
+    if (self->kind == WD_HH_K_OUTBOUND)
+        return wd_hh_ob_body_call(h, (uint32_t)a[0], self, 3, a, r);
     uint32_t idx = wd_hh_new(h, WD_HH_POLLABLE, WD_HH_P_TRAILERS, NULL);
     if (idx == 0)
         return WD_WASM_HOST_TRAP;
@@ -241,6 +247,8 @@ static WD_HH_FN(wd_hh_futtrail_subscribe)
 static WD_HH_FN(wd_hh_futtrail_get)
 {
     WD_HH_SELF(WD_HH_FUTTRAIL);
+    if (self->kind == WD_HH_K_OUTBOUND)
+        return wd_hh_ob_body_call(h, (uint32_t)a[0], self, 4, a, r);
     uint8_t *p = wd_hh_ret(h, (uint32_t)a[1], 56, 8);
     if (p == NULL)
         return WD_WASM_HOST_TRAP;
@@ -366,6 +374,8 @@ WD_HH_DROP(wd_hh_outresp_drop, WD_HH_OUTRESP)
 static WD_HH_FN(wd_hh_outbody_write)
 {
     WD_HH_SELF(WD_HH_OUTBODY);
+    if (self->kind == WD_HH_K_OUTBOUND)
+        return wd_hh_ob_body_call(h, (uint32_t)a[0], self, 5, a, r);
     wd_hh_resp_t *rs = (wd_hh_resp_t *)self->obj;
     uint32_t idx = 0;
     if (wd_hh_ret(h, (uint32_t)a[1], 8, 4) == NULL)
@@ -388,6 +398,8 @@ static WD_HH_FN(wd_hh_outbody_write)
 static WD_HH_FN(wd_hh_outbody_finish)
 {
     WD_HH_SELF(WD_HH_OUTBODY);
+    if (self->kind == WD_HH_K_OUTBOUND)
+        return wd_hh_ob_body_call(h, (uint32_t)a[0], self, 6, a, r);
     wd_hh_resp_t *rs = (wd_hh_resp_t *)self->obj;
     uint32_t g = (uint32_t)a[3];
     if (self->children)
@@ -425,6 +437,8 @@ static WD_HH_FN(wd_hh_outbody_finish)
 static WD_HH_FN(wd_hh_outbody_drop)
 {
     WD_HH_SELF(WD_HH_OUTBODY);
+    if (self->kind == WD_HH_K_OUTBOUND)
+        return wd_hh_ob_body_call(h, (uint32_t)a[0], self, 7, a, r);
     wd_hh_resp_t *rs = (wd_hh_resp_t *)self->obj;
     if (self->children)
         return wd_hh_trap(h, "wasi:http: outgoing-body dropped while its output-stream is alive");
@@ -564,13 +578,6 @@ static WD_HH_FN(wd_hh_outreq_ctor)
     }
     r[0] = idx;
     return WD_WASM_HOST_OK;
-}
-
-/* body(): the body of a request that can never be sent: err. */
-static WD_HH_FN(wd_hh_outreq_body)
-{
-    WD_HH_SELF(WD_HH_OUTREQ);
-    return wd_hh_store_result_handle(h, (uint32_t)a[1], 0);
 }
 
 static WD_HH_FN(wd_hh_outreq_method)
@@ -801,46 +808,6 @@ static WD_HH_FN(wd_hh_ro_set1) { return wd_hh_reqopts_set(caller, a, r, ud, 1); 
 static WD_HH_FN(wd_hh_ro_set2) { return wd_hh_reqopts_set(caller, a, r, ud, 2); }
 WD_HH_DROP(wd_hh_reqopts_drop, WD_HH_REQOPTS)
 
-/* ---------------------------------------------------------------- unreachable resources */
-
-/* incoming-response / future-incoming-response handles never exist: any call names an
- * invalid handle and traps. */
-static WD_HH_FN(wd_hh_inresp_any)
-{
-    WD_HH_SELF(WD_HH_INRESP);
-    return wd_hh_trap(h, "wasi:http: incoming-response is not supported");
-}
-
-static WD_HH_FN(wd_hh_futinresp_any)
-{
-    WD_HH_SELF(WD_HH_FUTINRESP);
-    return wd_hh_trap(h, "wasi:http: future-incoming-response is not supported");
-}
-
-/* outgoing-handler.handle(own<outgoing-request>, option<own<request-options>>)
- *   -> result<own<future-incoming-response>, error-code>  (40 bytes, align 8) */
-static WD_HH_FN(wd_hh_outgoing_handle)
-{
-    wd_host_http_t *h = WD_HH_H;
-    WD_HH_ENTER(h, 1);
-    if (wd_hh_get(h, a[0], WD_HH_OUTREQ) == NULL)
-        return WD_WASM_HOST_TRAP;
-    if ((uint32_t)a[1] > 1 || ((uint32_t)a[1] == 1 && wd_hh_get(h, a[2], WD_HH_REQOPTS) == NULL))
-        return (uint32_t)a[1] > 1 ? wd_hh_trap(h, "wasi:http: invalid option tag")
-                                  : WD_WASM_HOST_TRAP;
-    uint8_t *p = wd_hh_ret(h, (uint32_t)a[3], 40, 8);
-    if (p == NULL)
-        return WD_WASM_HOST_TRAP;
-    wd_hh_remove(h, (uint32_t)a[0]);
-    if ((uint32_t)a[1] == 1)
-        wd_hh_remove(h, (uint32_t)a[2]);
-    memset(p, 0, 40);
-    p[0] = 1;
-    return wd_hh_store_error_code(h, (uint32_t)a[3] + 8, 38,
-                                  "outgoing HTTP requests are not supported by wasmd")
-           < 0 ? WD_WASM_HOST_TRAP : WD_WASM_HOST_OK;
-}
-
 const wd_hh_import_t wd_hh_types_imports[] = {
     { "[method]incoming-request.method", "ii:", wd_hh_inreq_method },
     { "[method]incoming-request.path-with-query", "ii:", wd_hh_inreq_path },
@@ -869,7 +836,6 @@ const wd_hh_import_t wd_hh_types_imports[] = {
     { "[resource-drop]response-outparam", "i:", wd_hh_outparam_drop },
     { "http-error-code", "ii:", wd_hh_http_error_code },
     { "[constructor]outgoing-request", "i:i", wd_hh_outreq_ctor },
-    { "[method]outgoing-request.body", "ii:", wd_hh_outreq_body },
     { "[method]outgoing-request.method", "ii:", wd_hh_outreq_method },
     { "[method]outgoing-request.set-method", "iiii:i", wd_hh_outreq_set_method },
     { "[method]outgoing-request.path-with-query", "ii:", wd_hh_outreq_path },
@@ -888,17 +854,5 @@ const wd_hh_import_t wd_hh_types_imports[] = {
     { "[method]request-options.between-bytes-timeout", "ii:", wd_hh_ro_get2 },
     { "[method]request-options.set-between-bytes-timeout", "iiI:i", wd_hh_ro_set2 },
     { "[resource-drop]request-options", "i:", wd_hh_reqopts_drop },
-    { "[method]incoming-response.status", "i:i", wd_hh_inresp_any },
-    { "[method]incoming-response.headers", "i:i", wd_hh_inresp_any },
-    { "[method]incoming-response.consume", "ii:", wd_hh_inresp_any },
-    { "[resource-drop]incoming-response", "i:", wd_hh_inresp_any },
-    { "[method]future-incoming-response.subscribe", "i:i", wd_hh_futinresp_any },
-    { "[method]future-incoming-response.get", "ii:", wd_hh_futinresp_any },
-    { "[resource-drop]future-incoming-response", "i:", wd_hh_futinresp_any },
-    { NULL, NULL, NULL }
-};
-
-const wd_hh_import_t wd_hh_outgoing_imports[] = {
-    { "handle", "iiii:", wd_hh_outgoing_handle },
     { NULL, NULL, NULL }
 };

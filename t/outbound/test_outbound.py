@@ -1,0 +1,479 @@
+"""Outgoing HTTP from handlers (wasi:http/outgoing-handler): requests through the
+test-fetch and proxy handlers to upstreams this file starts on free loopback ports (a
+Python HTTP/1.1 server, a TLS one with a CA made here by the openssl CLI, and raw-socket
+hostile ones). Checked: methods, headers both ways, streamed bodies both ways, poll over
+several futures, the allow-list (hosts, ports, schemes, wildcards) denying before any
+connect, per-request limits, framing attacks -> HTTP-protocol-error, timeouts, TLS
+verification, and that upstream connections are pooled and never leak."""
+import http.server
+import os
+import socket
+import socketserver
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+
+import harness
+from harness import check
+
+H = os.path.abspath("objs/handlers")
+PORT = 19400
+
+
+class Counted(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    live = 0
+    total = 0
+    lock = threading.Lock()
+
+    def setup(self):
+        with Counted.lock:
+            Counted.live += 1
+            Counted.total += 1
+        super().setup()
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            with Counted.lock:
+                Counted.live -= 1
+
+    def reply(self, status, body, extra=()):
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Up", "yes")
+        self.send_header("X-Seen-Test", self.headers.get("x-test", "-"))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_GET(self):
+        p = self.path
+        if p.startswith("/slow"):
+            # /slowN: answer after (3 - N) * 0.15 s (N = index given by /f/many)
+            i = int(p[5:] or 0)
+            time.sleep(max(0, 3 - i) * 0.15)
+        if p.startswith("/big"):
+            n = int(p[4:] or 0)
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            chunk = b"x" * 65536
+            while n > 0:
+                k = min(n, len(chunk))
+                self.wfile.write(chunk[:k])
+                n -= k
+            return
+        self.reply(200, ("hello %s %s x-test=%s\n" % (self.command, p,
+                                                      self.headers.get("x-test"))).encode())
+
+    do_HEAD = do_GET
+    do_DELETE = do_GET
+    do_PUT = do_GET
+
+    def do_POST(self):
+        n = 0
+        if self.headers.get("transfer-encoding") == "chunked":
+            while True:
+                size = int(self.rfile.readline().strip(), 16)
+                if size == 0:
+                    self.rfile.readline()
+                    break
+                left = size
+                while left:
+                    k = len(self.rfile.read(min(left, 1 << 16)))
+                    left -= k
+                    n += k
+                self.rfile.readline()
+        else:
+            n = len(self.rfile.read(int(self.headers.get("content-length", 0))))
+        self.reply(200, ("got %d bytes te=%s\n" % (n, self.headers.get("transfer-encoding")))
+                   .encode())
+
+    def log_message(self, *a):
+        pass
+
+
+class TServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    def handle_error(self, request, client_address):
+        pass
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+UP = TServer(("127.0.0.1", 0), Counted)
+UP_PORT = UP.server_address[1]
+threading.Thread(target=UP.serve_forever, daemon=True).start()
+
+# A hostile upstream: the response for each path is a fixed byte string (or a behaviour).
+HOSTILE = {
+    "/clte": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "/twocl": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+    "/badchunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXY0\r\n\r\n",
+    "/fold": b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 2\r\n\r\nok",
+    "/barecr": b"HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 2\r\n\r\nok",
+    "/barelf": b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+    "/gzipte": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+    "/bighead": b"HTTP/1.1 200 OK\r\n" + b"X-Pad: " + b"a" * 40000 + b"\r\n\r\n",
+    "/short": b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this",
+    "/ok": b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX-Up: raw\r\n\r\nraw",
+    "/interim": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+}
+HOSTILE_LIVE = [0]
+
+
+def hostile_conn(c):
+    HOSTILE_LIVE[0] += 1
+    try:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            d = c.recv(4096)
+            if not d:
+                return
+            data += d
+        path = data.split(b" ")[1].decode()
+        if path == "/reset":
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 1000)
+            time.sleep(0.1)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            return
+        if path == "/silent":
+            time.sleep(5)
+            return
+        if path == "/endless":
+            c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            try:
+                while True:
+                    c.sendall(b"1000\r\n" + b"y" * 4096 + b"\r\n")
+            except OSError:
+                return
+        if path == "/slowloris":
+            for ch in b"HTTP/1.1 200 OK\r\nX-Slow: ":
+                c.sendall(bytes([ch]))
+                time.sleep(0.2)
+            return
+        c.sendall(HOSTILE[path])
+        time.sleep(0.2)
+    except OSError:
+        pass
+    finally:
+        HOSTILE_LIVE[0] -= 1
+        c.close()
+
+
+HS = socket.socket()
+HS.bind(("127.0.0.1", 0))
+HS.listen(64)
+HOSTILE_PORT = HS.getsockname()[1]
+
+
+def hostile_loop():
+    while True:
+        c, _ = HS.accept()
+        threading.Thread(target=hostile_conn, args=(c,), daemon=True).start()
+
+
+threading.Thread(target=hostile_loop, daemon=True).start()
+
+# TLS: a CA and two server certificates made now (one for "localhost", one for another name).
+TLSDIR = tempfile.mkdtemp(prefix="wasmd-ob-tls-")
+
+
+def openssl(*args):
+    subprocess.run(["openssl"] + list(args), cwd=TLSDIR, check=True, capture_output=True)
+
+
+openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", "/CN=wasmd test CA")
+for name in ("localhost", "wrong.example"):
+    with open(os.path.join(TLSDIR, name + ".ext"), "w") as f:
+        f.write("subjectAltName=DNS:%s\n" % name)
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out",
+            name + ".csr", "-subj", "/CN=" + name)
+    openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext")
+
+
+def tls_server(certname):
+    srv = TServer(("127.0.0.1", 0), Counted)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(TLSDIR, certname + ".pem"),
+                        os.path.join(TLSDIR, certname + ".key"))
+    ctx.set_alpn_protocols(["http/1.1"])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv.server_address[1]
+
+
+TLS_PORT = tls_server("localhost")
+TLS_WRONG_PORT = tls_server("wrong.example")
+
+CONF = r'''
+http {
+    client_max_body_size 0;
+    log_format ob '$request_uri $status out=$wasm_outbound t=$wasm_outbound_time';
+    access_log logs/access.log ob;
+    server {
+        listen 127.0.0.1:%(port)d;
+        location /f/ {
+            wasm_handler @H@/test-fetch.wasm;
+            wasm_fuel 0;
+            wasm_outbound_allow http://127.0.0.1:@UP@ http://127.0.0.1:@HOSTILE@
+                                https://localhost:@TLS@ https://localhost:@TLSW@
+                                http://*.invalid http://localhost:*;
+            wasm_outbound_ca @TLSDIR@/ca.pem;
+            wasm_outbound_limits 8 64 16k;
+        }
+        location /short/f/ {
+            wasm_handler @H@/test-fetch.wasm;
+            wasm_timeout 1s;
+            wasm_outbound_allow http://127.0.0.1:@HOSTILE@;
+        }
+        location /notls/f/ {
+            wasm_handler @H@/test-fetch.wasm;
+            wasm_outbound_allow https://localhost:@TLS@;
+        }
+        location /none/f/ {
+            wasm_handler @H@/test-fetch.wasm;
+        }
+        location /loop/f/ {
+            wasm_handler @H@/test-fetch.wasm;
+            wasm_fuel 0;
+            wasm_timeout 60s;
+            wasm_outbound_allow http://127.0.0.1:@UP@;
+            wasm_outbound_limits 16 256;
+        }
+        location = /metrics { wasm_status; }
+        location /proxy/ {
+            wasm_handler @H@/proxy.wasm;
+            wasm_fuel 0;
+            wasm_timeout 60s;
+            wasm_env UPSTREAM http://127.0.0.1:@UP@;
+            wasm_outbound_allow http://127.0.0.1:@UP@;
+        }
+    }
+}
+'''.replace("@H@", H).replace("@UP@", str(UP_PORT)).replace("@HOSTILE@", str(HOSTILE_PORT)) \
+   .replace("@TLS@", str(TLS_PORT)).replace("@TLSW@", str(TLS_WRONG_PORT)) \
+   .replace("@TLSDIR@", TLSDIR)
+
+UPU = "http://127.0.0.1:%d" % UP_PORT
+HOU = "http://127.0.0.1:%d" % HOSTILE_PORT
+
+
+def get(s, path, extra=b"", timeout=10.0):
+    with harness.Conn(s.port, timeout) as c:
+        c.send(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: t\r\n" + extra + b"\r\n")
+        return c.recv_response()
+
+
+def fields(body):
+    line = body.split(b"\n", 1)[0].decode()
+    return dict(kv.split("=", 1) for kv in line.split())
+
+
+def settle_pool():
+    """Upstream connections still open are idle ones in wasmd's pool (bounded)."""
+    time.sleep(0.2)
+    check(Counted.live <= 16, "at most the pool's bound of idle upstream connections",
+          Counted.live)
+
+
+def test_get_headers_both_ways(s):
+    r = get(s, "/f/get?" + UPU + "/hello?a=1", b"X-Test: abc\r\n")
+    check(r.status == 200, r)
+    f = fields(r.body)
+    check(f["status"] == "200" and f["err"] == "-1" and f["up"] == "yes", r.body)
+    check(b"hello GET /hello?a=1 x-test=abc" in r.body, r.body)
+
+
+def test_methods(s):
+    for m in ("HEAD", "DELETE", "PUT"):
+        r = get(s, "/f/method?" + UPU + "/m", b"X-Method: " + m.encode() + b"\r\n")
+        f = fields(r.body)
+        check(f["status"] == "200", m, r.body)
+        if m == "HEAD":
+            check(r.body.count(b"\n") == 1, "no body for HEAD", r.body)
+        else:
+            check(("hello %s /m" % m).encode() in r.body, r.body)
+
+
+def test_keepalive_pool_reuses_connections(s):
+    before = Counted.total
+    for _ in range(5):
+        check(fields(get(s, "/f/get?" + UPU + "/k").body)["status"] == "200")
+    check(Counted.total - before <= 1, "five requests over one pooled connection",
+          Counted.total - before)
+    settle_pool()
+
+
+def test_post_streamed_body(s):
+    body = os.urandom(3 << 20)
+    with harness.Conn(s.port, 20) as c:
+        c.send(b"POST /f/post?" + UPU.encode() + b"/p HTTP/1.1\r\nHost: t\r\nContent-Length: "
+               + str(len(body)).encode() + b"\r\n\r\n" + body)
+        r = c.recv_response()
+    check(r.status == 200 and b"got %d bytes te=chunked" % len(body) in r.body, r.body[:200])
+
+
+def test_proxy_both_ways(s):
+    body = b"z" * 100000
+    with harness.Conn(s.port, 20) as c:
+        c.send(b"POST /proxy/x HTTP/1.1\r\nHost: t\r\nContent-Length: " + str(len(body)).encode()
+               + b"\r\n\r\n" + body)
+        r = c.recv_response()
+    check(r.status == 200 and b"got 100000 bytes" in r.body, r)
+    r = get(s, "/proxy/y", b"X-Test: via-proxy\r\n")
+    check(r.status == 200 and ("X-Seen-Test", "via-proxy") in r.headers, r)
+    check(b"hello GET /proxy/y x-test=via-proxy" in r.body, r.body)
+
+
+def test_stream_big_response(s):
+    n = 32 << 20
+    with harness.Conn(s.port, 60) as c:
+        c.send(b"GET /f/stream?" + UPU.encode() + b"/big" + str(n).encode()
+               + b" HTTP/1.1\r\nHost: t\r\n\r\n")
+        r = c.recv_response()
+    check(r.status == 200 and len(r.body) == n, r.status, len(r.body))
+
+
+def test_poll_several_futures(s):
+    r = get(s, "/f/many?" + UPU + "/slow", b"X-N: 3\r\n")
+    check(r.status == 200, r)
+    # /slow2 answers first, /slow0 last: poll returns as soon as any is ready
+    check(r.body == b"order=2:200,1:200,0:200\n", r.body)
+
+
+def test_denied_host_port_scheme(s):
+    for url in ("http://127.0.0.2:%d/" % UP_PORT, "http://127.0.0.1:1/",
+                "https://127.0.0.1:%d/" % UP_PORT, "ftp://127.0.0.1:%d/" % UP_PORT,
+                "http://example.invalid.com/"):
+        before = Counted.total
+        f = fields(get(s, "/f/get?" + url).body)
+        check(f["status"] == "-1" and f["err"] == "15", url, f)
+        check(Counted.total == before, "no connection for a denied request")
+    f = fields(get(s, "/none/f/get?" + UPU + "/").body)
+    check(f["err"] == "15", "default deny", f)
+    check("outgoing request denied" in s.error_log())
+
+
+def test_wildcards(s):
+    # *.invalid is allowed: the request goes on to DNS (and fails there, not with 15);
+    # the bare name is not under the wildcard
+    f = fields(get(s, "/f/get?http://a.b.invalid/").body)
+    check(f["status"] == "-1" and f["err"] not in ("15", "-1"), f)
+    f = fields(get(s, "/f/get?http://invalid/").body)
+    check(f["err"] == "15", f)
+    # http://localhost:* : any port on localhost
+    f = fields(get(s, "/f/get?http://localhost:%d/w" % UP_PORT).body)
+    check(f["status"] == "200", f)
+
+
+def test_connection_refused(s):
+    sk = socket.socket()
+    sk.bind(("127.0.0.1", 0))
+    port = sk.getsockname()[1]
+    sk.close()
+    f = fields(get(s, "/f/get?http://localhost:%d/" % port).body)
+    check(f["err"] == "6", "connection-refused", f)
+
+
+def test_framing_attacks(s):
+    for path, code in (("/clte", "35"), ("/twocl", "35"), ("/badchunk", "35"), ("/fold", "35"),
+                       ("/barecr", "35"), ("/barelf", "35"), ("/gzipte", "35"),
+                       ("/bighead", "26")):
+        f = fields(get(s, "/f/get?" + HOU + path).body)
+        check(f["status"] == "-1" and f["err"] == code, path, f)
+    r = get(s, "/f/get?" + HOU + "/ok")
+    check(fields(r.body)["up"] == "raw" and r.body.endswith(b"raw"), r.body)
+    r = get(s, "/f/get?" + HOU + "/interim")
+    check(fields(r.body)["status"] == "200" and r.body.endswith(b"ok"), r.body)
+
+
+def test_incomplete_and_reset(s):
+    r = get(s, "/f/get?" + HOU + "/short")
+    check(fields(r.body)["status"] == "200" and r.body.endswith(b"body-error\n"), r.body)
+    r = get(s, "/f/get?" + HOU + "/reset")
+    check(fields(r.body)["status"] == "200" and r.body.endswith(b"body-error\n"), r.body[-50:])
+    r = get(s, "/f/stream?" + HOU + "/reset")
+    check(len(r.body) < 100000, "a truncated upstream body is not passed on as complete")
+
+
+def test_timeouts_end_the_request(s):
+    # the route's wasm_timeout covers every wait: silent, endless and slowloris upstreams
+    for path in ("/silent", "/slowloris"):
+        t0 = time.time()
+        r = get(s, "/short/f/get?" + HOU + path)
+        check(r.status == 504 and time.time() - t0 < 3, path, r)
+    t0 = time.time()
+    try:
+        r = get(s, "/short/f/stream?" + HOU + "/endless", timeout=5)
+        check(r is None or r.status != 200 or time.time() - t0 < 4, r)
+    except Exception:
+        pass
+    check(time.time() - t0 < 4, "endless response cut by wasm_timeout")
+    check(get(s, "/f/get?" + UPU + "/after").status == 200, "the worker is unharmed")
+
+
+def test_tls(s):
+    f = fields(get(s, "/f/get?https://localhost:%d/tls" % TLS_PORT).body)
+    check(f["status"] == "200" and f["up"] == "yes", f)
+    f = fields(get(s, "/f/get?https://localhost:%d/tls" % TLS_WRONG_PORT).body)
+    check(f["status"] == "-1" and f["err"] == "13", "wrong name refused", f)
+    # without wasm_outbound_ca the test CA is not trusted
+    f = fields(get(s, "/notls/f/get?https://localhost:%d/tls" % TLS_PORT).body)
+    check(f["err"] == "13", "untrusted CA refused", f)
+
+
+def test_limits_bound_ten_thousand(s):
+    r = get(s, "/loop/f/loop?" + UPU + "/n", b"X-N: 10000\r\n", timeout=60)
+    check(r.status == 200 and r.body == b"ok=256 limit=9744 other=0\n", r.body)
+    settle_pool()
+
+
+def test_dropped_requests_are_closed(s):
+    for _ in range(5):
+        check(get(s, "/f/drop?" + UPU + "/slow0").status == 200)
+    time.sleep(1.0)
+    settle_pool()
+
+
+def test_status_and_access_log(s):
+    r = get(s, "/metrics")
+    m = r.body.decode()
+    check('wasmd_wasm_outbound_errors_total{route="/f/",code="HTTP-request-denied"}' in m, m)
+    check('wasmd_wasm_outbound_errors_total{route="/f/",code="HTTP-protocol-error"}' in m, m)
+    n = [l for l in m.splitlines() if l.startswith('wasmd_wasm_outbound_requests_total{route="/f/"}')]
+    check(n and int(n[0].split()[-1]) >= 20, n)
+    check('wasmd_wasm_outbound_seconds_total{route="/f/"}' in m, m)
+    get(s, "/f/many?" + UPU + "/slow", b"X-N: 3\r\n")
+    time.sleep(0.3)
+    lines = [l for l in s.access_log().splitlines() if l.startswith("/f/many")]
+    check(lines and " 200 out=3 t=" in lines[-1], lines[-1:])
+    t = float(lines[-1].split("t=")[1])
+    check(t >= 0.5, "three requests of 0.45, 0.3 and 0.15 s", t)
+    lines = [l for l in s.access_log().splitlines() if l.startswith("/metrics")]
+    check(lines and lines[-1].endswith("out=- t=-"), lines[-1:])
+
+
+def test_no_upstream_connection_leaks(s):
+    time.sleep(0.3)
+    check(HOSTILE_LIVE[0] <= 1, "hostile upstream connections closed", HOSTILE_LIVE[0])
+    settle_pool()
+
+
+if __name__ == "__main__":
+    rc = harness.main(CONF, globals(), port=PORT, per_test_timeout=60)
+    # after the server stopped, every upstream connection is closed
+    time.sleep(0.3)
+    if Counted.live != 0:
+        print("FAIL test_outbound.py: %d upstream connections left open after exit" % Counted.live)
+        print("0 passed, 1 failed")
+        rc = 1
+    raise SystemExit(rc)
