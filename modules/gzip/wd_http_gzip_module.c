@@ -65,7 +65,7 @@ typedef struct {
 
 typedef struct {
     z_stream      zs;
-    int           ready;
+    int           ready;        /* 0: no stream, 1: compressing, 2: finished (reusable) */
     u_char        out[WD_GZIP_OUT];
 } wd_http_gzip_ctx_t;
 
@@ -501,14 +501,37 @@ wd_http_gzip_applies(wd_http_request_t *r)
     return wd_http_gzip_response_ok(r, glcf) && wd_http_gzip_ok(r, glcf);
 }
 
+/* Deflate states are kept per worker and reset between responses (deflateReset) instead of
+ * being allocated (~270 KiB in several blocks) per response: freeing them shrank the heap
+ * every time, and the next response paid for the page faults (10x nginx's CPU for a
+ * 100 KiB page).  At most WD_GZIP_CACHE idle ones are kept. */
+#define WD_GZIP_CACHE 16
+static wd_http_gzip_ctx_t *wd_http_gzip_cache[WD_GZIP_CACHE];
+static unsigned wd_http_gzip_ncache;
+
+static void
+wd_http_gzip_release(wd_http_gzip_ctx_t *ctx)
+{
+    if (ctx->ready == 2 && wd_http_gzip_ncache < WD_GZIP_CACHE
+        && deflateReset(&ctx->zs) == Z_OK)
+    {
+        wd_http_gzip_cache[wd_http_gzip_ncache++] = ctx;
+        return;
+    }
+    if (ctx->ready) {
+        deflateEnd(&ctx->zs);
+    }
+    free(ctx);
+}
+
 static void
 wd_http_gzip_cleanup(void *data)
 {
-    wd_http_gzip_ctx_t *ctx = *(wd_http_gzip_ctx_t **) data;
+    wd_http_gzip_ctx_t **slot = data;
 
-    if (ctx->ready) {
-        deflateEnd(&ctx->zs);
-        ctx->ready = 0;
+    if (*slot) {
+        wd_http_gzip_release(*slot);
+        *slot = NULL;
     }
 }
 
@@ -548,34 +571,44 @@ wd_http_gzip_header_filter(wd_http_request_t *r)
     if (slot == NULL) {
         return WD_ERROR;
     }
-    ctx = *slot;
-    if (ctx == NULL) {
-        ctx = wd_palloc(r->pool, sizeof(*ctx));
-        cln = wd_pool_cleanup_add(r->pool, sizeof(ctx));
-        if (ctx == NULL || cln == NULL) {
+    if (*slot == NULL) {
+        wd_http_gzip_ctx_t **hold;
+        cln = wd_pool_cleanup_add(r->pool, sizeof(wd_http_gzip_ctx_t *));
+        if (cln == NULL) {
             return WD_ERROR;
         }
-        ctx->ready = 0;
-        *(wd_http_gzip_ctx_t **) cln->data = ctx;
+        if (wd_http_gzip_ncache) {
+            ctx = wd_http_gzip_cache[--wd_http_gzip_ncache];
+            if (deflateParams(&ctx->zs, (int) glcf->level, Z_DEFAULT_STRATEGY) != Z_OK) {
+                deflateEnd(&ctx->zs);
+                ctx->ready = 0;
+            }
+        } else {
+            ctx = malloc(sizeof(*ctx));
+            if (ctx == NULL) {
+                return WD_ERROR;
+            }
+            ctx->ready = 0;
+        }
+        hold = cln->data;
+        *hold = ctx;
         cln->handler = wd_http_gzip_cleanup;
         *slot = ctx;
-    } else if (ctx->ready) {
-        deflateEnd(&ctx->zs);       /* a new header for the same request (error page) */
-        ctx->ready = 0;
-    }
-    memset(&ctx->zs, 0, sizeof(ctx->zs));
-    {
-        int wbits = 15, memlevel = 8;
-        /* like nginx: a smaller window for short known lengths */
-        if (r->content_length_out > 0) {
-            while (r->content_length_out < ((int64_t) 1 << (wbits - 1)) && wbits > 9) {
-                wbits--;
-                if (memlevel > 1) {
-                    memlevel--;
-                }
-            }
+        /* the pool cleanup owns it now; the slot points at the same object */
+        r->module_ctx[wd_http_gzip_module.ctx_index] = ctx;
+    } else {
+        ctx = *slot;
+        if (ctx->ready == 1) {          /* a new header for the same request (error page) */
+            deflateEnd(&ctx->zs);
+            ctx->ready = 0;
+        } else if (ctx->ready == 2) {
+            deflateReset(&ctx->zs);
         }
-        if (deflateInit2(&ctx->zs, (int) glcf->level, Z_DEFLATED, wbits + 16, memlevel,
+    }
+    if (ctx->ready == 0) {
+        memset(&ctx->zs, 0, sizeof(ctx->zs));
+        /* one window size for all (15 bits, memLevel 8) so states can be reused */
+        if (deflateInit2(&ctx->zs, (int) glcf->level, Z_DEFLATED, 15 + 16, 8,
                          Z_DEFAULT_STRATEGY) != Z_OK) {
             wd_log_error(WD_LOG_ALERT, wd_http_log(r->hc), 0, "deflateInit2() failed");
             return WD_ERROR;
@@ -627,7 +660,7 @@ wd_http_gzip_body_filter(wd_http_request_t *r, const u_char *data, size_t len, i
     wd_http_gzip_ctx_t *ctx = slot ? *slot : NULL;
     int rc = WD_OK, zrc, flush = last ? Z_FINISH : Z_NO_FLUSH;
 
-    if (ctx == NULL || !ctx->ready) {
+    if (ctx == NULL || ctx->ready != 1) {
         return wd_http_gzip_next_body(r, data, len, last);
     }
     ctx->zs.next_in = (Bytef *) data;
@@ -656,8 +689,7 @@ wd_http_gzip_body_filter(wd_http_request_t *r, const u_char *data, size_t len, i
         }
     }
     if (last) {
-        deflateEnd(&ctx->zs);
-        ctx->ready = 0;
+        ctx->ready = 2;     /* finished: reusable after deflateReset */
     }
     return rc;
 }
