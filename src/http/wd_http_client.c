@@ -9,8 +9,9 @@
  * WD_HC_RBUF_HIGH bytes or more the socket is not read (back-pressure to the upstream),
  * so a response of any size runs in bounded memory.
  *
- * The chunk data end check (llhttp 8.1.0 takes any two bytes after chunk data as the
- * CRLF) is wd_hc_chunk_end(): the one place a shared chunked-framing checker plugs in.
+ * A chunked body is decoded by the server's own chunked state machine
+ * (wd_http_chunked.c: exact CRLF on every framing line, no bare CR/LF, sizes bounded),
+ * not by llhttp, which takes any two bytes after chunk data as the CRLF.
  *
  * Request bodies: bytes written before the connection is up wait in q->wbuf (the caller
  * bounds them through wd_hc_pending); chunked framing is added here.
@@ -23,6 +24,7 @@
 #include <llhttp.h>
 #include "wd_http_client.h"
 #include "wd_event_connect.h"
+#include "wd_http_chunked.h"
 
 #define WD_HC_RBUF_HIGH  65536
 #define WD_HC_RBUF_LOW   16384
@@ -64,9 +66,7 @@ struct wd_hc_req_s {
     size_t         cur_name_len;
     char          *rbuf;
     size_t         rlen, roff, rcap;
-    uint64_t       chunk_left;
-    int            crlf_need;
-    const char    *feed_end;
+    wd_http_chunked_t ck;
     uint64_t       t_connect, t_first, t_between;
     void         (*notify)(void *data);
     void          *data;
@@ -349,48 +349,20 @@ wd_hc_on_headers_complete(llhttp_t *p)
     q->status = p->status_code;
     q->head_done = 1;
     q->chunked = (p->flags & F_CHUNKED) != 0;
-    return q->head_req ? 1 : 0;     /* a response to HEAD has no body */
-}
-
-/* The CRLF after chunk data: -1 if the bytes there are anything else. */
-static int
-wd_hc_chunk_end(wd_hc_req_t *q, const char *p, const char *end)
-{
-    while (q->crlf_need > 0 && p < end) {
-        if (*p != (q->crlf_need == 2 ? '\r' : '\n')) {
-            return -1;
-        }
-        p++;
-        q->crlf_need--;
+    q->keepalive = llhttp_should_keep_alive(p);
+    if (q->head_req) {
+        q->chunked = 0;
+        return 1;                   /* a response to HEAD has no body */
     }
-    return 0;
+    /* a chunked body is ours to decode (below): llhttp stops after the head */
+    return q->chunked ? HPE_PAUSED : 0;
 }
 
 static int
 wd_hc_on_body(llhttp_t *p, const char *at, size_t len)
 {
     wd_hc_req_t *q = wd_hc_of(p);
-    if (wd_hc_append(&q->rbuf, &q->rlen, &q->rcap, at, len) < 0) {
-        return -1;
-    }
-    if (q->chunked) {
-        q->chunk_left -= len;
-        if (q->chunk_left == 0) {
-            q->crlf_need = 2;
-            if (wd_hc_chunk_end(q, at + len, q->feed_end) < 0) {
-                llhttp_set_error_reason(p, "bad chunk data end");
-                return -1;
-            }
-        }
-    }
-    return 0;
-}
-
-static int
-wd_hc_on_chunk_header(llhttp_t *p)
-{
-    wd_hc_of(p)->chunk_left = p->content_length;
-    return 0;
+    return wd_hc_append(&q->rbuf, &q->rlen, &q->rcap, at, len) < 0 ? -1 : 0;
 }
 
 static int
@@ -407,7 +379,6 @@ static const llhttp_settings_t wd_hc_settings = {
     .on_header_value = wd_hc_on_header_value,
     .on_headers_complete = wd_hc_on_headers_complete,
     .on_body = wd_hc_on_body,
-    .on_chunk_header = wd_hc_on_chunk_header,
     .on_message_complete = wd_hc_on_message_complete,
 };
 
@@ -534,11 +505,30 @@ wd_hc_feed_body(wd_hc_req_t *q, const char *p, size_t n)
         q->keepalive = 0;
         return;
     }
-    if (q->crlf_need && wd_hc_chunk_end(q, p, p + n) < 0) {
-        wd_hc_fail(q, WD_HC_E_PROTOCOL, "malformed response: bad chunk data end");
-        return;
+    if (q->chunked) {
+        const unsigned char *pos = (const unsigned char *) p, *end = pos + n, *d;
+        size_t dn;
+        for (;;) {
+            int rc = wd_http_chunked_parse(&q->ck, &pos, end, (size_t) -1, &d, &dn);
+            if (rc == WD_HTTP_CHUNKED_DATA) {
+                if (wd_hc_append(&q->rbuf, &q->rlen, &q->rcap, d, dn) < 0) {
+                    wd_hc_fail(q, WD_HC_E_INTERNAL, "out of memory");
+                    return;
+                }
+                continue;
+            }
+            if (rc == WD_HTTP_CHUNKED_DONE) {
+                q->msg_done = 1;
+                if (pos < end) {
+                    q->keepalive = 0;   /* bytes after the response */
+                }
+            } else if (rc == WD_HTTP_CHUNKED_ERROR) {
+                wd_hc_fail(q, WD_HC_E_PROTOCOL, "malformed chunked response body: %s",
+                           q->ck.error ? q->ck.error : "bad framing");
+            }
+            return;
+        }
     }
-    q->feed_end = p + n;
     llhttp_errno_t e = llhttp_execute(&q->parser, p, n);
     if (e == HPE_PAUSED) {
         const char *stop = llhttp_get_error_pos(&q->parser);
@@ -574,7 +564,7 @@ wd_hc_head(wd_hc_req_t *q, size_t end)
     }
     llhttp_init(&q->parser, HTTP_RESPONSE, &wd_hc_settings);
     q->parser.data = q;
-    q->feed_end = q->hbuf + end;
+    wd_http_chunked_init(&q->ck);
     llhttp_errno_t e = llhttp_execute(&q->parser, q->hbuf, end);
     if (e == HPE_PAUSED) {
         llhttp_resume(&q->parser);
@@ -1071,7 +1061,7 @@ wd_hc_close(wd_hc_req_t *q)
         q->conn = NULL;
         int clean = q->state == WD_HC_DONE && q->msg_done && q->keepalive
                     && (!q->body || q->body_finished)
-                    && wd_oconn_pending(c->oc) == 0 && q->crlf_need == 0 && !wd_hc_shutdown;
+                    && wd_oconn_pending(c->oc) == 0 && !wd_hc_shutdown;
         if (clean) {
             wd_hc_conn_park(c, q->loop);
         } else {

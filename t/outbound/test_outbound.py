@@ -116,6 +116,10 @@ HOSTILE = {
     "/clte": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     "/twocl": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
     "/badchunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXY0\r\n\r\n",
+    "/chunkcr": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\rhello\r\n0\r\n\r\n",
+    "/chunklf": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\n0\n\n",
+    "/chunkok": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n"
+                b"6\r\n world\r\n0\r\nX-T: 1\r\n\r\n",
     "/fold": b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 2\r\n\r\nok",
     "/barecr": b"HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 2\r\n\r\nok",
     "/barelf": b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
@@ -385,13 +389,16 @@ def test_connection_refused(s):
 
 
 def test_framing_attacks(s):
-    for path, code in (("/clte", "35"), ("/twocl", "35"), ("/badchunk", "35"), ("/fold", "35"),
+    for path, code in (("/clte", "35"), ("/twocl", "35"), ("/badchunk", "35"), ("/chunkcr", "35"),
+                       ("/chunklf", "35"), ("/fold", "35"),
                        ("/barecr", "35"), ("/barelf", "35"), ("/gzipte", "35"),
                        ("/bighead", "26")):
         f = fields(get(s, "/f/get?" + HOU + path).body)
         check(f["status"] == "-1" and f["err"] == code, path, f)
     r = get(s, "/f/get?" + HOU + "/ok")
     check(fields(r.body)["up"] == "raw" and r.body.endswith(b"raw"), r.body)
+    r = get(s, "/f/get?" + HOU + "/chunkok")
+    check(fields(r.body)["status"] == "200" and r.body.endswith(b"\nhello world"), r.body)
     r = get(s, "/f/get?" + HOU + "/interim")
     check(fields(r.body)["status"] == "200" and r.body.endswith(b"ok"), r.body)
 
