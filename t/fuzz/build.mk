@@ -4,6 +4,7 @@
 #   fuzz_http  bytes into a real connection (src/event + src/http) over a socketpair
 #   fuzz_conf  the configuration parser (in-memory entry point)
 #   fuzz_host  wasi:http + WASI preview1 host calls with hostile handles/pointers/lengths
+#   fuzz_cabi  the Canonical ABI layer lifting hostile memory and core values (src/component)
 # Everything they link (engine, host, server, llhttp) is compiled again with
 # clang -fsanitize=fuzzer-no-link,address,undefined into objs/fuzz/ (never mixed with
 # objs/ or objs/san/). Seed corpora are generated at build time, never committed:
@@ -14,7 +15,7 @@
 FUZZ_DIR := objs/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGET ?=
-FUZZ_TARGETS := fuzz_load fuzz_run fuzz_http fuzz_conf fuzz_host
+FUZZ_TARGETS := fuzz_load fuzz_run fuzz_http fuzz_conf fuzz_host fuzz_cabi
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE $(INCS) $(UV_CFLAGS) $(SSL_CFLAGS) \
 	-fsanitize=fuzzer-no-link $(FUZZ_SAN)
@@ -27,8 +28,10 @@ FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 FUZZ_SEED_STAMP := $(FUZZ_DIR)/seed/.stamp
 FUZZ_INPUT_SEED_STAMP := $(FUZZ_DIR)/seed-inputs.stamp
 
+FUZZ_CABI_SEED_STAMP := $(FUZZ_DIR)/seed-cabi.stamp
+
 ifndef SWITCH
-TEST_BINS += $(FUZZ_BINS) $(FUZZ_SEED_STAMP) $(FUZZ_INPUT_SEED_STAMP)
+TEST_BINS += $(FUZZ_BINS) $(FUZZ_SEED_STAMP) $(FUZZ_INPUT_SEED_STAMP) $(FUZZ_CABI_SEED_STAMP)
 endif
 
 $(FUZZ_DIR)/src/%.o: src/%.c
@@ -55,6 +58,15 @@ $(FUZZ_DIR)/fuzz_host: t/fuzz/fuzz_host.c $(FUZZ_HOST_OBJS) $(FUZZ_WASM_OBJS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -Isrc/host/http -Isrc/host/wasi -fsanitize=fuzzer -o $@ $^ -lm
 
+$(FUZZ_DIR)/fuzz_cabi: t/fuzz/fuzz_cabi.c $(filter $(FUZZ_DIR)/src/component/wd_cabi% $(FUZZ_DIR)/src/component/wd_comp_types.o,$(FUZZ_HOST_OBJS)) $(FUZZ_WASM_OBJS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm
+
+$(FUZZ_CABI_SEED_STAMP): $(FUZZ_DIR)/fuzz_cabi
+	rm -rf $(FUZZ_DIR)/seed-cabi && mkdir -p $(FUZZ_DIR)/seed-cabi
+	FUZZ_CABI_MKSEED=$(FUZZ_DIR)/seed-cabi $(FUZZ_DIR)/fuzz_cabi
+	touch $@
+
 $(FUZZ_DIR)/fuzz_http $(FUZZ_DIR)/fuzz_conf: $(FUZZ_DIR)/fuzz_%: t/fuzz/fuzz_%.c $(FUZZ_ALL_OBJS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
@@ -68,7 +80,7 @@ $(FUZZ_INPUT_SEED_STAMP): t/fuzz/mkseed_inputs.sh conf/wasmd.conf $(FUZZ_DIR)/fu
 	sh t/fuzz/mkseed_inputs.sh $(FUZZ_DIR)
 	touch $@
 
-fuzz: $(FUZZ_BINS) $(FUZZ_SEED_STAMP) $(FUZZ_INPUT_SEED_STAMP)
+fuzz: $(FUZZ_BINS) $(FUZZ_SEED_STAMP) $(FUZZ_INPUT_SEED_STAMP) $(FUZZ_CABI_SEED_STAMP)
 	@mkdir -p $(FUZZ_DIR)/crashes; fail=""; \
 	for t in $(if $(FUZZ_TARGET),$(FUZZ_TARGET),$(FUZZ_TARGETS)); do \
 	    case $$t in fuzz_load|fuzz_run) seed=seed ;; *) seed=seed-$${t#fuzz_} ;; esac; \
