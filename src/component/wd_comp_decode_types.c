@@ -938,6 +938,52 @@ wd_comp_decode_deftype(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc,
     return 0;
 }
 
+/* Binary.md: [constructor]R, [method]R.f and [static]R.f are functions, and R is a resource
+ * imported or exported before them in the same scope; a method takes (param "self" (borrow R))
+ * first, a constructor returns (own R) or (result (own R) E?). */
+static int
+wd_comp_check_annotated(wd_comp_pctx_t *x, const char *name, uint16_t sort, const wd_comp_deftype_t *t,
+                        const wd_comp_extern_t *prev, uint32_t nprev, int64_t off)
+{
+    const char *r = strchr(name, ']') + 1, *dot = strchr(r, '.');
+    size_t rl = dot ? (size_t) (dot - r) : strlen(r);
+    const wd_comp_resource_t *res = NULL;
+    const wd_comp_func_type_t *ft;
+
+    if (sort != WD_SORT_FUNC) {
+        wd_comp_err(x->err, off, "\"%.80s\" must be a function", name);
+        return -1;
+    }
+    for (uint32_t i = 0; i < nprev; i++) {
+        if (prev[i].sort == WD_SORT_TYPE && strlen(prev[i].name) == rl && memcmp(prev[i].name, r, rl) == 0
+            && prev[i].type && prev[i].type->kind == WD_DT_RESOURCE) {
+            res = prev[i].type->resource;
+        }
+    }
+    if (res == NULL) {
+        wd_comp_err(x->err, off, "\"%.80s\": no resource \"%.*s\" declared before it", name, (int) rl, r);
+        return -1;
+    }
+    ft = t->func;
+    if (strncmp(name, "[method]", 8) == 0
+        && (ft->nparams == 0 || strcmp(ft->params[0].label, "self") != 0
+            || ft->params[0].type->kind != WD_CT_BORROW || ft->params[0].type->resource != res)) {
+        wd_comp_err(x->err, off, "\"%.80s\": a method takes (param \"self\" (borrow %.*s)) first", name, (int) rl, r);
+        return -1;
+    }
+    if (strncmp(name, "[constructor]", 13) == 0) {
+        const wd_comp_type_t *rt = ft->result;
+        if (rt && rt->kind == WD_CT_RESULT) {
+            rt = rt->elem;
+        }
+        if (rt == NULL || rt->kind != WD_CT_OWN || rt->resource != res) {
+            wd_comp_err(x->err, off, "\"%.80s\": a constructor returns (own %.*s)", name, (int) rl, r);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* componentdecl* / instancedecl* into ts; fills d (COMPONENT or INSTANCE) */
 static int
 wd_comp_decode_decls(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *ts, int component,
@@ -1021,6 +1067,10 @@ wd_comp_decode_decls(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *ts, i
             e->name = name;
             e->sort = sort;
             e->type = t;
+            if (name[0] == '[' && wd_comp_check_annotated(x, name, sort, t, k == 0x03 ? imps : exps,
+                                                          k == 0x03 ? ni - 1 : ne - 1, o) != 0) {
+                return -1;
+            }
             sp = wd_comp_sort_space(sort);
             if (sp >= 0 && (it = wd_comp_add_item(x, ts, sp, WD_DEF_IMPORT, o)) != NULL) {
                 it->name = name;

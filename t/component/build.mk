@@ -10,6 +10,8 @@ COMP_OUT := objs/component
 COMP_STAMP := $(COMP_OUT)/.stamp
 COMP_INPUTS := $(wildcard t/component/js/*.js t/component/hostile/*.wat t/component/ok/*.wat)
 COMP_OBJS := $(filter $(B)/src/component/%,$(HOST_OBJS))
+# wasm-handlers/build.mk is read after this file: name the example handlers from their sources
+COMP_HANDLERS := $(patsubst wasm-handlers/examples/%.c,objs/handlers/%.wasm,$(wildcard wasm-handlers/examples/*.c))
 COMPT_BINS := $(B)/t/component/test_comp_names
 TEST_BINS += $(COMP_STAMP) $(COMPT_BINS)
 
@@ -19,7 +21,7 @@ $(JCO_STAMP):
 	    @bytecodealliance/jco@$(JCO_VERSION) @bytecodealliance/preview2-shim@$(PREVIEW2_SHIM_VERSION)
 	touch $@
 
-$(COMP_STAMP): $(JCO_STAMP) t/component/mkcomp.sh $(COMP_INPUTS) $(HANDLER_WASMS)
+$(COMP_STAMP): $(JCO_STAMP) t/component/mkcomp.sh $(COMP_INPUTS) $(COMP_HANDLERS)
 	sh t/component/mkcomp.sh $(COMP_OUT)
 	touch $@
 

@@ -5,6 +5,8 @@
 #   fuzz_conf  the configuration parser (in-memory entry point)
 #   fuzz_host  wasi:http + WASI preview1 host calls with hostile handles/pointers/lengths
 #   fuzz_cabi  the Canonical ABI layer lifting hostile memory and core values (src/component)
+#   fuzz_component  component load/validate/plan, instantiate with stub host functions, call
+#              the exports, under fuel (seeds: the components t/component builds with jco)
 # Everything they link (engine, host, server, llhttp) is compiled again with
 # clang -fsanitize=fuzzer-no-link,address,undefined into objs/fuzz/ (never mixed with
 # objs/ or objs/san/). Seed corpora are generated at build time, never committed:
@@ -15,7 +17,7 @@
 FUZZ_DIR := objs/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGET ?=
-FUZZ_TARGETS := fuzz_load fuzz_run fuzz_http fuzz_conf fuzz_host fuzz_cabi
+FUZZ_TARGETS := fuzz_load fuzz_run fuzz_http fuzz_conf fuzz_host fuzz_cabi fuzz_component
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE $(INCS) $(UV_CFLAGS) $(SSL_CFLAGS) \
 	-fsanitize=fuzzer-no-link $(FUZZ_SAN)
@@ -27,11 +29,12 @@ FUZZ_ALL_OBJS := $(FUZZ_SRV_OBJS) $(FUZZ_HOST_OBJS) $(FUZZ_LLHTTP_OBJS) $(FUZZ_W
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 FUZZ_SEED_STAMP := $(FUZZ_DIR)/seed/.stamp
 FUZZ_INPUT_SEED_STAMP := $(FUZZ_DIR)/seed-inputs.stamp
+FUZZ_COMP_SEED_STAMP := $(FUZZ_DIR)/seed-component/.stamp
 
 FUZZ_CABI_SEED_STAMP := $(FUZZ_DIR)/seed-cabi.stamp
 
 ifndef SWITCH
-TEST_BINS += $(FUZZ_BINS) $(FUZZ_SEED_STAMP) $(FUZZ_INPUT_SEED_STAMP) $(FUZZ_CABI_SEED_STAMP)
+TEST_BINS += $(FUZZ_BINS) $(FUZZ_SEED_STAMP) $(FUZZ_INPUT_SEED_STAMP) $(FUZZ_CABI_SEED_STAMP) $(FUZZ_COMP_SEED_STAMP)
 endif
 
 $(FUZZ_DIR)/src/%.o: src/%.c
@@ -71,6 +74,17 @@ $(FUZZ_DIR)/fuzz_http $(FUZZ_DIR)/fuzz_conf: $(FUZZ_DIR)/fuzz_%: t/fuzz/fuzz_%.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
+$(FUZZ_DIR)/fuzz_component: t/fuzz/fuzz_component.c $(filter $(FUZZ_DIR)/src/component/%,$(FUZZ_HOST_OBJS)) $(FUZZ_WASM_OBJS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -Isrc/component -fsanitize=fuzzer -o $@ $^ -lm
+
+# the components t/component builds (all but the multi-megabyte JS ones)
+$(FUZZ_COMP_SEED_STAMP): $(COMP_STAMP)
+	rm -rf $(dir $@) && mkdir -p $(dir $@)
+	for f in $(COMP_OUT)/*.comp.wasm $(COMP_OUT)/ok/*.wasm $(COMP_OUT)/hostile/*.wasm; do \
+	    cp $$f $(dir $@)$$(echo $$f | tr / _); done
+	touch $@
+
 $(FUZZ_SEED_STAMP): t/fuzz/mkseed.sh
 	rm -rf $(FUZZ_DIR)/seed
 	sh t/fuzz/mkseed.sh $(FUZZ_DIR)/seed
@@ -80,7 +94,7 @@ $(FUZZ_INPUT_SEED_STAMP): t/fuzz/mkseed_inputs.sh conf/wasmd.conf $(FUZZ_DIR)/fu
 	sh t/fuzz/mkseed_inputs.sh $(FUZZ_DIR)
 	touch $@
 
-fuzz: $(FUZZ_BINS) $(FUZZ_SEED_STAMP) $(FUZZ_INPUT_SEED_STAMP) $(FUZZ_CABI_SEED_STAMP)
+fuzz: $(FUZZ_BINS) $(FUZZ_SEED_STAMP) $(FUZZ_INPUT_SEED_STAMP) $(FUZZ_CABI_SEED_STAMP) $(FUZZ_COMP_SEED_STAMP)
 	@mkdir -p $(FUZZ_DIR)/crashes; fail=""; \
 	for t in $(if $(FUZZ_TARGET),$(FUZZ_TARGET),$(FUZZ_TARGETS)); do \
 	    case $$t in fuzz_load|fuzz_run) seed=seed ;; *) seed=seed-$${t#fuzz_} ;; esac; \
