@@ -23,6 +23,10 @@ ifdef SANITIZE
   B := $(B)/san
   SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
+ifndef SANITIZE
+  HARDEN := $(HARDEN_CFLAGS)
+  HARDEN_LD := $(HARDEN_LDFLAGS)
+endif
 ifdef SWITCH
   B := $(B)/switch
   SWITCH_FLAGS := -DWD_WASM_SWITCH_DISPATCH=1
@@ -34,11 +38,11 @@ endif
 
 OPT ?= -O2
 CFLAGS_BASE := -std=gnu11 -g $(OPT) -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
-	-Wno-missing-field-initializers -fno-strict-aliasing -D_GNU_SOURCE $(SAN_FLAGS) $(SWITCH_FLAGS) $(EXTRA_CFLAGS)
+	-Wno-missing-field-initializers -fno-strict-aliasing -D_GNU_SOURCE $(HARDEN) $(SAN_FLAGS) $(SWITCH_FLAGS) $(EXTRA_CFLAGS)
 INCS := -Isrc -Isrc/core -Isrc/event -Isrc/http -Isrc/wasm -Isrc/host -I$(LLHTTP_INC)
-CFLAGS := $(CFLAGS_BASE) $(INCS) $(UV_CFLAGS) $(SSL_CFLAGS) $(ZLIB_CFLAGS)
-LDFLAGS := $(SAN_FLAGS) $(EXTRA_LDFLAGS)
-LIBS := $(UV_LIBS) $(SSL_LIBS) $(ZLIB_LIBS) -lpthread -lm
+CFLAGS := $(CFLAGS_BASE) $(INCS) $(UV_CFLAGS) $(SSL_CFLAGS) $(ZLIB_CFLAGS) $(SECCOMP_CFLAGS)
+LDFLAGS := $(HARDEN_LD) $(SAN_FLAGS) $(EXTRA_LDFLAGS)
+LIBS := $(UV_LIBS) $(SSL_LIBS) $(ZLIB_LIBS) $(SECCOMP_LIBS) -lpthread -lm
 
 # The engine: libc only; a static library so the spec runner, fuzzers and tools link it alone.
 WASM_SRCS := $(sort $(wildcard src/wasm/*.c src/wasm/*/*.c))

@@ -1,13 +1,15 @@
 /*
  * wd_core_module.c -- main-context directives: worker_processes, pid,
  * error_log, daemon, master_process, worker_shutdown_timeout, worker_rlimit_nofile,
- * worker_cpu_affinity, include.
+ * worker_cpu_affinity, include; and the workers' sandbox (handlers in wd_sandbox.c):
+ * user, worker_seccomp, worker_landlock, worker_rlimit_core.
  *
  * The core conf struct is the cycle itself: directives write straight into
  * wd_cycle_t fields (offsetof), create_core_conf returns the cycle.
  */
 #include "wd_cycle.h"
 #include "wd_process.h"
+#include "wd_sandbox.h"
 
 static void *wd_core_create_conf(wd_cycle_t *cycle);
 static char *wd_core_init_conf(wd_cycle_t *cycle, void *conf);
@@ -34,6 +36,14 @@ static const wd_command_t wd_core_commands[] = {
       wd_conf_set_num_slot, 0, offsetof(wd_cycle_t, worker_rlimit_nofile), &wd_core_positive },
     { "worker_cpu_affinity", WD_MAIN_CONF | WD_CONF_TAKE1,
       wd_core_set_cpu_affinity, 0, 0, NULL },
+    { "user", WD_MAIN_CONF | WD_CONF_TAKE12,
+      wd_sandbox_set_user, 0, 0, NULL },
+    { "worker_seccomp", WD_MAIN_CONF | WD_CONF_TAKE1,
+      wd_sandbox_set_seccomp, 0, 0, NULL },
+    { "worker_landlock", WD_MAIN_CONF | WD_CONF_FLAG,
+      wd_sandbox_set_landlock, 0, 0, NULL },
+    { "worker_rlimit_core", WD_MAIN_CONF | WD_CONF_TAKE1,
+      wd_sandbox_set_rlimit_core, 0, 0, NULL },
     { "include", WD_ANY_CONF | WD_CONF_TAKE1,
       wd_conf_include, 0, 0, NULL },
     wd_null_command
@@ -60,6 +70,10 @@ wd_core_create_conf(wd_cycle_t *cycle)
     cycle->worker_cpu_affinity = WD_CONF_UNSET;
     cycle->pid.len = 0;
     cycle->pid.data = NULL;
+    cycle->sandbox = wd_sandbox_create_conf(cycle);
+    if (cycle->sandbox == NULL) {
+        return NULL;
+    }
     return cycle;
 }
 
@@ -72,6 +86,9 @@ wd_core_init_conf(wd_cycle_t *cycle, void *conf)
     wd_conf_init_msec_value(cycle->worker_shutdown_timeout, 0);
     wd_conf_init_value(cycle->worker_rlimit_nofile, 0);
     wd_conf_init_value(cycle->worker_cpu_affinity, 0);
+    if (wd_sandbox_init_conf(cycle) != WD_CONF_OK) {
+        return WD_CONF_ERROR;
+    }
     if (cycle->pid.data == NULL) {
         cycle->pid.data = (u_char *) wd_paths.pid;
         cycle->pid.len = strlen(wd_paths.pid);

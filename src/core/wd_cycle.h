@@ -85,6 +85,7 @@ struct wd_cycle_s {
     wd_int_t        worker_rlimit_nofile;      /* 0: leave RLIMIT_NOFILE alone */
     wd_flag_t       worker_cpu_affinity;       /* `auto`: worker i runs on CPU i mod ncpu */
     wd_log_t       *error_log_conf;  /* head of the main error_log list while parsing */
+    struct wd_sandbox_conf_s *sandbox;         /* user, worker_seccomp, ... (wd_sandbox.h) */
 
     wd_uint_t       generation;      /* 1, 2, ... on each reload */
     wd_array_t     *config_dump;     /* wd_conf_dump_t, when wd_cycle_keep_config */

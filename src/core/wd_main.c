@@ -17,6 +17,7 @@
 #include "wd_process.h"
 #include "wd_host_run.h"
 #include "component/wd_comp.h"
+#include "wd_sandbox.h"
 #include "wd_wasm.h"
 
 /* The ./configure paths (objs/config.mk -> contrib/build.mk): the prefix absolute, the
@@ -120,6 +121,7 @@ main(int argc, char **argv)
     wd_process_save_argv(argc, argv);
 
     if (argc > 1 && strcmp(argv[1], "run") == 0) {
+        wd_run_sandbox = wd_sandbox_run;
         return wd_run_main(argc - 1, argv + 1);
     }
     if (argc > 1 && strcmp(argv[1], "component-info") == 0) {

@@ -24,6 +24,7 @@
 #include "wd_cycle.h"
 #include "wd_process.h"
 #include "wd_event.h"
+#include "wd_sandbox.h"
 #include <sys/wait.h>
 #include <sys/prctl.h>
 #include <sys/time.h>
@@ -212,7 +213,12 @@ wd_worker_process(wd_cycle_t *cycle, int index)
 
     wd_time_update();
     wd_worker_rlimits(cycle);
-    if (wd_cycle_init_worker(cycle) != WD_OK) {
+    /* nginx's order: limits, then the user, then the modules' worker init (as that
+     * user); the filters last, once start-up work is done (wd_sandbox.h) */
+    if (wd_sandbox_drop_process(cycle, 1) != WD_OK
+        || wd_cycle_init_worker(cycle) != WD_OK
+        || wd_sandbox_confine_process(cycle) != WD_OK)
+    {
         exit(WD_WORKER_EXIT_FATAL);
     }
     wd_worker_process_run(cycle, index);
@@ -308,8 +314,10 @@ wd_reap_children(wd_cycle_t *cycle, int stopping)
 
         if (WIFSIGNALED(status)) {
             wd_log_error(exiting ? WD_LOG_NOTICE : WD_LOG_ALERT, cycle->log, 0,
-                         "worker process %d exited on signal %d%s", (int) pid,
-                         WTERMSIG(status), WCOREDUMP(status) ? " (core dumped)" : "");
+                         "worker process %d exited on signal %d%s%s", (int) pid,
+                         WTERMSIG(status), WCOREDUMP(status) ? " (core dumped)" : "",
+                         WTERMSIG(status) == SIGSYS
+                         ? " (a system call forbidden by worker_seccomp)" : "");
         } else if (WEXITSTATUS(status) != 0 || !exiting) {
             wd_log_error(exiting ? WD_LOG_NOTICE : WD_LOG_ALERT, cycle->log, 0,
                          "worker process %d exited with code %d", (int) pid,
@@ -622,6 +630,7 @@ wd_master_process_cycle(wd_cycle_t *cycle)
         if (wd_sig_reopen) {
             wd_sig_reopen = 0;
             wd_cycle_reopen_files(wd_cycle);
+            wd_sandbox_master_reopened(wd_cycle);
             wd_log_error(WD_LOG_NOTICE, wd_cycle->log, 0, "reopening logs");
             wd_signal_workers(SIGUSR1, 0, 0);
         }
@@ -651,7 +660,11 @@ wd_single_process_cycle(wd_cycle_t *cycle)
     sigaction(SIGUSR1, &sa, NULL);
 
     wd_worker_rlimits(cycle);
-    if (wd_cycle_init_worker(cycle) != WD_OK) {
+    /* one process: it keeps its user (nginx does too) but is confined like a worker */
+    if (wd_sandbox_drop_process(cycle, 0) != WD_OK
+        || wd_cycle_init_worker(cycle) != WD_OK
+        || wd_sandbox_confine_process(cycle) != WD_OK)
+    {
         return WD_WORKER_EXIT_FATAL;
     }
     wd_worker_process_run(cycle, 0);

@@ -28,6 +28,8 @@
 #include "wd_host_run.h"
 #include "component/wd_comp.h"
 
+int (*wd_run_sandbox)(int n, const char *const *paths, const int *rw);
+
 typedef struct {
     const char *host, *guest;
     unsigned flags;
@@ -44,6 +46,7 @@ typedef struct {
     const char **iargs;
     int niargs;
     const char *file;
+    int no_sandbox;
     char **args;               /* argv for the guest: FILE then ARGS */
     int nargs;
 } wd_run_opts_t;
@@ -57,6 +60,7 @@ static void wd_run_usage(FILE *f)
         "  --env NAME=VALUE         set a guest environment variable (NAME alone: copy the host's)\n"
         "  --dir HOST[::GUEST]      preopen a host directory read-only (as GUEST, default HOST)\n"
         "  --dir-rw HOST[::GUEST]   preopen a host directory read-write\n"
+        "  --no-sandbox             do not confine the process (seccomp, Landlock, capabilities)\n"
         "  --invoke NAME [ARGS...]  call export NAME with ARGS (parsed by its parameter types)\n"
         "                           instead of _start; prints the results one per line\n"
         "exit status: the program's exit code; %d after a trap; %d on load/link/usage errors\n",
@@ -122,6 +126,7 @@ static int wd_run_parse(int argc, char **argv, wd_run_opts_t *o)
         if (strcmp(a, "--") == 0) { i++; break; }
         if (a[0] != '-' || a[1] == '\0') break;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { wd_run_usage(stdout); return 1; }
+        if (strcmp(a, "--no-sandbox") == 0) { o->no_sandbox = 1; continue; }
         if ((v = wd_run_optval(argc, argv, &i, "--fuel"))) {
             char *end;
             errno = 0;
@@ -442,6 +447,20 @@ int wd_run_main(int argc, char **argv)
     if (inst == NULL) {
         fprintf(stderr, "wasmd: %s: %s\n", o.file, err.msg);
         goto done;
+    }
+
+    if (!o.no_sandbox && wd_run_sandbox) {
+        const char **paths = calloc((size_t)o.ndirs + 1, sizeof(char *));
+        int *rw = calloc((size_t)o.ndirs + 1, sizeof(int));
+        if (paths == NULL || rw == NULL) { free(paths); free(rw); goto oom; }
+        for (int i = 0; i < o.ndirs; i++) {
+            paths[i] = o.dirs[i].host;
+            rw[i] = o.dirs[i].flags == WD_HOST_WASI_READWRITE;
+        }
+        int r = wd_run_sandbox(o.ndirs, paths, rw);
+        free(paths);
+        free(rw);
+        if (r < 0) goto done;
     }
 
     const char *fname = o.invoke ? o.invoke : "_start";

@@ -255,6 +255,7 @@ class Server:
                  rlimit_nofile=None):
         self.port = port
         self.prefix = tempfile.mkdtemp(prefix="wasmd-t-")
+        os.chmod(self.prefix, 0o755)    # workers run as nobody: they reopen logs here
         self.vars = {"port": port, "port2": port + 1, "port3": port + 2, "prefix": self.prefix}
         self.conf_text = conf % self.vars
         self.main_conf = main_conf % self.vars
