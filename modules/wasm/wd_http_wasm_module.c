@@ -27,6 +27,7 @@
  * head was out), logged with the route and the fuel used, and the instance is
  * restored to its snapshot for the next request.
  */
+#include "wd_sandbox.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -456,6 +457,11 @@ wd_http_wasm_dir_cmd(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
     d->guest.data = (u_char *) wd_pstrdup(cf->pool, &args[2]);
     d->guest.len = args[2].len;
     d->rw = cf->args->nelts == 4;
+    /* the workers' Landlock ruleset (wd_sandbox.h): this tree, read-only unless rw */
+    if (wd_sandbox_allow_path(cf->cycle, hp, d->rw ? WD_SANDBOX_MODIFY : WD_SANDBOX_READ)
+        != WD_OK) {
+        return WD_CONF_ERROR;
+    }
     return d->guest.data ? WD_CONF_OK : WD_CONF_ERROR;
 }
 

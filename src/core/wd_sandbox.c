@@ -591,6 +591,8 @@ wd_sandbox_seccomp(const wd_sandbox_t *sb, char *err, size_t errlen)
         WD_ALLOW_IF("clone", SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
         /* signals to this process only */
         WD_ALLOW_IF("kill", SCMP_A0(SCMP_CMP_EQ, pid));
+        /* signal 0 only checks a pid exists (wasm_status: is that worker alive?) */
+        WD_ALLOW_IF("kill", SCMP_A1(SCMP_CMP_EQ, 0));
         WD_ALLOW_IF("tgkill", SCMP_A0(SCMP_CMP_EQ, pid));
         /* reading limits (pthread_create), not setting them */
         WD_ALLOW_IF("prlimit64", SCMP_A2(SCMP_CMP_EQ, 0));
@@ -633,6 +635,9 @@ wd_sandbox_seccomp(const wd_sandbox_t *sb, char *err, size_t errlen)
                     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW),
                     SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE));
     }
+    /* the engine's snapshot images (an instance made when a pool grows), never executable
+     * (MFD_EXEC, Linux 6.3) */
+    WD_ALLOW_IF("memfd_create", SCMP_A1(SCMP_CMP_MASKED_EQ, 0x10, 0));
     /* clone3's flags live in memory the filter cannot read: ENOSYS makes glibc use clone */
     if (wd_sc_add(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL, err, errlen) < 0) {
         goto failed;

@@ -174,6 +174,7 @@ def test_worker_rlimit_core():
     try:
         s.start()
         for w in wait_workers(s, 2):
+            wait_confined(w)
             check(core_limit(w) == str(1 << 20), "worker_rlimit_core", core_limit(w))
         s.stop(signal.SIGQUIT)
     finally:
