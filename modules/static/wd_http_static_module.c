@@ -22,6 +22,7 @@
  * Paths with $variables and, in regex locations, $1..$9 captures are evaluated per request.
  */
 #include "wd_http_static.h"
+#include "wd_sandbox.h"
 #include "wd_http_variables.h"
 
 typedef struct {
@@ -380,6 +381,35 @@ wd_http_static_map(wd_http_request_t *r, const wd_str_t *uri, wd_str_t *path, si
 
 /* ---- directives ---- */
 
+/* The workers' Landlock ruleset (wd_sandbox.h) gets the tree a root/alias names, read-only:
+ * with variables, the directory part of the text before the first one ("/srv/$host" ->
+ * "/srv/", "$document_root" -> "/"); a path that does not exist yet is not covered. */
+static int
+wd_http_static_sandbox(wd_conf_t *cf, const wd_http_static_value_t *v)
+{
+    char path[PATH_MAX], *slash;
+    size_t n = v->source.len;
+    const u_char *d = memchr(v->source.data, '$', v->source.len);
+
+    if (d) {
+        n = (size_t) (d - v->source.data);
+    }
+    if (n >= sizeof(path)) {
+        n = sizeof(path) - 1;
+    }
+    memcpy(path, v->source.data, n);
+    path[n] = '\0';
+    if (d) {
+        slash = strrchr(path, '/');
+        if (slash == NULL) {
+            strcpy(path, "/");
+        } else {
+            slash[1] = '\0';
+        }
+    }
+    return wd_sandbox_allow_path(cf->cycle, path, WD_SANDBOX_READ);
+}
+
 static char *
 wd_http_static_root_set(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
 {
@@ -408,7 +438,7 @@ wd_http_static_root_set(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
         return wd_conf_invalid_value(cf, &args[1]);
     }
     slcf->root = wd_http_static_compile(cf, &v, 1);
-    if (slcf->root == NULL) {
+    if (slcf->root == NULL || wd_http_static_sandbox(cf, slcf->root) != WD_OK) {
         return WD_CONF_ERROR;
     }
     slcf->alias = alias;
@@ -543,7 +573,7 @@ wd_http_static_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
         if (prev->root == NULL) {
             wd_str_t html = wd_string("html");
             prev->root = wd_http_static_compile(cf, &html, 1);
-            if (prev->root == NULL) {
+            if (prev->root == NULL || wd_http_static_sandbox(cf, prev->root) != WD_OK) {
                 return WD_CONF_ERROR;
             }
         }
