@@ -1,5 +1,5 @@
 """t/ops/test_sandbox.py -- workers are unprivileged, capability-free, seccomp- and
-Landlock-confined (ports 18950-18979).
+Landlock-confined (ports 18970-18979).
 
 Started as root: workers run as nobody (nginx's default) or the `user` directive's user and
 group, with no capabilities (effective, permitted, inheritable, ambient, bounding), NoNewPrivs,
@@ -92,7 +92,7 @@ def test_root_start_workers_run_as_nobody():
         return
     nobody = pwd.getpwnam("nobody")
     gid = grp.getgrnam("nogroup").gr_gid
-    s = opslib.server(CONF, 18950)
+    s = opslib.server(CONF, 18970)
     try:
         s.start()
         for w in wait_workers(s, 2):
@@ -114,7 +114,7 @@ def test_user_directive_named_user_and_group():
     pw = pwd.getpwnam(user)
     gid = grp.getgrnam("nogroup").gr_gid
     for main, want_gid in (("user %s;" % user, pw.pw_gid), ("user %s nogroup;" % user, gid)):
-        s = opslib.server(CONF, 18951, main_conf=main)
+        s = opslib.server(CONF, 18971, main_conf=main)
         try:
             s.start()
             for w in wait_workers(s, 2):
@@ -135,7 +135,7 @@ def _has_user(name):
 
 def test_workers_die_with_the_master():
     """The parent-death signal is cleared by setuid: it is armed again after the drop."""
-    s = opslib.server(CONF, 18957)
+    s = opslib.server(CONF, 18977)
     try:
         s.start()
         workers = wait_workers(s, 2)
@@ -160,7 +160,7 @@ def test_bad_user_is_a_config_error():
                       ("worker_seccomp maybe;", 'invalid value "maybe"'),
                       ("worker_landlock maybe;", "maybe"),
                       ("worker_rlimit_core lots;", 'invalid value "lots"')):
-        s = opslib.server(CONF, 18952, main_conf=main)
+        s = opslib.server(CONF, 18972, main_conf=main)
         try:
             r = s.run_cli("-t", "-p", s.prefix + "/", "-c", s.conf_path)
             out = (r.stdout + r.stderr).decode()
@@ -170,7 +170,7 @@ def test_bad_user_is_a_config_error():
 
 
 def test_worker_rlimit_core():
-    s = opslib.server(CONF, 18953, main_conf="worker_rlimit_core 1m;")
+    s = opslib.server(CONF, 18973, main_conf="worker_rlimit_core 1m;")
     try:
         s.start()
         for w in wait_workers(s, 2):
@@ -184,7 +184,7 @@ def test_worker_rlimit_core():
 def test_reopen_and_reload_with_unprivileged_workers():
     """The master reopens the logs first and gives them to the workers' user (nginx's
     way); the workers then reopen them by name; a reload starts confined workers too."""
-    s = opslib.server(CONF, 18954)
+    s = opslib.server(CONF, 18974)
     try:
         os.chmod(s.prefix, 0o755)      # mkdtemp's 0700 would keep nobody out
         s.start()
@@ -219,7 +219,7 @@ def test_reopen_and_reload_with_unprivileged_workers():
 
 
 def test_single_process_keeps_user_but_is_confined():
-    s = harness.Server(CONF, 18955)
+    s = harness.Server(CONF, 18975)
     try:
         s.start()
         wait_confined(s.proc.pid)
@@ -262,7 +262,7 @@ def test_plain_user_start_keeps_user_and_confines():
         return      # the plain-user case is this run itself: the other tests cover it
     nobody = pwd.getpwnam("nobody")
     gid = grp.getgrnam("nogroup").gr_gid
-    s = UserServer(CONF.replace("worker_processes 1;", ""), 18956, nobody.pw_uid, gid)
+    s = UserServer(CONF.replace("worker_processes 1;", ""), 18976, nobody.pw_uid, gid)
     try:
         with open(s.conf_path) as f:
             text = f.read()
@@ -293,7 +293,7 @@ KILLED = ("execve", "ptrace", "fork", "rawsock", "packet", "setuid", "bind", "mp
 REFUSED = ("shadow", "passwd", "write")
 
 
-def probe(name, main_conf="", port=18960):
+def probe(name, main_conf="", port=18980):
     """Starts the hooks build with 2 workers, makes worker 1 try `name`; returns
     (server log, whether it was killed, whether the probe was allowed, still-serving)."""
     check(os.path.exists(HOOKS), "missing %s: build it with make %s" % (HOOKS, HOOKS))
@@ -361,7 +361,7 @@ def test_forbidden_calls_kill_the_worker():
 
 def test_forbidden_files_are_refused():
     for name in REFUSED:
-        log, killed, allowed, errors = probe(name, port=18961)
+        log, killed, allowed, errors = probe(name, port=18981)
         check(not killed and not allowed and ("sandbox probe %s: refused" % name) in log,
               name, log[-1500:])
         check("(13: Permission denied)" in log.split("sandbox probe %s: refused" % name)[1][:40],
@@ -372,7 +372,7 @@ def test_forbidden_files_are_refused():
 def test_landlock_alone_refuses_files():
     """worker_seccomp off: Landlock still keeps /etc/passwd and /tmp out of reach."""
     for name in ("passwd", "write"):
-        log, killed, allowed, _ = probe(name, main_conf="worker_seccomp off;", port=18962)
+        log, killed, allowed, _ = probe(name, main_conf="worker_seccomp off;", port=18982)
         check(not killed and not allowed, name, log[-1500:])
 
 
@@ -383,17 +383,17 @@ def test_probes_succeed_without_the_sandbox():
         return
     main = "user root; worker_seccomp off; worker_landlock off;"
     for name in ("passwd", "write", "fork", "shadow"):
-        log, killed, allowed, _ = probe(name, main_conf=main, port=18963)
+        log, killed, allowed, _ = probe(name, main_conf=main, port=18983)
         check(allowed and not killed, name, "probe failed without a sandbox", log[-1500:])
 
 
 def test_outbound_tcp_stays_allowed():
-    log, killed, allowed, _ = probe("connect", port=18964)
+    log, killed, allowed, _ = probe("connect", port=18984)
     check(allowed and not killed, log[-1500:])
 
 
 def test_seccomp_log_mode_does_not_kill():
-    log, killed, allowed, _ = probe("fork", main_conf="worker_seccomp log;", port=18965)
+    log, killed, allowed, _ = probe("fork", main_conf="worker_seccomp log;", port=18985)
     check(allowed and not killed, log[-1500:])
 
 
