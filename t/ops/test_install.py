@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 
+import harness
 import opslib
 from opslib import check
 
@@ -138,11 +139,24 @@ def pid_alive(pid):
         return False
 
 
+def read_pid(path, timeout=10):
+    """The pid in path once it is there and complete (the master writes it after open)."""
+    def get():
+        try:
+            with open(path) as f:
+                text = f.read()
+            return int(text) if text.endswith("\n") else None
+        except (OSError, ValueError):
+            return None
+    pid = opslib.wait_for(get, timeout)
+    check(pid, "no pid in %s" % path)
+    return pid
+
+
 def stop_pidfile(path):
     try:
-        with open(path) as f:
-            pid = int(f.read())
-    except (OSError, ValueError):
+        pid = read_pid(path, timeout=3)
+    except harness.CheckError:
         return
     try:
         os.kill(pid, signal.SIGTERM)
@@ -366,8 +380,7 @@ def test_systemd_unit():
         # ExecStart: returns once the master is in the background (Type=forking)
         r, _ = run_unit_cmd(u["ExecStart"][0], timeout=30)
         check(r.returncode == 0, r)
-        check(opslib.wait_for(lambda: os.path.exists(pidf), 10), "no pid file")
-        master = int(open(pidf).read())
+        master = read_pid(pidf)
         check(pid_alive(master), "master not running")
         reaper(master)
         wait_port(PORT + 2)
@@ -379,7 +392,7 @@ def test_systemd_unit():
         check(r.returncode == 0, r)
         check(opslib.wait_for(lambda: http_get(PORT + 2, "/healthz")[1] == b"reloaded\n", 10),
               "reload not applied")
-        check(int(open(pidf).read()) == master)
+        check(read_pid(pidf) == master)
         # ExecStop: graceful -- a request in flight completes; returns once the master is gone
         s = socket.create_connection(("127.0.0.1", PORT + 2), timeout=10)
         s.sendall(b"GET /slow HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
@@ -447,8 +460,7 @@ def test_logrotate_under_load():
     try:
         r, _ = run_unit_cmd(unit["ExecStart"][0], timeout=30)
         check(r.returncode == 0, r)
-        check(opslib.wait_for(lambda: os.path.exists(pidf), 10), "no pid file")
-        reaper(int(open(pidf).read()))
+        reaper(read_pid(pidf))
         wait_port(port)
         check(http_get(port, "/spin")[0] == 500)
         err = open(os.path.join(logs, "error.log")).read()
