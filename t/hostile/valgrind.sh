@@ -30,7 +30,7 @@ for t in ${VG_FILES:-t/http/test_basic.py t/http/test_framing.py t/http/test_bod
     # these files use their groups' fixed ports: if a concurrent run of that group holds one
     # (a shared machine; CI runs groups one after the other), wait and retry
     for try in 1 2 3 4 5; do
-        out=$(WASMD_BIN=$VG_DIR/wasmd timeout 600 python3 "$t" 2>&1); rc=$?
+        out=$(WASMD_BIN=$VG_DIR/wasmd T_START_TIMEOUT=${T_START_TIMEOUT:-120} timeout 600 python3 "$t" 2>&1); rc=$?
         case "$out" in *"Address already in use"*) sleep 10 ;; *) break ;; esac
     done
     printf '%s\n' "$out" | grep -E '^FAIL' 
