@@ -103,7 +103,7 @@ wd_http_parser_start(wd_http_request_t *r)
     /* the one leniency: llhttp 8.1.0 refuses valid Transfer-Encoding lists ("chunked,",
      * ",chunked"); the value is checked by wd_http_te_chunked and llhttp never frames the
      * body (it stops at the end of the header) */
-    llhttp_set_lenient_transfer_encoding(&r->parser, 1);
+    r->parser.lenient_flags |= LENIENT_TRANSFER_ENCODING;  /* llhttp_set_lenient_... */
     r->parser.data = r;
     r->url_off = r->url_len = 0;
     r->hdr_name_off = r->hdr_name_len = 0;

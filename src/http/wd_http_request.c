@@ -986,7 +986,7 @@ wd_http_error_close(wd_http_request_t *r, unsigned status)
 static int
 wd_http_run_return(wd_http_request_t *r, wd_int_t code, wd_str_t *text)
 {
-    if (wd_http_body_precheck(r) != WD_OK) {
+    if (r->body_state >= WD_HTTP_BODY_PENDING && wd_http_body_precheck(r) != WD_OK) {
         return (int) r->body_status;     /* the body already buffered is bad */
     }
     if (code == 444) {
@@ -1227,7 +1227,9 @@ wd_http_finalize_request(wd_http_request_t *r, int rc)
     /* A bad request body (seen by the handler, or already buffered when the handler
      * answers without reading it) never gets a complete-looking response: its status
      * (400, 408, 413) if no byte of the response is out, else the response is aborted. */
-    if (!r->response_done && wd_http_body_precheck(r) != WD_OK) {
+    if (r->body_state >= WD_HTTP_BODY_PENDING && !r->response_done
+        && wd_http_body_precheck(r) != WD_OK)
+    {
         if (r->header_written) {
             wd_http_abort_request(r);
             return;
