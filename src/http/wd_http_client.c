@@ -78,7 +78,7 @@ struct wd_hc_req_s {
 static unsigned wd_hc_nactive;
 static wd_hc_conn_t *wd_hc_idle_head;
 static unsigned wd_hc_nidle;
-static unsigned wd_hc_max_idle_up = 16, wd_hc_max_idle = 256;
+static unsigned wd_hc_max_idle_up = 64, wd_hc_max_idle = 256;
 static uint64_t wd_hc_idle_ms = 15000;
 static uv_timer_t wd_hc_sweep;
 static int wd_hc_sweep_on;

@@ -6,7 +6,8 @@
  *   /f/many    X-N requests to URL<i> at once, waited for with poll: "order=i,j,...\n"
  *   /f/loop    X-N requests one after the other: "ok=A limit=B other=C\n"
  *   /f/drop    starts a request and answers without waiting for it
- *   /f/stream  GET URL, the body streamed back as it arrives (502 on failure) */
+ *   /f/stream  GET URL, the body streamed back as it arrives (502 on failure)
+ *   /f/timeout GET URL with request-options timeouts X-T: "connect,first,between" (ms) */
 #include <string.h>
 #include "wasmd.h"
 
@@ -59,6 +60,17 @@ void wasmd_handle(wasmd_request *req, wasmd_response *resp)
     } else if (strncmp(path, "/f/get", 6) == 0 || strncmp(path, "/f/method", 9) == 0) {
         const char *m = wasmd_header(req, "x-method");
         wasmd_fetch *f = wasmd_fetch_start(m && path[3] == 'm' ? m : "GET", url, hdrs, 0);
+        report(resp, f, wasmd_fetch_wait(f));
+        wasmd_fetch_close(f);
+    } else if (strncmp(path, "/f/timeout", 10) == 0) {
+        unsigned t[3] = { 0, 0, 0 }, k = 0;
+        for (const char *v = wasmd_header(req, "x-t"); v && *v && k < 3; v++) {
+            if (*v == ',')
+                k++;
+            else
+                t[k] = t[k] * 10 + (unsigned)(*v - '0');
+        }
+        wasmd_fetch *f = wasmd_fetch_start_timeouts("GET", url, hdrs, 0, t[0], t[1], t[2]);
         report(resp, f, wasmd_fetch_wait(f));
         wasmd_fetch_close(f);
     } else if (strncmp(path, "/f/post", 7) == 0) {

@@ -115,6 +115,12 @@ typedef struct wasmd_fetch wasmd_fetch;
  * request (denied, limits) reports its error through wasmd_fetch_wait. */
 wasmd_fetch *wasmd_fetch_start(const char *method, const char *url,
                                const char *const *headers, int has_body);
+/* The same with request-options timeouts in milliseconds (0: none): connect (resolve,
+ * connect, TLS), first byte of the response, between bytes of the response. */
+wasmd_fetch *wasmd_fetch_start_timeouts(const char *method, const char *url,
+                                        const char *const *headers, int has_body,
+                                        unsigned connect_ms, unsigned first_byte_ms,
+                                        unsigned between_bytes_ms);
 /* Request body: waits while the upstream is behind. 0 or -1. */
 int wasmd_fetch_write(wasmd_fetch *f, const void *data, size_t len);
 int wasmd_fetch_end(wasmd_fetch *f);
@@ -603,6 +609,14 @@ WASMD__IMPORT(WASMD__T, "[method]outgoing-request.body")
 void wasmd__oreq_body(int32_t self, void *ret);
 WASMD__IMPORT("wasi:http/outgoing-handler@0.2.0", "handle")
 void wasmd__handle(int32_t req, int32_t has_opts, int32_t opts, void *ret);
+WASMD__IMPORT(WASMD__T, "[constructor]request-options")
+int32_t wasmd__ropts_new(void);
+WASMD__IMPORT(WASMD__T, "[method]request-options.set-connect-timeout")
+int32_t wasmd__ropts_connect(int32_t self, int32_t tag, uint64_t ns);
+WASMD__IMPORT(WASMD__T, "[method]request-options.set-first-byte-timeout")
+int32_t wasmd__ropts_first(int32_t self, int32_t tag, uint64_t ns);
+WASMD__IMPORT(WASMD__T, "[method]request-options.set-between-bytes-timeout")
+int32_t wasmd__ropts_between(int32_t self, int32_t tag, uint64_t ns);
 WASMD__IMPORT(WASMD__T, "[method]future-incoming-response.subscribe")
 int32_t wasmd__fut_subscribe(int32_t self);
 WASMD__IMPORT(WASMD__T, "[method]future-incoming-response.get")
@@ -639,8 +653,28 @@ typedef struct { uint8_t tag; uint8_t _a[7]; uint8_t tag2; uint8_t _b[7]; uint8_
                  uint8_t _c[7]; union { int32_t h; uint8_t ec[32]; } u; }
     __attribute__((aligned(8))) wasmd__fut_result;
 
+static wasmd_fetch *wasmd__fetch_start(const char *method, const char *url,
+                                       const char *const *headers, int has_body,
+                                       const unsigned *t);
+
 wasmd_fetch *wasmd_fetch_start(const char *method, const char *url,
                                const char *const *headers, int has_body)
+{
+    return wasmd__fetch_start(method, url, headers, has_body, NULL);
+}
+
+wasmd_fetch *wasmd_fetch_start_timeouts(const char *method, const char *url,
+                                        const char *const *headers, int has_body,
+                                        unsigned connect_ms, unsigned first_byte_ms,
+                                        unsigned between_bytes_ms)
+{
+    unsigned t[3] = { connect_ms, first_byte_ms, between_bytes_ms };
+    return wasmd__fetch_start(method, url, headers, has_body, t);
+}
+
+static wasmd_fetch *wasmd__fetch_start(const char *method, const char *url,
+                                       const char *const *headers, int has_body,
+                                       const unsigned *t)
 {
     wasmd_fetch *f = (wasmd_fetch *)calloc(1, sizeof *f);
     if (f == NULL)
@@ -679,7 +713,17 @@ wasmd_fetch *wasmd_fetch_start(const char *method, const char *url,
     }
     struct { uint8_t is_err; uint8_t _p[7]; union { int32_t h; uint8_t ec[32]; } u; }
         __attribute__((aligned(8))) hr;
-    wasmd__handle(rq, 0, 0, &hr);
+    int32_t opts = 0;
+    if (t) {
+        opts = wasmd__ropts_new();
+        if (t[0])
+            wasmd__ropts_connect(opts, 1, (uint64_t)t[0] * 1000000u);
+        if (t[1])
+            wasmd__ropts_first(opts, 1, (uint64_t)t[1] * 1000000u);
+        if (t[2])
+            wasmd__ropts_between(opts, 1, (uint64_t)t[2] * 1000000u);
+    }
+    wasmd__handle(rq, opts != 0, opts, &hr);
     if (hr.is_err) {
         f->error = hr.u.ec[0];
         f->done = 1;
