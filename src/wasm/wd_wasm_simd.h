@@ -207,40 +207,57 @@ WD_SIMD_FN wd_v128 wd_i8_shuffle(wd_v128 x, wd_v128 y, const uint32_t *imm)
     return (wd_v128)r;
 }
 
-/* extend the low (hi = 0) or high (hi = 1) half of the lanes */
-#define WD_SIMD_EXTEND(name, ST, DT, DL, n) \
-    WD_SIMD_FN wd_v128 name(wd_v128 x, int hi) { \
-        ST a = (ST)x; DT r = { 0 }; \
-        for (int i = 0; i < n; i++) r[i] = (DL)a[i + hi * n]; \
-        return (wd_v128)r; }
-WD_SIMD_EXTEND(wd_i16_extend_s, wd_i8x16, wd_i16x8, int16_t, 8)
-WD_SIMD_EXTEND(wd_i16_extend_u, wd_u8x16, wd_u16x8, uint16_t, 8)
-WD_SIMD_EXTEND(wd_i32_extend_s, wd_i16x8, wd_i32x4, int32_t, 4)
-WD_SIMD_EXTEND(wd_i32_extend_u, wd_u16x8, wd_u32x4, uint32_t, 4)
-WD_SIMD_EXTEND(wd_i64_extend_s, wd_i32x4, wd_i64x2, int64_t, 2)
-WD_SIMD_EXTEND(wd_i64_extend_u, wd_u32x4, wd_u64x2, uint64_t, 2)
+/* extend the low (hi = 0) or high (hi = 1) half of the lanes: convert a half-width vector */
+typedef int8_t   wd_i8x8_h  __attribute__((vector_size(8)));
+typedef uint8_t  wd_u8x8_h  __attribute__((vector_size(8)));
+typedef int16_t  wd_i16x4_h __attribute__((vector_size(8)));
+typedef uint16_t wd_u16x4_h __attribute__((vector_size(8)));
+typedef int32_t  wd_i32x2_h __attribute__((vector_size(8)));
+typedef uint32_t wd_u32x2_h __attribute__((vector_size(8)));
+#define WD_SIMD_EXTEND(name, HT, DT) \
+    WD_SIMD_FN DT name##_v(wd_v128 x, int hi) { \
+        HT h; memcpy(&h, (const uint8_t *)&x + 8 * hi, 8); \
+        return __builtin_convertvector(h, DT); } \
+    WD_SIMD_FN wd_v128 name(wd_v128 x, int hi) { return (wd_v128)name##_v(x, hi); }
+WD_SIMD_EXTEND(wd_i16_extend_s, wd_i8x8_h, wd_i16x8)
+WD_SIMD_EXTEND(wd_i16_extend_u, wd_u8x8_h, wd_u16x8)
+WD_SIMD_EXTEND(wd_i32_extend_s, wd_i16x4_h, wd_i32x4)
+WD_SIMD_EXTEND(wd_i32_extend_u, wd_u16x4_h, wd_u32x4)
+WD_SIMD_EXTEND(wd_i64_extend_s, wd_i32x2_h, wd_i64x2)
+WD_SIMD_EXTEND(wd_i64_extend_u, wd_u32x2_h, wd_u64x2)
 
-#define WD_SIMD_EXTMUL(name, ST, DT, DL, n) \
+/* extended multiply: both halves widened, then one multiply in the wide type (exact) */
+#define WD_SIMD_EXTMUL(name, ext) \
     WD_SIMD_FN wd_v128 name(wd_v128 x, wd_v128 y, int hi) { \
-        ST a = (ST)x, b = (ST)y; DT r = { 0 }; \
-        for (int i = 0; i < n; i++) r[i] = (DL)a[i + hi * n] * (DL)b[i + hi * n]; \
-        return (wd_v128)r; }
-WD_SIMD_EXTMUL(wd_i16_extmul_s, wd_i8x16, wd_i16x8, int16_t, 8)
-WD_SIMD_EXTMUL(wd_i16_extmul_u, wd_u8x16, wd_u16x8, uint16_t, 8)
-WD_SIMD_EXTMUL(wd_i32_extmul_s, wd_i16x8, wd_i32x4, int32_t, 4)
-WD_SIMD_EXTMUL(wd_i32_extmul_u, wd_u16x8, wd_u32x4, uint32_t, 4)
-WD_SIMD_EXTMUL(wd_i64_extmul_s, wd_i32x4, wd_i64x2, int64_t, 2)
-WD_SIMD_EXTMUL(wd_i64_extmul_u, wd_u32x4, wd_u64x2, uint64_t, 2)
+        return (wd_v128)(ext##_v(x, hi) * ext##_v(y, hi)); }
+WD_SIMD_EXTMUL(wd_i16_extmul_s, wd_i16_extend_s)
+WD_SIMD_EXTMUL(wd_i16_extmul_u, wd_i16_extend_u)
+WD_SIMD_EXTMUL(wd_i32_extmul_s, wd_i32_extend_s)
+WD_SIMD_EXTMUL(wd_i32_extmul_u, wd_i32_extend_u)
+WD_SIMD_EXTMUL(wd_i64_extmul_s, wd_i64_extend_s)
+WD_SIMD_EXTMUL(wd_i64_extmul_u, wd_i64_extend_u)
 
-#define WD_SIMD_PAIRWISE(name, ST, DT, DL, n) \
-    WD_SIMD_FN wd_v128 name(wd_v128 x) { \
-        ST a = (ST)x; DT r = { 0 }; \
-        for (int i = 0; i < n; i++) r[i] = (DL)((DL)a[2 * i] + (DL)a[2 * i + 1]); \
-        return (wd_v128)r; }
-WD_SIMD_PAIRWISE(wd_i16_extadd_s, wd_i8x16, wd_i16x8, int16_t, 8)
-WD_SIMD_PAIRWISE(wd_i16_extadd_u, wd_u8x16, wd_u16x8, uint16_t, 8)
-WD_SIMD_PAIRWISE(wd_i32_extadd_s, wd_i16x8, wd_i32x4, int32_t, 4)
-WD_SIMD_PAIRWISE(wd_i32_extadd_u, wd_u16x8, wd_u32x4, uint32_t, 4)
+/* pairwise add of adjacent narrow lanes, in the wide lanes: low part + high part */
+WD_SIMD_FN wd_v128 wd_i16_extadd_s(wd_v128 x)
+{
+    wd_i16x8 a = (wd_i16x8)x;
+    return (wd_v128)(((wd_i16x8)((wd_u16x8)a << 8) >> 8) + (a >> 8));
+}
+WD_SIMD_FN wd_v128 wd_i16_extadd_u(wd_v128 x)
+{
+    wd_u16x8 a = (wd_u16x8)x;
+    return (wd_v128)((a & 0xff) + (a >> 8));
+}
+WD_SIMD_FN wd_v128 wd_i32_extadd_s(wd_v128 x)
+{
+    wd_i32x4 a = (wd_i32x4)x;
+    return (wd_v128)(((wd_i32x4)((wd_u32x4)a << 16) >> 16) + (a >> 16));
+}
+WD_SIMD_FN wd_v128 wd_i32_extadd_u(wd_v128 x)
+{
+    wd_u32x4 a = (wd_u32x4)x;
+    return (wd_v128)((a & 0xffff) + (a >> 16));
+}
 
 /* ---- floating point: lane by lane where the spec's rules are not the hardware's ---- */
 #define WD_SIMD_F32_1(name, expr) \
