@@ -618,7 +618,7 @@ wd_oconn_connect(uv_loop_t *loop, const char *host, unsigned port, void *tls_ctx
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_ADDRCONFIG;
+    hints.ai_flags = 0;            /* no AI_ADDRCONFIG: its netlink query (socket+bind) is outside the workers' seccomp allow-list; unreachable families fail over to the next address */
     snprintf(serv, sizeof(serv), "%u", port);
     oc->gai.data = oc;
     if (uv_getaddrinfo(loop, &oc->gai, wd_oconn_gai_cb, host, serv, &hints) != 0) {
