@@ -501,8 +501,9 @@ def test_logrotate_under_load():
         check(acc == served, "access-log lines %d != requests served %d (files %r)"
               % (acc, served, files))
         check(errs == served, "error-log lines %d != requests served %d" % (errs, served))
-        # wrk counts the answers it read; the ones in flight when it stopped are served too
-        check(served - 16 <= res["requests"] <= served,
+        # wrk counts the answers it read; the ones in flight when it stopped (a few per
+        # connection at most, 16 connections) are served and logged too
+        check(served - 64 <= res["requests"] <= served,
               "wrk %d vs served %d" % (res["requests"], served))
         r, _ = run_unit_cmd(unit["ExecStop"][0], timeout=60)
         check(r.returncode == 0, r)
