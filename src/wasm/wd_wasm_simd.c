@@ -114,7 +114,7 @@
     CASE(WD_OP_V128_BITSELECT) { wd_v128 a = VLD(2), b = VLD(3), c = VLD(4); VST(1, WD_VSEL(c, a, b)); NEXT(); }
     VTEST(V128_ANY_TRUE, (a[0] | a[1]) != 0)
 
-    VUN(I8X16_ABS, wd_i8x16, WD_VSEL((wd_i8x16)(a < 0), -a, a))
+    VUN(I8X16_ABS, wd_i8x16, WD_VSEL((wd_i8x16)(a < 0), (wd_i8x16)-(wd_u8x16)a, a))
     VUN(I8X16_NEG, wd_u8x16, -a)
     CASE(WD_OP_I8X16_POPCNT) { VST(1, wd_i8_popcnt(VLD(2))); NEXT(); }
     VTEST(I8X16_ALL_TRUE, wd_i8_bitmask((wd_v128)((wd_i8x16)a == 0)) == 0)
@@ -141,7 +141,7 @@
     CASE(WD_OP_I32X4_EXTADD_PAIRWISE_I16X8_S) { VST(1, wd_i32_extadd_s(VLD(2))); NEXT(); }
     CASE(WD_OP_I32X4_EXTADD_PAIRWISE_I16X8_U) { VST(1, wd_i32_extadd_u(VLD(2))); NEXT(); }
 
-    VUN(I16X8_ABS, wd_i16x8, WD_VSEL((wd_i16x8)(a < 0), -a, a))
+    VUN(I16X8_ABS, wd_i16x8, WD_VSEL((wd_i16x8)(a < 0), (wd_i16x8)-(wd_u16x8)a, a))
     VUN(I16X8_NEG, wd_u16x8, -a)
     CASE(WD_OP_I16X8_Q15MULR_SAT_S) { VST(1, wd_i16_q15mulr_sat_s(VLD(2), VLD(3))); NEXT(); }
     VTEST(I16X8_ALL_TRUE, wd_i16_bitmask((wd_v128)((wd_i16x8)a == 0)) == 0)
@@ -172,7 +172,7 @@
     CASE(WD_OP_I16X8_EXTMUL_LOW_I8X16_U) { VST(1, wd_i16_extmul_u(VLD(2), VLD(3), 0)); NEXT(); }
     CASE(WD_OP_I16X8_EXTMUL_HIGH_I8X16_U) { VST(1, wd_i16_extmul_u(VLD(2), VLD(3), 1)); NEXT(); }
 
-    VUN(I32X4_ABS, wd_i32x4, WD_VSEL((wd_i32x4)(a < 0), -a, a))
+    VUN(I32X4_ABS, wd_i32x4, WD_VSEL((wd_i32x4)(a < 0), (wd_i32x4)-(wd_u32x4)a, a))
     VUN(I32X4_NEG, wd_u32x4, -a)
     VTEST(I32X4_ALL_TRUE, wd_i32_bitmask((wd_v128)((wd_i32x4)a == 0)) == 0)
     VTEST(I32X4_BITMASK, wd_i32_bitmask(a))
@@ -196,7 +196,7 @@
     CASE(WD_OP_I32X4_EXTMUL_LOW_I16X8_U) { VST(1, wd_i32_extmul_u(VLD(2), VLD(3), 0)); NEXT(); }
     CASE(WD_OP_I32X4_EXTMUL_HIGH_I16X8_U) { VST(1, wd_i32_extmul_u(VLD(2), VLD(3), 1)); NEXT(); }
 
-    VUN(I64X2_ABS, wd_i64x2, WD_VSEL((wd_i64x2)(a < 0), -a, a))
+    VUN(I64X2_ABS, wd_i64x2, WD_VSEL((wd_i64x2)(a < 0), (wd_i64x2)-(wd_u64x2)a, a))
     VUN(I64X2_NEG, wd_u64x2, -a)
     VTEST(I64X2_ALL_TRUE, a[0] != 0 && a[1] != 0)
     VTEST(I64X2_BITMASK, wd_i64_bitmask(a))
