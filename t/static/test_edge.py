@@ -88,7 +88,7 @@ def test_config_subset_named(s):
         conf = os.path.join(s.prefix, "conf", "bad.conf")
         with open(conf, "w") as f:
             f.write("events {}\nhttp { server { listen 127.0.0.1:1; %s } }\n" % line)
-        p = s.run_cli("-t", "-c", conf)
+        p = s.run_cli("-t", "-p", s.prefix, "-c", conf)
         err = p.stderr.decode()
         check(p.returncode == 1 and want in err and "bad.conf:2" in err, line, err)
     conf = os.path.join(s.prefix, "conf", "good.conf")
@@ -97,7 +97,7 @@ def test_config_subset_named(s):
                 "location /s/ { alias /tmp/; autoindex on; expires max; etag off; "
                 "open_file_cache max=100 inactive=10s; open_file_cache_valid 5s; "
                 "gzip on; gzip_comp_level 6; gzip_proxied any; } } }\n" % harness.ROOT)
-    p = s.run_cli("-t", "-c", conf)
+    p = s.run_cli("-t", "-p", s.prefix, "-c", conf)
     check(p.returncode == 0, p.stderr.decode())
 
 
