@@ -238,6 +238,21 @@ wd_http_gzip_http_version(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
     return WD_CONF_OK;
 }
 
+/* The compiled gzip_disable patterns live in a pool array (elements may move as it grows):
+ * one cleanup frees whichever are in it when the configuration's pool goes, including a
+ * configuration that failed after them (found by fuzz_conf: regcomp's memory leaked). */
+static void
+wd_http_gzip_disable_cleanup(void *data)
+{
+    wd_array_t *a = data;
+    regex_t *re = a->elts;
+    wd_uint_t i;
+
+    for (i = 0; i < a->nelts; i++) {
+        regfree(&re[i]);
+    }
+}
+
 static char *
 wd_http_gzip_disable(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
 {
@@ -246,10 +261,13 @@ wd_http_gzip_disable(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
     wd_uint_t i;
 
     if (glcf->disable == NULL) {
+        wd_pool_cleanup_t *cln = wd_pool_cleanup_add(cf->pool, 0);
         glcf->disable = wd_array_create(cf->pool, 2, sizeof(regex_t));
-        if (glcf->disable == NULL) {
+        if (cln == NULL || glcf->disable == NULL) {
             return WD_CONF_ERROR;
         }
+        cln->handler = wd_http_gzip_disable_cleanup;
+        cln->data = glcf->disable;
     }
     for (i = 1; i < cf->args->nelts; i++) {
         regex_t *re;
