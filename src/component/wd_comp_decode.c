@@ -27,9 +27,13 @@ wd_comp_rd_byte(wd_comp_rd_t *r, uint8_t *b)
     return 0;
 }
 
-int
-wd_comp_rd_u64(wd_comp_rd_t *r, uint64_t *v)
+/* One unsigned LEB128 reader for both widths: the last byte (at shift `last`) may only
+ * carry the bits that still fit, and may not continue. */
+static int
+wd_comp_rd_uleb(wd_comp_rd_t *r, uint64_t *v, unsigned bits)
 {
+    unsigned last = (bits - 1) / 7 * 7;
+    uint8_t over = (uint8_t) (0x7f & ~((1u << (bits - last)) - 1));
     uint64_t x = 0;
     int64_t off = WD_COMP_OFF(r);
     for (unsigned shift = 0;; shift += 7) {
@@ -39,7 +43,7 @@ wd_comp_rd_u64(wd_comp_rd_t *r, uint64_t *v)
             return -1;
         }
         b = *r->p++;
-        if (shift == 63 && (b & 0x7e)) {
+        if (shift == last && (b & over)) {
             wd_comp_err(r->err, off, "integer too large");
             return -1;
         }
@@ -47,7 +51,7 @@ wd_comp_rd_u64(wd_comp_rd_t *r, uint64_t *v)
         if (!(b & 0x80)) {
             break;
         }
-        if (shift >= 63) {
+        if (shift >= last) {
             wd_comp_err(r->err, off, "integer representation too long");
             return -1;
         }
@@ -57,31 +61,19 @@ wd_comp_rd_u64(wd_comp_rd_t *r, uint64_t *v)
 }
 
 int
+wd_comp_rd_u64(wd_comp_rd_t *r, uint64_t *v)
+{
+    return wd_comp_rd_uleb(r, v, 64);
+}
+
+int
 wd_comp_rd_u32(wd_comp_rd_t *r, uint32_t *v)
 {
-    uint32_t x = 0;
-    int64_t off = WD_COMP_OFF(r);
-    for (unsigned shift = 0;; shift += 7) {
-        uint8_t b;
-        if (r->p >= r->end) {
-            wd_comp_err(r->err, off, "unexpected end of section or component");
-            return -1;
-        }
-        b = *r->p++;
-        if (shift == 28 && (b & 0x70)) {
-            wd_comp_err(r->err, off, "integer too large");
-            return -1;
-        }
-        x |= (uint32_t) (b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            break;
-        }
-        if (shift >= 28) {
-            wd_comp_err(r->err, off, "integer representation too long");
-            return -1;
-        }
+    uint64_t x;
+    if (wd_comp_rd_uleb(r, &x, 32) < 0) {
+        return -1;
     }
-    *v = x;
+    *v = (uint32_t) x;
     return 0;
 }
 
