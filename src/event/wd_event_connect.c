@@ -474,10 +474,20 @@ wd_oconn_tls_start(wd_oconn_t *oc, SSL_CTX *ctx)
     SSL_set_bio(oc->ssl, oc->rbio, oc->wbio);
     SSL_set_connect_state(oc->ssl);
     SSL_set_alpn_protos(oc->ssl, alpn, sizeof(alpn) - 1);
+    if (SSL_CTX_get_verify_mode(ctx) == SSL_VERIFY_NONE) {
+        /* a context made unverified by wd_oconn_tls_ctx_options (proxy_ssl_verify off) */
+        if (SSL_CTX_get_app_data(ctx) == NULL && !wd_oconn_is_ip(oc->host)) {
+            SSL_set_tlsext_host_name(oc->ssl, oc->host);
+        }
+        SSL_set_verify(oc->ssl, SSL_VERIFY_NONE, NULL);
+        return 0;
+    }
     if (wd_oconn_is_ip(oc->host)) {
         X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(oc->ssl), oc->host);
     } else {
-        SSL_set_tlsext_host_name(oc->ssl, oc->host);
+        if (SSL_CTX_get_app_data(ctx) == NULL) {
+            SSL_set_tlsext_host_name(oc->ssl, oc->host);
+        }
         SSL_set_hostflags(oc->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
         if (SSL_set1_host(oc->ssl, oc->host) != 1) {
             return -1;
@@ -694,6 +704,13 @@ wd_oconn_tls_ctx(const char *ca_file, char *err, size_t errlen)
         return NULL;
     }
     return ctx;
+}
+
+void
+wd_oconn_tls_ctx_options(void *ctx, int verify, int sni)
+{
+    SSL_CTX_set_verify(ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_app_data(ctx, sni ? NULL : (void *) 1);   /* non-NULL: no SNI */
 }
 
 void

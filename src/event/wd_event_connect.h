@@ -67,6 +67,10 @@ unsigned wd_oconn_count(void);
  * if ca_file is not NULL, that file too; loaded at once (before workers fork).
  * NULL with err filled. */
 void  *wd_oconn_tls_ctx(const char *ca_file, char *err, size_t errlen);
+/* After wd_oconn_tls_ctx: verify 0 accepts any peer certificate (nginx's
+ * proxy_ssl_verify off), sni 0 sends no server name (proxy_ssl_server_name off).
+ * Contexts not passed here verify and send SNI, as described above. */
+void   wd_oconn_tls_ctx_options(void *ctx, int verify, int sni);
 void   wd_oconn_tls_ctx_free(void *ctx);
 
 #endif /* WD_EVENT_CONNECT_H */

@@ -68,6 +68,7 @@ struct wd_hc_req_s {
     size_t         rlen, roff, rcap;
     wd_http_chunked_t ck;
     uint64_t       t_connect, t_first, t_between;
+    int            pool_max;
     void         (*notify)(void *data);
     void          *data;
     unsigned       body:1, chunked_req:1, body_finished:1, head_done:1, msg_done:1,
@@ -204,7 +205,7 @@ wd_hc_idle_connect(wd_oconn_t *oc, int err)
 static const wd_oconn_handler_t wd_hc_idle_handler = { wd_hc_idle_connect, wd_hc_idle_read, NULL };
 
 static void
-wd_hc_conn_park(wd_hc_conn_t *c, uv_loop_t *loop)
+wd_hc_conn_park(wd_hc_conn_t *c, uv_loop_t *loop, unsigned max_up)
 {
     unsigned same = 0;
     wd_hc_conn_t *x, *oldest = NULL;
@@ -215,7 +216,7 @@ wd_hc_conn_park(wd_hc_conn_t *c, uv_loop_t *loop)
             oldest = x;
         }
     }
-    if (same >= wd_hc_max_idle_up && oldest) {
+    if (same >= max_up && oldest) {
         wd_hc_idle_unlink(oldest);
         wd_hc_conn_drop(oldest);
     }
@@ -858,6 +859,7 @@ wd_hc_start(uv_loop_t *loop, const wd_hc_request_t *rq)
     q->t_between = rq->between_bytes_timeout_ms;
     q->notify = rq->notify;
     q->data = rq->data;
+    q->pool_max = rq->pool_max;
     q->head_req = strcmp(rq->method, "HEAD") == 0;
     q->keepalive = 0;
     snprintf(key, sizeof(key), "%d|%s|%u|%p", rq->https, rq->host, rq->port,
@@ -871,9 +873,12 @@ wd_hc_start(uv_loop_t *loop, const wd_hc_request_t *rq)
     ok = ok && wd_hc_append(&h, &hl, &hc, rq->method, strlen(rq->method)) == 0
          && wd_hc_append(&h, &hl, &hc, " ", 1) == 0
          && wd_hc_append(&h, &hl, &hc, rq->target, strlen(rq->target)) == 0
-         && wd_hc_append(&h, &hl, &hc, " HTTP/1.1\r\nHost: ", 17) == 0
-         && wd_hc_append(&h, &hl, &hc, rq->authority, strlen(rq->authority)) == 0
-         && wd_hc_append(&h, &hl, &hc, "\r\n", 2) == 0;
+         && wd_hc_append(&h, &hl, &hc, rq->http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n", 11) == 0;
+    if (ok && rq->authority) {
+        ok = wd_hc_append(&h, &hl, &hc, "Host: ", 6) == 0
+             && wd_hc_append(&h, &hl, &hc, rq->authority, strlen(rq->authority)) == 0
+             && wd_hc_append(&h, &hl, &hc, "\r\n", 2) == 0;
+    }
     for (i = 0; ok && i < rq->nheaders; i++) {
         const wd_hc_header_t *x = &rq->headers[i];
         if ((x->name_len == 4 && strncasecmp(x->name, "host", 4) == 0)
@@ -1061,9 +1066,10 @@ wd_hc_close(wd_hc_req_t *q)
         q->conn = NULL;
         int clean = q->state == WD_HC_DONE && q->msg_done && q->keepalive
                     && (!q->body || q->body_finished)
-                    && wd_oconn_pending(c->oc) == 0 && !wd_hc_shutdown;
+                    && wd_oconn_pending(c->oc) == 0 && !wd_hc_shutdown && q->pool_max >= 0;
         if (clean) {
-            wd_hc_conn_park(c, q->loop);
+            wd_hc_conn_park(c, q->loop, q->pool_max > 0 ? (unsigned) q->pool_max
+                                                        : wd_hc_max_idle_up);
         } else {
             wd_hc_conn_drop(c);
         }

@@ -79,6 +79,11 @@ typedef struct {
     size_t        max_head;      /* response head limit */
     void        (*notify)(void *data);
     void         *data;
+    /* added for the reverse proxy (zero keeps the behaviour above): */
+    int           http10;        /* request line says HTTP/1.0 */
+    int           pool_max;      /* 0: the pool's limits; -1: never pool this connection;
+                                    N > 0: at most N idle connections for this upstream */
+    /* authority NULL: no Host header is sent */
 } wd_hc_request_t;
 
 /* Starts an exchange (copies everything it needs). NULL: out of memory. */
