@@ -18,7 +18,7 @@ RUNS = int(os.environ.get("RUNS", "9"))
 CONNS = [int(c) for c in os.environ.get("CONNS", "50 1000").split()]
 OUT = os.path.join(ROOT, B, "bench", "handlers")
 HANDLERS = os.path.join(ROOT, "objs", "handlers")
-WASMD_PORT, NGINX_PORT = 18500, 18501
+WASMD_PORT, NGINX_PORT, STD_PORT = 18500, 18501, 18502
 
 WASMD_CONF = """daemon off;
 master_process off;
@@ -35,6 +35,10 @@ http {
     }
 }
 """ % (WASMD_PORT, HANDLERS)
+# the same hello in the standard call order (set, blocking-write-and-flush, finish), which the
+# server coalesces into one write with a Content-Length
+STD_CONF = WASMD_CONF.replace("%d;" % WASMD_PORT, "%d;" % STD_PORT).replace(
+    "/hello.wasm", "/test-hello-std.wasm")
 
 NGINX_CONF = """worker_processes 1;
 error_log logs/error.log warn;
@@ -88,11 +92,15 @@ def main():
         print("bench/handlers: %s missing (make first)" % WASMD)
         return 1
     wp = prefix("wasmd", WASMD_CONF)
+    sp = prefix("wasmd-std", STD_CONF)
     np_ = prefix("nginx", NGINX_CONF)
     print("bench/handlers: wasmd / (wasm hello handler, SDK) vs nginx `return 200` of the same "
           "body; 1 worker, wrk -t1 -d%s, %d runs (medians)" % (hb.DURATION, RUNS), flush=True)
     servers = [("wasmd", [WASMD, "-p", wp + "/", "-c", os.path.join(wp, "conf", "wasmd.conf")],
                 WASMD_PORT, wp)]
+    if os.path.exists(os.path.join(HANDLERS, "test-hello-std.wasm")):
+        servers.append(("wasmd-std", [WASMD, "-p", sp + "/", "-c",
+                                      os.path.join(sp, "conf", "wasmd-std.conf")], STD_PORT, sp))
     if os.path.exists(NGINX):
         servers.append(("nginx", [NGINX, "-p", np_ + "/", "-c",
                                   os.path.join(np_, "conf", "nginx.conf"),
@@ -116,28 +124,31 @@ def main():
         for name, port, proc, log in running:
             hb.stop_server(proc, log)
     print()
-    print("%-7s %-6s %12s %10s %8s %12s" % ("server", "conns", "req/s", "p99 ms", "errors",
+    print("%-9s %-6s %12s %10s %8s %12s" % ("server", "conns", "req/s", "p99 ms", "errors",
                                             "cpu us/req"))
     for conns in CONNS:
         res = {}
-        for name in ("wasmd", "nginx"):
+        for name in ("wasmd", "wasmd-std", "nginx"):
             if (name, conns) in runs:
                 r = res[name] = hb.median_of(runs[(name, conns)])
-                print("%-7s %-6d %12.0f %10.2f %8d %12.2f" % (name, conns, r["rps"], r["p99"],
+                print("%-9s %-6d %12.0f %10.2f %8d %12.2f" % (name, conns, r["rps"], r["p99"],
                                                                r["errors"], r["cpu_us"]))
-        w, n = res.get("wasmd"), res.get("nginx")
-        if w and n and n["rps"] and n["cpu_us"]:
-            # each wasmd run against the nginx run right after it
+        n = res.get("nginx")
+        for name, what in (("wasmd", "wasm-hello"), ("wasmd-std", "wasm-hello-std-order")):
+            w = res.get(name)
+            if not (w and n and n["rps"] and n["cpu_us"]):
+                continue
+            # each wasmd run against the nginx run of the same round
             ratios = sorted(a["cpu_us"] / b["cpu_us"] for a, b in
-                            zip(runs[("wasmd", conns)], runs[("nginx", conns)]) if b["cpu_us"])
-            print("ratio wasm-hello/nginx-return c=%d: cpu/req %.2fx (goal <= 1.2; median of %d "
-                  "paired runs, each wasmd run over the nginx run right after it; pairs range "
+                            zip(runs[(name, conns)], runs[("nginx", conns)]) if b["cpu_us"])
+            print("ratio %s/nginx-return c=%d: cpu/req %.2fx (goal <= 1.2; median of %d "
+                  "paired runs, each wasmd run over the nginx run of the same round; pairs range "
                   "%.2fx-%.2fx; ratio of the medians %.2fx), req/s %.2fx, p99 %.2fx, wasmd errors "
                   "%d in all runs (goal 0)"
-                  % (conns, statistics.median(ratios), len(ratios), ratios[0], ratios[-1],
+                  % (what, conns, statistics.median(ratios), len(ratios), ratios[0], ratios[-1],
                      w["cpu_us"] / n["cpu_us"], w["rps"] / n["rps"],
                      (w["p99"] / n["p99"]) if n["p99"] else 0,
-                     sum(x["errors"] for x in runs[("wasmd", conns)])))
+                     sum(x["errors"] for x in runs[(name, conns)])))
     return 0
 
 

@@ -5,12 +5,43 @@
  *   /framing/headers    tries CR/LF, NUL, hop-by-hop and invalid names; reports which the
  *                       server accepted as "name:ok|refused" lines (only x-good is ok)
  *   /framing/status     tries status 99, 600, 1000 -> all refused; answers 299
- *   /framing/log        writes two lines to stderr, answers 200 */
+ *   /framing/log        writes two lines to stderr, answers 200
+ *   /framing/std        the standard call order (response-outparam.set, then
+ *                       blocking-write-and-flush, then outgoing-body.finish) in one run: the
+ *                       server coalesces it into one response with a Content-Length
+ *   /framing/stream     the same order, but between two flushed writes the guest waits for the
+ *                       request body: what it flushed before waiting reaches the client first
+ *                       (chunked), so a client that sends its body only after seeing "first"
+ *                       gets "first\n" + its body */
 #include "wasmd.h"
+
+static int tf_flushed_write(wasmd_response *resp, const char *s, size_t n)
+{
+    wasmd__unit_result wr;
+    if (wasmd__send_head(resp) < 0 || resp->stream == 0)
+        return -1;
+    wasmd__out_blocking_write_and_flush(resp->stream, s, n, &wr);
+    return wr.is_err ? -1 : 0;
+}
 
 void wasmd_handle(wasmd_request *req, wasmd_response *resp)
 {
     const char *p = wasmd_path(req);
+    if (strcmp(p, "/framing/std") == 0) {
+        wasmd_add_header(resp, "content-type", "text/plain");
+        tf_flushed_write(resp, "standard order\n", 15);
+        wasmd_finish(resp);
+        return;
+    }
+    if (strcmp(p, "/framing/stream") == 0) {
+        char buf[64];
+        tf_flushed_write(resp, "first\n", 6);
+        long n = wasmd_read(req, buf, sizeof buf);   /* the client sends it after "first" */
+        if (n > 0)
+            tf_flushed_write(resp, buf, (size_t)n);
+        wasmd_finish(resp);
+        return;
+    }
     if (strcmp(p, "/framing/cl-short") == 0) {
         wasmd_add_header(resp, "content-length", "10");
         wasmd_write(resp, "12345", 5);

@@ -239,6 +239,35 @@ def test_framing(s):
     check("wasm /framing/: stderr: first line from the guest" in s.error_log())
 
 
+def test_standard_order_coalesced(s):
+    # set, blocking-write-and-flush, finish within one run: one response with a Content-Length
+    # (before coalescing the flush committed the head: chunked, two writes)
+    for _ in range(2):
+        r = get(s, "/framing/std")
+        check(r.status == 200 and r.body == b"standard order\n", r)
+        check(r.header("Content-Length") == "15" and r.header("Transfer-Encoding") is None, r)
+
+
+def test_flushed_then_waiting_streams(s):
+    # a flush followed by a wait must reach the client before the wait ends: the client
+    # sends its request body only after it has read "first"
+    with s.connect() as c:
+        c.send(b"POST /framing/stream HTTP/1.1\r\n" + HOST + b"Content-Length: 5\r\n\r\n")
+        c.sock.settimeout(10)
+        got = b""
+        while b"first\n" not in got:
+            d = c.sock.recv(4096)
+            check(d, "connection closed before the flushed bytes: %r" % got)
+            got += d
+        check(b"Transfer-Encoding: chunked" in got, got)
+        c.send(b"body!")
+        while not got.endswith(b"0\r\n\r\n"):
+            d = c.sock.recv(4096)
+            check(d, "connection closed before the end: %r" % got)
+            got += d
+        check(b"6\r\nfirst\n\r\n5\r\nbody!\r\n0\r\n\r\n" in got, got)
+
+
 def test_pool_queue_then_503(s):
     a = s.connect()
     a.send(b"GET /busy?sleep HTTP/1.1\r\n" + HOST + b"\r\n")

@@ -544,12 +544,15 @@ int wd_hh_body_write(wd_host_http_t *h, wd_hh_resp_t *rs, const uint8_t *p, size
     return 0;
 }
 
+/* A flush of a held-back body does not reach the socket yet: nothing the guest writes needs
+ * to go out before it next waits, yields or returns (wd_hh_after commits it then). A response
+ * finished within the same run therefore leaves as one write with a Content-Length. */
 int wd_hh_body_flush(wd_host_http_t *h, wd_hh_resp_t *rs)
 {
     if (rs->broken || h->aborted)
         return -1;
     if (rs->is_set && !h->head_sent)
-        return wd_hh_commit(h, rs);
+        h->flush_wanted = 1;
     return 0;
 }
 
@@ -965,6 +968,7 @@ void wd_host_http_reset(wd_host_http_t *h)
     h->resp = NULL;
     h->err_status = 0;
     h->head_sent = h->response_done = h->aborted = 0;
+    h->flush_wanted = 0;
     h->field_bytes = 0;
     h->wait = 0;
     h->pending_flush = 0;
@@ -1068,8 +1072,15 @@ static void wd_hh_conclude_return(wd_host_http_t *h)
 
 static wd_host_http_run_t wd_hh_after(wd_host_http_t *h, wd_wasm_status_t st)
 {
-    if (st == WD_WASM_SUSPENDED)
+    if (st == WD_WASM_SUSPENDED) {
+        if (h->flush_wanted) {    /* the guest waits: what it flushed goes out now (streamed) */
+            h->flush_wanted = 0;
+            if (h->resp && !h->head_sent && !h->response_done)
+                wd_hh_commit(h, h->resp);   /* a failure marks the response broken */
+        }
         return h->wait ? WD_HOST_HTTP_WAIT : WD_HOST_HTTP_YIELD;
+    }
+    h->flush_wanted = 0;
     if (st == WD_WASM_OK) {
         wd_hh_conclude_return(h);
     } else {

@@ -170,6 +170,8 @@ struct wd_host_http {
     wd_hh_resp_t *resp;           /* the response set into the outparam */
     int err_status;               /* response-outparam.set(err): status to send */
     uint8_t head_sent, response_done, aborted;
+    uint8_t flush_wanted;         /* the guest flushed a held-back body: commit the head when it
+                                     next waits or yields (coalescing), unless it finishes first */
     unsigned wait;
     uint64_t wait_deadline;
     uint64_t pending_flush;       /* a blocking flush/write in progress (re-entry marker) */
