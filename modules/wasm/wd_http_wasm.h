@@ -193,6 +193,8 @@ void  wd_http_wasm_status_queued(wd_http_wasm_ctx_t *ctx);
 void  wd_http_wasm_status_started(wd_http_wasm_ctx_t *ctx);
 void  wd_http_wasm_status_finalize(wd_http_wasm_ctx_t *ctx);
 void  wd_http_wasm_status_outbound(wd_http_wasm_ctx_t *ctx, int code, uint64_t ms);
+/* this worker's upstream connections open, idle pooled, exchanges active (outbound.c) */
+void  wd_http_wasm_outbound_gauges(unsigned g[3]);
 
 /* CGI (wd_http_wasm_cgi.c) */
 int  wd_http_wasm_cgi_handler(wd_http_request_t *r, wd_http_wasm_ctx_t *ctx);

@@ -652,6 +652,14 @@ const wd_host_http_outbound_t wd_http_wasm_outbound = {
     wd_wasm_ob_pending, wd_wasm_ob_finish, wd_wasm_ob_close
 };
 
+void
+wd_http_wasm_outbound_gauges(unsigned g[3])
+{
+    g[0] = wd_oconn_count();
+    g[1] = wd_hc_pool_idle();
+    g[2] = wd_hc_active();
+}
+
 static void
 wd_wasm_ob_exit_worker(wd_cycle_t *cycle)
 {

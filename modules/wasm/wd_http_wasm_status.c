@@ -53,6 +53,11 @@ static const char *wd_ws_kind_names[WD_WS_NKINDS] = {
 };
 
 #define WD_WS_OB_CODES 39           /* wasi:http error-code cases */
+#define WD_WS_OB_BUCKETS 12         /* outgoing request durations, ms upper bounds below */
+
+static const uint32_t wd_ws_ob_le_ms[WD_WS_OB_BUCKETS - 1] = {
+    1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000
+};
 
 static const char *const wd_ws_ob_codes[WD_WS_OB_CODES] = {
     "DNS-timeout", "DNS-error", "destination-not-found", "destination-unavailable",
@@ -87,12 +92,15 @@ typedef struct {
     uint64_t  ob_requests;          /* outgoing requests asked for (wd_http_wasm_outbound.c) */
     uint64_t  ob_ms;                /* ... their summed durations */
     uint64_t  ob_errors[WD_WS_OB_CODES];   /* ... failed, by wasi:http error-code case */
+    uint64_t  ob_hist[WD_WS_OB_BUCKETS];   /* ... by duration (not cumulative here) */
 } wd_ws_route_t;
 
 typedef struct {
     int32_t   pid;                  /* 0: free */
     uint32_t  pad;
     uint64_t  connections;
+    uint32_t  ob_open, ob_idle;     /* upstream connections: open (incl. idle), idle pooled */
+    uint32_t  ob_active, ob_pad;    /* outgoing exchanges in progress */
     uint32_t  busy[WD_WS_ROUTES];
     uint32_t  idle[WD_WS_ROUTES];
 } wd_ws_slot_t;
@@ -217,6 +225,11 @@ wd_ws_publish(void *data)
     if (wd_worker) {
         __atomic_store_n(&s->connections, (uint64_t) wd_worker->nconnections, __ATOMIC_RELAXED);
     }
+    unsigned ob[3];
+    wd_http_wasm_outbound_gauges(ob);
+    __atomic_store_n(&s->ob_open, ob[0], __ATOMIC_RELAXED);
+    __atomic_store_n(&s->ob_idle, ob[1], __ATOMIC_RELAXED);
+    __atomic_store_n(&s->ob_active, ob[2], __ATOMIC_RELAXED);
     for (wd_uint_t i = 0; i < wd_ws_nroutes; i++) {
         int k = wd_ws_route_idx[i];
         __atomic_store_n(&s->busy[k], 0, __ATOMIC_RELAXED);
@@ -457,6 +470,11 @@ wd_http_wasm_status_outbound(wd_http_wasm_ctx_t *ctx, int code, uint64_t ms)
     wd_ws_route_t *e = &wd_ws_shm->routes[ctx->conf->ws_route_k - 1];
     wd_ws_add(&e->ob_requests, 1);
     wd_ws_add(&e->ob_ms, ms);
+    int bk = 0;
+    while (bk < WD_WS_OB_BUCKETS - 1 && ms > wd_ws_ob_le_ms[bk]) {
+        bk++;
+    }
+    wd_ws_add(&e->ob_hist[bk], 1);
     if (code >= 0 && code < WD_WS_OB_CODES) {
         wd_ws_add(&e->ob_errors[code], 1);
     }
@@ -589,7 +607,7 @@ wd_http_wasm_status_handler(wd_http_request_t *r)
     wd_ws_route_t *routes[WD_WS_ROUTES];
     char label[2 * WD_WS_NAME + 1];
     wd_ws_buf_t b = { NULL, 0, 0, 0 };
-    uint64_t conns = 0, workers = 0;
+    uint64_t conns = 0, workers = 0, ob_open = 0, ob_idle = 0, ob_active = 0;
     uint32_t busy[WD_WS_ROUTES], idle[WD_WS_ROUTES];
     int n = 0, rc;
 
@@ -607,6 +625,9 @@ wd_http_wasm_status_handler(wd_http_request_t *r)
         }
         workers++;
         conns += wd_ws_load(&s->connections);
+        ob_open += wd_ws_load(&s->ob_open);
+        ob_idle += wd_ws_load(&s->ob_idle);
+        ob_active += wd_ws_load(&s->ob_active);
         for (int k = 0; k < WD_WS_ROUTES; k++) {
             busy[k] += wd_ws_load(&s->busy[k]);
             idle[k] += wd_ws_load(&s->idle[k]);
@@ -711,6 +732,40 @@ wd_http_wasm_status_handler(wd_http_request_t *r)
                          (unsigned long long) (ms % 1000));
         }
     }
+    WD_WS_HEAD(&b, "wasmd_wasm_outbound_duration_seconds", "histogram",
+               "Durations of outgoing HTTP requests (refused ones count as 0).");
+    for (int i = 0; i < n; i++) {
+        uint64_t cum = 0;
+        if (!wd_ws_load(&routes[i]->wasm) || !wd_ws_load(&routes[i]->ob_requests)) {
+            continue;
+        }
+        wd_ws_label(routes[i], label);
+        for (int k = 0; k < WD_WS_OB_BUCKETS; k++) {
+            cum += wd_ws_load(&routes[i]->ob_hist[k]);
+            if (k < WD_WS_OB_BUCKETS - 1) {
+                wd_ws_printf(&b, "wasmd_wasm_outbound_duration_seconds_bucket{route=\"%s\","
+                             "le=\"%u.%03u\"} %llu\n", label, wd_ws_ob_le_ms[k] / 1000,
+                             wd_ws_ob_le_ms[k] % 1000, (unsigned long long) cum);
+            } else {
+                wd_ws_printf(&b, "wasmd_wasm_outbound_duration_seconds_bucket{route=\"%s\","
+                             "le=\"+Inf\"} %llu\n", label, (unsigned long long) cum);
+            }
+        }
+        uint64_t ms = wd_ws_load(&routes[i]->ob_ms);
+        wd_ws_printf(&b, "wasmd_wasm_outbound_duration_seconds_sum{route=\"%s\"} %llu.%03llu\n"
+                     "wasmd_wasm_outbound_duration_seconds_count{route=\"%s\"} %llu\n",
+                     label, (unsigned long long) (ms / 1000), (unsigned long long) (ms % 1000),
+                     label, (unsigned long long) cum);
+    }
+    WD_WS_HEAD(&b, "wasmd_wasm_outbound_connections", "gauge",
+               "Upstream connections of outgoing HTTP, summed over the live workers: open "
+               "(in use or idle) and idle in the keep-alive pools.");
+    wd_ws_printf(&b, "wasmd_wasm_outbound_connections{state=\"open\"} %llu\n"
+                 "wasmd_wasm_outbound_connections{state=\"idle\"} %llu\n",
+                 (unsigned long long) ob_open, (unsigned long long) ob_idle);
+    WD_WS_HEAD(&b, "wasmd_wasm_outbound_in_flight", "gauge",
+               "Outgoing HTTP requests in progress, summed over the live workers.");
+    wd_ws_printf(&b, "wasmd_wasm_outbound_in_flight %llu\n", (unsigned long long) ob_active);
     WD_WS_HEAD(&b, "wasmd_connections_active", "gauge", "Open client connections.");
     wd_ws_printf(&b, "wasmd_connections_active %llu\n", (unsigned long long) conns);
     WD_WS_HEAD(&b, "wasmd_workers", "gauge", "Live worker processes.");

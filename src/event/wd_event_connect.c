@@ -167,12 +167,9 @@ wd_oconn_write_cb(uv_write_t *req, int status)
     if (status < 0) {
         wd_oconn_fail(oc, WD_OCONN_ERESET, "write failed: %s", uv_strerror(status));
     } else if (oc->pending == 0 && oc->state == WD_OC_OPEN && oc->h->on_drain) {
-        oc->refs++;
-        oc->h->on_drain(oc);
-        wd_oconn_unref(oc);
-        return;
+        oc->h->on_drain(oc);        /* the write's own reference keeps oc alive through it */
     }
-    wd_oconn_unref(oc);
+    wd_oconn_unref(oc);             /* ... and is dropped here on every path */
 }
 
 /* Put n bytes on the socket (ciphertext or plain). 0 / -1. */

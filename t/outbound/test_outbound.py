@@ -497,6 +497,16 @@ def test_status_and_access_log(s):
     n = [l for l in m.splitlines() if l.startswith('wasmd_wasm_outbound_requests_total{route="/f/"}')]
     check(n and int(n[0].split()[-1]) >= 20, n)
     check('wasmd_wasm_outbound_seconds_total{route="/f/"}' in m, m)
+    # the latency histogram: cumulative buckets ending in +Inf == _count == requests
+    b = [l for l in m.splitlines()
+         if l.startswith('wasmd_wasm_outbound_duration_seconds_bucket{route="/f/",')]
+    vals = [int(l.split()[-1]) for l in b]
+    check(len(b) == 12 and b[-1].split("}")[0].endswith('le="+Inf"'), b)
+    check(vals == sorted(vals) and vals[-1] == int(n[0].split()[-1]), vals, n)
+    check('wasmd_wasm_outbound_duration_seconds_count{route="/f/"} %d' % vals[-1] in m, m)
+    # the slow requests (>= 0.15 s) are not in the 0.1 s bucket
+    le01 = [int(l.split()[-1]) for l in b if 'le="0.100"' in l][0]
+    check(le01 < vals[-1], "slower requests counted above 0.1 s", vals)
     get(s, "/f/many?" + UPU + "/slow", b"X-N: 3\r\n")
     time.sleep(0.3)
     lines = [l for l in s.access_log().splitlines() if l.startswith("/f/many")]
@@ -507,10 +517,25 @@ def test_status_and_access_log(s):
     check(lines and lines[-1].endswith("out=- t=-"), lines[-1:])
 
 
+def metric(m, name):
+    for l in m.splitlines():
+        if l.startswith(name + " "):
+            return int(l.split()[-1])
+    raise AssertionError("no metric " + name)
+
+
 def test_no_upstream_connection_leaks(s):
     time.sleep(0.3)
     check(HOSTILE_LIVE[0] <= 1, "hostile upstream connections closed", HOSTILE_LIVE[0])
     settle_pool()
+    # wasmd's own count: every connection object still open is an idle pooled one (after
+    # all the failures above: refused, framing attacks, resets, timeouts, TLS, drops)
+    m = get(s, "/metrics").body.decode()
+    opened = metric(m, 'wasmd_wasm_outbound_connections{state="open"}')
+    idle = metric(m, 'wasmd_wasm_outbound_connections{state="idle"}')
+    check(opened == idle and idle <= 64, "open upstream connections are the idle pooled ones",
+          opened, idle)
+    check(metric(m, "wasmd_wasm_outbound_in_flight") == 0, "no exchange left in progress", m)
 
 
 if __name__ == "__main__":
