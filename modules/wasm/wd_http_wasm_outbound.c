@@ -8,6 +8,8 @@
  *       wasm_outbound_limits  16 256 32k;   # in flight, total per request, response head
  *       wasm_outbound_ca      /etc/wasmd/extra-ca.pem;   # trusted besides the system store
  *   }
+ *   wasm_outbound_pool 64 256 15s;   # http{} only: idle connections kept per upstream, in
+ *                                    # all, and how long (per worker)
  *
  * Default deny: a request whose scheme://host:port matches no pattern fails with
  * HTTP-request-denied before any DNS lookup or connect. Patterns: scheme `http`,
@@ -49,6 +51,11 @@ typedef struct {
 } wd_wasm_ob_conf_t;
 
 typedef struct {
+    wd_int_t    idle_per_upstream, idle_total;
+    wd_int_t    idle_ms;
+} wd_wasm_ob_main_conf_t;
+
+typedef struct {
     wd_hc_req_t         *q;
     wd_http_wasm_ctx_t  *ctx;
     uint64_t             start_ms;
@@ -57,6 +64,9 @@ typedef struct {
 static char *wd_wasm_ob_allow_cmd(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
 static char *wd_wasm_ob_limits_cmd(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
 static char *wd_wasm_ob_ca_cmd(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
+static char *wd_wasm_ob_pool_cmd(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
+static void *wd_wasm_ob_create_main_conf(wd_conf_t *cf);
+static char *wd_wasm_ob_init_main_conf(wd_conf_t *cf, void *conf);
 static void *wd_wasm_ob_create_loc_conf(wd_conf_t *cf);
 static char *wd_wasm_ob_merge_loc_conf(wd_conf_t *cf, void *prev, void *conf);
 static void  wd_wasm_ob_exit_worker(wd_cycle_t *cycle);
@@ -71,6 +81,8 @@ static const wd_command_t wd_wasm_ob_commands[] = {
       WD_HTTP_LOC_CONF_OFFSET, 0, NULL },
     { "wasm_outbound_ca", WD_WASM_OB_LEVELS | WD_CONF_TAKE1, wd_wasm_ob_ca_cmd,
       WD_HTTP_LOC_CONF_OFFSET, 0, NULL },
+    { "wasm_outbound_pool", WD_HTTP_MAIN_CONF | WD_CONF_TAKE23, wd_wasm_ob_pool_cmd,
+      WD_HTTP_MAIN_CONF_OFFSET, 0, NULL },
     wd_null_command
 };
 
@@ -78,6 +90,8 @@ static int wd_wasm_ob_preconfiguration(wd_conf_t *cf);
 
 static const wd_module_ctx_t wd_wasm_ob_module_ctx = {
     .preconfiguration = wd_wasm_ob_preconfiguration,
+    .create_main_conf = wd_wasm_ob_create_main_conf,
+    .init_main_conf = wd_wasm_ob_init_main_conf,
     .create_loc_conf = wd_wasm_ob_create_loc_conf,
     .merge_loc_conf = wd_wasm_ob_merge_loc_conf,
 };
@@ -92,6 +106,57 @@ wd_module_t wd_wasm_outbound_module = {
 };
 
 /* ---------------------------------------------------------------- configuration */
+
+static void *
+wd_wasm_ob_create_main_conf(wd_conf_t *cf)
+{
+    wd_wasm_ob_main_conf_t *m = wd_pcalloc(cf->pool, sizeof(*m));
+
+    if (m) {
+        m->idle_per_upstream = WD_CONF_UNSET;
+        m->idle_total = WD_CONF_UNSET;
+        m->idle_ms = WD_CONF_UNSET;
+    }
+    return m;
+}
+
+static char *
+wd_wasm_ob_init_main_conf(wd_conf_t *cf, void *conf)
+{
+    wd_wasm_ob_main_conf_t *m = conf;
+
+    wd_conf_init_value(m->idle_per_upstream, 64);
+    wd_conf_init_value(m->idle_total, 256);
+    wd_conf_init_value(m->idle_ms, 15000);
+    return WD_CONF_OK;
+}
+
+/* wasm_outbound_pool PER_UPSTREAM TOTAL [IDLE_TIMEOUT]; (0 keeps no idle connection) */
+static char *
+wd_wasm_ob_pool_cmd(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
+{
+    wd_wasm_ob_main_conf_t *m = conf;
+    wd_str_t *args = cf->args->elts;
+
+    if (m->idle_per_upstream != WD_CONF_UNSET) {
+        return "is duplicate";
+    }
+    m->idle_per_upstream = wd_atoi(args[1].data, args[1].len);
+    m->idle_total = wd_atoi(args[2].data, args[2].len);
+    if (m->idle_per_upstream == WD_ERROR || m->idle_per_upstream > 100000) {
+        return wd_conf_invalid_value(cf, &args[1]);
+    }
+    if (m->idle_total == WD_ERROR || m->idle_total > 100000) {
+        return wd_conf_invalid_value(cf, &args[2]);
+    }
+    if (cf->args->nelts == 4) {
+        m->idle_ms = wd_parse_time(&args[3], 0);
+        if (m->idle_ms == WD_ERROR || m->idle_ms < 1) {
+            return wd_conf_invalid_value(cf, &args[3]);
+        }
+    }
+    return WD_CONF_OK;
+}
 
 static void *
 wd_wasm_ob_create_loc_conf(wd_conf_t *cf)
@@ -675,6 +740,12 @@ wd_wasm_ob_close_hook(void *data)
 static int
 wd_wasm_ob_init_worker(wd_cycle_t *cycle)
 {
+    wd_wasm_ob_main_conf_t *m = wd_http_cycle_get_module_main_conf(cycle, wd_wasm_outbound_module);
+
+    if (m) {
+        wd_hc_pool_config((unsigned) m->idle_per_upstream, (unsigned) m->idle_total,
+                          (uint64_t) m->idle_ms);
+    }
     return wd_event_add_close_hook(wd_wasm_ob_close_hook, NULL) == 0 ? WD_OK : WD_ERROR;
 }
 

@@ -1064,12 +1064,13 @@ wd_hc_close(wd_hc_req_t *q)
     if (q->conn) {
         wd_hc_conn_t *c = q->conn;
         q->conn = NULL;
+        unsigned max_up = q->pool_max > 0 ? (unsigned) q->pool_max : wd_hc_max_idle_up;
         int clean = q->state == WD_HC_DONE && q->msg_done && q->keepalive
                     && (!q->body || q->body_finished)
-                    && wd_oconn_pending(c->oc) == 0 && !wd_hc_shutdown && q->pool_max >= 0;
+                    && wd_oconn_pending(c->oc) == 0 && !wd_hc_shutdown && q->pool_max >= 0
+                    && max_up > 0 && wd_hc_max_idle > 0;   /* a pool of 0 keeps nothing */
         if (clean) {
-            wd_hc_conn_park(c, q->loop, q->pool_max > 0 ? (unsigned) q->pool_max
-                                                        : wd_hc_max_idle_up);
+            wd_hc_conn_park(c, q->loop, max_up);
         } else {
             wd_hc_conn_drop(c);
         }

@@ -222,9 +222,12 @@ def tls_server(certname):
 TLS_PORT = tls_server("localhost")
 TLS_WRONG_PORT = tls_server("wrong.example")
 
+POOL_PER_UP = 3
+
 CONF = r'''
 http {
     client_max_body_size 0;
+    wasm_outbound_pool @POOL@ 6 1500ms;
     log_format ob '$request_uri $status out=$wasm_outbound t=$wasm_outbound_time';
     access_log logs/access.log ob;
     server {
@@ -269,7 +272,7 @@ http {
 }
 '''.replace("@H@", H).replace("@UP@", str(UP_PORT)).replace("@HOSTILE@", str(HOSTILE_PORT)) \
    .replace("@TLS@", str(TLS_PORT)).replace("@TLSW@", str(TLS_WRONG_PORT)) \
-   .replace("@TLSDIR@", TLSDIR)
+   .replace("@TLSDIR@", TLSDIR).replace("@POOL@", str(POOL_PER_UP))
 
 UPU = "http://127.0.0.1:%d" % UP_PORT
 HOU = "http://127.0.0.1:%d" % HOSTILE_PORT
@@ -289,7 +292,7 @@ def fields(body):
 def settle_pool():
     """Upstream connections still open are idle ones in wasmd's pool (bounded)."""
     time.sleep(0.2)
-    check(Counted.live <= 64, "at most the pool's bound of idle upstream connections",
+    check(Counted.live <= POOL_PER_UP, "at most the pool's bound of idle upstream connections",
           Counted.live)
 
 
@@ -319,6 +322,18 @@ def test_keepalive_pool_reuses_connections(s):
     check(Counted.total - before <= 1, "five requests over one pooled connection",
           Counted.total - before)
     settle_pool()
+
+
+def test_pool_size_and_idle_timeout(s):
+    # 8 requests at once: 8 upstream connections; wasm_outbound_pool keeps 3 of them, for
+    # 1.5 s (the defaults, 64 and 15 s, would keep all 8 well past that)
+    r = get(s, "/f/many?" + UPU + "/slow", b"X-N: 8\r\n")
+    check(r.status == 200 and r.body.count(b":200") == 8, r.body)
+    time.sleep(0.3)
+    check(Counted.live == POOL_PER_UP, "the pool keeps its bound of idle connections",
+          Counted.live)
+    time.sleep(2.2)
+    check(Counted.live == 0, "idle connections closed after the idle timeout", Counted.live)
 
 
 def test_post_streamed_body(s):
