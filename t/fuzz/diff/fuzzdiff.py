@@ -2,8 +2,8 @@
 """fuzzdiff.py -- differential fuzzer: our engine against binaryen and wabt.
 
 Every iteration:
-  1. random bytes -> `wasm-opt -ttf` (Wasm 2.0 minus reference types and SIMD:
-     FEATURES below) -> module M;
+  1. random bytes -> `wasm-opt -ttf` (Wasm 2.0 minus reference types, SIMD
+     included: FEATURES below) -> module M;
   2. execution: `wasm-opt M --fuzz-exec-before` (binaryen's interpreter) and
      `wd_fuzzdiff exec M` (our engine, t/fuzz/diff/wd_fuzzdiff.c) must print the
      same sequence of calls, loggings, results and traps. Values are compared
@@ -36,10 +36,10 @@ import time
 
 FEATURES = ["--mvp-features", "--enable-sign-ext", "--enable-mutable-globals",
             "--enable-nontrapping-float-to-int", "--enable-bulk-memory",
-            "--enable-multivalue"]
+            "--enable-multivalue", "--enable-simd"]
 # wabt 1.0.32 enables mutable-globals, sat-float-to-int, sign-ext, SIMD, multi-value,
-# bulk-memory and reference types by default; our engine is Wasm 2.0 without SIMD.
-WABT_FLAGS = ["--disable-simd"]
+# bulk-memory and reference types by default: all of Wasm 2.0, like our engine.
+WABT_FLAGS = []
 TIMEOUT = 30
 
 
@@ -356,7 +356,44 @@ def our_value(tok):
     return ("i", int(tok), None)
 
 
+def v128_lanes(tok):
+    """'i32x4 0xA 0xB 0xC 0xD' (either side's spelling) -> [A, B, C, D] or None."""
+    t = tok.split()
+    if len(t) != 5 or t[0] != "i32x4":
+        return None
+    try:
+        return [int(x, 16) for x in t[1:]]
+    except ValueError:
+        return None
+
+
+def f32_nan(x):
+    return (x & 0x7f800000) == 0x7f800000 and (x & 0x007fffff) != 0
+
+
+def f64_nan(lo, hi):
+    return (hi & 0x7ff00000) == 0x7ff00000 and ((hi & 0x000fffff) != 0 or lo != 0)
+
+
+def v128_equal(a, b):
+    """Bit-equal, except that NaN bits are nondeterministic: a lane pair where both sides
+    hold a NaN of the same width matches (binaryen canonicalises f32x4/f64x2 NaNs, we
+    propagate payloads; --denan of binaryen 108 leaves v128 values alone). The lane
+    width is unknown from the value, so each differing 32-bit lane must be an f32 NaN on
+    both sides, or each differing 64-bit half an f64 NaN on both sides."""
+    if a == b:
+        return True
+    if all(x == y or (f32_nan(x) and f32_nan(y)) for x, y in zip(a, b)):
+        return True
+    return all((a[k:k + 2] == b[k:k + 2]) or (f64_nan(a[k], a[k + 1]) and f64_nan(b[k], b[k + 1]))
+               for k in (0, 2))
+
+
 def value_equal(ours_tok, bin_tok):
+    # v128: binaryen prints four i32 lanes in hex; compared bit for bit but for NaN lanes
+    if ours_tok.startswith("i32x4") or bin_tok.startswith("i32x4"):
+        a, b = v128_lanes(ours_tok), v128_lanes(bin_tok)
+        return a is not None and b is not None and v128_equal(a, b)
     kind, v, _ = our_value(ours_tok)
     if kind == "i":
         try:
@@ -398,8 +435,9 @@ def normalise(lines, ours):
             name, _, vals = rest.partition(" => ")
             ev.append(("result", (name, split_values(vals))))
         elif ln.startswith("[LoggingExternalInterface logging"):
-            body = ln[len("[LoggingExternalInterface logging"):].rstrip("]").split()
-            ev.append(("log", body))
+            body = ln[len("[LoggingExternalInterface logging"):].rstrip("]").strip()
+            # one v128 argument stays one token ("i32x4 0x.. 0x.. 0x.. 0x..")
+            ev.append(("log", [body] if body.startswith("i32x4 ") else body.split()))
         elif ln.startswith("[trap "):
             ev.append(("trap", trap_category_ours(ln) if ours else
                        trap_category_binaryen(ln[len("[trap "):-1])))
@@ -682,12 +720,16 @@ def selftest():
     b = ("[fuzz-exec] calling f\n[LoggingExternalInterface logging 5 -1]\n"
          "[fuzz-exec] note result: f => (1, -0, nan:0x400000, 0.1, 3402823466385288598117041e14)\n"
          "[fuzz-exec] calling g\n[trap i32.div_s by 0]\n"
-         "[fuzz-exec] calling h\n[trap i64.truncUFloat of nan]\n")
+         "[fuzz-exec] calling h\n[trap i64.truncUFloat of nan]\n"
+         "[fuzz-exec] calling v\n[LoggingExternalInterface logging i32x4 0x00800000 0x00000000 0xfffffff4 0x7fc00000]\n"
+         "[fuzz-exec] note result: v => (i32x4 0x00000001 0x00000002 0x00000003 0xffffffff, 7)\n")
     o = ("[fuzz-exec] calling f\n[LoggingExternalInterface logging 5 -1]\n"
          "[fuzz-exec] note result: f => (1, f64:0x8000000000000000, f32:0xffc00001, "
          "f64:0x3fb999999999999a, f32:0x7f7fffff)\n"
          "[fuzz-exec] calling g\n[trap 2: integer divide by zero]\n"
-         "[fuzz-exec] calling h\n[trap 4: invalid conversion to integer]\n")
+         "[fuzz-exec] calling h\n[trap 4: invalid conversion to integer]\n"
+         "[fuzz-exec] calling v\n[LoggingExternalInterface logging i32x4 0x00800000 0x00000000 0xfffffff4 0x7fc00000]\n"
+         "[fuzz-exec] note result: v => (i32x4 0x00000001 0x00000002 0x00000003 0xffffffff, 7)\n")
     bad = 0
     if compare_exec(b, o)[0] != "ok":
         print("selftest: equal runs reported as %s" % (compare_exec(b, o),))
@@ -698,7 +740,14 @@ def selftest():
                ("logging 5 -1", "logging 5 1", "log"),
                ("[trap 2: integer divide by zero]", "[trap 5: out of bounds memory access]", "trap-kind"),
                ("[fuzz-exec] calling h\n[trap 4: invalid conversion to integer]\n",
-                "[fuzz-exec] calling h\n", "missing-events")]
+                "[fuzz-exec] calling h\n", "event-kind"),
+               ("[fuzz-exec] note result: v => (i32x4 0x00000001 0x00000002 0x00000003 0xffffffff, 7)\n",
+                "", "missing-events"),
+               ("0xfffffff4 0x7fc00000]", "0xfffffff4 0x3f800000]", "log"),      # v128 lane 3
+               ("i32x4 0x00000001 0x00000002", "i32x4 0x00000001 0x00000012", "result"),
+               ("0x00000003 0xffffffff, 7", "0x00000003 0xffffffff, 8", "result"),
+               ("0xfffffff4 0x7fc00000]", "0xfffffff4 0x7f800000]", "log"),      # NaN vs inf
+               ("0xfffffff4 0x7fc00000]", "0xfffffff4 0xffc01234]", "ok")]        # NaN vs NaN
     for old, new, want in planted:
         got = compare_exec(b, o.replace(old, new))[0]
         if got != want:

@@ -13,13 +13,18 @@
  *       "hangLimitInitializer" export if the module has one, the call itself
  *       with zero arguments, and "[fuzz-exec] note result: NAME => V" (or
  *       "(V1, V2, ...)" for several results) or "[trap KIND: MESSAGE]".
- *       Values: i32/i64 as signed decimal, f32/f64 as "f32:0xBITS"/"f64:0xBITS"
+ *       Values: i32/i64 as signed decimal, f32/f64 as "f32:0xBITS"/"f64:0xBITS",
+ *       v128 as "i32x4 0xL0 0xL1 0xL2 0xL3" (binaryen's form: four 32-bit lanes)
  *       (the comparer parses binaryen's decimal text and compares numerically,
  *       any NaN matching any NaN). Every call gets FUEL (default 2e9) fuel;
  *       running out prints "[fuel exhausted]" and ends the run (inconclusive).
  *       Load failure: "[load error] MSG", exit 2. Instantiation failure:
  *       "[instantiate error] MSG" (a trap in binaryen's instance creation
  *       also ends its run), exit 0. An import we do not provide: exit 3.
+ *       The engine refuses host functions with v128 in their type, so the
+ *       `log-v128` import (param v128) is a function of a small Wasm module
+ *       (wd_fd_v128_shim) that splits the vector into four i32 lanes and calls
+ *       a host function printing them.
  *
  *   wd_fuzzdiff validate FILE...
  *       One line per file: "ok FILE" or "invalid FILE: MSG" (decode+validate,
@@ -34,6 +39,20 @@
 #include "wd_wasm.h"
 
 static uint32_t wd_fd_temp_ret0;
+
+/* (module (import "d" "log4" (func $log4 (param i32 i32 i32 i32)))
+ *   (func (export "v") (param v128)
+ *     local.get 0 i32x4.extract_lane 0 ... local.get 0 i32x4.extract_lane 3
+ *     call $log4)) */
+static const uint8_t wd_fd_v128_shim[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x02, 0x60,
+    0x04, 0x7f, 0x7f, 0x7f, 0x7f, 0x00, 0x60, 0x01, 0x7b, 0x00, 0x02, 0x0a,
+    0x01, 0x01, 0x64, 0x04, 0x6c, 0x6f, 0x67, 0x34, 0x00, 0x00, 0x03, 0x02,
+    0x01, 0x01, 0x07, 0x05, 0x01, 0x01, 0x76, 0x00, 0x01, 0x0a, 0x1a, 0x01,
+    0x18, 0x00, 0x20, 0x00, 0xfd, 0x1b, 0x00, 0x20, 0x00, 0xfd, 0x1b, 0x01,
+    0x20, 0x00, 0xfd, 0x1b, 0x02, 0x20, 0x00, 0xfd, 0x1b, 0x03, 0x10, 0x00,
+    0x0b
+};
 
 static uint8_t *
 wd_fd_read_file(const char *path, size_t *len)
@@ -85,6 +104,9 @@ wd_fd_print_val(uint8_t type, uint64_t raw)
     case WD_WASM_F64:
         printf("f64:0x%016" PRIx64, raw);
         break;
+    case WD_WASM_V128:
+        printf("(v128 printed by wd_fd_print_v128)");
+        break;
     default:
         printf("ref:%u", type);
         break;
@@ -101,6 +123,61 @@ wd_fd_val_raw(const wd_wasm_val_t *v)
     case WD_WASM_F64: return v->of.f64;
     default: return 0;
     }
+}
+
+static void
+wd_fd_print_v128(const uint8_t *b)
+{
+    printf("i32x4");
+    for (int l = 0; l < 4; l++) {
+        printf(" 0x%08" PRIx32, (uint32_t) b[4 * l] | (uint32_t) b[4 * l + 1] << 8
+               | (uint32_t) b[4 * l + 2] << 16 | (uint32_t) b[4 * l + 3] << 24);
+    }
+}
+
+/* log4 of the v128 shim: the four i32 lanes of a log-v128 argument. */
+static wd_wasm_host_rc_t
+wd_fd_log_v128(wd_wasm_instance_t *caller, const uint64_t *args, uint64_t *results, void *ud)
+{
+    uint8_t b[16];
+    for (int l = 0; l < 4; l++) {
+        for (int k = 0; k < 4; k++) {
+            b[4 * l + k] = (uint8_t) (args[l] >> (8 * k));
+        }
+    }
+    printf("[LoggingExternalInterface logging ");
+    wd_fd_print_v128(b);
+    printf("]\n");
+    return WD_WASM_HOST_OK;
+}
+
+/* The function the module imports as fuzzing-support.log-v128: the shim's export. */
+static wd_wasm_func_t *
+wd_fd_v128_logger(wd_wasm_store_t *s, wd_wasm_module_t **shim_out)
+{
+    static const uint8_t p4[4] = { WD_WASM_I32, WD_WASM_I32, WD_WASM_I32, WD_WASM_I32 };
+    static wd_wasm_functype_t t4;
+    t4.nparams = 4;
+    t4.params = p4;
+    t4.nresults = 0;
+    wd_wasm_error_t err;
+    wd_wasm_module_t *m = wd_wasm_module_load(wd_fd_v128_shim, sizeof(wd_fd_v128_shim), NULL, &err);
+    if (m == NULL) {
+        printf("[driver] v128 shim: %s\n", err.msg);
+        return NULL;
+    }
+    *shim_out = m;
+    wd_wasm_extern_t imp;
+    imp.kind = WD_WASM_EXTERN_FUNC;
+    imp.of.func = wd_wasm_func_new_host(s, &t4, wd_fd_log_v128, NULL);
+    wd_wasm_limits_t lim = { 0 };
+    wd_wasm_instance_t *inst = imp.of.func ? wd_wasm_instantiate(s, m, &imp, 1, &lim, &err) : NULL;
+    wd_wasm_extern_t ext;
+    if (inst == NULL || wd_wasm_instance_export(inst, "v", 1, &ext) < 0) {
+        printf("[driver] v128 shim did not instantiate\n");
+        return NULL;
+    }
+    return ext.of.func;
 }
 
 /* fuzzing-support.log*: ud is the import's function type. */
@@ -182,7 +259,11 @@ wd_fd_call(wd_wasm_instance_t *inst, wd_wasm_func_t *f, const char *name, int pr
             if (i > 0) {
                 printf(", ");
             }
-            wd_fd_print_val(res[i].type, wd_fd_val_raw(&res[i]));
+            if (res[i].type == WD_WASM_V128) {
+                wd_fd_print_v128(res[i].of.v128);
+            } else {
+                wd_fd_print_val(res[i].type, wd_fd_val_raw(&res[i]));
+            }
         }
         if (ft->nresults > 1) {
             putchar(')');
@@ -210,6 +291,8 @@ wd_fd_exec(const char *path, uint64_t fuel)
     wd_wasm_store_t *s = wd_wasm_store_new();
     uint32_t nimp = wd_wasm_module_import_count(m);
     wd_wasm_extern_t *imps = calloc(nimp ? nimp : 1, sizeof(*imps));
+    wd_wasm_module_t *shim = NULL;
+    wd_wasm_func_t *v128log = NULL;
     int rc = 0;
     if (s == NULL || imps == NULL) {
         printf("[driver] out of memory\n");
@@ -219,6 +302,19 @@ wd_fd_exec(const char *path, uint64_t fuel)
     for (uint32_t i = 0; i < nimp; i++) {
         const wd_wasm_import_desc_t *d = wd_wasm_module_import(m, i);
         wd_wasm_host_fn fn = NULL;
+        if (d->kind == WD_WASM_EXTERN_FUNC && wd_fd_is(d->module, d->module_len, "fuzzing-support")
+            && d->func.nparams == 1 && d->func.params[0] == WD_WASM_V128 && d->func.nresults == 0) {
+            imps[i].kind = WD_WASM_EXTERN_FUNC;
+            if (v128log == NULL) {
+                v128log = wd_fd_v128_logger(s, &shim);
+            }
+            if (v128log == NULL) {
+                rc = 4;
+                goto done;
+            }
+            imps[i].of.func = v128log;
+            continue;
+        }
         if (d->kind == WD_WASM_EXTERN_FUNC) {
             if (wd_fd_is(d->module, d->module_len, "fuzzing-support") && d->name_len >= 3
                 && memcmp(d->name, "log", 3) == 0) {
@@ -287,6 +383,9 @@ done:
     }
     free(imps);
     wd_wasm_module_free(m);
+    if (shim != NULL) {
+        wd_wasm_module_free(shim);
+    }
     return rc;
 }
 
