@@ -3,7 +3,8 @@
 # Variants (each builds into its own directory, so they never mix objects):
 #   make                      -> objs/wasmd
 #   make SANITIZE=1           -> objs/san/wasmd   (ASan + UBSan; or SANITIZE=address,undefined)
-#   make SWITCH=1             -> objs/switch/...  (engine built with switch dispatch, no computed goto)
+#   make SWITCH=1             -> objs/switch/...  (engine built with switch dispatch, no computed goto,
+#                                                  and -march=x86-64-v2 on a CPU with SSE4.1+SSSE3)
 #   make SIMD_PORTABLE=1      -> objs/portable/... (engine's v128 code without x86 intrinsics)
 #
 # Each subsystem adds its own rules in a fragment next to its code
@@ -30,6 +31,10 @@ endif
 ifdef SWITCH
   B := $(B)/switch
   SWITCH_FLAGS := -DWD_WASM_SWITCH_DISPATCH=1
+  # ...and for x86-64-v2 when this CPU has it, so the spec run of the switch build also
+  # tests the v128 code's SSE4.1/SSSE3 paths (the default build compiles the SSE2 ones)
+  SWITCH_FLAGS += $(shell [ "$$(uname -m)" = x86_64 ] && grep -qw sse4_1 /proc/cpuinfo \
+	&& grep -qw ssse3 /proc/cpuinfo && echo -march=x86-64-v2)
 endif
 ifdef SIMD_PORTABLE
   B := $(B)/portable

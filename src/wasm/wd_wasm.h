@@ -338,7 +338,9 @@ int wd_wasm_restore(wd_wasm_instance_t *inst);
  * Only on a restored instance; returns the bytes released (0: nothing kept). */
 size_t wd_wasm_trim(wd_wasm_instance_t *inst);
 
-/* Build facts, for diagnostics and benchmarks: "computed-goto" or "switch", bounds strategy. */
+/* Build facts, for diagnostics and benchmarks: "computed-goto" or "switch", bounds strategy,
+ * and the instruction sets the v128 code was compiled for ("simd sse4.1+ssse3+sse2",
+ * "simd sse2", "simd portable", ...). */
 const char *wd_wasm_build_info(void);
 
 #ifdef __cplusplus

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "wd_wasm_rt.h"
+#include "wd_wasm_simd.h"
 
 #define WD_WASM_DEFAULT_DEPTH       20000u
 #define WD_WASM_DEFAULT_STACK_BYTES ((size_t)64 << 20)
@@ -972,15 +973,28 @@ int wd_wasm_yielded(const wd_wasm_instance_t *inst)
     return inst->suspended == 1 && inst->yielded;
 }
 
+/* the v128 lane code's instruction sets (wd_wasm_simd.h) */
+#if WD_SIMD_SSE41 && WD_SIMD_SSSE3
+#define WD_RT_SIMD_ISA "simd sse4.1+ssse3+sse2"
+#elif WD_SIMD_SSE41
+#define WD_RT_SIMD_ISA "simd sse4.1+sse2"
+#elif WD_SIMD_SSSE3
+#define WD_RT_SIMD_ISA "simd ssse3+sse2"
+#elif WD_SIMD_SSE2
+#define WD_RT_SIMD_ISA "simd sse2"
+#else
+#define WD_RT_SIMD_ISA "simd portable"
+#endif
+
 const char *wd_wasm_build_info(void)
 {
 #if WD_WASM_SWITCH_DISPATCH && WD_WASM_GUARD_PAGES
-    return "switch, guard-pages";
+    return "switch, guard-pages, " WD_RT_SIMD_ISA;
 #elif WD_WASM_SWITCH_DISPATCH
-    return "switch, bounds-checks";
+    return "switch, bounds-checks, " WD_RT_SIMD_ISA;
 #elif WD_WASM_GUARD_PAGES
-    return "computed-goto, guard-pages";
+    return "computed-goto, guard-pages, " WD_RT_SIMD_ISA;
 #else
-    return "computed-goto, bounds-checks";
+    return "computed-goto, bounds-checks, " WD_RT_SIMD_ISA;
 #endif
 }

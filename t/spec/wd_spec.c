@@ -866,7 +866,7 @@ wd_spec_crash(int sig)
 static void
 wd_spec_usage(void)
 {
-    fprintf(stderr, "usage: wd_spec [-v] [-s] [-m] [-n maxfail] file.json\n");
+    fprintf(stderr, "usage: wd_spec [-v] [-s] [-m] [-n maxfail] file.json | wd_spec -i\n");
     exit(2);
 }
 
@@ -877,8 +877,9 @@ main(int argc, char **argv)
     int opt, skip_all = 0;
     memset(&s, 0, sizeof(s));
     s.max_print = 5;
-    while ((opt = getopt(argc, argv, "vsmn:")) != -1) {
+    while ((opt = getopt(argc, argv, "vsmn:i")) != -1) {
         switch (opt) {
+        case 'i': printf("%s\n", wd_wasm_build_info()); return 0;
         case 'v': s.verbose = 1; break;
         case 's': skip_all = 1; break;
         case 'm': s.strict_msg = 1; break;
