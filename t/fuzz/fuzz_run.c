@@ -1,7 +1,10 @@
 /*
  * fuzz_run.c -- libFuzzer target: load, then instantiate with stub imports and
- * call every exported function with zero arguments, under fuel, memory and
- * call-depth limits. Exercises the translator's output and the interpreter on
+ * call every exported function, under fuel, memory and call-depth limits.
+ * Arguments are pseudo-random but derived from the input bytes (a hash seeds
+ * a splitmix64 stream), so a finding replays: numbers are zero, small or
+ * any bit pattern; v128 arguments are 16 random bytes (or zero), so SIMD code
+ * sees NaNs, negative lanes and saturating edges, not only zeros. Exercises the translator's output and the interpreter on
  * modules the validator accepted: traps are fine, crashes, sanitizer reports,
  * leaks and hangs (fuel bounds every call) are not.
  *
@@ -17,6 +20,36 @@
 #include "wd_wasm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static uint64_t fuzz_next(uint64_t *st)
+{
+    uint64_t z = (*st += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* One argument of type t: 1/4 zero, 1/4 a small number, 1/2 any bits. */
+static void fuzz_arg(uint64_t *st, uint8_t t, wd_wasm_val_t *v)
+{
+    uint64_t sel = fuzz_next(st) & 3, x = fuzz_next(st);
+    memset(v, 0, sizeof(*v));
+    v->type = t;
+    if (sel == 1) x &= 0xff;
+    if (sel == 0) x = 0;
+    switch (t) {
+    case WD_WASM_I32: case WD_WASM_F32: v->of.i32 = (uint32_t)x; break;
+    case WD_WASM_I64: case WD_WASM_F64: v->of.i64 = x; break;
+    case WD_WASM_V128:
+        if (sel != 0) {
+            uint64_t y = fuzz_next(st);
+            memcpy(v->of.v128, &x, 8);
+            memcpy(v->of.v128 + 8, &y, 8);
+        }
+        break;
+    default: break;       /* references stay null */
+    }
+}
 
 static wd_wasm_host_rc_t fuzz_stub(wd_wasm_instance_t *caller, const uint64_t *args,
                                    uint64_t *results, void *ud)
@@ -41,6 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wd_wasm_module_t *m = wd_wasm_module_load(data, size, &opts, &err);
     if (m == NULL) return 0;
 
+    uint64_t rng = 0xcbf29ce484222325ULL;      /* FNV-1a of the input seeds the arguments */
+    for (size_t i = 0; i < size; i++) rng = (rng ^ data[i]) * 0x100000001b3ULL;
     wd_wasm_store_t *s = wd_wasm_store_new();
     uint32_t ni = wd_wasm_module_import_count(m);
     wd_wasm_extern_t *imp = calloc(ni ? ni : 1, sizeof(*imp));
@@ -92,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             wd_wasm_val_t args[16], res[16];
             if (t->nparams > 16 || t->nresults > 16) continue;
             memset(args, 0, sizeof(args));
-            for (uint32_t k = 0; k < t->nparams; k++) args[k].type = t->params[k];
+            for (uint32_t k = 0; k < t->nparams; k++) fuzz_arg(&rng, t->params[k], &args[k]);
             wd_wasm_set_fuel(inst, 200000);
             wd_wasm_status_t st = wd_wasm_call(inst, ex.of.func, args, t->nparams, res, t->nresults);
             if (st == WD_WASM_SUSPENDED) wd_wasm_abort(inst);
