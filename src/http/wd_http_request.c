@@ -1118,6 +1118,56 @@ wd_http_run_location(wd_http_request_t *r)
         return wd_http_return_eval(r, clcf->return_code, &clcf->return_text, clcf->return_value);
     }
     r->in_handler = 1;
+    rc = wd_http_run_preaccess(r, NULL);
+    r->in_handler = in;
+    return rc;
+}
+
+wd_http_handler_pt wd_http_preaccess[WD_HTTP_PREACCESS_MAX];
+
+void
+wd_http_preaccess_add(wd_http_handler_pt h, int first)
+{
+    int i, n = 0;
+
+    while (n < WD_HTTP_PREACCESS_MAX && wd_http_preaccess[n]) {
+        if (wd_http_preaccess[n++] == h) {
+            return;                     /* registered by an earlier configuration */
+        }
+    }
+    if (n == WD_HTTP_PREACCESS_MAX) {
+        return;
+    }
+    if (first) {
+        for (i = n; i > 0; i--) {
+            wd_http_preaccess[i] = wd_http_preaccess[i - 1];
+        }
+        n = 0;
+    }
+    wd_http_preaccess[n] = h;
+}
+
+int
+wd_http_run_preaccess(wd_http_request_t *r, wd_http_handler_pt after)
+{
+    wd_http_core_loc_conf_t *clcf = r->loc_conf;
+    unsigned in = r->in_handler;
+    int i = 0, rc;
+
+    if (after) {
+        while (i < WD_HTTP_PREACCESS_MAX && wd_http_preaccess[i] != after) {
+            i++;
+        }
+        i++;
+    }
+    r->in_handler = 1;
+    for (; i < WD_HTTP_PREACCESS_MAX && wd_http_preaccess[i]; i++) {
+        rc = wd_http_preaccess[i](r);
+        if (rc != WD_DECLINED) {
+            r->in_handler = in;
+            return rc;
+        }
+    }
     rc = WD_DECLINED;
     if (wd_http_precontent_handler) {
         rc = wd_http_precontent_handler(r);

@@ -212,6 +212,8 @@ struct wd_http_request_s {
                                                    wd_http_top_body_filter */
     unsigned                internal:1;         /* internally redirected (try_files, index) */
     unsigned                uri_changes:4;      /* internal redirects so far (at most 10) */
+    unsigned                limit_req_status:3; /* $limit_req_status (modules/limit) */
+    unsigned                limit_conn_status:2;/* $limit_conn_status */
 
     /* ---- parser state (wd_http_parse.c) ---- */
     llhttp_t                parser;
@@ -310,6 +312,15 @@ int     wd_http_internal_redirect(wd_http_request_t *r, const wd_str_t *uri,
                                   const wd_str_t *args);
 int     wd_http_named_location(wd_http_request_t *r, const wd_str_t *name);
 extern wd_http_handler_pt wd_http_precontent_handler;
+/* The preaccess phase (limit_req, limit_conn): after the location's `return`, before
+ * try_files, nginx's order. A handler returns WD_DECLINED (go on), a status, or WD_DONE
+ * after suspending the request; it resumes with
+ * wd_http_finalize_request(r, wd_http_run_preaccess(r, itself)), which runs the handlers
+ * after it, then precontent and content (after == NULL: all of them). */
+#define WD_HTTP_PREACCESS_MAX 4
+extern wd_http_handler_pt wd_http_preaccess[WD_HTTP_PREACCESS_MAX];
+void    wd_http_preaccess_add(wd_http_handler_pt h, int first);
+int     wd_http_run_preaccess(wd_http_request_t *r, wd_http_handler_pt after);
 extern wd_http_handler_pt wd_http_default_content_handler;
 
 /* ---- output filters (nginx's header/body filter chains) ----

@@ -242,6 +242,7 @@ wd_http_send_header(wd_http_request_t *r)
     u_char *p;
     unsigned i;
     wd_array_t *adds = NULL;
+    wd_str_t *add_vals = NULL;
     char num[32];
     int numlen = 0;
 
@@ -341,8 +342,17 @@ wd_http_send_header(wd_http_request_t *r)
     if (clcf->add_headers && clcf->add_headers->nelts) {
         adds = clcf->add_headers;
         wd_http_add_header_t *a = adds->elts;
+        /* values with $variables are evaluated now; an empty value adds no header (nginx) */
+        add_vals = wd_palloc(r->pool, adds->nelts * sizeof(wd_str_t));
+        if (add_vals == NULL) {
+            return WD_ERROR;
+        }
         for (i = 0; i < adds->nelts; i++) {
-            len += a[i].name.len + 2 + a[i].value.len + 2;
+            add_vals[i] = a[i].value;
+            if (a[i].value_cv && wd_http_complex_value(r, a[i].value_cv, &add_vals[i]) != WD_OK) {
+                return WD_ERROR;
+            }
+            len += a[i].name.len + 2 + add_vals[i].len + 2;
         }
     }
 
@@ -389,12 +399,14 @@ wd_http_send_header(wd_http_request_t *r)
     if (adds) {
         wd_http_add_header_t *a = adds->elts;
         for (i = 0; i < adds->nelts; i++) {
-            if (!a[i].always && !wd_http_add_header_applies(r->status)) {
+            if ((!a[i].always && !wd_http_add_header_applies(r->status))
+                || add_vals[i].len == 0)
+            {
                 continue;
             }
             p = wd_http_put(p, a[i].name.data, a[i].name.len);
             p = wd_http_put_lit(p, ": ");
-            p = wd_http_put(p, a[i].value.data, a[i].value.len);
+            p = wd_http_put(p, add_vals[i].data, add_vals[i].len);
             p = wd_http_put_lit(p, "\r\n");
         }
     }

@@ -46,6 +46,23 @@ wd_http_var_remote_addr(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
     return WD_OK;
 }
 
+/* the client address in binary form: 4 bytes (IPv4), 16 (IPv6), as nginx's */
+static int
+wd_http_var_binary_remote_addr(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
+{
+    struct sockaddr_storage *ss = &r->connection->sockaddr;
+
+    v->len = 0;
+    if (ss->ss_family == AF_INET) {
+        v->data = (u_char *) &((struct sockaddr_in *) ss)->sin_addr;
+        v->len = 4;
+    } else if (ss->ss_family == AF_INET6) {
+        v->data = (u_char *) &((struct sockaddr_in6 *) ss)->sin6_addr;
+        v->len = 16;
+    }
+    return WD_OK;
+}
+
 static int
 wd_http_var_remote_port(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
 {
@@ -328,6 +345,7 @@ wd_http_var_arg(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
 
 static const wd_http_variable_t wd_http_core_variables[] = {
     { wd_string("remote_addr"), wd_http_var_remote_addr, 0 },
+    { wd_string("binary_remote_addr"), wd_http_var_binary_remote_addr, 0 },
     { wd_string("remote_port"), wd_http_var_remote_port, 0 },
     { wd_string("remote_user"), wd_http_var_remote_user, 0 },
     { wd_string("time_local"), wd_http_var_time_local, 0 },
