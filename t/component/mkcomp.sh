@@ -30,6 +30,7 @@ wit_copy() {
     rm -rf "$1"; mkdir -p "$1/deps/http"
     cp "$REF"/*.wit "$1/deps/http/"
     cp -r "$REF"/deps/* "$1/deps/"
+    chmod -R u+w "$1"       # the reference tree is read-only: a plain user could not edit the copy
     find "$1" -name '*.wit' | xargs sed -i -E "s/@0\.2\.[0-9]+/@$2/g"
     printf 'package wasmd:handler;\n\nworld handler {\n  include wasi:http/proxy@%s;\n}\n' "$2" > "$1/world.wit"
 }
