@@ -804,7 +804,8 @@ wd_hc_arm(wd_hc_req_t *q)
 static void
 wd_hc_connect(wd_hc_req_t *q)
 {
-    wd_hc_conn_t *c = wd_hc_conn_take(q->key);
+    /* an exchange that never pools (pool_max -1) never takes a pooled connection either */
+    wd_hc_conn_t *c = q->pool_max < 0 ? NULL : wd_hc_conn_take(q->key);
 
     if (c) {
         q->reused = 1;
