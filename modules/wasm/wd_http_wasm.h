@@ -195,6 +195,7 @@ void  wd_http_wasm_status_finalize(wd_http_wasm_ctx_t *ctx);
 void  wd_http_wasm_status_outbound(wd_http_wasm_ctx_t *ctx, int code, uint64_t ms);
 /* this worker's upstream connections open, idle pooled, exchanges active (outbound.c) */
 void  wd_http_wasm_outbound_gauges(unsigned g[3]);
+void  wd_http_wasm_status_publish(void);
 
 /* CGI (wd_http_wasm_cgi.c) */
 int  wd_http_wasm_cgi_handler(wd_http_request_t *r, wd_http_wasm_ctx_t *ctx);

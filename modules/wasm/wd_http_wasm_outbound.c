@@ -474,6 +474,7 @@ wd_wasm_ob_ms(uint64_t ns)
     return ns ? (ns + 999999) / 1000000 : 0;
 }
 
+static void wd_wasm_ob_prepare_start(void);
 static void *wd_wasm_ob_start1(void *be, const wd_host_http_ob_request_t *rq, int *code,
                                char *msg, size_t msglen);
 
@@ -569,6 +570,7 @@ wd_wasm_ob_start1(void *be, const wd_host_http_ob_request_t *rq, int *code, char
         .between_bytes_timeout_ms = wd_wasm_ob_ms(rq->timeout_ns[2]),
         .max_head = c->max_head, .notify = wd_wasm_ob_notify, .data = w,
     };
+    wd_wasm_ob_prepare_start();
     w->q = wd_hc_start(&wd_worker->loop, &hr);
     if (hp != hv) {
         free(hp);
@@ -725,6 +727,38 @@ wd_http_wasm_outbound_gauges(unsigned g[3])
     g[2] = wd_hc_active();
 }
 
+/* The gauges change in close callbacks too, which run after the loop's flush hook (the
+ * status module's publish): a prepare handle republishes them, when they changed, just
+ * before the loop blocks, so an idle worker's numbers are never one iteration stale. */
+static uv_prepare_t wd_wasm_ob_prep;
+static int          wd_wasm_ob_prep_state;   /* 0 not yet, 1 running, 2 closed */
+static unsigned     wd_wasm_ob_last[3];
+
+static void
+wd_wasm_ob_prepare_cb(uv_prepare_t *p)
+{
+    unsigned g[3];
+
+    wd_http_wasm_outbound_gauges(g);
+    if (memcmp(g, wd_wasm_ob_last, sizeof(g)) != 0) {
+        memcpy(wd_wasm_ob_last, g, sizeof(g));
+        wd_http_wasm_status_publish();
+    }
+}
+
+/* Started with the worker's first outgoing request (the loop exists by then). */
+static void
+wd_wasm_ob_prepare_start(void)
+{
+    if (wd_wasm_ob_prep_state == 0 && wd_worker
+        && uv_prepare_init(&wd_worker->loop, &wd_wasm_ob_prep) == 0)
+    {
+        uv_prepare_start(&wd_wasm_ob_prep, wd_wasm_ob_prepare_cb);
+        uv_unref((uv_handle_t *) &wd_wasm_ob_prep);
+        wd_wasm_ob_prep_state = 1;
+    }
+}
+
 static void
 wd_wasm_ob_exit_worker(wd_cycle_t *cycle)
 {
@@ -735,6 +769,10 @@ static void
 wd_wasm_ob_close_hook(void *data)
 {
     wd_hc_pool_close_all();      /* idle upstream connections must not keep the loop alive */
+    if (wd_wasm_ob_prep_state == 1) {
+        uv_close((uv_handle_t *) &wd_wasm_ob_prep, NULL);
+    }
+    wd_wasm_ob_prep_state = 2;
 }
 
 static int
@@ -746,6 +784,8 @@ wd_wasm_ob_init_worker(wd_cycle_t *cycle)
         wd_hc_pool_config((unsigned) m->idle_per_upstream, (unsigned) m->idle_total,
                           (uint64_t) m->idle_ms);
     }
+    wd_wasm_ob_prep_state = 0;
+    memset(wd_wasm_ob_last, 0, sizeof(wd_wasm_ob_last));
     return wd_event_add_close_hook(wd_wasm_ob_close_hook, NULL) == 0 ? WD_OK : WD_ERROR;
 }
 

@@ -245,6 +245,14 @@ wd_ws_publish(void *data)
     }
 }
 
+/* Publish this worker's gauges now (the outbound module calls it from a prepare handle:
+ * after the close callbacks of an iteration, before the loop blocks). */
+void
+wd_http_wasm_status_publish(void)
+{
+    wd_ws_publish(NULL);
+}
+
 static int
 wd_ws_alive(pid_t pid)
 {
