@@ -206,7 +206,9 @@ const wd_comp_bound_lift_t *wd_comp_instance_lift(const wd_comp_instance_t *ci, 
 /* A host whose functions all trap ("stub host function X called"), with the interface names
  * the server will provide (at @0.2.8): for component-info --instantiate and the fuzzer. */
 const wd_comp_host_t *wd_comp_stub_host(void);
-/* `wasmd component-info [--instantiate] [--fuel N] FILE`; argv[0] is "component-info". */
-int wd_comp_info_main(int argc, char **argv);
+/* `wasmd component-info [--instantiate] [--stub] [--fuel N] FILE`; argv[0] is
+ * "component-info". Imports are checked and instantiated against host (the server's,
+ * src/host/wd_host_comp.h), or the stub host when host is NULL or --stub is given. */
+int wd_comp_info_main(int argc, char **argv, const wd_comp_host_t *host);
 
 #endif /* WD_COMP_H */

@@ -80,7 +80,7 @@ wd_comp_read_file(const char *path, size_t *len)
 }
 
 int
-wd_comp_info_main(int argc, char **argv)
+wd_comp_info_main(int argc, char **argv, const wd_comp_host_t *host)
 {
     const char *file = NULL;
     int inst = 0;
@@ -94,18 +94,23 @@ wd_comp_info_main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--instantiate") == 0) {
             inst = 1;
+        } else if (strcmp(argv[i], "--stub") == 0) {
+            host = NULL;
         } else if (strcmp(argv[i], "--fuel") == 0 && i + 1 < argc) {
             fuel = strtoull(argv[++i], NULL, 10);
         } else if (argv[i][0] != '-' && file == NULL) {
             file = argv[i];
         } else {
-            fprintf(stderr, "usage: wasmd component-info [--instantiate] [--fuel N] FILE.wasm\n");
+            fprintf(stderr, "usage: wasmd component-info [--instantiate] [--stub] [--fuel N] FILE.wasm\n");
             return 2;
         }
     }
     if (file == NULL) {
-        fprintf(stderr, "usage: wasmd component-info [--instantiate] [--fuel N] FILE.wasm\n");
+        fprintf(stderr, "usage: wasmd component-info [--instantiate] [--stub] [--fuel N] FILE.wasm\n");
         return 2;
+    }
+    if (host == NULL) {
+        host = &wd_comp_stub;
     }
     bytes = wd_comp_read_file(file, &len);
     if (bytes == NULL) {
@@ -128,7 +133,7 @@ wd_comp_info_main(int argc, char **argv)
         return 1;
     }
     wd_comp_dump(c, stdout);
-    if (wd_comp_check_imports(c, &wd_comp_stub, &err) != 0) {
+    if (wd_comp_check_imports(c, host, &err) != 0) {
         printf("imports: %s\n", err.msg);
     } else {
         printf("imports: all resolve\n");
@@ -139,7 +144,7 @@ wd_comp_info_main(int argc, char **argv)
         wd_comp_instance_t *ci;
         memset(&lim, 0, sizeof(lim));
         lim.fuel = fuel;
-        ci = s ? wd_comp_instantiate(c, s, &wd_comp_stub, &lim, &err) : NULL;
+        ci = s ? wd_comp_instantiate(c, s, host, &lim, &err) : NULL;
         if (ci == NULL) {
             printf("instantiate: failed: %s\n", s ? err.msg : "out of memory");
             rc = 1;

@@ -17,6 +17,7 @@
 #include "wd_process.h"
 #include "wd_host_run.h"
 #include "component/wd_comp.h"
+#include "wd_host_comp.h"
 #include "wd_sandbox.h"
 #include "wd_wasm.h"
 
@@ -43,7 +44,7 @@ wd_usage(FILE *out)
         "Usage: wasmd [-?hvVtTq] [-s signal] [-p prefix] [-c filename] [-g directives]\n"
         "       wasmd run [--fuel N] [--max-memory SIZE] [--env NAME[=VALUE]]...\n"
         "                 [--dir HOST[::GUEST]]... [--invoke NAME [ARGS...]] FILE.wasm [ARGS...]\n"
-        "       wasmd component-info [--instantiate] [--fuel N] FILE.wasm\n"
+        "       wasmd component-info [--instantiate] [--stub] [--fuel N] FILE.wasm\n"
         "\n"
         "Options:\n"
         "  -?,-h         : this help\n"
@@ -125,7 +126,10 @@ main(int argc, char **argv)
         return wd_run_main(argc - 1, argv + 1);
     }
     if (argc > 1 && strcmp(argv[1], "component-info") == 0) {
-        return wd_comp_info_main(argc - 1, argv + 1);
+        wd_host_comp_t *hc = wd_host_comp_new(NULL);   /* the server's host functions */
+        rc = wd_comp_info_main(argc - 1, argv + 1, hc ? wd_host_comp_host(hc) : NULL);
+        wd_host_comp_free(hc);
+        return rc;
     }
 
     for (i = 1; i < argc; i++) {

@@ -36,7 +36,9 @@ wd_hh_rc_t wd_hh_trap(wd_host_http_t *h, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (h->inst)
+    if (h->caller)                /* a component's import called from another core instance */
+        wd_wasm_host_trap(h->caller, msg);
+    else if (h->inst)
         wd_wasm_host_trap(h->inst, msg);
     return WD_WASM_HOST_TRAP;
 }
@@ -145,6 +147,10 @@ int wd_hh_alloc(wd_host_http_t *h, uint32_t align, uint64_t size, uint32_t *out)
         wd_hh_trap(h, "wasi:http: allocation too large");
         return -1;
     }
+    if (h->realloc_fn == NULL) {
+        wd_hh_trap(h, "wasi:http: result needs memory but the import has no realloc option");
+        return -1;
+    }
     args[0].type = WD_WASM_I32; args[0].of.i32 = 0;
     args[1].type = WD_WASM_I32; args[1].of.i32 = 0;
     args[2].type = WD_WASM_I32; args[2].of.i32 = align;
@@ -165,7 +171,8 @@ int wd_hh_alloc(wd_host_http_t *h, uint32_t align, uint64_t size, uint32_t *out)
         wd_hh_trap(h, "cabi_realloc returned a misaligned pointer %u", p);
         return -1;
     }
-    h->mem = wd_wasm_instance_memory(h->inst);     /* memory may have grown */
+    /* memory may have grown */
+    h->mem = h->bound_mem ? h->bound_mem : wd_wasm_instance_memory(h->inst);
     if (wd_hh_mem(h, p, size) == NULL)
         return -1;
     *out = p;
@@ -692,8 +699,8 @@ static int wd_hh_iface_match(const char *mod, size_t mlen, const char *iface)
     return 1;
 }
 
-static const wd_hh_import_t *wd_hh_find_import(const char *mod, size_t mlen, const char *name,
-                                               size_t nlen, int *iface_known)
+const wd_hh_import_t *wd_hh_find_import(const char *mod, size_t mlen, const char *name,
+                                        size_t nlen, int *iface_known)
 {
     *iface_known = 0;
     for (size_t i = 0; i < sizeof wd_hh_ifaces / sizeof wd_hh_ifaces[0]; i++) {
@@ -992,6 +999,7 @@ void wd_host_http_free(wd_host_http_t *h)
             h->spare[k] = o->next;
             wd_hh_obj_free(o);
         }
+    wd_hh_bindings_free(h);
     wd_wasm_free(h->tab);
     wd_wasm_free(h->scratch);
     wd_wasm_free(h);
@@ -1081,6 +1089,17 @@ static wd_host_http_run_t wd_hh_after(wd_host_http_t *h, wd_wasm_status_t st)
         return h->wait ? WD_HOST_HTTP_WAIT : WD_HOST_HTTP_YIELD;
     }
     h->flush_wanted = 0;
+    if (st == WD_WASM_OK && h->post_return_fn) {
+        /* a component export's post-return (the handle function returns nothing, so it
+           takes no arguments); a trap there fails the request like one in the export */
+        h->in_realloc = 1;
+        st = wd_wasm_call(h->inst, h->post_return_fn, NULL, 0, NULL, 0);
+        h->in_realloc = 0;
+        if (st == WD_WASM_SUSPENDED) {
+            wd_wasm_abort(h->inst);
+            st = WD_WASM_TRAP;
+        }
+    }
     if (st == WD_WASM_OK) {
         wd_hh_conclude_return(h);
     } else {

@@ -216,6 +216,26 @@ int wd_host_http_link(wd_host_http_t *h, wd_wasm_store_t *s, const wd_wasm_modul
 /* After instantiation: find the exports (handle, cabi_realloc, memory). 0 or -1. */
 int wd_host_http_attach(wd_host_http_t *h, wd_wasm_instance_t *inst, wd_wasm_error_t *err);
 
+/* ---- components (src/host/wd_host_comp.h binds these) ----
+ * 1 if NAME of interface IFACE (any @0.2.N) is a function of ours whose core signature is
+ * type, 0 if not ours at all, -1 if IFACE is ours but NAME is not or has another type
+ * (msg says so). */
+int wd_host_http_has(const char *iface, const char *name, const wd_wasm_functype_t *type,
+                     char *msg, size_t msglen);
+/* The core function for a component's `canon lower` of IFACE#NAME (UTF-8 strings), bound to
+ * its canonopts memory and realloc (either may be NULL when the type needs none). NULL with
+ * msg when not provided. Freed with h. */
+wd_wasm_func_t *wd_host_http_bind(wd_host_http_t *h, wd_wasm_store_t *s, const char *iface,
+                                  const char *name, const wd_wasm_functype_t *type,
+                                  wd_wasm_memory_t *mem, wd_wasm_func_t *realloc, char *msg,
+                                  size_t msglen);
+/* Instead of wd_host_http_attach for a component: the lifted handle export's core function,
+ * its canonopts and post-return (or NULL), and the core instance it is called in. */
+int wd_host_http_attach_export(wd_host_http_t *h, wd_wasm_instance_t *thread,
+                               wd_wasm_func_t *handle, wd_wasm_memory_t *mem,
+                               wd_wasm_func_t *realloc, wd_wasm_func_t *post_return,
+                               char *msg, size_t msglen);
+
 /* Run one request: creates the incoming-request and response-outparam handles and calls
  * the handle export. The caller has set fuel on the instance. */
 wd_host_http_run_t wd_host_http_start(wd_host_http_t *h, const wd_host_http_request_head_t *req,

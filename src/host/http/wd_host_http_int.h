@@ -151,6 +151,13 @@ struct wd_host_http {
     wd_wasm_memory_t *mem;
     const char *const *env;
     size_t nenv;
+    /* component bindings (wd_host_http_bind.c): while a bound import runs, the instance
+     * that called it (trap messages go there) and its canonopts memory; the export's
+     * post-return; the bindings made, freed with the context */
+    wd_wasm_instance_t *caller;
+    wd_wasm_memory_t *bound_mem;
+    wd_wasm_func_t *post_return_fn;
+    struct wd_hh_binding *bindings;
 
     /* per request */
     const wd_host_http_request_head_t *req;
@@ -266,6 +273,9 @@ uint32_t wd_hh_new_error(wd_host_http_t *h, const char *msg, int code);  /* erro
 
 uint64_t wd_hh_now_ns(int clock);
 
+/* component bindings (wd_host_http_bind.c) */
+void wd_hh_bindings_free(wd_host_http_t *h);
+
 /* import tables */
 typedef struct {
     const char *name;
@@ -295,6 +305,10 @@ extern const wd_hh_import_t wd_hh_random_imports[];
 extern const wd_hh_import_t wd_hh_insecure_imports[];
 extern const wd_hh_import_t wd_hh_seed_imports[];
 extern const wd_hh_import_t wd_hh_fields_imports[];
+/* The hand-lowered function NAME of interface MOD (any @0.2.N), or NULL; *iface_known
+ * says whether MOD is one of ours. */
+const wd_hh_import_t *wd_hh_find_import(const char *mod, size_t mlen, const char *name,
+                                        size_t nlen, int *iface_known);
 
 #define WD_HH_H ((wd_host_http_t *)ud)
 #define WD_HH_ENTER(h, need) do { (void)caller; if (wd_hh_enter((h), (need)) < 0) return WD_WASM_HOST_TRAP; } while (0)

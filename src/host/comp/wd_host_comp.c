@@ -1,0 +1,463 @@
+/*
+ * wd_host_comp.c -- the host for components (wd_host_comp.h): the interface names we
+ * provide, the resolver wd_comp_instantiate calls for every host function of a plan, and
+ * the binding of the incoming-handler export to the request context.
+ *
+ * Each host function slot of a plan is one of:
+ *   - a `canon lower` of a wasi:http-world function (src/host/http): bound to the
+ *     hand-lowered implementation with the slot's canonopts memory and realloc (UTF-8);
+ *     a slot with another string encoding whose type carries strings goes through the
+ *     Canonical ABI layer instead (see wd_hc_make_lower);
+ *   - a `canon lower` of a function of an interface described as WIT data here
+ *     (wd_host_comp_wit.c): wd_cabi_host_call with the component's function type and
+ *     canonopts, any string encoding;
+ *   - resource.drop of an imported resource: the owner's drop;
+ *   - resource.new/rep/drop of a resource the component defines: the Canonical ABI
+ *     handle table of this instance.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "wd_host_comp_int.h"
+
+/* the versions we implement: the reference WIT (wasi:http 0.2.8); any 0.2.x binds */
+static const char *const wd_hc_names[] = {
+    "wasi:http/types@0.2.8", "wasi:http/outgoing-handler@0.2.8",
+    "wasi:io/error@0.2.8", "wasi:io/poll@0.2.8", "wasi:io/streams@0.2.8",
+    "wasi:clocks/monotonic-clock@0.2.8", "wasi:clocks/wall-clock@0.2.8",
+    "wasi:random/random@0.2.8", "wasi:random/insecure@0.2.8", "wasi:random/insecure-seed@0.2.8",
+    "wasi:cli/stdout@0.2.8", "wasi:cli/stderr@0.2.8", "wasi:cli/stdin@0.2.8",
+    "wasi:cli/environment@0.2.8", "wasi:cli/exit@0.2.8",
+    "wasi:cli/terminal-input@0.2.8", "wasi:cli/terminal-output@0.2.8",
+    "wasi:cli/terminal-stdin@0.2.8", "wasi:cli/terminal-stdout@0.2.8",
+    "wasi:cli/terminal-stderr@0.2.8",
+    "wasi:filesystem/types@0.2.8", "wasi:filesystem/preopens@0.2.8"
+};
+#define WD_HC_NNAMES (uint32_t)(sizeof wd_hc_names / sizeof wd_hc_names[0])
+
+const char *const *wd_host_comp_interfaces(uint32_t *n)
+{
+    *n = WD_HC_NNAMES;
+    return wd_hc_names;
+}
+
+static void wd_hc_err(wd_comp_error_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void wd_hc_err(wd_comp_error_t *err, const char *fmt, ...)
+{
+    va_list ap;
+    if (err == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->offset = -1;
+}
+
+/* does t carry a string (the only thing a string encoding changes)? */
+static int wd_hc_has_string(const wd_comp_type_t *t, int depth)
+{
+    if (t == NULL || depth > WD_COMP_MAX_TYPE_DEPTH)
+        return 0;
+    switch (t->kind) {
+    case WD_CT_STRING:
+        return 1;
+    case WD_CT_LIST: case WD_CT_OPTION:
+        return wd_hc_has_string(t->elem, depth + 1);
+    case WD_CT_RESULT:
+        return wd_hc_has_string(t->elem, depth + 1) || wd_hc_has_string(t->err, depth + 1);
+    case WD_CT_RECORD: case WD_CT_TUPLE: case WD_CT_VARIANT: case WD_CT_MAP:
+        for (uint32_t i = 0; i < t->n; i++)
+            if (wd_hc_has_string(t->fields[i].type, depth + 1))
+                return 1;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static int wd_hc_func_has_string(const wd_comp_func_type_t *ft)
+{
+    if (ft == NULL)
+        return 0;
+    for (uint32_t i = 0; i < ft->nparams; i++)
+        if (wd_hc_has_string(ft->params[i].type, 0))
+            return 1;
+    return wd_hc_has_string(ft->result, 0);
+}
+
+/* ---------------------------------------------------------------- WIT-level calls */
+
+static void wd_hc_cx(wd_hc_bind_t *b, wd_cabi_cx_t *cx, wd_wasm_instance_t *caller)
+{
+    wd_host_comp_t *hc = b->hc;
+    memset(cx, 0, sizeof *cx);
+    cx->mem = b->mem;
+    cx->realloc = b->realloc;
+    cx->enc = b->hf->opts.string_encoding;
+    cx->inst = hc->thread ? hc->thread : caller;
+    cx->arena = &hc->arena;
+    cx->table = &hc->table;
+}
+
+static wd_wasm_host_rc_t wd_hc_wit_call(wd_wasm_instance_t *caller, const uint64_t *args,
+                                        uint64_t *results, void *ud)
+{
+    wd_hc_bind_t *b = ud;
+    wd_cabi_cx_t cx;
+    wd_hc_cx(b, &cx, caller);
+    wd_cabi_rc_t rc = wd_cabi_host_call(&cx, b->hf->type, args, results, b->fn, b);
+    if (rc == WD_CABI_OK)
+        return WD_WASM_HOST_OK;
+    if (rc == WD_CABI_SUSPEND)
+        return WD_WASM_HOST_SUSPEND;
+    char msg[200];
+    snprintf(msg, sizeof msg, "%s#%s: %s", b->hf->interface ? b->hf->interface : "",
+             b->hf->name ? b->hf->name : "", cx.trap ? cx.trap : "trap");
+    wd_wasm_host_trap(caller, msg);
+    return WD_WASM_HOST_TRAP;
+}
+
+/* resource intrinsics of a resource the component defines */
+static wd_comp_resource_t *wd_hc_local_res(wd_host_comp_t *hc, uint32_t idx)
+{
+    if (idx >= hc->nres) {
+        uint32_t n = idx + 8;
+        wd_hc_res_t *r = wd_wasm_realloc(hc->res, n * sizeof *r);
+        if (r == NULL)
+            return NULL;
+        memset(r + hc->nres, 0, (n - hc->nres) * sizeof *r);
+        hc->res = r;
+        hc->nres = n;
+    }
+    /* the array may move on growth: handles keep rt pointers, so grow only before
+       instantiation uses them (all slots are made before the first call) */
+    if (!hc->res[idx].made) {
+        hc->res[idx].made = 1;
+        hc->res[idx].rt.name = "resource";
+        hc->res[idx].rt.id = idx;
+        hc->res[idx].rt.ud = hc;
+    }
+    return &hc->res[idx].rt;
+}
+
+static wd_wasm_host_rc_t wd_hc_res_call(wd_wasm_instance_t *caller, const uint64_t *args,
+                                        uint64_t *results, void *ud)
+{
+    wd_hc_bind_t *b = ud;
+    wd_host_comp_t *hc = b->hc;
+    const wd_comp_resource_t *rt = &hc->res[b->resource].rt;
+    const char *msg = NULL;
+    uint32_t out = 0;
+    int rc;
+    switch (b->hf->kind) {
+    case WD_COMP_HOST_RESOURCE_NEW:
+        rc = wd_cabi_resource_new(&hc->table, rt, (uint32_t)args[0], &out, &msg);
+        results[0] = out;
+        break;
+    case WD_COMP_HOST_RESOURCE_REP:
+        rc = wd_cabi_resource_rep(&hc->table, rt, (uint32_t)args[0], &out, &msg);
+        results[0] = out;
+        break;
+    default:
+        rc = wd_cabi_resource_drop(&hc->table, rt, (uint32_t)args[0], &msg);
+        break;
+    }
+    if (rc == 0)
+        return WD_WASM_HOST_OK;
+    char buf[160];
+    snprintf(buf, sizeof buf, "resource intrinsic: %s", msg ? msg : "trap");
+    wd_wasm_host_trap(caller, buf);
+    return WD_WASM_HOST_TRAP;
+}
+
+/* resource.drop of a resource imported from a WIT-level interface: the handle must be of
+   that resource (by the name the component imported it under) */
+static wd_wasm_host_rc_t wd_hc_wit_drop(wd_wasm_instance_t *caller, const uint64_t *args,
+                                        uint64_t *results, void *ud)
+{
+    wd_hc_bind_t *b = ud;
+    wd_host_comp_t *hc = b->hc;
+    const char *msg = NULL;
+    wd_cabi_handle_t *h = wd_cabi_table_get(&hc->table, (uint32_t)args[0], &msg);
+    char buf[200];
+    if (h && h->rt->name && b->hf->name && strcmp(h->rt->name, b->hf->name) != 0) {
+        snprintf(buf, sizeof buf, "[resource-drop]%s of a %s handle", b->hf->name, h->rt->name);
+        wd_wasm_host_trap(caller, buf);
+        return WD_WASM_HOST_TRAP;
+    }
+    if (h && wd_cabi_resource_drop(&hc->table, h->rt, (uint32_t)args[0], &msg) == 0)
+        return WD_WASM_HOST_OK;
+    snprintf(buf, sizeof buf, "[resource-drop]%s: %s", b->hf->name ? b->hf->name : "",
+             msg ? msg : "trap");
+    wd_wasm_host_trap(caller, buf);
+    return WD_WASM_HOST_TRAP;
+}
+
+static wd_hc_bind_t *wd_hc_bind_new(wd_host_comp_t *hc, const wd_comp_hostfunc_t *hf,
+                                    const wd_comp_bound_opts_t *bound)
+{
+    wd_hc_bind_t *b = wd_wasm_calloc(1, sizeof *b);
+    if (b == NULL)
+        return NULL;
+    b->hc = hc;
+    b->hf = hf;
+    b->mem = bound ? bound->memory : NULL;
+    b->realloc = bound ? bound->realloc : NULL;
+    b->next = hc->binds;
+    hc->binds = b;
+    return b;
+}
+
+/* ---------------------------------------------------------------- resolver */
+
+static int wd_hc_is_http_iface(const char *iface)
+{
+    return wd_host_http_has(iface, "", &(wd_wasm_functype_t){ 0 }, (char[8]){ 0 }, 8) != 0;
+}
+
+static wd_wasm_func_t *wd_hc_make(void *ud, wd_wasm_store_t *s, const wd_comp_hostfunc_t *hf,
+                                  const char *iface, const wd_comp_bound_opts_t *bound,
+                                  wd_comp_error_t *err)
+{
+    wd_host_comp_t *hc = ud;
+    wd_hc_bind_t *b;
+    wd_wasm_func_t *f;
+    char msg[200];
+
+    if (hf->kind != WD_COMP_HOST_LOWER && hf->resource >= 0) {       /* local resource */
+        if (hc == NULL || (b = wd_hc_bind_new(hc, hf, NULL)) == NULL
+            || wd_hc_local_res(hc, (uint32_t)hf->resource) == NULL)
+            goto oom;
+        b->resource = (uint32_t)hf->resource;
+        f = wd_wasm_func_new_host(s, &hf->core_type, wd_hc_res_call, b);
+        if (f == NULL)
+            goto oom;
+        return f;
+    }
+    if (iface == NULL) {
+        wd_hc_err(err, "component imports the function \"%s\" by itself, which the host "
+                  "does not provide", hf->name ? hf->name : "?");
+        return NULL;
+    }
+    if (wd_hc_is_http_iface(iface)) {
+        char name[160];
+        if (hf->kind == WD_COMP_HOST_RESOURCE_DROP)
+            snprintf(name, sizeof name, "[resource-drop]%s", hf->name);
+        else
+            snprintf(name, sizeof name, "%s", hf->name);
+        if (hf->kind == WD_COMP_HOST_LOWER && hf->opts.string_encoding != WD_COMP_STR_UTF8
+            && wd_hc_func_has_string(hf->type)) {
+            wd_hc_err(err, "\"%s#%s\" is lowered with %s strings; wasmd serves wasi:http "
+                      "functions with strings to UTF-8 components only", hf->interface, name,
+                      hf->opts.string_encoding == WD_COMP_STR_UTF16 ? "UTF-16"
+                      : "latin1+UTF-16");
+            return NULL;
+        }
+        if (hc == NULL) {       /* checking only */
+            if (wd_host_http_has(iface, name, &hf->core_type, msg, sizeof msg) <= 0) {
+                wd_hc_err(err, "component imports %s", msg);
+                return NULL;
+            }
+            return (wd_wasm_func_t *)hf;     /* not used: see wd_host_comp_check */
+        }
+        f = wd_host_http_bind(hc->http, s, iface, name, &hf->core_type,
+                              bound ? bound->memory : NULL, bound ? bound->realloc : NULL,
+                              msg, sizeof msg);
+        if (f == NULL)
+            wd_hc_err(err, "component imports %s", msg);
+        return f;
+    }
+    /* interfaces described as WIT data */
+    if (hf->kind == WD_COMP_HOST_RESOURCE_DROP) {
+        if (hc == NULL)
+            return (wd_wasm_func_t *)hf;
+        if ((b = wd_hc_bind_new(hc, hf, NULL)) == NULL
+            || (f = wd_wasm_func_new_host(s, &hf->core_type, wd_hc_wit_drop, b)) == NULL)
+            goto oom;
+        return f;
+    }
+    int known = 0;
+    wd_cabi_host_fn fn = wd_hc_wit_find(iface, hf->name, &known);
+    if (fn == NULL) {
+        wd_hc_err(err, "component imports \"%s#%s\", which the host does not provide",
+                  iface, hf->name);
+        return NULL;
+    }
+    if (hc == NULL)
+        return (wd_wasm_func_t *)hf;
+    if ((b = wd_hc_bind_new(hc, hf, bound)) == NULL)
+        goto oom;
+    b->fn = fn;
+    if ((f = wd_wasm_func_new_host(s, &hf->core_type, wd_hc_wit_call, b)) == NULL)
+        goto oom;
+    return f;
+oom:
+    wd_hc_err(err, "out of memory");
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+static const wd_comp_lift_t *wd_hc_find_export(const wd_comp_t *c, const char *iface,
+                                               const char *fn, uint32_t *index)
+{
+    const wd_comp_plan_t *p = wd_comp_get_plan(c);
+    size_t il = strlen(iface), fl = strlen(fn);
+    for (uint32_t i = 0; i < p->nlifts; i++) {
+        const char *n = p->lifts[i].name;
+        size_t nl = strlen(n);
+        const char *hash = strchr(n, '#');
+        if (hash == NULL || nl - (size_t)(hash + 1 - n) != fl || strcmp(hash + 1, fn) != 0)
+            continue;
+        if ((size_t)(hash - n) == il && memcmp(n, iface, il) == 0)
+            goto found;
+        if ((size_t)(hash - n) > il + 5 && memcmp(n, iface, il) == 0
+            && memcmp(n + il, "@0.2.", 5) == 0) {
+            const char *q = n + il + 5;
+            while (q < hash && *q >= '0' && *q <= '9')
+                q++;
+            if (q == hash && q > n + il + 5)
+                goto found;
+        }
+        continue;
+found:
+        if (index)
+            *index = i;
+        return &p->lifts[i];
+    }
+    return NULL;
+}
+
+int wd_host_comp_is_handler(const wd_comp_t *c)
+{
+    return wd_hc_find_export(c, "wasi:http/incoming-handler", "handle", NULL) != NULL;
+}
+
+int wd_host_comp_check(const wd_comp_t *c, wd_comp_error_t *err)
+{
+    const wd_comp_plan_t *p = wd_comp_get_plan(c);
+    wd_comp_host_t probe = { wd_hc_names, WD_HC_NNAMES, wd_hc_make, NULL };
+    if (wd_comp_check_imports(c, &probe, err) != 0)
+        return -1;
+    for (uint32_t i = 0; i < p->nhostfuncs; i++) {
+        const wd_comp_hostfunc_t *hf = &p->hostfuncs[i];
+        const char *want = hf->interface ? hf->interface : hf->resource < 0 ? hf->name : NULL;
+        const char *matched = NULL;
+        if (want) {
+            int near, k = wd_comp_name_match(want, wd_hc_names, WD_HC_NNAMES, &near);
+            if (k < 0) {
+                wd_hc_err(err, "component imports \"%s\", which wasmd does not provide", want);
+                return -1;
+            }
+            matched = wd_hc_names[k];
+        }
+        if (wd_hc_make(NULL, NULL, hf, matched, NULL, err) == NULL)
+            return -1;
+    }
+    const wd_comp_lift_t *l = wd_hc_find_export(c, "wasi:http/incoming-handler", "handle", NULL);
+    if (l == NULL && wd_hc_find_export(c, "wasi:cli/run", "run", NULL) == NULL) {
+        wd_hc_err(err, "component exports neither \"wasi:http/incoming-handler@0.2.x#handle\" "
+                  "nor \"wasi:cli/run@0.2.x#run\"");
+        return -1;
+    }
+    if (l && (l->core_type.nparams != 2 || l->core_type.nresults != 0)) {
+        wd_hc_err(err, "\"%s\" has the wrong type", l->name);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- life */
+
+wd_host_comp_t *wd_host_comp_new(const wd_host_comp_conf_t *conf)
+{
+    wd_host_comp_t *hc = wd_wasm_calloc(1, sizeof *hc);
+    if (hc == NULL)
+        return NULL;
+    hc->http = wd_host_http_new(conf ? &conf->http : NULL);
+    if (hc->http == NULL) {
+        wd_wasm_free(hc);
+        return NULL;
+    }
+    hc->host.interfaces = wd_hc_names;
+    hc->host.ninterfaces = WD_HC_NNAMES;
+    hc->host.make_func = wd_hc_make;
+    hc->host.ud = hc;
+    if (conf) {
+        hc->dirs = conf->dirs;
+        hc->ndirs = conf->ndirs;
+    }
+    wd_cabi_table_init(&hc->table);
+    hc->table.impl = hc;
+    return hc;
+}
+
+void wd_host_comp_free(wd_host_comp_t *hc)
+{
+    if (hc == NULL)
+        return;
+    wd_host_http_free(hc->http);
+    while (hc->binds) {
+        wd_hc_bind_t *b = hc->binds;
+        hc->binds = b->next;
+        wd_wasm_free(b);
+    }
+    wd_cabi_table_free(&hc->table);
+    wd_cabi_arena_free(&hc->arena);
+    wd_wasm_free(hc->res);
+    wd_wasm_free(hc);
+}
+
+const wd_comp_host_t *wd_host_comp_host(wd_host_comp_t *hc)
+{
+    return &hc->host;
+}
+
+wd_host_http_t *wd_host_comp_http(wd_host_comp_t *hc)
+{
+    return hc->http;
+}
+
+wd_wasm_instance_t *wd_host_comp_thread(wd_host_comp_t *hc)
+{
+    return hc->thread;
+}
+
+void wd_host_comp_reset(wd_host_comp_t *hc)
+{
+    wd_host_http_reset(hc->http);
+    wd_cabi_table_reset(&hc->table);
+    wd_cabi_arena_reset(&hc->arena);
+}
+
+int wd_host_comp_attach(wd_host_comp_t *hc, const wd_comp_t *c, wd_comp_instance_t *ci,
+                        wd_comp_error_t *err)
+{
+    uint32_t idx;
+    char msg[200];
+    const wd_comp_lift_t *l = wd_hc_find_export(c, "wasi:http/incoming-handler", "handle", &idx);
+    if (l == NULL)
+        l = wd_hc_find_export(c, "wasi:cli/run", "run", &idx);
+    if (l == NULL) {
+        wd_hc_err(err, "component exports no handler");
+        return -1;
+    }
+    if (l->func.kind != WD_COMP_CD_EXPORT) {
+        wd_hc_err(err, "\"%s\" lifts a host function", l->name);
+        return -1;
+    }
+    hc->thread = wd_comp_instance_core(ci, l->func.instance);
+    const wd_comp_bound_lift_t *bl = wd_comp_instance_lift(ci, idx);
+    if (hc->thread == NULL || bl == NULL) {
+        wd_hc_err(err, "export \"%s\" is not bound", l->name);
+        return -1;
+    }
+    if (strchr(l->name, '#') && strstr(l->name, "#handle")
+        && wd_host_http_attach_export(hc->http, hc->thread, bl->func, bl->memory, bl->realloc,
+                                      bl->post_return, msg, sizeof msg) != 0) {
+        wd_hc_err(err, "%s: %s", l->name, msg);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,68 @@
+/*
+ * wd_host_comp_int.h -- internals of the component host (src/host/comp).
+ *
+ * wd_host_comp.c: the resolver (interface names, make_func), binding of the wasi:http world
+ * to src/host/http, resource intrinsics of guest-defined resources, attach.
+ * wd_host_comp_wit.c: interfaces served through the Canonical ABI layer with WIT-level host
+ * functions (wasi:cli/terminal-*, wasi:filesystem/types|preopens), and the default
+ * "answer with the WIT error" function.
+ */
+#ifndef WD_HOST_COMP_INT_H
+#define WD_HOST_COMP_INT_H
+
+#include "wd_host_comp.h"
+#include "component/wd_cabi.h"
+
+/* One WIT-level host function of an interface described as data. */
+typedef struct {
+    const char *name;             /* "get-directories", "[method]descriptor.stat" */
+    wd_cabi_host_fn fn;
+} wd_hc_func_t;
+
+typedef struct {
+    const char *iface;            /* without version: "wasi:filesystem/preopens" */
+    const wd_hc_func_t *funcs;    /* NULL-terminated */
+} wd_hc_iface_t;
+
+extern const wd_hc_iface_t wd_hc_wit_ifaces[];
+extern const uint32_t wd_hc_wit_nifaces;
+
+/* A guest resource type made for a local resource index of the plan. */
+typedef struct {
+    wd_comp_resource_t rt;
+    uint8_t made;
+} wd_hc_res_t;
+
+struct wd_host_comp {
+    wd_comp_host_t host;          /* ud = this */
+    wd_host_http_t *http;
+    wd_wasm_instance_t *thread;
+    const wd_host_comp_dir_t *dirs;
+    size_t ndirs;
+    /* the Canonical ABI layer's state for WIT-level functions and resource intrinsics */
+    wd_cabi_arena_t arena;
+    wd_cabi_table_t table;        /* host resources of WIT-level interfaces, guest resources */
+    wd_hc_res_t *res;             /* local resources by plan index */
+    uint32_t nres;
+    struct wd_hc_bind *binds;     /* freed with the context */
+};
+
+/* A WIT-level binding: the component's function type and canonopts. */
+typedef struct wd_hc_bind {
+    struct wd_hc_bind *next;
+    wd_host_comp_t *hc;
+    const wd_comp_hostfunc_t *hf;
+    wd_cabi_host_fn fn;
+    wd_wasm_memory_t *mem;
+    wd_wasm_func_t *realloc;
+    uint32_t resource;            /* resource intrinsics: plan index */
+} wd_hc_bind_t;
+
+/* The WIT-level function for iface (matched host name, with version) # name, or NULL. */
+wd_cabi_host_fn wd_hc_wit_find(const char *iface, const char *name, int *iface_known);
+/* Answers with the "nothing here" value of the function's result type: err(unsupported)
+ * (or the error enum's first case), none, an empty list, zero. */
+wd_cabi_rc_t wd_hc_default_fn(wd_cabi_cx_t *cx, const wd_cabi_val_t *args, wd_cabi_val_t *result,
+                              void *ud);
+
+#endif
