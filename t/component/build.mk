@@ -31,3 +31,11 @@ components: $(COMP_STAMP)
 $(B)/t/component/%: t/component/%.c $(COMP_OBJS) $(WASM_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc/component $(LDFLAGS) -o $@ $^ -lm -lpthread
+
+# the component host end to end (src/host/wd_host_comp.h): links the host and the server
+# objects like t/unit
+COMPT_HOST_BIN := $(B)/t/component/test_comp_host
+TEST_BINS += $(COMPT_HOST_BIN)
+$(COMPT_HOST_BIN): t/component/test_comp_host.c $(SRV_OBJS) $(HOST_OBJS) $(LLHTTP_OBJS) $(WASM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS)
