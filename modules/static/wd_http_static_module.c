@@ -613,10 +613,66 @@ wd_http_static_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
     return WD_CONF_OK;
 }
 
+/* $document_root: the root or alias of the request's location, variables evaluated */
+static int
+wd_http_static_var_document_root(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
+{
+    wd_http_static_loc_conf_t *slcf;
+
+    v->len = 0;
+    v->data = NULL;
+    if (r->loc_conf == NULL) {
+        return WD_OK;
+    }
+    slcf = wd_http_loc_get_module_conf((wd_http_core_loc_conf_t *) r->loc_conf,
+                                       wd_http_static_module);
+    if (slcf->root == NULL) {
+        return WD_OK;
+    }
+    return wd_http_static_eval(r, slcf->root, 1, v);
+}
+
+/* $realpath_root: the same with symlinks resolved (realpath(); nothing if it fails) */
+static int
+wd_http_static_var_realpath_root(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
+{
+    char in[PATH_MAX], out[PATH_MAX];
+    wd_str_t root;
+
+    if (wd_http_static_var_document_root(r, &root, arg) != WD_OK) {
+        return WD_ERROR;
+    }
+    v->len = 0;
+    v->data = NULL;
+    if (root.len == 0 || root.len >= sizeof(in)) {
+        return WD_OK;
+    }
+    memcpy(in, root.data, root.len);
+    in[root.len] = '\0';
+    if (realpath(in, out) == NULL) {
+        wd_log_error(WD_LOG_CRIT, wd_http_log(r->hc), errno, "realpath() \"%s\" failed", in);
+        return WD_OK;
+    }
+    v->len = strlen(out);
+    v->data = wd_pnalloc(r->pool, v->len);
+    if (v->data == NULL) {
+        return WD_ERROR;
+    }
+    memcpy(v->data, out, v->len);
+    return WD_OK;
+}
+
 static int
 wd_http_static_preconfiguration(wd_conf_t *cf)
 {
     wd_http_static_open_file_cache_reset();
+    if (wd_http_add_variable("document_root", wd_http_static_var_document_root, 0) != WD_OK
+        || wd_http_add_variable("realpath_root", wd_http_static_var_realpath_root, 0)
+           != WD_OK)
+    {
+        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "static: cannot add variables");
+        return WD_ERROR;
+    }
     return WD_OK;
 }
 

@@ -13,13 +13,21 @@
  *   file -> the whole file (200), like nginx.
  *
  * The body: files up to 64 KiB are read at once (pread: the page cache, like nginx's
- * sendfile without aio) and sent with the header in one write; bigger ones are read in
- * 64 KiB pieces on libuv's thread pool (uv_fs_read), each written when it arrives and the
- * next read started when the connection's output is below its high-water mark, so a slow
- * disk never blocks the event loop and a slow client never makes the server buffer more
- * than one piece.  A file that shrinks while being sent ends the connection (logged).
+ * sendfile without aio) and sent with the header in one write.  Bigger ones, with
+ * `sendfile on` on a plain TCP connection whose body no filter changes (no gzip, no
+ * chunks), leave by sendfile(2) on libuv's thread pool once the connection's output queue
+ * is empty (src/event/wd_event_sendfile.c: a full socket is waited for on the loop);
+ * otherwise (TLS, gzip, `sendfile off`) they are read in 64 KiB pieces -- with
+ * preadv2(RWF_NOWAIT) on the loop when the bytes are in the page cache, else uv_fs_read on
+ * the thread pool -- each written when it arrives and the next read started when the
+ * connection's output is below its high-water mark, so a slow disk never blocks the event
+ * loop and a slow client never makes the server buffer more than one piece.  A file that
+ * shrinks while being sent ends the connection (logged).
  */
 #include "wd_http_static.h"
+#include "wd_event_sendfile.h"
+
+#include <sys/uio.h>
 
 #define WD_STATIC_SYNC_MAX  (64 * 1024)
 #define WD_STATIC_CHUNK     (64 * 1024)
@@ -42,6 +50,9 @@ typedef struct {
     wd_uint_t            nsegs, seg;
     off_t                done;      /* bytes of segs[seg] sent */
     unsigned             busy:1;    /* a read is in flight */
+    unsigned             use_sf:1;  /* `sendfile on` and a plain, unfiltered, unchunked body */
+    unsigned             sf_on:1;   /* sf is initialized (closed by wd_http_static_io_free) */
+    wd_sendfile_t        sf;
     u_char               buf[WD_STATIC_CHUNK];
 } wd_http_static_io_t;
 
@@ -310,10 +321,94 @@ wd_http_if_range_ok(wd_http_request_t *r, wd_http_open_file_t *of, const wd_str_
 static void wd_http_static_io_next(wd_http_request_t *r);
 
 static void
-wd_http_static_io_free(wd_http_static_io_t *io)
+wd_http_static_sf_freed(wd_sendfile_t *sf)
 {
+    wd_http_static_io_t *io = sf->data;
+
     wd_http_open_file_release(io->of);
     free(io);
+}
+
+/* the file stays open until a sendfile in flight is over */
+static void
+wd_http_static_io_free(wd_http_static_io_t *io)
+{
+    if (io->sf_on) {
+        io->sf_on = 0;
+        wd_sendfile_close(&io->sf, wd_http_static_sf_freed);
+        return;
+    }
+    wd_http_open_file_release(io->of);
+    free(io);
+}
+
+static void
+wd_http_static_sf_progress(wd_sendfile_t *sf, int status)
+{
+    wd_http_static_io_t *io = sf->data;
+
+    if (io->r) {
+        wd_event_time_update();
+        wd_http_set_timer(io->r->hc, wd_http_filter_clcf(io->r)->send_timeout);
+    }
+}
+
+static void
+wd_http_static_sf_done(wd_sendfile_t *sf, int status)
+{
+    wd_http_static_io_t *io = sf->data;
+    wd_http_request_t *r = io->r;
+    size_t len = io->segs[io->seg].len - io->done;
+
+    if (r == NULL) {
+        return;
+    }
+    wd_event_time_update();
+    if (status != 0) {
+        if (status == UV_EOF) {
+            wd_log_error(WD_LOG_CRIT, wd_http_log(r->hc), 0, "file was truncated");
+        } else if (status != UV_EPIPE && status != UV_ECONNRESET) {
+            wd_log_error(WD_LOG_CRIT, wd_http_log(r->hc), -status, "sendfile() failed");
+        }
+        r->ctx = NULL;
+        r->cleanup = NULL;
+        wd_http_static_io_free(io);
+        wd_http_finalize_request(r, WD_ERROR);
+        return;
+    }
+    r->body_bytes_sent += len;
+    r->bytes_sent += len;
+    io->done += len;
+    wd_http_set_timer(r->hc, 0);
+    wd_http_static_io_next(r);
+}
+
+/* The rest of file segment s with sendfile, when the connection's output queue is empty
+ * (the bytes must follow what is queued). 1: started; 0: not now (read and write). */
+static int
+wd_http_static_sendfile(wd_http_request_t *r, wd_http_static_io_t *io, wd_http_seg_t *s)
+{
+    wd_http_connection_t *hc = r->hc;
+
+    if (!r->header_written && wd_http_output_header(r) != WD_OK) {
+        return -1;
+    }
+    if (hc->writing || hc->out[0].len || hc->out[1].len) {
+        return 0;
+    }
+    if (!io->sf_on) {
+        if (wd_sendfile_init(&io->sf, hc->c) != WD_OK) {
+            io->use_sf = 0;
+            return 0;
+        }
+        io->sf.data = io;
+        io->sf.progress = wd_http_static_sf_progress;
+        io->sf_on = 1;
+    }
+    wd_http_set_timer(hc, wd_http_filter_clcf(r)->send_timeout);
+    wd_sendfile_start(&io->sf, io->of->fd, s->off + io->done, s->len - io->done,
+                      wd_http_static_sf_done);
+    return 1;
 }
 
 static void
@@ -408,7 +503,47 @@ wd_http_static_io_next(wd_http_request_t *r)
             }
             continue;
         }
+        if (io->use_sf) {
+            int rc = wd_http_static_sendfile(r, io, s);
+            if (rc == 1) {
+                return;
+            }
+            if (rc < 0) {
+                r->ctx = NULL;
+                r->cleanup = NULL;
+                wd_http_static_io_free(io);
+                wd_http_finalize_request(r, WD_ERROR);
+                return;
+            }
+        }
         b = uv_buf_init((char *) io->buf, (unsigned) wd_min(s->len - io->done, WD_STATIC_CHUNK));
+#ifdef RWF_NOWAIT
+        {
+            /* bytes in the page cache are read here (no wait for the thread pool): only
+             * a read that would wait for the disk goes to the pool */
+            struct iovec iov = { b.base, b.len };
+            ssize_t n = preadv2(io->of->fd, &iov, 1, s->off + io->done, RWF_NOWAIT);
+            if (n > 0) {
+                int rc;
+                io->done += n;
+                io->busy = 1;
+                rc = wd_http_write(r, io->buf, (size_t) n);
+                io->busy = 0;
+                if (io->r == NULL) {    /* the write failed and the cleanup ran */
+                    wd_http_static_io_free(io);
+                    return;
+                }
+                if (rc == WD_ERROR) {
+                    return;
+                }
+                if (rc == WD_AGAIN) {
+                    r->write_event_handler = wd_http_static_io_next;
+                    return;
+                }
+                continue;
+            }
+        }
+#endif
         io->req.data = io;
         io->busy = 1;
         if (uv_fs_read(&wd_worker->loop, &io->req, io->of->fd, &b, 1, s->off + io->done,
@@ -429,7 +564,7 @@ wd_http_static_io_next(wd_http_request_t *r)
 
 static int
 wd_http_static_body(wd_http_request_t *r, wd_http_open_file_t *of, wd_http_seg_t *segs,
-                    wd_uint_t nsegs, off_t file_bytes)
+                    wd_uint_t nsegs, off_t file_bytes, int use_sendfile)
 {
     wd_uint_t i;
 
@@ -485,6 +620,9 @@ wd_http_static_body(wd_http_request_t *r, wd_http_open_file_t *of, wd_http_seg_t
         wd_http_static_io_free(io);
         return WD_ERROR;
     }
+    /* sendfile: plain TCP, and the body goes to the socket as it is (no gzip, no chunks) */
+    io->use_sf = use_sendfile && r->hc->c->ssl == NULL && !r->filter_body && !r->chunked_out
+                 && !r->header_only;
     wd_http_static_io_next(r);
     return WD_DONE;
 }
@@ -580,7 +718,7 @@ wd_http_static_send(wd_http_request_t *r, wd_http_static_loc_conf_t *slcf,
                 segs[0].off = rg[0].start;
                 segs[0].len = rg[0].end - rg[0].start;
                 r->content_length_out = segs[0].len;
-                return wd_http_static_body(r, of, segs, 1, segs[0].len);
+                return wd_http_static_body(r, of, segs, 1, segs[0].len, (int) slcf->sendfile);
             }
 
             /* multipart/byteranges */
@@ -635,7 +773,7 @@ wd_http_static_send(wd_http_request_t *r, wd_http_static_loc_conf_t *slcf,
                                            "multipart/byteranges; boundary=%s", boundary);
             r->content_type.data = ct;
             r->content_length_out = len;
-            return wd_http_static_body(r, of, segs, ns, file_bytes);
+            return wd_http_static_body(r, of, segs, ns, file_bytes, (int) slcf->sendfile);
         }
     }
 
@@ -650,5 +788,5 @@ wd_http_static_send(wd_http_request_t *r, wd_http_static_loc_conf_t *slcf,
     segs[0].off = 0;
     segs[0].len = of->size;
     r->content_length_out = of->size;
-    return wd_http_static_body(r, of, segs, 1, of->size);
+    return wd_http_static_body(r, of, segs, 1, of->size, (int) slcf->sendfile);
 }

@@ -509,6 +509,7 @@ wd_sc_add(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n,
 static const char *wd_sc_plain[] = {
     /* descriptors and files (which paths: Landlock) */
     "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev",
+    "sendfile", "sendfile64",           /* static files to plain TCP (wd_event_sendfile.c) */
     "preadv2", "pwritev2", "close", "close_range", "lseek", "_llseek", "fstat", "fstat64",
     "newfstatat", "fstatat64", "stat", "stat64", "lstat", "lstat64", "statx", "fstatfs",
     "getdents", "getdents64", "fcntl", "fcntl64", "dup", "dup2", "dup3", "open", "openat",

@@ -291,6 +291,9 @@ int     wd_http_add_header(wd_http_request_t *r, const char *name, size_t nlen,
 int     wd_http_send_header(wd_http_request_t *r);
 int     wd_http_write(wd_http_request_t *r, const void *data, size_t len);
 int     wd_http_finish(wd_http_request_t *r);
+/* Queues the serialized header now (for a body the caller sends itself, e.g. sendfile
+ * once the connection's output queue is empty). WD_OK or WD_ERROR. */
+int     wd_http_output_header(wd_http_request_t *r);
 void    wd_http_abort(wd_http_request_t *r);
 /* Ends a request whose handler returned WD_DONE (rc as a handler's return value). */
 void    wd_http_finalize_request(wd_http_request_t *r, int rc);

@@ -495,6 +495,18 @@ wd_http_body_filter_end(wd_http_request_t *r, const u_char *data, size_t len, in
 }
 
 int
+wd_http_output_header(wd_http_request_t *r)
+{
+    if (!r->header_sent && wd_http_send_header(r) != WD_OK) {
+        return WD_ERROR;
+    }
+    if (r->header_written) {
+        return WD_OK;
+    }
+    return wd_http_output_body(r, NULL, 0, 0);
+}
+
+int
 wd_http_write(wd_http_request_t *r, const void *data, size_t len)
 {
     wd_http_connection_t *hc = r->hc;

@@ -1,0 +1,56 @@
+/*
+ * wd_event_sendfile.h -- file bytes to a plain TCP connection with sendfile(2), without
+ * blocking the worker's loop.
+ *
+ * sendfile(2) runs on libuv's thread pool (uv_queue_work: a file not in the page cache is
+ * read there, never on the loop; not uv_fs_sendfile, which tries copy_file_range first and
+ * falls back to read + write for a socket) into the connection's non-blocking socket; when the
+ * socket is full (EAGAIN or a short count) the loop waits until it is writable (a uv_poll
+ * on a dup() of the socket: libuv allows one handle per descriptor, and the duplicate also
+ * keeps the socket from being reused while a sendfile is in flight, so a connection closed
+ * meanwhile only makes that sendfile fail), then goes on. TLS connections cannot use it
+ * (the bytes must be encrypted): callers read and write instead.
+ */
+#ifndef WD_EVENT_SENDFILE_H
+#define WD_EVENT_SENDFILE_H
+
+#include "wd_event.h"
+
+typedef struct wd_sendfile_s wd_sendfile_t;
+
+/* status: 0 when all bytes were sent, else a negative libuv error. Called on the loop. */
+typedef void (*wd_sendfile_pt)(wd_sendfile_t *sf, int status);
+
+struct wd_sendfile_s {
+    wd_connection_t    *c;
+    int                 in_fd;
+    int                 out_fd;     /* dup() of the socket; -1: not opened */
+    int64_t             off;        /* next file offset */
+    size_t              left;       /* bytes still to send */
+    uint64_t            sent;       /* bytes sent so far (all calls) */
+    wd_sendfile_pt      done;
+    wd_sendfile_pt      progress;   /* NULL, or called after each partial send (status 0) */
+    void               *data;       /* the caller's */
+    void              (*free_cb)(wd_sendfile_t *sf);
+    uv_work_t           req;
+    ssize_t             result;     /* of the last sendfile: bytes, or -errno */
+    uv_poll_t           poll;
+    unsigned            busy:1;     /* a sendfile is on the thread pool */
+    unsigned            polling:1;  /* poll handle initialized */
+    unsigned            waiting:1;  /* waiting for writability */
+    unsigned            closing:1;  /* wd_sendfile_close() called */
+};
+
+/* Prepares sf (allocated by the caller) for c. WD_OK or WD_ERROR (TLS connection, dup
+ * failed). */
+int  wd_sendfile_init(wd_sendfile_t *sf, wd_connection_t *c);
+
+/* Sends len bytes of in_fd from off; calls done once. WD_OK or WD_ERROR. */
+int  wd_sendfile_start(wd_sendfile_t *sf, int in_fd, int64_t off, size_t len,
+                       wd_sendfile_pt done);
+
+/* Ends the use of sf (also mid-transfer: done is not called any more). free_cb(sf) runs
+ * when its memory may be freed (later, when a sendfile is in flight). */
+void wd_sendfile_close(wd_sendfile_t *sf, void (*free_cb)(wd_sendfile_t *sf));
+
+#endif /* WD_EVENT_SENDFILE_H */
