@@ -73,7 +73,11 @@ void wd_host_comp_free(wd_host_comp_t *hc);
 const wd_comp_host_t *wd_host_comp_host(wd_host_comp_t *hc);
 
 /* After wd_comp_instantiate: bind the incoming-handler export (its core function,
- * post-return) to the http context. 0 or -1 with err. */
+ * post-return) to the http context; for a command (wasi:cli/run#run), only the core
+ * instance it runs in (call it yourself: wd_comp_instance_lift). 0 or -1 with err.
+ * wasmd run: conf.http.stdio = 1 (stdin/stdout/stderr are fds 0/1/2, no request needed),
+ * conf.http.args/nargs for get-arguments; exit / exit-with-code end the call with
+ * WD_TRAP_EXIT and wd_wasm_exit_code() on wd_host_comp_thread(hc). */
 int wd_host_comp_attach(wd_host_comp_t *hc, const wd_comp_t *c, wd_comp_instance_t *ci,
                         wd_comp_error_t *err);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "wd_wasm.h"
 #include "wd_host_comp.h"
 #include "component/wd_cabi.h"
@@ -218,6 +219,72 @@ START_TEST(test_c_headers)
 }
 END_TEST
 
+/* wasmd run's side: a wasi:cli/command component (cgi.c wrapped by jco new --wasi-command)
+   with stdio on the process's fds, arguments and environment; the preview1 adapter calls
+   wasi:filesystem/preopens, wasi:cli/terminal-* (WIT-level, through the Canonical ABI layer
+   with the adapter's realloc), environment, stdin/stdout and exit */
+START_TEST(test_command_stdio)
+{
+    static const char *const env[] = { "REQUEST_METHOD=PUT", "PATH_INFO=/x/y" };
+    static const char *const args[] = { "cgi", "one" };
+    wd_host_comp_conf_t conf;
+    wd_comp_error_t err;
+    wd_wasm_limits_t lim;
+    char outpath[] = "/tmp/wd-comphost-XXXXXX";
+    int pfd[2], ofd = mkstemp(outpath), saved0 = dup(0), saved1 = dup(1);
+    memset(&conf, 0, sizeof conf);
+    memset(&lim, 0, sizeof lim);
+    conf.http.env = env;
+    conf.http.nenv = 2;
+    conf.http.args = args;
+    conf.http.nargs = 2;
+    conf.http.stdio = 1;
+    wd_comp_t *c = load("cgi.comp.wasm");
+    ck_assert_msg(wd_host_comp_check(c, &err) == 0, "check: %s", err.msg);
+    ck_assert(!wd_host_comp_is_handler(c));
+    wd_host_comp_t *hc = wd_host_comp_new(&conf);
+    wd_wasm_store_t *s = wd_wasm_store_new();
+    wd_comp_instance_t *ci = wd_comp_instantiate(c, s, wd_host_comp_host(hc), &lim, &err);
+    ck_assert_msg(ci != NULL, "instantiate: %s", err.msg);
+    ck_assert_msg(wd_host_comp_attach(hc, c, ci, &err) == 0, "attach: %s", err.msg);
+    const wd_comp_plan_t *p = wd_comp_get_plan(c);
+    uint32_t li = p->nlifts;
+    for (uint32_t i = 0; i < p->nlifts; i++)
+        if (strstr(p->lifts[i].name, "wasi:cli/run@0.2.") && strstr(p->lifts[i].name, "#run"))
+            li = i;
+    ck_assert(li < p->nlifts);
+    const wd_comp_bound_lift_t *bl = wd_comp_instance_lift(ci, li);
+    ck_assert(pipe(pfd) == 0 && ofd >= 0);
+    ck_assert(write(pfd[1], "12345", 5) == 5);
+    close(pfd[1]);
+    dup2(pfd[0], 0);
+    dup2(ofd, 1);
+    wd_wasm_val_t res[1];
+    wd_wasm_instance_t *th = wd_host_comp_thread(hc);
+    wd_wasm_set_fuel(th, 1000000000);
+    wd_wasm_status_t st = wd_wasm_call(th, bl->func, NULL, 0, res, 1);
+    dup2(saved0, 0);
+    dup2(saved1, 1);
+    ck_assert_msg(st == WD_WASM_OK || (st == WD_WASM_TRAP && wd_wasm_last_trap(th)->kind == WD_TRAP_EXIT
+                                       && wd_wasm_exit_code(th) == 0),
+                  "run: %d %s", st, st == WD_WASM_TRAP ? wd_wasm_last_trap(th)->msg : "");
+    if (st == WD_WASM_OK)
+        ck_assert_int_eq(res[0].of.i32, 0);           /* result::ok */
+    char out[1024];
+    ssize_t n = pread(ofd, out, sizeof out - 1, 0);
+    ck_assert(n > 0);
+    out[n] = 0;
+    ck_assert_msg(strstr(out, "method=PUT\npath=/x/y\n") != NULL, "stdout: %s", out);
+    ck_assert_msg(strstr(out, "body-bytes=5\n") != NULL, "stdout: %s", out);
+    close(ofd);
+    unlink(outpath);
+    wd_comp_instance_free(ci);
+    wd_wasm_store_free(s);
+    wd_host_comp_free(hc);
+    wd_comp_free(c);
+}
+END_TEST
+
 Suite *suite(void)
 {
     Suite *s = suite_create("comp_host");
@@ -228,6 +295,7 @@ Suite *suite(void)
     tcase_add_test(tc, test_c_hello);
     tcase_add_test(tc, test_c_echo);
     tcase_add_test(tc, test_c_headers);
+    tcase_add_test(tc, test_command_stdio);
     suite_add_tcase(s, tc);
     return s;
 }

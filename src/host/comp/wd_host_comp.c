@@ -453,8 +453,11 @@ int wd_host_comp_attach(wd_host_comp_t *hc, const wd_comp_t *c, wd_comp_instance
         wd_hc_err(err, "export \"%s\" is not bound", l->name);
         return -1;
     }
-    if (strchr(l->name, '#') && strstr(l->name, "#handle")
-        && wd_host_http_attach_export(hc->http, hc->thread, bl->func, bl->memory, bl->realloc,
+    if (strstr(l->name, "#handle") == NULL) {           /* wasi:cli/run#run */
+        wd_host_http_set_thread(hc->http, hc->thread, bl->memory, bl->realloc);
+        return 0;
+    }
+    if (wd_host_http_attach_export(hc->http, hc->thread, bl->func, bl->memory, bl->realloc,
                                       bl->post_return, msg, sizeof msg) != 0) {
         wd_hc_err(err, "%s: %s", l->name, msg);
         return -1;

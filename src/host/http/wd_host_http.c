@@ -49,7 +49,7 @@ int wd_hh_enter(wd_host_http_t *h, int need_req)
         wd_hh_trap(h, "wasi:http: import called from cabi_realloc");
         return -1;
     }
-    if (need_req && !h->active) {
+    if (need_req && !h->active && !h->stdio) {
         wd_hh_trap(h, "wasi:http: resource call outside a request");
         return -1;
     }
@@ -938,6 +938,9 @@ wd_host_http_t *wd_host_http_new(const wd_host_http_conf_t *conf)
     if (conf) {
         h->env = conf->env;
         h->nenv = conf->nenv;
+        h->args = conf->args;
+        h->nargs = conf->nargs;
+        h->stdio = conf->stdio;
     }
     return h;
 }

@@ -184,6 +184,12 @@ typedef struct {
     /* Environment for wasi:cli/environment (NAME=VALUE strings, not copied). */
     const char *const *env;
     size_t nenv;
+    /* wasmd run (a command): wasi:cli/environment get-arguments (not copied) */
+    const char *const *args;
+    size_t nargs;
+    /* wasmd run: 1 = stdin reads fd 0, stdout/stderr write fds 1 and 2 as is, and host
+     * functions are callable without a request (no backend) */
+    int stdio;
 } wd_host_http_conf_t;
 
 wd_host_http_t *wd_host_http_new(const wd_host_http_conf_t *conf);
@@ -235,6 +241,11 @@ int wd_host_http_attach_export(wd_host_http_t *h, wd_wasm_instance_t *thread,
                                wd_wasm_func_t *handle, wd_wasm_memory_t *mem,
                                wd_wasm_func_t *realloc, wd_wasm_func_t *post_return,
                                char *msg, size_t msglen);
+
+/* wasmd run: the core instance a command's export runs in (traps, realloc) and the
+ * canonopts of its lift. */
+void wd_host_http_set_thread(wd_host_http_t *h, wd_wasm_instance_t *thread,
+                             wd_wasm_memory_t *mem, wd_wasm_func_t *realloc);
 
 /* Run one request: creates the incoming-request and response-outparam handles and calls
  * the handle export. The caller has set fuel on the instance. */

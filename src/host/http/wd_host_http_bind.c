@@ -137,3 +137,11 @@ int wd_host_http_attach_export(wd_host_http_t *h, wd_wasm_instance_t *thread,
     h->post_return_fn = post_return;
     return 0;
 }
+
+void wd_host_http_set_thread(wd_host_http_t *h, wd_wasm_instance_t *thread,
+                             wd_wasm_memory_t *mem, wd_wasm_func_t *realloc)
+{
+    h->inst = thread;
+    h->mem = mem;
+    h->realloc_fn = realloc;
+}

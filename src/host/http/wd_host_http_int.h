@@ -156,6 +156,9 @@ struct wd_host_http {
      * post-return; the bindings made, freed with the context */
     wd_wasm_instance_t *caller;
     wd_wasm_memory_t *bound_mem;
+    const char *const *args;      /* wasmd run */
+    size_t nargs;
+    int stdio;
     wd_wasm_func_t *post_return_fn;
     struct wd_hh_binding *bindings;
 

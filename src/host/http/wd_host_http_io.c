@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 #include "wd_host_http_int.h"
 
 int wd_hh_drain_body(wd_host_http_t *h);
@@ -126,6 +127,45 @@ static int wd_hh_body_readable(wd_host_http_t *h)
     return h->body_eof || h->body_error || h->be->body_ready(h->be_data);
 }
 
+/* wasmd run: stdin is the process's fd 0 (reads block; 0 bytes is the end) */
+static wd_hh_rc_t wd_hh_stdin_read(wd_host_http_t *h, uint64_t want, uint32_t g, int skip)
+{
+    uint32_t size = skip ? 16 : 12, align = skip ? 8 : 4, off = skip ? 8 : 4;
+    uint8_t buf[16384];
+    ssize_t n;
+    if (want > sizeof buf)
+        want = sizeof buf;
+    do
+        n = read(0, buf, (size_t)want);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return WD_HH_RC(wd_hh_stream_err(h, g, off, size, align, n < 0, n < 0 ? "stdin: read "
+                                         "failed" : NULL, -1));
+    if (skip)
+        return wd_hh_store_u64_ok(h, g, (uint64_t)n);
+    uint32_t lp;
+    if (wd_hh_lower_bytes(h, buf, (size_t)n, &lp) < 0)
+        return WD_WASM_HOST_TRAP;
+    return wd_hh_store_list(h, g, lp, (uint32_t)n);
+}
+
+/* wasmd run: stdout/stderr are the process's fds 1 and 2 */
+static void wd_hh_stdio_write(int fd, const uint8_t *p, size_t n)
+{
+    static const uint8_t zeros[256];
+    while (n > 0) {
+        size_t k = p ? n : (n < sizeof zeros ? n : sizeof zeros);
+        ssize_t w = write(fd, p ? p : zeros, k);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;               /* stdout closed: the output is lost, the program runs on */
+        if (p)
+            p += w;
+        n -= (size_t)w;
+    }
+}
+
 static wd_hh_rc_t wd_hh_in_read_common(WD_HH_ARGS, int blocking, int skip)
 {
     wd_host_http_t *h = WD_HH_H;
@@ -137,6 +177,8 @@ static wd_hh_rc_t wd_hh_in_read_common(WD_HH_ARGS, int blocking, int skip)
         return WD_WASM_HOST_TRAP;
     if (e->kind == WD_HH_S_RBODY)
         return wd_hh_ob_in_read(h, e, a[1], g, blocking, skip);
+    if (e->kind == WD_HH_S_STDIN && h->stdio && a[1] > 0)
+        return wd_hh_stdin_read(h, a[1], g, skip);
     if (e->kind == WD_HH_S_STDIN || (!h->active && e->kind == WD_HH_S_BODY))
         return WD_HH_RC(wd_hh_stream_err(h, g, off, size, align, 0, NULL, -1));
     uint64_t want = a[1];
@@ -238,7 +280,9 @@ static wd_hh_rc_t wd_hh_out_put(wd_host_http_t *h, wd_hh_handle_t *e, const uint
         if (check_budget && n > 4096)           /* stdio's check-write permit is 4096 */
             return wd_hh_trap(h, "wasi:io: output-stream.write of %llu bytes exceeds the "
                               "check-write permit", (unsigned long long)n);
-        if (p)
+        if (h->stdio)
+            wd_hh_stdio_write(e->kind == WD_HH_S_STDERR ? 2 : 1, p, (size_t)n);
+        else if (p)
             wd_hh_guest_output(h, e->kind == WD_HH_S_STDERR, p, n);
         else
             for (uint64_t k = 0; k < n; k += sizeof zeros)
@@ -711,17 +755,25 @@ static WD_HH_FN(wd_hh_get_environment)
     return WD_WASM_HOST_OK;
 }
 
-/* get-arguments() -> list<string>: a handler has no arguments. */
+/* get-arguments() -> list<string>: a handler has none; wasmd run's command its argv */
 static WD_HH_FN(wd_hh_get_arguments)
 {
     wd_host_http_t *h = WD_HH_H;
     WD_HH_ENTER(h, 0);
-    uint32_t lp;
-    if (wd_hh_ret(h, (uint32_t)a[0], 8, 4) == NULL || wd_hh_alloc(h, 4, 0, &lp) < 0)
+    uint32_t lp, n = (uint32_t)h->nargs;
+    if (wd_hh_ret(h, (uint32_t)a[0], 8, 4) == NULL || wd_hh_alloc(h, 4, (uint64_t)n * 8, &lp) < 0)
         return WD_WASM_HOST_TRAP;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t sl = (uint32_t)strlen(h->args[i]), sp;
+        if (wd_hh_lower_bytes(h, h->args[i], sl, &sp) < 0)
+            return WD_WASM_HOST_TRAP;
+        uint8_t *s = wd_hh_mem(h, lp + 8 * i, 8);
+        memcpy(s, &sp, 4);
+        memcpy(s + 4, &sl, 4);
+    }
     uint8_t *ret = wd_hh_ret(h, (uint32_t)a[0], 8, 4);
-    memset(ret, 0, 8);
     memcpy(ret, &lp, 4);
+    memcpy(ret + 4, &n, 4);
     return WD_WASM_HOST_OK;
 }
 
