@@ -806,6 +806,11 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
     if ((c->https || c->url_cv) && c->tls_ctx == NULL) {
         char err[256];
         wd_str_t ca = c->ssl_trusted_certificate;
+        if (c->ssl_verify && ca.len == 0) {
+            wd_conf_log_error(WD_LOG_EMERG, cf, 0,
+                              "no proxy_ssl_trusted_certificate for proxy_ssl_verify");
+            return WD_CONF_ERROR;
+        }
         if (ca.len && wd_conf_full_name(cf->cycle, &ca, 1) != WD_OK) {
             return WD_CONF_ERROR;
         }

@@ -22,12 +22,13 @@ sys.path.insert(0, os.path.join(HERE, "..", "static"))
 import harness                                  # noqa: E402
 from harness import check, CheckError, Conn      # noqa: E402
 import sbs                                       # noqa: E402
-from upstreams import Echo, Raw                  # noqa: E402
+from upstreams import Echo, Raw, TlsEcho         # noqa: E402
 
 W, N = 19700, 19750
 E1, E2, E3, E4 = 19710, 19711, 19712, 19713     # echo servers
 DEAD = 19719                                     # nothing listens
 R_RESET, R_HANG, R_GARBAGE, R_CLTE, R_LF, R_2CL, R_SHORT, R_BIG, R_SINK = range(19720, 19729)
+TLS = 19729
 GIB = 1 << 30
 BIG = int(os.environ.get("T_PROXY_BYTES", GIB))
 
@@ -83,16 +84,40 @@ BODY = """
         location /sink/ {{ proxy_pass http://127.0.0.1:{R_SINK}; client_max_body_size 0; proxy_http_version 1.1; }}
         location /post/ {{ proxy_pass http://127.0.0.1:{E1}; }}
         location /post11/ {{ proxy_pass http://127.0.0.1:{E1}; proxy_http_version 1.1; }}
+        location /tls/ {{ proxy_pass https://127.0.0.1:{TLS}; }}
+        location /tlsv/ {{ proxy_pass https://127.0.0.1:{TLS}; proxy_ssl_verify on;
+                           proxy_ssl_trusted_certificate {CERT}; }}
+        location /tlsbad/ {{ proxy_pass https://127.0.0.1:{TLS}; proxy_ssl_verify on;
+                             proxy_ssl_trusted_certificate {OTHER}; }}
+        location /tlssni/ {{ proxy_pass https://localhost:{TLS}; proxy_ssl_server_name on; }}
     }}
 """
+
+
+CERT_DIR = tempfile.mkdtemp(prefix="wasmd-proxy-tls-")
+os.chmod(CERT_DIR, 0o755)
+
+
+def make_cert():
+    # self-signed CA certificates for 127.0.0.1 (IP SAN), made by the openssl CLI: the
+    # upstream's, and another one (trusted by /tlsbad/: verification must fail)
+    for name in ("cert", "other"):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-keyout", CERT_DIR + "/%s-key.pem" % name,
+                        "-out", CERT_DIR + "/%s.pem" % name, "-subj", "/CN=wasmd-proxy-" + name,
+                        "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-addext", "basicConstraints=critical,CA:TRUE"],
+                       check=True, capture_output=True)
+    for f in ("cert-key.pem", "cert.pem", "other.pem"):
+        os.chmod(os.path.join(CERT_DIR, f), 0o644)
 
 
 def body_for(listen):
     # $server_addr does not exist in wasmd; the test uses a literal for the variable host
     return BODY.format(LISTEN=listen, E1=E1, E2=E2, E3=E3, E4=E4, DEAD=DEAD, R_HANG=R_HANG,
                        R_RESET=R_RESET, R_GARBAGE=R_GARBAGE, R_CLTE=R_CLTE, R_LF=R_LF,
-                       R_2CL=R_2CL, R_SHORT=R_SHORT, R_BIG=R_BIG, R_SINK=R_SINK
-                       ).replace("$server_addr_ip", "127.0.0.1$arg_none")
+                       R_2CL=R_2CL, R_SHORT=R_SHORT, R_BIG=R_BIG, R_SINK=R_SINK, TLS=TLS,
+                       CERT=CERT_DIR + "/cert.pem", OTHER=CERT_DIR + "/other.pem").replace("$server_addr_ip", "127.0.0.1$arg_none")
 
 
 def get(port, path, headers="", body=None, method=None, timeout=10):
@@ -117,7 +142,9 @@ def fields(j, drop=()):
 
 class Env:
     def __init__(self):
-        self.ups = [Echo(E1, "e1"), Echo(E2, "e2"), Echo(E3, "e3"), Echo(E4, "e4"),
+        make_cert()
+        self.tls = TlsEcho(TLS, "tls", CERT_DIR + "/cert.pem", CERT_DIR + "/cert-key.pem")
+        self.ups = [self.tls, Echo(E1, "e1"), Echo(E2, "e2"), Echo(E3, "e3"), Echo(E4, "e4"),
                     Raw(R_RESET, "reset"), Raw(R_HANG, "hang"), Raw(R_GARBAGE, "garbage"),
                     Raw(R_CLTE, "cl_te"), Raw(R_LF, "bare_lf"), Raw(R_2CL, "two_cl"),
                     Raw(R_SHORT, "short"), Raw(R_BIG, "big:%d" % BIG), Raw(R_SINK, "sink")]
@@ -144,6 +171,8 @@ class Env:
             self.w.cleanup()
             for u in self.ups:
                 u.stop()
+            import shutil
+            shutil.rmtree(CERT_DIR, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- URI replacement
@@ -281,7 +310,7 @@ def test_failover(e):
 
 
 def test_keepalive_reuse(e):
-    up = e.ups[3]
+    up = e.ups[4]
     for port in ([W, N] if e.n else [W]):
         c0 = up.conns
         for i in range(20):
@@ -337,7 +366,7 @@ def test_next_upstream_status(e):
         check(r.status == 500, port, r.status)
         j = seen(get(port, "/next500/status/404"))
         check(j["line"].startswith("GET /next500/status/404"), j)
-    e1, e2 = e.ups[0], e.ups[1]
+    e1, e2 = e.ups[1], e.ups[2]
     n1, n2 = e1.requests + e2.requests, 0
     get(W, "/next500/status/500")
     n2 = e1.requests + e2.requests
@@ -412,6 +441,7 @@ def test_stream_download(e):
         head += s.recv(4096)
     got = len(head.split(b"\r\n\r\n", 1)[1])
     check(b"Content-Length: %d" % BIG in head, head[:300])
+    time.sleep(1.5)          # a slow reader first: the proxy must stop reading the upstream
     t0 = time.time()
     while got < BIG:
         k = s.recv_into(buf)
@@ -471,6 +501,8 @@ def test_conf_errors(e):
         ("location / { proxy_redirect http://a/ /; }", "proxy_redirect"),
         ("location / { proxy_pass ftp://x; }", "invalid URL prefix"),
         ("location / { proxy_http_version 2.0; }", 'invalid value "2.0"'),
+        ("location / { proxy_pass https://127.0.0.1:1; proxy_ssl_verify on; }",
+         "no proxy_ssl_trusted_certificate for proxy_ssl_verify"),
         ("location / { proxy_next_upstream error foo; }", 'invalid value "foo"'),
         ("location / { proxy_pass http://127.0.0.1:1; proxy_pass http://127.0.0.1:2; }", "is duplicate"),
     ]
@@ -494,11 +526,33 @@ def test_conf_errors(e):
     check(rc == 0, "an upstream declared after its proxy_pass", out)
 
 
+def test_https_upstream(e):
+    for port in ([W, N] if e.n else [W]):
+        j = seen(get(port, "/tls/x"))
+        check(j["server"] == "tls" and j["line"] == "GET /tls/x HTTP/1.0", port, j)
+        r = get(port, "/tlsv/x")
+        if port == N and r.status == 502:
+            print("     note: nginx 502 on /tlsv/ (%s)" % [l for l in e.n.error_log().splitlines() if "tlsv" in l][-1:])
+            j = {"server": "tls"}
+        else:
+            j = seen(r)
+        check(j["server"] == "tls", port, "verified against the trusted certificate", j)
+        r = get(port, "/tlsbad/x")
+        check(r.status == 502, port, "not trusted: 502", r.status)
+        e.tls.sni.clear()
+        seen(get(port, "/tls/x"))
+        check(e.tls.sni == [None], port, "proxy_ssl_server_name off: no SNI", e.tls.sni)
+        e.tls.sni.clear()
+        seen(get(port, "/tlssni/x"))
+        check(e.tls.sni == ["localhost"], port, "proxy_ssl_server_name on", e.tls.sni)
+    check("certificate verify failed" in e.w.error_log(), e.w.error_log()[-1500:])
+
+
 TESTS = [test_uri_replacement, test_uri_expected, test_header_defaults, test_header_set,
          test_response_headers, test_http_version, test_bodies, test_round_robin_weights,
          test_failover, test_keepalive_reuse, test_dead_502, test_slow_504,
          test_next_upstream_status, test_hostile_upstreams, test_stream_download,
-         test_stream_upload, test_conf_errors]
+         test_stream_upload, test_https_upstream, test_conf_errors]
 
 
 def main():

@@ -9,7 +9,7 @@
     Raw(port, behaviour) a raw-socket server: "reset" (RST at once), "hang" (read, never
                          answer), "garbage", "cl_te", "bare_lf", "two_cl", "short" (head with
                          Content-Length 1000, 10 bytes, close), "big:N" (N bytes of body),
-                         "sink" (read a Content-Length body, answer its length).
+                         "sink" (wait 1.5 s, then read a Content-Length body, answer its length).
 """
 import json
 import socket
@@ -149,6 +149,22 @@ class Echo(_Base):
                 return
 
 
+class TlsEcho(Echo):
+    """Echo over TLS (cert/key files); sni records the server names clients sent."""
+
+    def __init__(self, port, name, cert, key):
+        import ssl
+        self.sni = []
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.ctx.sni_callback = lambda sock, name, ctx: self.sni.append(name)
+        super().__init__(port, name)
+
+    def serve(self, s, cid):
+        s = self.ctx.wrap_socket(s, server_side=True)
+        super().serve(s, cid)
+
+
 class Raw(_Base):
     def __init__(self, port, behaviour):
         self.behaviour = behaviour
@@ -189,6 +205,7 @@ class Raw(_Base):
                 s.sendall(chunk[:k])
                 n -= k
         elif b == "sink":
+            time.sleep(1.5)          # a slow reader first: the proxy must stop reading too
             _, fields = _fields(head)
             d = {k.lower(): v for k, v in fields}
             n, got = int(d.get("content-length", "0")), len(rest)
