@@ -124,6 +124,10 @@ def main():
         for name, cmd, port, pfx in servers:
             running.append((name, port) + hb.start_server(name, cmd, port, pfx))
         for conns in CONNS:
+            # a warm-up run each, not counted: wasmd grows its instance pool on demand
+            # (wasm_pool 64 1024: ~1000 instantiations at -c1000), nginx its upstream pool
+            for name, port, proc, log in running:
+                hb.run_wrk(port, conns)
             for i in range(RUNS):
                 for name, port, proc, log in running:
                     runs.setdefault((name, conns), []).append(hb.one_run(name, proc, port,

@@ -713,10 +713,53 @@ wd_wasm_ob_close(void *q)
     free(w);
 }
 
+static size_t
+wd_wasm_ob_ntrailers(void *q)
+{
+    return wd_hc_ntrailers(((wd_wasm_ob_req_t *) q)->q);
+}
+
+static void
+wd_wasm_ob_trailer(void *q, size_t i, wd_host_http_header_t *hd)
+{
+    wd_hc_header_t x;
+    wd_hc_trailer(((wd_wasm_ob_req_t *) q)->q, i, &x);
+    hd->name = x.name;
+    hd->name_len = x.name_len;
+    hd->value = x.value;
+    hd->value_len = x.value_len;
+}
+
+static int
+wd_wasm_ob_finish_trailers(void *q, const wd_host_http_header_t *t, size_t n)
+{
+    wd_hc_header_t st[16], *v = st;
+    int rc;
+
+    if (n == 0) {
+        return wd_hc_finish(((wd_wasm_ob_req_t *) q)->q);
+    }
+    if (n > 16 && (v = malloc(n * sizeof(*v))) == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        v[i].name = t[i].name;
+        v[i].name_len = t[i].name_len;
+        v[i].value = t[i].value;
+        v[i].value_len = t[i].value_len;
+    }
+    rc = wd_hc_finish_trailers(((wd_wasm_ob_req_t *) q)->q, v, n);
+    if (v != st) {
+        free(v);
+    }
+    return rc;
+}
+
 const wd_host_http_outbound_t wd_http_wasm_outbound = {
     wd_wasm_ob_start, wd_wasm_ob_head_state, wd_wasm_ob_status, wd_wasm_ob_nheaders,
     wd_wasm_ob_header, wd_wasm_ob_read, wd_wasm_ob_readable, wd_wasm_ob_write,
-    wd_wasm_ob_pending, wd_wasm_ob_finish, wd_wasm_ob_close
+    wd_wasm_ob_pending, wd_wasm_ob_finish, wd_wasm_ob_close,
+    wd_wasm_ob_ntrailers, wd_wasm_ob_trailer, wd_wasm_ob_finish_trailers
 };
 
 void

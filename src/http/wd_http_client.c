@@ -67,6 +67,10 @@ struct wd_hc_req_s {
     char          *rbuf;
     size_t         rlen, roff, rcap;
     wd_http_chunked_t ck;
+    char          *tail;             /* chunked framing since the last data (trailers) */
+    size_t         tail_len, tail_cap;
+    wd_hc_header_t *trl;             /* response trailers (point into tail) */
+    size_t         ntrl;
     uint64_t       t_connect, t_first, t_between;
     int            pool_max;
     void         (*notify)(void *data);
@@ -93,6 +97,7 @@ static void wd_hc_connect(wd_hc_req_t *q);
 static void wd_hc_arm(wd_hc_req_t *q);
 
 static const wd_oconn_handler_t wd_hc_conn_handler;
+static void wd_hc_trailers(wd_hc_req_t *q);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -494,6 +499,47 @@ wd_hc_parse_error(wd_hc_req_t *q)
     wd_hc_fail(q, WD_HC_E_PROTOCOL, "malformed response: %s", r ? r : "parse error");
 }
 
+/* The chunked body is complete: q->tail holds [CRLF] last-chunk trailer-section CRLF,
+ * already checked by the parser; index its field lines. */
+static void
+wd_hc_trailers(wd_hc_req_t *q)
+{
+    char *p = q->tail, *end = q->tail + q->tail_len, *e;
+    size_t n = 0;
+
+    if (q->tail_len >= 2 && p[0] == '\r' && p[1] == '\n') {
+        p += 2;                                 /* the end of the last data chunk */
+    }
+    p = memmem(p, end - p, "\r\n", 2);        /* past the last-chunk line */
+    if (p == NULL) {
+        return;
+    }
+    p += 2;
+    for (char *x = p; x < end && (e = memmem(x, end - x, "\r\n", 2)) != NULL && e > x;
+         x = e + 2) {
+        n++;
+    }
+    if (n == 0 || (q->trl = calloc(n, sizeof(*q->trl))) == NULL) {
+        return;
+    }
+    for (; p < end && (e = memmem(p, end - p, "\r\n", 2)) != NULL && e > p; p = e + 2) {
+        char *colon = memchr(p, ':', e - p), *v, *ve = e;
+        if (colon == NULL) {
+            continue;
+        }
+        for (v = colon + 1; v < ve && (*v == ' ' || *v == '\t'); v++) {
+        }
+        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) {
+            ve--;
+        }
+        q->trl[q->ntrl].name = p;
+        q->trl[q->ntrl].name_len = colon - p;
+        q->trl[q->ntrl].value = v;
+        q->trl[q->ntrl].value_len = ve - v;
+        q->ntrl++;
+    }
+}
+
 /* Feed body bytes to llhttp. */
 static void
 wd_hc_feed_body(wd_hc_req_t *q, const char *p, size_t n)
@@ -510,15 +556,26 @@ wd_hc_feed_body(wd_hc_req_t *q, const char *p, size_t n)
         const unsigned char *pos = (const unsigned char *) p, *end = pos + n, *d;
         size_t dn;
         for (;;) {
+            const unsigned char *from = pos;
             int rc = wd_http_chunked_parse(&q->ck, &pos, end, (size_t) -1, &d, &dn);
             if (rc == WD_HTTP_CHUNKED_DATA) {
+                q->tail_len = 0;       /* framing before data is no trailer section */
                 if (wd_hc_append(&q->rbuf, &q->rlen, &q->rcap, d, dn) < 0) {
                     wd_hc_fail(q, WD_HC_E_INTERNAL, "out of memory");
                     return;
                 }
                 continue;
             }
+            /* framing bytes only: keep them (bounded by the parser's line and trailer
+             * limits) so the trailer fields can be read once the body is complete */
+            if ((rc == WD_HTTP_CHUNKED_AGAIN || rc == WD_HTTP_CHUNKED_DONE) && pos > from
+                && wd_hc_append(&q->tail, &q->tail_len, &q->tail_cap, from, pos - from) < 0)
+            {
+                wd_hc_fail(q, WD_HC_E_INTERNAL, "out of memory");
+                return;
+            }
             if (rc == WD_HTTP_CHUNKED_DONE) {
+                wd_hc_trailers(q);
                 q->msg_done = 1;
                 if (pos < end) {
                     q->keepalive = 0;   /* bytes after the response */
@@ -929,6 +986,13 @@ int wd_hc_status(wd_hc_req_t *q) { return q->status; }
 int wd_hc_has_head(wd_hc_req_t *q) { return q->head_done; }
 size_t wd_hc_nheaders(wd_hc_req_t *q) { return q->head_done ? q->nh : 0; }
 int wd_hc_reused(wd_hc_req_t *q) { return q->reused; }
+size_t wd_hc_ntrailers(wd_hc_req_t *q) { return q->msg_done ? q->ntrl : 0; }
+
+void
+wd_hc_trailer(wd_hc_req_t *q, size_t i, wd_hc_header_t *h)
+{
+    *h = q->trl[i];
+}
 
 void
 wd_hc_header(wd_hc_req_t *q, size_t i, wd_hc_header_t *h)
@@ -1039,10 +1103,47 @@ wd_hc_finish(wd_hc_req_t *q)
     return 0;
 }
 
+int
+wd_hc_finish_trailers(wd_hc_req_t *q, const wd_hc_header_t *t, size_t n)
+{
+    char *b = NULL;
+    size_t bl = 0, bc = 0;
+    int rc;
+
+    if (n == 0 || !q->chunked_req) {
+        return wd_hc_finish(q);     /* no chunked body: nowhere to put trailers */
+    }
+    if (q->state == WD_HC_FAILED || !q->body || q->body_finished) {
+        return -1;
+    }
+    int ok = wd_hc_append(&b, &bl, &bc, "0\r\n", 3) == 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = wd_hc_append(&b, &bl, &bc, t[i].name, t[i].name_len) == 0
+             && wd_hc_append(&b, &bl, &bc, ": ", 2) == 0
+             && wd_hc_append(&b, &bl, &bc, t[i].value, t[i].value_len) == 0
+             && wd_hc_append(&b, &bl, &bc, "\r\n", 2) == 0;
+    }
+    ok = ok && wd_hc_append(&b, &bl, &bc, "\r\n", 2) == 0;
+    if (!ok) {
+        free(b);
+        return -1;
+    }
+    q->body_finished = 1;
+    if (q->conn && q->state != WD_HC_CONNECTING) {
+        rc = wd_oconn_write(q->conn->oc, b, bl) < 0 ? -1 : 0;
+    } else {
+        rc = wd_hc_append(&q->wbuf, &q->wbuf_len, &q->wbuf_cap, b, bl);
+    }
+    free(b);
+    return rc;
+}
+
 static void
 wd_hc_free_cb(uv_handle_t *hd)
 {
     wd_hc_req_t *q = hd->data;
+    free(q->tail);
+    free(q->trl);
     free(q->hbuf);
     free(q->rbuf);
     free(q->wbuf);

@@ -104,6 +104,13 @@ int          wd_hc_readable(wd_hc_req_t *q);
 int          wd_hc_write(wd_hc_req_t *q, const void *p, size_t n);
 size_t       wd_hc_pending(wd_hc_req_t *q);
 int          wd_hc_finish(wd_hc_req_t *q);
+/* The same, ending a chunked request body with trailer fields (names and values are
+ * the caller's, already checked; a body with a Content-Length has no room for them: they
+ * are dropped). */
+int          wd_hc_finish_trailers(wd_hc_req_t *q, const wd_hc_header_t *t, size_t n);
+/* Response trailers (a chunked body's trailer section), once the body is complete. */
+size_t       wd_hc_ntrailers(wd_hc_req_t *q);
+void         wd_hc_trailer(wd_hc_req_t *q, size_t i, wd_hc_header_t *h);
 int          wd_hc_reused(wd_hc_req_t *q);
 /* Ends the exchange: a connection that finished cleanly goes back to the pool, any
  * other is closed. notify is never called again. */

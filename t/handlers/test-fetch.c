@@ -7,7 +7,9 @@
  *   /f/loop    X-N requests one after the other: "ok=A limit=B other=C\n"
  *   /f/drop    starts a request and answers without waiting for it
  *   /f/stream  GET URL, the body streamed back as it arrives (502 on failure)
- *   /f/timeout GET URL with request-options timeouts X-T: "connect,first,between" (ms) */
+ *   /f/timeout GET URL with request-options timeouts X-T: "connect,first,between" (ms)
+ *   /f/trailers GET URL, the body then "|x-t=<response trailer x-t>"; POST with X-Body:
+ *              the body "abc" sent chunked with the trailer "x-req-t: <X-Body>" */
 #include <string.h>
 #include "wasmd.h"
 
@@ -132,6 +134,26 @@ void wasmd_handle(wasmd_request *req, wasmd_response *resp)
     } else if (strncmp(path, "/f/drop", 7) == 0) {
         wasmd_fetch_start("GET", url, hdrs, 0);   /* never waited for, never closed */
         wasmd_write_str(resp, "dropped\n");
+    } else if (strncmp(path, "/f/trailers", 11) == 0) {
+        const char *rb = wasmd_header(req, "x-body");
+        wasmd_fetch *f = wasmd_fetch_start(rb ? "POST" : "GET", url, hdrs, rb != NULL);
+        if (rb) {
+            const char *trl[] = { "x-req-t", rb, NULL };
+            wasmd_fetch_write(f, "abc", 3);
+            put_num(resp, "end=", wasmd_fetch_end_trailers(f, trl));
+            wasmd_write_str(resp, " ");
+        }
+        int st = wasmd_fetch_wait(f);
+        put_num(resp, "status=", st);
+        wasmd_write_str(resp, " ");
+        long r;
+        while ((r = wasmd_fetch_read(f, buf, sizeof buf)) > 0)
+            wasmd_write(resp, buf, (size_t)r);
+        const char *t = r == 0 ? wasmd_fetch_trailer(f, "x-t") : NULL;
+        wasmd_write_str(resp, "|x-t=");
+        wasmd_write_str(resp, t ? t : "-");
+        wasmd_write_str(resp, "\n");
+        wasmd_fetch_close(f);
     } else if (strncmp(path, "/f/stream", 9) == 0) {
         wasmd_fetch *f = wasmd_fetch_start("GET", url, hdrs, 0);
         int st = wasmd_fetch_wait(f);

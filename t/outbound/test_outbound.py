@@ -78,11 +78,16 @@ class Counted(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         n = 0
+        trl = []
         if self.headers.get("transfer-encoding") == "chunked":
             while True:
                 size = int(self.rfile.readline().strip(), 16)
                 if size == 0:
-                    self.rfile.readline()
+                    while True:           # the trailer section, then the empty line
+                        l = self.rfile.readline()
+                        if l in (b"\r\n", b""):
+                            break
+                        trl.append(l.strip().decode())
                     break
                 left = size
                 while left:
@@ -92,8 +97,8 @@ class Counted(http.server.BaseHTTPRequestHandler):
                 self.rfile.readline()
         else:
             n = len(self.rfile.read(int(self.headers.get("content-length", 0))))
-        self.reply(200, ("got %d bytes te=%s\n" % (n, self.headers.get("transfer-encoding")))
-                   .encode())
+        self.reply(200, ("got %d bytes te=%s trl=%s\n" % (n, self.headers.get("transfer-encoding"),
+                                                           ";".join(trl) or "-")).encode())
 
     def log_message(self, *a):
         pass
@@ -563,6 +568,19 @@ def test_framing_attacks(s):
     check(fields(r.body)["status"] == "200" and r.body.endswith(b"\nhello world"), r.body)
     r = get(s, "/f/get?" + HOU + "/interim")
     check(fields(r.body)["status"] == "200" and r.body.endswith(b"ok"), r.body)
+
+
+def test_trailers_both_ways(s):
+    # response trailers of a chunked body reach the guest (future-trailers -> fields)
+    r = get(s, "/f/trailers?" + HOU + "/chunkok")
+    check(r.body == b"status=200 hello world|x-t=1\n", r.body)
+    # none: a Content-Length body has no trailer section
+    r = get(s, "/f/trailers?" + HOU + "/ok")
+    check(r.body == b"status=200 raw|x-t=-\n", r.body)
+    # request trailers (outgoing-body.finish with trailers) go in the last chunk
+    r = get(s, "/f/trailers?" + UPU + "/t", b"X-Body: sent-late\r\n")
+    check(r.body.startswith(b"end=0 status=200 got 3 bytes te=chunked trl=x-req-t: sent-late"),
+          r.body)
 
 
 def test_incomplete_and_reset(s):

@@ -142,6 +142,12 @@ int wasmd_fetch_header_at(wasmd_fetch *f, size_t i, const char **name, const cha
 long wasmd_fetch_read(wasmd_fetch *f, void *buf, size_t len);
 /* Drops everything (the connection is reused only if the exchange completed). */
 void wasmd_fetch_close(wasmd_fetch *f);
+/* Ends the request body with trailer fields (NULL-terminated name, value, ... list; a
+ * chunked body carries them, one with a Content-Length cannot). 0 or -1. */
+int wasmd_fetch_end_trailers(wasmd_fetch *f, const char *const *trailers);
+/* A response trailer field (chunked responses), once wasmd_fetch_read returned 0 (the
+ * end of the body); NULL if absent. The first call waits for the trailer section. */
+const char *wasmd_fetch_trailer(wasmd_fetch *f, const char *name);
 
 #ifndef WASMD_DECLARATIONS_ONLY
 
@@ -633,6 +639,14 @@ WASMD__IMPORT(WASMD__T, "[resource-drop]incoming-response")
 void wasmd__iresp_drop(int32_t self);
 WASMD__IMPORT(WASMD__T, "[resource-drop]outgoing-body")
 void wasmd__obody_drop(int32_t self);
+WASMD__IMPORT(WASMD__T, "[static]incoming-body.finish")
+int32_t wasmd__body_finish(int32_t self);                         /* own<future-trailers> */
+WASMD__IMPORT(WASMD__T, "[method]future-trailers.subscribe")
+int32_t wasmd__ftrail_subscribe(int32_t self);
+WASMD__IMPORT(WASMD__T, "[method]future-trailers.get")
+void wasmd__ftrail_get(int32_t self, void *ret);
+WASMD__IMPORT(WASMD__T, "[resource-drop]future-trailers")
+void wasmd__ftrail_drop(int32_t self);
 WASMD__IMPORT("wasi:io/poll@0.2.0", "[method]pollable.block")
 void wasmd__pollable_block(int32_t self);
 WASMD__IMPORT("wasi:io/poll@0.2.0", "[method]pollable.ready")
@@ -643,7 +657,8 @@ WASMD__IMPORT("wasi:io/poll@0.2.0", "[resource-drop]pollable")
 void wasmd__pollable_drop(int32_t self);
 
 struct wasmd_fetch {
-    int32_t future, pollable, resp, headers, body, in, obody, out;
+    int32_t future, pollable, resp, headers, body, in, obody, out, trailers;
+    int trailers_done;
     int status, error, done, eof;
     size_t nentries;
     const char **names, **values;
@@ -780,18 +795,32 @@ int wasmd_fetch_write(wasmd_fetch *f, const void *data, size_t len)
     return 0;
 }
 
-int wasmd_fetch_end(wasmd_fetch *f)
+int wasmd_fetch_end_trailers(wasmd_fetch *f, const char *const *trailers)
 {
     wasmd__ec_result r;
+    int32_t t = 0;
     if (f->obody == 0)
         return -1;
     if (f->out) {
         wasmd__out_drop(f->out);
         f->out = 0;
     }
-    wasmd__obody_finish(f->obody, 0, 0, &r);
+    if (trailers && trailers[0]) {
+        t = wasmd__fields_new();
+        for (size_t i = 0; trailers[i] && trailers[i + 1]; i += 2) {
+            uint8_t e[2];
+            wasmd__fields_append(t, trailers[i], strlen(trailers[i]), trailers[i + 1],
+                                 strlen(trailers[i + 1]), e);
+        }
+    }
+    wasmd__obody_finish(f->obody, t != 0, t, &r);
     f->obody = 0;
     return r.is_err ? -1 : 0;
+}
+
+int wasmd_fetch_end(wasmd_fetch *f)
+{
+    return wasmd_fetch_end_trailers(f, NULL);
 }
 
 static int wasmd__fetch_take(wasmd_fetch *f)
@@ -938,10 +967,51 @@ long wasmd_fetch_read(wasmd_fetch *f, void *buf, size_t len)
     }
 }
 
+const char *wasmd_fetch_trailer(wasmd_fetch *f, const char *name)
+{
+    if (!f->trailers_done) {
+        if (!f->eof || f->body == 0)
+            return NULL;
+        f->trailers_done = 1;
+        if (f->in) {
+            wasmd__in_drop(f->in);
+            f->in = 0;
+        }
+        int32_t ft = wasmd__body_finish(f->body);
+        f->body = 0;
+        /* option<result<result<option<own<trailers>>, error-code>>> */
+        wasmd__fut_result r;
+        int32_t pl = 0;
+        for (;;) {
+            wasmd__ftrail_get(ft, &r);
+            if (r.tag != 0)
+                break;
+            if (pl == 0)
+                pl = wasmd__ftrail_subscribe(ft);
+            wasmd__pollable_block(pl);
+        }
+        if (pl)
+            wasmd__pollable_drop(pl);
+        wasmd__ftrail_drop(ft);
+        if (r.tag2 == 0 && r.tag3 == 0 && r.u.ec[0] == 1)
+            f->trailers = *(const int32_t *)(r.u.ec + 4);
+    }
+    if (f->trailers == 0)
+        return NULL;
+    wasmd__list v;
+    wasmd__fields_get(f->trailers, name, strlen(name), &v);
+    if (v.len == 0)
+        return NULL;
+    const wasmd__list *x = (const wasmd__list *)v.ptr;
+    return wasmd__strndup((const char *)x[0].ptr, x[0].len);
+}
+
 void wasmd_fetch_close(wasmd_fetch *f)
 {
     if (f == NULL)
         return;
+    if (f->trailers)
+        wasmd__fields_drop(f->trailers);
     if (f->out)
         wasmd__out_drop(f->out);
     if (f->obody)

@@ -119,6 +119,11 @@ typedef struct {
     int (*finish)(void *q);
     /* The guest is done with it (every handle dropped, or the request ended). */
     void (*close)(void *q);
+    /* Optional (NULL: no trailers either way). Response trailers once the body ended;
+     * the end of a request body with trailer fields (as finish). */
+    size_t (*ntrailers)(void *q);
+    void (*trailer)(void *q, size_t i, wd_host_http_header_t *hd);
+    int (*finish_trailers)(void *q, const wd_host_http_header_t *t, size_t n);
 } wd_host_http_outbound_t;
 
 /* The server side of one request. Every function gets the `be` pointer passed to

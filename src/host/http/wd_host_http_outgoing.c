@@ -792,7 +792,33 @@ wd_hh_rc_t wd_hh_ob_body_call(wd_host_http_t *h, uint32_t idx, wd_hh_handle_t *e
                                           x->code == 38 ? x->msg : NULL) < 0
                    ? WD_WASM_HOST_TRAP : WD_WASM_HOST_OK;
         }
-        return WD_WASM_HOST_OK;   /* ok(none): trailers are not surfaced */
+        size_t nt = x->q && x->ob->ntrailers ? x->ob->ntrailers(x->q) : 0;
+        if (nt == 0)
+            return WD_WASM_HOST_OK;   /* ok(none) */
+        /* ok(some(trailers)): an immutable fields resource */
+        wd_hh_fields_t *f = wd_hh_fields_new(h);
+        if (f == NULL)
+            return wd_hh_trap(h, "wasi:http: out of memory");
+        for (size_t i = 0; i < nt; i++) {
+            wd_host_http_header_t hd;
+            x->ob->trailer(x->q, i, &hd);
+            int rc = wd_hh_fields_add(h, f, (const uint8_t *)hd.name, hd.name_len,
+                                      (const uint8_t *)hd.value, hd.value_len);
+            if (rc < 0) {
+                wd_hh_obj_release(h, &f->obj);
+                return rc == -2 ? WD_WASM_HOST_TRAP : wd_hh_trap(h, "wasi:http: out of memory");
+            }
+        }
+        k = wd_hh_new(h, WD_HH_FIELDS, 0, &f->obj);
+        if (k == 0) {
+            wd_hh_obj_release(h, &f->obj);
+            return WD_WASM_HOST_TRAP;
+        }
+        h->tab[k].owns = 0;       /* immutable */
+        p = wd_hh_mem(h, g, 56);
+        p[24] = 1;
+        memcpy(p + 28, &k, 4);
+        return WD_WASM_HOST_OK;
     }
     case 6: {
         uint32_t g = (uint32_t)a[3];
@@ -800,18 +826,45 @@ wd_hh_rc_t wd_hh_ob_body_call(wd_host_http_t *h, uint32_t idx, wd_hh_handle_t *e
             return wd_hh_trap(h, "wasi:http: outgoing-body.finish while its output-stream is alive");
         if ((uint32_t)a[1] > 1)
             return wd_hh_trap(h, "wasi:http: invalid option tag %u", (uint32_t)a[1]);
-        if ((uint32_t)a[1] == 1 && wd_hh_get(h, a[2], WD_HH_FIELDS) == NULL)
+        wd_hh_handle_t *te = NULL;
+        if ((uint32_t)a[1] == 1 && (te = wd_hh_get(h, a[2], WD_HH_FIELDS)) == NULL)
             return WD_WASM_HOST_TRAP;
         if (wd_hh_ret(h, g, 40, 8) == NULL)
             return WD_WASM_HOST_TRAP;
-        if ((uint32_t)a[1] == 1)
-            wd_hh_remove(h, (uint32_t)a[2]);   /* trailers: not sent over HTTP/1.1 here */
+        /* trailers: kept (referenced) until the finish below, sent in a chunked body's
+         * last chunk; a body with a Content-Length has no room for them */
+        wd_hh_fields_t *tf = te ? (wd_hh_fields_t *)te->obj : NULL;
+        if (tf) {
+            wd_hh_obj_ref(&tf->obj);
+            wd_hh_remove(h, (uint32_t)a[2]);
+        }
         wd_hh_obj_ref(&x->obj);
         wd_hh_remove(h, idx);
         int rc = 0, code = 7;
         if (x->body_broken || x->body_finished || (x->handled && x->q == NULL) || x->code >= 0) {
             rc = -1;
             code = x->code >= 0 ? x->code : 7;
+        } else if (x->q && tf && tf->n && x->ob->finish_trailers) {
+            wd_host_http_header_t st[16], *tv = st;
+            if (tf->n > 16 && (tv = wd_wasm_malloc(tf->n * sizeof *tv)) == NULL) {
+                rc = -1;
+            } else {
+                for (uint32_t i = 0; i < tf->n; i++) {
+                    tv[i].name = tf->v[i].name;
+                    tv[i].name_len = tf->v[i].name_len;
+                    tv[i].value = (const char *)tf->v[i].value;
+                    tv[i].value_len = tf->v[i].value_len;
+                }
+                rc = x->ob->finish_trailers(x->q, tv, tf->n);
+                if (tv != st)
+                    wd_wasm_free(tv);
+            }
+            if (rc == -2)
+                code = 17;
+            else if (rc < 0) {
+                (void)wd_hh_exch_state(x);
+                code = x->code >= 0 ? x->code : 7;
+            }
         } else if (x->q) {
             rc = x->ob->finish(x->q);
             if (rc == -2)
@@ -821,6 +874,8 @@ wd_hh_rc_t wd_hh_ob_body_call(wd_host_http_t *h, uint32_t idx, wd_hh_handle_t *e
                 code = x->code >= 0 ? x->code : 7;
             }
         }
+        if (tf)
+            wd_hh_obj_release(h, &tf->obj);
         if (rc == 0)
             x->body_finished = 1;
         else
