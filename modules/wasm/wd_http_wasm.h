@@ -28,6 +28,8 @@
 #include "wd_wasm.h"
 #include "http/wd_host_http.h"
 #include "wasi/wd_host_wasi.h"
+#include "component/wd_comp.h"
+#include "wd_host_comp.h"
 
 typedef struct wd_http_wasm_pool_s wd_http_wasm_pool_t;
 typedef struct wd_http_wasm_inst_s wd_http_wasm_inst_t;
@@ -35,7 +37,8 @@ typedef struct wd_http_wasm_ctx_s  wd_http_wasm_ctx_t;
 
 typedef struct {
     wd_str_t             path;        /* absolute */
-    wd_wasm_module_t    *module;
+    wd_wasm_module_t    *module;      /* a core module, or NULL for a component */
+    wd_comp_t           *comp;        /* a wasi:http component (its core modules compiled) */
     unsigned             cgi:1;       /* exports _start instead of the wasi:http handler */
 } wd_http_wasm_mod_t;
 
@@ -70,8 +73,11 @@ typedef struct {
 
 struct wd_http_wasm_inst_s {
     wd_wasm_store_t        *store;
-    wd_wasm_instance_t     *inst;
-    wd_host_http_t         *hh;         /* NULL for CGI modules */
+    wd_wasm_instance_t     *inst;       /* the module's; for a component, the core instance
+                                           its handle export runs in (fuel, yield, traps) */
+    wd_host_http_t         *hh;         /* NULL for CGI modules; a component's is its hc's */
+    wd_host_comp_t         *hc;         /* component: host context (owns hh) */
+    wd_comp_instance_t     *ci;         /* component: all its core instances, one store */
     wd_host_wasi_t         *wasi;
     wd_wasm_func_t         *start;      /* CGI: _start */
     wd_http_wasm_pool_t    *pool;

@@ -212,6 +212,10 @@ wd_http_wasm_mod_cleanup(void *data)
         wd_wasm_module_free(mod->module);
         mod->module = NULL;
     }
+    if (mod->comp) {
+        wd_comp_free(mod->comp);
+        mod->comp = NULL;
+    }
 }
 
 static wd_http_wasm_mod_t *
@@ -260,25 +264,43 @@ wd_http_wasm_load(wd_conf_t *cf, wd_str_t *path)
     mod->path.data = (u_char *) cpath;
     mod->path.len = path->len;
     if (wd_comp_is_component(bytes, st.st_size)) {
-        /* parsed, validated, compiled and planned here in the master; serving comes later */
+        /* parsed, validated, every core module compiled and the instantiation planned here
+         * in the master; the workers instantiate the plan into their pools */
         wd_comp_error_t cerr;
-        wd_comp_t *comp = wd_comp_load(bytes, st.st_size, NULL, &cerr);
+        memset(&cerr, 0, sizeof(cerr));
+        mod->comp = wd_comp_load(bytes, st.st_size, NULL, &cerr);
         free(bytes);
-        if (comp == NULL) {
-            if (cerr.offset >= 0) {
-                wd_conf_log_error(WD_LOG_EMERG, cf, 0, "wasm_handler: \"%s\": component: %s at byte offset %lld",
-                                  cpath, cerr.msg, (long long) cerr.offset);
-            } else {
-                wd_conf_log_error(WD_LOG_EMERG, cf, 0, "wasm_handler: \"%s\": component: %s", cpath, cerr.msg);
+        if (mod->comp != NULL && (cerr.offset = -1, wd_host_comp_check(mod->comp, &cerr)) == 0) {
+            if (wd_host_comp_is_handler(mod->comp)) {
+                goto comp_ok;
             }
+            snprintf(cerr.msg, sizeof(cerr.msg), "the component does not export "
+                     "wasi:http/incoming-handler@0.2.x#handle (a wasi:cli command runs with "
+                     "`wasmd run`)");
+            cerr.offset = -1;
+        }
+        if (cerr.offset >= 0) {
+            wd_conf_log_error(WD_LOG_EMERG, cf, 0, "wasm_handler: \"%s\": component: %s at byte "
+                              "offset %lld", cpath, cerr.msg, (long long) cerr.offset);
+        } else {
+            wd_conf_log_error(WD_LOG_EMERG, cf, 0, "wasm_handler: \"%s\": component: %s",
+                              cpath, cerr.msg);
+        }
+        if (mod->comp) {
+            wd_comp_free(mod->comp);
+        }
+        return NULL;
+    comp_ok:
+        mods = wd_array_push(&mcf->mods);
+        cln = wd_pool_cleanup_add(cf->pool, 0);
+        if (mods == NULL || cln == NULL) {
+            wd_comp_free(mod->comp);
             return NULL;
         }
-        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "wasm_handler: \"%s\" is a component (%u core modules, "
-                          "%u core instances, %u exports): components are parsed and validated but "
-                          "not served yet", cpath, wd_comp_get_plan(comp)->nmodules,
-                          wd_comp_get_plan(comp)->ncore_instances, wd_comp_get_plan(comp)->nlifts);
-        wd_comp_free(comp);
-        return NULL;
+        *mods = mod;
+        cln->handler = wd_http_wasm_mod_cleanup;
+        cln->data = mod;
+        return mod;
     }
     memset(&err, 0, sizeof(err));
     mod->module = wd_wasm_module_load(bytes, st.st_size, NULL, &err);
@@ -587,6 +609,10 @@ wd_http_wasm_exit_cycle(wd_cycle_t *cycle)
     for (wd_uint_t i = 0; i < mcf->mods.nelts; i++) {
         wd_wasm_module_free(mods[i]->module);
         mods[i]->module = NULL;
+        if (mods[i]->comp) {
+            wd_comp_free(mods[i]->comp);
+            mods[i]->comp = NULL;
+        }
     }
     mcf->mods.nelts = 0;
 }

@@ -144,21 +144,129 @@ wd_http_wasm_inst_free(wd_http_wasm_inst_t *it)
     if (it == NULL) {
         return;
     }
+    if (it->ci) {
+        wd_comp_instance_free(it->ci);
+    }
     if (it->store) {
         wd_wasm_store_free(it->store);
     }
-    wd_host_http_free(it->hh);
+    if (it->hc) {
+        wd_host_comp_free(it->hc);          /* owns it->hh */
+    } else {
+        wd_host_http_free(it->hh);
+    }
     if (it->wasi) {
         wd_host_wasi_free(it->wasi);
     }
     free(it);
 }
 
+/* Restore (or snapshot) every core instance of a component: all its memories, globals and
+ * tables return to the post-instantiation state. An imported memory or global is shared with
+ * the instance that defines it: restoring it twice costs nothing the second time. */
+static int
+wd_http_wasm_comp_each(wd_http_wasm_inst_t *it, int (*fn)(wd_wasm_instance_t *))
+{
+    uint32_t n = wd_comp_instance_core_count(it->ci);
+
+    for (uint32_t i = 0; i < n; i++) {
+        if (fn(wd_comp_instance_core(it->ci, i)) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+wd_http_wasm_inst_restore(wd_http_wasm_inst_t *it)
+{
+    if (it->ci) {
+        /* the thread first: it holds the suspended call's stack, if any */
+        if (wd_wasm_restore(it->inst) != 0) {
+            return -1;
+        }
+        return wd_http_wasm_comp_each(it, wd_wasm_restore);
+    }
+    return wd_wasm_restore(it->inst);
+}
+
+static int
+wd_http_wasm_trim_one(wd_wasm_instance_t *inst)
+{
+    wd_wasm_trim(inst);
+    return 0;
+}
+
+/* A pooled component instance: every core instance of the plan in one store, the host
+ * context of src/host/wd_host_comp.h, a snapshot of each core instance. */
+static wd_http_wasm_inst_t *
+wd_http_wasm_comp_inst_new(wd_http_wasm_loc_conf_t *conf, wd_http_wasm_inst_t *it,
+                           wd_wasm_error_t *err)
+{
+    wd_comp_error_t cerr;
+    wd_wasm_limits_t lim;
+    wd_host_comp_dir_t *dirs = NULL;
+    wd_host_comp_conf_t hcc;
+    size_t ndirs = conf->dirs ? conf->dirs->nelts : 0;
+
+    memset(&cerr, 0, sizeof(cerr));
+    memset(&hcc, 0, sizeof(hcc));
+    hcc.http.env = conf->env_v;
+    hcc.http.nenv = conf->env_n;
+    if (ndirs) {
+        wd_http_wasm_dir_t *d = conf->dirs->elts;
+        dirs = calloc(ndirs, sizeof(*dirs));
+        if (dirs == NULL) {
+            wd_http_wasm_err(err, "out of memory");
+            goto fail;
+        }
+        for (size_t i = 0; i < ndirs; i++) {
+            dirs[i].host_path = (const char *) d[i].host.data;
+            dirs[i].guest_path = (const char *) d[i].guest.data;
+            dirs[i].rw = d[i].rw;
+        }
+        hcc.dirs = dirs;
+        hcc.ndirs = ndirs;
+    }
+    it->hc = wd_host_comp_new(&hcc);
+    free(dirs);
+    if (it->hc == NULL) {
+        wd_http_wasm_err(err, "out of memory");
+        goto fail;
+    }
+    memset(&lim, 0, sizeof(lim));
+    lim.max_memory_bytes = conf->memory_limit;
+    lim.fuel = (uint64_t) conf->fuel;
+    it->ci = wd_comp_instantiate(conf->mod->comp, it->store, wd_host_comp_host(it->hc), &lim,
+                                 &cerr);
+    if (it->ci == NULL || wd_host_comp_attach(it->hc, conf->mod->comp, it->ci, &cerr) != 0) {
+        snprintf(err->msg, sizeof(err->msg), "%s", cerr.msg);
+        err->offset = -1;
+        err->func_index = -1;
+        goto fail;
+    }
+    it->hh = wd_host_comp_http(it->hc);
+    it->inst = wd_host_comp_thread(it->hc);
+    if (it->hh == NULL || it->inst == NULL) {
+        wd_http_wasm_err(err, "component instance without a handler");
+        goto fail;
+    }
+    if (wd_http_wasm_comp_each(it, wd_wasm_snapshot) != 0) {
+        wd_http_wasm_err(err, "snapshot failed");
+        goto fail;
+    }
+    return it;
+
+fail:
+    wd_http_wasm_inst_free(it);
+    return NULL;
+}
+
 wd_http_wasm_inst_t *
 wd_http_wasm_inst_new(wd_http_wasm_loc_conf_t *conf, wd_wasm_error_t *err)
 {
     const wd_wasm_module_t *m = conf->mod->module;
-    uint32_t n = wd_wasm_module_import_count(m);
+    uint32_t n = m ? wd_wasm_module_import_count(m) : 0;
     wd_wasm_extern_t *imports = NULL;
     wd_http_wasm_inst_t *it = calloc(1, sizeof(*it));
     wd_wasm_limits_t lim;
@@ -175,6 +283,10 @@ wd_http_wasm_inst_new(wd_http_wasm_loc_conf_t *conf, wd_wasm_error_t *err)
     if (it->store == NULL || it->wasi == NULL) {
         wd_http_wasm_err(err, "out of memory");
         goto fail;
+    }
+    if (conf->mod->comp) {
+        free(imports);
+        return wd_http_wasm_comp_inst_new(conf, it, err);
     }
     if (!conf->mod->cgi) {
         wd_host_http_conf_t hc = { conf->env_v, conf->env_n };
@@ -336,7 +448,11 @@ wd_http_wasm_trim_cb(uv_timer_t *t)
             if (it->idle_since + WD_HTTP_WASM_TRIM_MS > now) {
                 break;
             }
-            wd_wasm_trim(it->inst);    /* nothing kept (trimmed already): no system call */
+            if (it->ci) {
+                wd_http_wasm_comp_each(it, wd_http_wasm_trim_one);
+            } else {
+                wd_wasm_trim(it->inst);    /* nothing kept (trimmed already): no system call */
+            }
         }
     }
     wd_http_wasm_watchdog_idle_check();
@@ -409,12 +525,14 @@ wd_http_wasm_pool_put(wd_http_wasm_inst_t *it)
 
     it->ctx = NULL;
     it->sleep_until = 0;
-    if (it->hh) {
+    if (it->hc) {
+        wd_host_comp_reset(it->hc);         /* host and guest resource handles, request state */
+    } else if (it->hh) {
         wd_host_http_reset(it->hh);
     }
     wd_host_wasi_reset(it->wasi);
     pool->nbusy--;
-    if (wd_wasm_restore(it->inst) != 0) {
+    if (wd_http_wasm_inst_restore(it) != 0) {
         wd_log_error(WD_LOG_ALERT, wd_cycle->log, 0,
                      "wasm %.*s: instance restore failed: instance dropped",
                      wd_str_pf(&pool->conf->route));

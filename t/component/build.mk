@@ -12,6 +12,8 @@ COMP_INPUTS := $(wildcard t/component/js/*.js t/component/hostile/*.wat t/compon
 COMP_OBJS := $(filter $(B)/src/component/%,$(HOST_OBJS))
 # wasm-handlers/build.mk is read after this file: name the example handlers from their sources
 COMP_HANDLERS := $(patsubst wasm-handlers/examples/%.c,objs/handlers/%.wasm,$(wildcard wasm-handlers/examples/*.c))
+# t/handlers' test handlers that test_serve.py serves as components (mkcomp.sh wraps them)
+COMP_HANDLERS += $(patsubst %,objs/handlers/test-%.wasm,trapmid loop grow hello-std state stdio)
 COMPT_BINS := $(B)/t/component/test_comp_names
 TEST_BINS += $(COMP_STAMP) $(COMPT_BINS)
 
@@ -39,3 +41,9 @@ TEST_BINS += $(COMPT_HOST_BIN)
 $(COMPT_HOST_BIN): t/component/test_comp_host.c $(SRV_OBJS) $(HOST_OBJS) $(LLHTTP_OBJS) $(WASM_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS)
+
+# bench/component/micro: component load, per-request and idle-instance benchmarks (built by
+# bench/component/run; not a test).
+$(B)/bench/component/micro: bench/component/micro.c $(HOST_OBJS) $(WASM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)

@@ -6,6 +6,8 @@
 #                        reference wasi:http re-versioned to @0.2.0, @since/@unstable/@deprecated
 #                        gates removed) + `jco new --wasi-reactor`; cgi.wasm (a WASI command)
 #                        by `jco new --wasi-command`
+#   OUT/serve-test-NAME.wasm  t/handlers' test-trapmid, test-loop, test-grow, test-hello-std and
+#                        test-state, test-stdio wrapped the same way (limits, traps and isolation of components)
 #   OUT/NAME.js.wasm     every t/component/js/NAME.js by `jco componentize` (WIT re-versioned
 #                        to @0.2.10, the version componentize-js 0.22's engine has)
 #   OUT/hostile/NAME.wasm, OUT/ok/NAME.wasm  every t/component/{hostile,ok}/NAME.wat assembled
@@ -43,6 +45,10 @@ for w in objs/handlers/*.wasm; do
     n=$(basename "$w" .wasm)
     case $n in
     cgi*) jco new "$w" --wasi-command -o "$OUT/$n.comp.wasm" ;;
+    test-trapmid|test-loop|test-grow|test-hello-std|test-state|test-stdio)   # test_serve.py
+        jco embed --wit "$OUT/wit-0.2.0" "$w" -o "$OUT/$n.embed.wasm"
+        jco new "$OUT/$n.embed.wasm" --wasi-reactor -o "$OUT/serve-$n.wasm"
+        rm -f "$OUT/$n.embed.wasm" ;;
     test-*|hostile-*|ops-*) ;;
     *)  jco embed --wit "$OUT/wit-0.2.0" "$w" -o "$OUT/$n.embed.wasm"
         jco new "$OUT/$n.embed.wasm" --wasi-reactor -o "$OUT/$n.comp.wasm"
