@@ -61,6 +61,7 @@ typedef struct {
 static void wd_http_proxy_notify(void *data);
 static void wd_http_proxy_next_peer(wd_http_proxy_ctx_t *ctx, int ft);
 static void wd_http_proxy_response_pump(wd_http_request_t *r);
+static void wd_http_proxy_body_pump(wd_http_request_t *r);
 
 static wd_msec_t
 wd_http_proxy_now(void)
@@ -578,6 +579,10 @@ wd_http_proxy_connect(wd_http_proxy_ctx_t *ctx)
         }
         wd_hc_finish(ctx->hc);
         ctx->body_done = 1;
+    } else if (ctx->has_body && wd_hc_state(ctx->hc) != WD_HC_CONNECTING) {
+        /* a pooled connection: the head is out already and no notify will come before
+         * the upstream has the body, so start sending it now */
+        wd_http_proxy_body_pump(ctx->r);
     }
     return WD_OK;
 }
