@@ -48,6 +48,7 @@ struct wd_oconn_s {
     unsigned            sock_reading:1;
     unsigned            idle_on:1;
     unsigned            eof:1;
+    unsigned            ai_own:1;    /* ai is ours (an IP literal), not getaddrinfo's */
 };
 
 typedef struct {
@@ -93,6 +94,14 @@ wd_oconn_error(wd_oconn_t *oc)
 size_t
 wd_oconn_pending(wd_oconn_t *oc)
 {
+    /* bytes the kernel took are not pending, whether or not libuv ran the write
+     * callbacks yet (they run in a later loop iteration, possibly after the answer) */
+    if (oc->tcp_live && oc->state == WD_OC_OPEN
+        && uv_stream_get_write_queue_size((uv_stream_t *) &oc->tcp) == 0
+        && (oc->ssl == NULL || BIO_ctrl_pending(oc->wbio) == 0))
+    {
+        return 0;
+    }
     return oc->pending;
 }
 
@@ -102,7 +111,9 @@ wd_oconn_unref(wd_oconn_t *oc)
     if (--oc->refs > 0) {
         return;
     }
-    if (oc->ai) {
+    if (oc->ai && oc->ai_own) {
+        free(oc->ai);
+    } else if (oc->ai) {
         uv_freeaddrinfo(oc->ai);
     }
     if (oc->ssl) {
@@ -621,6 +632,30 @@ wd_oconn_connect(uv_loop_t *loop, const char *host, unsigned port, void *tls_ctx
     if (tls_ctx && wd_oconn_tls_start(oc, tls_ctx) != 0) {
         snprintf(oc->errmsg, sizeof(oc->errmsg), "cannot set up TLS");
         goto fail;
+    }
+    /* an IP literal needs no resolver (no threadpool round trip): one address, ours */
+    struct sockaddr_in6 a6;
+    struct sockaddr_in a4;
+    int lit = uv_ip4_addr(host, (int) port, &a4) == 0 ? AF_INET
+            : uv_ip6_addr(host, (int) port, &a6) == 0 ? AF_INET6 : 0;
+    if (lit) {
+        size_t sl = lit == AF_INET ? sizeof(a4) : sizeof(a6);
+        struct addrinfo *ai = calloc(1, sizeof(*ai) + sl);
+        if (ai == NULL) {
+            snprintf(oc->errmsg, sizeof(oc->errmsg), "out of memory");
+            goto fail;
+        }
+        ai->ai_family = lit;
+        ai->ai_socktype = SOCK_STREAM;
+        ai->ai_addrlen = sl;
+        ai->ai_addr = (struct sockaddr *) (ai + 1);
+        memcpy(ai->ai_addr, lit == AF_INET ? (void *) &a4 : (void *) &a6, sl);
+        oc->ai = ai;
+        oc->ai_own = 1;
+        oc->ai_next = ai;
+        oc->state = WD_OC_CONNECT;
+        wd_oconn_attempt(oc);         /* connect completes (or fails) in a callback */
+        return oc;
     }
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
