@@ -285,6 +285,325 @@ START_TEST(test_command_stdio)
 }
 END_TEST
 
+/* ---- WIT-level interfaces through the Canonical ABI layer ----
+   The host functions are made by the real resolver (make_func) for a function type built
+   here from the WIT (deps/filesystem/types.wit, preopens.wit) and called from a small core module's instance
+   (memory + bump realloc), with each string encoding and hostile pointers. */
+
+/* assembled by wat2wasm from:
+   (module (memory (export "memory") 1) (global $bump (mut i32) (i32.const 4096))
+     (func (export "realloc") ...): shrinking keeps old, else bump-allocates and copies
+     (func (export "bad_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 65535))) */
+static const uint8_t mini_wasm[] = {
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x09, 0x01, 0x60,
+  0x04, 0x7f, 0x7f, 0x7f, 0x7f, 0x01, 0x7f, 0x03, 0x03, 0x02, 0x00, 0x00,
+  0x05, 0x03, 0x01, 0x00, 0x01, 0x06, 0x07, 0x01, 0x7f, 0x01, 0x41, 0x80,
+  0x20, 0x0b, 0x07, 0x22, 0x03, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79,
+  0x02, 0x00, 0x07, 0x72, 0x65, 0x61, 0x6c, 0x6c, 0x6f, 0x63, 0x00, 0x00,
+  0x0b, 0x62, 0x61, 0x64, 0x5f, 0x72, 0x65, 0x61, 0x6c, 0x6c, 0x6f, 0x63,
+  0x00, 0x01, 0x0a, 0x49, 0x02, 0x40, 0x01, 0x01, 0x7f, 0x20, 0x00, 0x41,
+  0x00, 0x47, 0x20, 0x03, 0x20, 0x01, 0x4d, 0x71, 0x04, 0x40, 0x20, 0x00,
+  0x0f, 0x0b, 0x23, 0x00, 0x20, 0x02, 0x41, 0x01, 0x6b, 0x6a, 0x41, 0x00,
+  0x20, 0x02, 0x6b, 0x71, 0x21, 0x04, 0x20, 0x04, 0x20, 0x03, 0x6a, 0x24,
+  0x00, 0x20, 0x00, 0x41, 0x00, 0x47, 0x04, 0x40, 0x20, 0x04, 0x20, 0x00,
+  0x20, 0x01, 0xfc, 0x0a, 0x00, 0x00, 0x0b, 0x20, 0x04, 0x0b, 0x06, 0x00,
+  0x41, 0xff, 0xff, 0x03, 0x0b
+};
+
+static wd_comp_resource_t r_desc = { .name = "descriptor" };
+static const char *const ec_labels[] = { "access", "would-block", "already", "bad-descriptor",
+    "busy", "deadlock", "quota", "exist", "file-too-large", "illegal-byte-sequence",
+    "in-progress", "interrupted", "invalid", "io", "is-directory", "loop", "too-many-links",
+    "message-size", "name-too-long", "no-device", "no-entry", "no-lock", "insufficient-memory",
+    "insufficient-space", "not-directory", "not-empty", "not-recoverable", "unsupported",
+    "no-tty", "no-such-device", "overflow", "not-permitted", "pipe", "read-only",
+    "invalid-seek", "text-file-busy", "cross-device" };
+#define EC_NO_ENTRY 20
+#define EC_NOT_PERMITTED 31
+#define EC_READ_ONLY 33
+static const char *const pf_labels[] = { "symlink-follow" };
+static const char *const of_labels[] = { "create", "directory", "exclusive", "truncate" };
+static const char *const df_labels[] = { "read", "write", "file-integrity-sync",
+    "data-integrity-sync", "requested-write-sync", "mutate-directory" };
+static wd_comp_type_t t_ec = WD_CT_ENUM_OF(ec_labels);
+static wd_comp_type_t t_pf = WD_CT_FLAGS_OF(pf_labels);
+static wd_comp_type_t t_of = WD_CT_FLAGS_OF(of_labels);
+static wd_comp_type_t t_df = WD_CT_FLAGS_OF(df_labels);
+static wd_comp_type_t t_own = WD_CT_OWN_OF(&r_desc);
+static wd_comp_type_t t_borrow = WD_CT_BORROW_OF(&r_desc);
+static wd_comp_field_t pre_f[] = { { "0", &t_own }, { "1", WD_CT_P(STRING) } };
+static wd_comp_type_t t_pre = WD_CT_TUPLE_OF(pre_f);
+static wd_comp_type_t t_prelist = WD_CT_LIST_OF(&t_pre);
+static wd_comp_func_type_t f_getdirs = WD_CT_FUNC_NOPARAMS(&t_prelist);
+static wd_comp_type_t t_open_res = WD_CT_RESULT_OF(&t_own, &t_ec);
+static wd_comp_field_t open_p[] = { { "self", &t_borrow }, { "path-flags", &t_pf },
+    { "path", WD_CT_P(STRING) }, { "open-flags", &t_of }, { "flags", &t_df } };
+static wd_comp_func_type_t f_open = WD_CT_FUNC_OF(open_p, &t_open_res);
+static wd_comp_type_t t_bytes = WD_CT_LIST_OF(WD_CT_P(U8));
+static wd_comp_field_t rd_f[] = { { "0", &t_bytes }, { "1", WD_CT_P(BOOL) } };
+static wd_comp_type_t t_rd = WD_CT_TUPLE_OF(rd_f);
+static wd_comp_type_t t_read_res = WD_CT_RESULT_OF(&t_rd, &t_ec);
+static wd_comp_field_t read_p[] = { { "self", &t_borrow }, { "length", WD_CT_P(U64) },
+    { "offset", WD_CT_P(U64) } };
+static wd_comp_func_type_t f_read = WD_CT_FUNC_OF(read_p, &t_read_res);
+
+typedef struct {
+    char dir[64];
+    wd_host_comp_t *hc;
+    wd_wasm_store_t *s;
+    wd_wasm_module_t *m;
+    wd_wasm_instance_t *inst;
+    wd_wasm_memory_t *mem;
+    wd_comp_hostfunc_t hf[3];
+    uint8_t core_params[3][WD_CABI_MAX_FLAT_PARAMS + 1];
+    wd_wasm_func_t *fn[3];       /* get-directories, open-at, read */
+} wt_t;
+
+static wd_wasm_func_t *wt_make(wt_t *w, int i, const char *iface, const char *name,
+                               const wd_comp_func_type_t *ft, int enc, const char *realloc_name)
+{
+    wd_comp_hostfunc_t *hf = &w->hf[i];
+    wd_comp_bound_opts_t bound;
+    wd_comp_error_t err;
+    wd_wasm_extern_t x;
+    memset(hf, 0, sizeof *hf);
+    hf->kind = WD_COMP_HOST_LOWER;
+    hf->interface = iface;
+    hf->name = name;
+    hf->type = ft;
+    hf->resource = -1;
+    hf->opts.string_encoding = (uint8_t)enc;
+    hf->core_type.nparams = ft->lower_params_n;
+    hf->core_type.params = ft->lower_params;
+    hf->core_type.nresults = ft->lower_results_n;
+    hf->core_type.results = ft->lower_results;
+    bound.memory = w->mem;
+    ck_assert(wd_wasm_instance_export(w->inst, realloc_name, strlen(realloc_name), &x) == 0);
+    bound.realloc = x.of.func;
+    const wd_comp_host_t *host = wd_host_comp_host(w->hc);
+    wd_wasm_func_t *f = host->make_func(host->ud, w->s, hf, iface, &bound, &err);
+    ck_assert_msg(f != NULL, "make %s: %s", name, err.msg);
+    return f;
+}
+
+static void wt_open(wt_t *w, int enc, const char *realloc_name)
+{
+    static wd_host_comp_dir_t dirs[1];
+    wd_host_comp_conf_t conf;
+    wd_wasm_error_t err;
+    char path[128];
+    memset(w, 0, sizeof *w);
+    snprintf(w->dir, sizeof w->dir, "/tmp/wd-comphost-fs-XXXXXX");
+    ck_assert(mkdtemp(w->dir) != NULL);
+    snprintf(path, sizeof path, "%s/h\xc3\xa9llo.txt", w->dir);      /* héllo.txt */
+    FILE *fp = fopen(path, "w");
+    ck_assert(fp != NULL);
+    fputs("file content\n", fp);
+    fclose(fp);
+    dirs[0].host_path = w->dir;
+    dirs[0].guest_path = "/d\xc3\xa4ta";                             /* /däta */
+    dirs[0].rw = 0;
+    memset(&conf, 0, sizeof conf);
+    conf.dirs = dirs;
+    conf.ndirs = 1;
+    ck_assert(wd_comp_func_layout_deep(&f_getdirs) == NULL);
+    ck_assert(wd_comp_func_layout_deep(&f_open) == NULL);
+    ck_assert(wd_comp_func_layout_deep(&f_read) == NULL);
+    w->hc = wd_host_comp_new(&conf);
+    w->s = wd_wasm_store_new();
+    w->m = wd_wasm_module_load(mini_wasm, sizeof mini_wasm, NULL, &err);
+    ck_assert_msg(w->m != NULL, "%s", err.msg);
+    w->inst = wd_wasm_instantiate(w->s, w->m, NULL, 0, NULL, &err);
+    ck_assert_msg(w->inst != NULL, "%s", err.msg);
+    w->mem = wd_wasm_instance_memory(w->inst);
+    w->fn[0] = wt_make(w, 0, "wasi:filesystem/preopens@0.2.8", "get-directories", &f_getdirs,
+                       enc, realloc_name);
+    w->fn[1] = wt_make(w, 1, "wasi:filesystem/types@0.2.8", "[method]descriptor.open-at",
+                       &f_open, enc, realloc_name);
+    w->fn[2] = wt_make(w, 2, "wasi:filesystem/types@0.2.8", "[method]descriptor.read",
+                       &f_read, enc, realloc_name);
+}
+
+static void wt_close(wt_t *w)
+{
+    char cmd[128];
+    wd_wasm_store_free(w->s);
+    wd_wasm_module_free(w->m);
+    wd_host_comp_free(w->hc);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", w->dir);
+    ck_assert(system(cmd) == 0);
+}
+
+static uint8_t *wt_mem(wt_t *w, uint32_t p, uint32_t n)
+{
+    uint8_t *q = wd_wasm_memory_ptr(w->mem, p, n);
+    ck_assert(q != NULL);
+    return q;
+}
+static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+static wd_wasm_status_t wt_call(wt_t *w, int i, const uint64_t *a, uint32_t n)
+{
+    wd_wasm_val_t args[WD_CABI_MAX_FLAT_PARAMS + 1];
+    const wd_wasm_functype_t *ft = wd_wasm_func_type(w->fn[i]);
+    ck_assert_int_eq(n, ft->nparams);
+    for (uint32_t k = 0; k < n; k++) {
+        args[k].type = ft->params[k];
+        if (ft->params[k] == WD_WASM_I64)
+            args[k].of.i64 = (int64_t)a[k];
+        else
+            args[k].of.i32 = (uint32_t)a[k];
+    }
+    return wd_wasm_call(w->inst, w->fn[i], args, n, NULL, 0);
+}
+
+/* the guest's encoding of s (UTF-8 source): returns units (tagged for latin1+utf16) */
+static uint32_t put_str(wt_t *w, int enc, uint32_t at, const char *s)
+{
+    size_t len = strlen(s), units = 0, done = 0;
+    if (enc == WD_COMP_STR_UTF8) {
+        memcpy(wt_mem(w, at, len), s, len);
+        return (uint32_t)len;
+    }
+    if (enc == WD_COMP_STR_UTF16) {
+        uint16_t u16[128];
+        ck_assert(wd_cabi_utf8_to_utf16((const uint8_t *)s, len, u16, 128, &done, &units) == 0);
+        memcpy(wt_mem(w, at, units * 2), u16, units * 2);
+        return (uint32_t)units;
+    }
+    uint8_t l1[128];                    /* latin1 (all our test strings fit) */
+    ck_assert(wd_cabi_utf8_to_latin1((const uint8_t *)s, len, l1, 128, &done, &units) == 0);
+    ck_assert(done == len);
+    memcpy(wt_mem(w, at, units), l1, units);
+    return (uint32_t)units;
+}
+
+/* the preopen's name as the guest got it, back to UTF-8 */
+static void get_str(wt_t *w, int enc, uint32_t ptr, uint32_t units, char *out, size_t cap)
+{
+    size_t rd = 0, wr = 0;
+    if (enc == WD_COMP_STR_UTF8 || (enc == WD_COMP_STR_LATIN1_UTF16 && !(units & WD_CABI_UTF16_TAG)
+                                    && 0)) {
+        memcpy(out, wt_mem(w, ptr, units), units);
+        out[units] = 0;
+        return;
+    }
+    if (enc == WD_COMP_STR_UTF16 || (units & WD_CABI_UTF16_TAG)) {
+        units &= ~WD_CABI_UTF16_TAG;
+        ck_assert(wd_cabi_utf16_to_utf8((const uint16_t *)wt_mem(w, ptr, units * 2), units,
+                                        (uint8_t *)out, cap - 1, &rd, &wr) == 0);
+    } else {
+        ck_assert(wd_cabi_latin1_to_utf8(wt_mem(w, ptr, units), units, (uint8_t *)out, cap - 1,
+                                         &rd, &wr) == 0);
+    }
+    out[wr] = 0;
+}
+
+START_TEST(test_wit_fs_encodings)
+{
+    int enc = _i;                       /* 0 utf8, 1 utf16, 2 latin1+utf16 */
+    wt_t w;
+    char name[64];
+    wt_open(&w, enc, "realloc");
+    /* get-directories(retptr) -> list<tuple<own<descriptor>, string>> at 64 */
+    uint64_t a[8] = { 64 };
+    ck_assert_int_eq(wt_call(&w, 0, a, 1), WD_WASM_OK);
+    uint8_t *r = wt_mem(&w, 64, 8);
+    ck_assert_int_eq(rd32(r + 4), 1);
+    uint8_t *e = wt_mem(&w, rd32(r), 12);
+    uint32_t desc = rd32(e);
+    ck_assert(desc != 0);
+    get_str(&w, enc, rd32(e + 4), rd32(e + 8), name, sizeof name);
+    if (strcmp(name, "/d\xc3\xa4ta") != 0) {
+        fprintf(stderr, "enc %d ptr %u units %x:", enc, rd32(e + 4), rd32(e + 8));
+        for (int k = 0; k < 12; k++) fprintf(stderr, " %02x", wt_mem(&w, rd32(e + 4), 12)[k]);
+        fprintf(stderr, "\n");
+    }
+    ck_assert_str_eq(name, "/d\xc3\xa4ta");
+    /* open-at(desc, 0, "héllo.txt", 0, read) -> result<own<descriptor>, error-code> at 128 */
+    uint32_t units = put_str(&w, enc, 256, "h\xc3\xa9llo.txt");
+    uint64_t oa[7] = { desc, 0, 256, units, 0, 1, 128 };
+    ck_assert_int_eq(wt_call(&w, 1, oa, 7), WD_WASM_OK);
+    r = wt_mem(&w, 128, 8);
+    ck_assert_msg(r[0] == 0, "open-at: err %u", r[4]);
+    uint32_t file = rd32(r + 4);
+    /* read(file, 100, 5) -> result<tuple<list<u8>, bool>, error-code> at 160 */
+    uint64_t ra[4] = { file, 100, 5, 160 };
+    ck_assert_int_eq(wt_call(&w, 2, ra, 4), WD_WASM_OK);
+    r = wt_mem(&w, 160, 16);
+    ck_assert_int_eq(r[0], 0);
+    ck_assert_int_eq(rd32(r + 8), 8);
+    ck_assert(memcmp(wt_mem(&w, rd32(r + 4), 8), "content\n", 8) == 0);
+    /* escapes and writes answer their WIT errors */
+    units = put_str(&w, enc, 256, "../etc/passwd");
+    uint64_t esc[7] = { desc, 0, 256, units, 0, 1, 128 };
+    ck_assert_int_eq(wt_call(&w, 1, esc, 7), WD_WASM_OK);
+    r = wt_mem(&w, 128, 8);
+    ck_assert(r[0] == 1 && r[4] == EC_NOT_PERMITTED);
+    units = put_str(&w, enc, 256, "new.txt");
+    uint64_t cr[7] = { desc, 0, 256, units, 1 /* create */, 3 /* read|write */, 128 };
+    ck_assert_int_eq(wt_call(&w, 1, cr, 7), WD_WASM_OK);
+    r = wt_mem(&w, 128, 8);
+    ck_assert(r[0] == 1 && r[4] == EC_READ_ONLY);
+    units = put_str(&w, enc, 256, "missing");
+    uint64_t ms[7] = { desc, 0, 256, units, 0, 1, 128 };
+    ck_assert_int_eq(wt_call(&w, 1, ms, 7), WD_WASM_OK);
+    r = wt_mem(&w, 128, 8);
+    ck_assert(r[0] == 1 && r[4] == EC_NO_ENTRY);
+    wt_close(&w);
+}
+END_TEST
+
+/* each hostile call traps (the request only: the instance is called again right after) */
+START_TEST(test_wit_fs_hostile)
+{
+    int enc = _i;
+    wt_t w;
+    wt_open(&w, enc, "realloc");
+    uint64_t a[8] = { 64 };
+    ck_assert_int_eq(wt_call(&w, 0, a, 1), WD_WASM_OK);
+    uint32_t desc = rd32(wt_mem(&w, rd32(wt_mem(&w, 64, 4)), 4));
+    uint32_t units = put_str(&w, enc, 256, "h\xc3\xa9llo.txt");
+    struct { uint64_t a[7]; const char *why; } bad[] = {
+        { { desc, 0, 0xfffff000u, units, 0, 1, 128 }, "out of bounds" },      /* path pointer */
+        { { desc, 0, 257, units, 0, 1, 128 }, enc == 1 ? "misaligned" : NULL }, /* odd utf16 */
+        { { desc, 0, 256, 0x7fffffffu, 0, 1, 128 }, "" },                      /* length */
+        { { desc, 0, 256, units, 0, 1, 130 }, "misaligned" },                  /* retptr */
+        { { desc, 0, 256, units, 0, 1, 0xfffffffcu }, "out of bounds" },       /* retptr */
+        { { 77, 0, 256, units, 0, 1, 128 }, "" },                              /* handle */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (bad[i].why == NULL)
+            continue;
+        wd_wasm_status_t st = wt_call(&w, 1, bad[i].a, 7);
+        ck_assert_msg(st == WD_WASM_TRAP, "hostile call %zu (enc %d) did not trap", i, enc);
+        const wd_wasm_trap_t *t = wd_wasm_last_trap(w.inst);
+        ck_assert_msg(t->kind == WD_TRAP_HOST && strstr(t->msg, "open-at") != NULL
+                      && strstr(t->msg, bad[i].why) != NULL, "call %zu: %s", i, t->msg);
+    }
+    /* invalid UTF-8 / lone surrogate from the guest traps too */
+    if (enc == 0)
+        memcpy(wt_mem(&w, 256, 2), "\xc3\x28", 2);
+    else if (enc == 1)
+        memcpy(wt_mem(&w, 256, 2), "\x00\xd8", 2);
+    if (enc != 2) {
+        uint64_t iv[7] = { desc, 0, 256, enc == 0 ? 2 : 1, 0, 1, 128 };
+        ck_assert_int_eq(wt_call(&w, 1, iv, 7), WD_WASM_TRAP);
+    }
+    /* still serving after the traps */
+    uint64_t ok_a[7] = { desc, 0, 256, put_str(&w, enc, 256, "h\xc3\xa9llo.txt"), 0, 1, 128 };
+    ck_assert_int_eq(wt_call(&w, 1, ok_a, 7), WD_WASM_OK);
+    ck_assert_int_eq(wt_mem(&w, 128, 1)[0], 0);
+    wt_close(&w);
+    /* a realloc returning a misaligned / out-of-bounds pointer traps */
+    wt_open(&w, enc, "bad_realloc");
+    ck_assert_int_eq(wt_call(&w, 0, a, 1), WD_WASM_TRAP);
+    ck_assert_msg(strstr(wd_wasm_last_trap(w.inst)->msg, "get-directories") != NULL, "%s",
+                  wd_wasm_last_trap(w.inst)->msg);
+    wt_close(&w);
+}
+END_TEST
+
 Suite *suite(void)
 {
     Suite *s = suite_create("comp_host");
@@ -297,6 +616,10 @@ Suite *suite(void)
     tcase_add_test(tc, test_c_headers);
     tcase_add_test(tc, test_command_stdio);
     suite_add_tcase(s, tc);
+    TCase *tw = tcase_create("wit");
+    tcase_add_loop_test(tw, test_wit_fs_encodings, 0, 3);
+    tcase_add_loop_test(tw, test_wit_fs_hostile, 0, 3);
+    suite_add_tcase(s, tw);
     return s;
 }
 

@@ -390,6 +390,8 @@ wd_host_comp_t *wd_host_comp_new(const wd_host_comp_conf_t *conf)
     }
     wd_cabi_table_init(&hc->table);
     hc->table.impl = hc;
+    hc->table.dtor = wd_hc_fs_dtor;      /* own handles of host resources dropped */
+    hc->table.dtor_ud = hc;
     return hc;
 }
 
@@ -403,6 +405,8 @@ void wd_host_comp_free(wd_host_comp_t *hc)
         hc->binds = b->next;
         wd_wasm_free(b);
     }
+    wd_hc_fs_close_all(hc);
+    wd_wasm_free(hc->fds);
     wd_cabi_table_free(&hc->table);
     wd_cabi_arena_free(&hc->arena);
     wd_wasm_free(hc->res);
@@ -428,6 +432,7 @@ void wd_host_comp_reset(wd_host_comp_t *hc)
 {
     wd_host_http_reset(hc->http);
     wd_cabi_table_reset(&hc->table);
+    wd_hc_fs_close_all(hc);
     wd_cabi_arena_reset(&hc->arena);
 }
 

@@ -33,6 +33,14 @@ typedef struct {
     uint8_t made;
 } wd_hc_res_t;
 
+/* an open descriptor or directory-entry-stream of wasi:filesystem (rep = index + 1) */
+typedef struct {
+    int fd;
+    uint8_t kind;                 /* 0 free, 1 descriptor, 2 directory-entry-stream */
+    uint8_t rw;                   /* beneath a read-write preopen */
+    void *dirp;                   /* DIR * of a directory-entry-stream */
+} wd_hc_fd_t;
+
 struct wd_host_comp {
     wd_comp_host_t host;          /* ud = this */
     wd_host_http_t *http;
@@ -45,7 +53,14 @@ struct wd_host_comp {
     wd_hc_res_t *res;             /* local resources by plan index */
     uint32_t nres;
     struct wd_hc_bind *binds;     /* freed with the context */
+    wd_hc_fd_t *fds;              /* wasi:filesystem (wd_host_comp_fs.c) */
+    uint32_t nfds;
 };
+
+/* wd_host_comp_fs.c */
+extern const wd_hc_func_t wd_hc_fs_types[], wd_hc_preopens[];
+void wd_hc_fs_close_all(wd_host_comp_t *hc);
+int wd_hc_fs_dtor(void *ud, const wd_comp_resource_t *rt, uint32_t rep, const char **msg);
 
 /* A WIT-level binding: the component's function type and canonopts. */
 typedef struct wd_hc_bind {

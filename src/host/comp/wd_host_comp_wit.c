@@ -4,9 +4,8 @@
  * encoding, the component's own function types and canonopts):
  *   wasi:cli/terminal-stdin|stdout|stderr  get-terminal-*: none (a handler has no terminal);
  *   wasi:cli/terminal-input|output         resources only (never created);
- *   wasi:filesystem/preopens               get-directories: no preopened directory;
- *   wasi:filesystem/types                  every function answers its WIT error
- *                                          (error-code.unsupported / none).
+ *   wasi:filesystem/preopens|types         wd_host_comp_fs.c (wasm_dir, read-only);
+ * and the default function for what cannot be meaningful in a handler.
  * What cannot be meaningful in a handler links and returns its WIT error.
  */
 #include <string.h>
@@ -77,42 +76,6 @@ static const wd_hc_func_t wd_hc_terminal_stdout[] = {
 static const wd_hc_func_t wd_hc_terminal_stderr[] = {
     { "get-terminal-stderr", wd_hc_default_fn }, { NULL, NULL } };
 static const wd_hc_func_t wd_hc_none[] = { { NULL, NULL } };
-static const wd_hc_func_t wd_hc_preopens[] = {
-    { "get-directories", wd_hc_default_fn }, { NULL, NULL } };
-/* wasi:filesystem/types@0.2.x: every function of the WIT (deps/filesystem/types.wit) */
-static const wd_hc_func_t wd_hc_fs_types[] = {
-    { "[method]descriptor.read-via-stream", wd_hc_default_fn },
-    { "[method]descriptor.write-via-stream", wd_hc_default_fn },
-    { "[method]descriptor.append-via-stream", wd_hc_default_fn },
-    { "[method]descriptor.advise", wd_hc_default_fn },
-    { "[method]descriptor.sync-data", wd_hc_default_fn },
-    { "[method]descriptor.get-flags", wd_hc_default_fn },
-    { "[method]descriptor.get-type", wd_hc_default_fn },
-    { "[method]descriptor.set-size", wd_hc_default_fn },
-    { "[method]descriptor.set-times", wd_hc_default_fn },
-    { "[method]descriptor.read", wd_hc_default_fn },
-    { "[method]descriptor.write", wd_hc_default_fn },
-    { "[method]descriptor.read-directory", wd_hc_default_fn },
-    { "[method]descriptor.sync", wd_hc_default_fn },
-    { "[method]descriptor.create-directory-at", wd_hc_default_fn },
-    { "[method]descriptor.stat", wd_hc_default_fn },
-    { "[method]descriptor.stat-at", wd_hc_default_fn },
-    { "[method]descriptor.set-times-at", wd_hc_default_fn },
-    { "[method]descriptor.link-at", wd_hc_default_fn },
-    { "[method]descriptor.open-at", wd_hc_default_fn },
-    { "[method]descriptor.readlink-at", wd_hc_default_fn },
-    { "[method]descriptor.remove-directory-at", wd_hc_default_fn },
-    { "[method]descriptor.rename-at", wd_hc_default_fn },
-    { "[method]descriptor.symlink-at", wd_hc_default_fn },
-    { "[method]descriptor.unlink-file-at", wd_hc_default_fn },
-    { "[method]descriptor.is-same-object", wd_hc_default_fn },
-    { "[method]descriptor.metadata-hash", wd_hc_default_fn },
-    { "[method]descriptor.metadata-hash-at", wd_hc_default_fn },
-    { "[method]directory-entry-stream.read-directory-entry", wd_hc_default_fn },
-    { "filesystem-error-code", wd_hc_default_fn },
-    { NULL, NULL }
-};
-
 const wd_hc_iface_t wd_hc_wit_ifaces[] = {
     { "wasi:cli/terminal-input", wd_hc_none },
     { "wasi:cli/terminal-output", wd_hc_none },

@@ -150,4 +150,13 @@ uint16_t wd_host_wasi_errno(int host_errno);
 #ifdef __cplusplus
 }
 #endif
+/* Sandboxed resolution of a relative path beneath directory host_fd (the path_* calls'
+ * walk: no absolute paths, no ".." above host_fd, symlinks spliced and re-checked; follow:
+ * follow a symlink in the last component). 0 with *dirfd and *last (the final component)
+ * to use with *at() calls, released with wd_host_wasi_resolve_path_free(*handle); or an
+ * errno value (EPERM for an escape). */
+int wd_host_wasi_resolve_path(int host_fd, const uint8_t *p, uint32_t len, int follow,
+                              int *dirfd, char **last, void **handle);
+void wd_host_wasi_resolve_path_free(void *handle);
+
 #endif /* WD_HOST_WASI_H */

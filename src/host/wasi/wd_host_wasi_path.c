@@ -71,6 +71,9 @@ static uint32_t wd_host_wasi_splice_link(wd_host_wasi_resolved_t *r, int cur, co
 /* Resolve guest path [path, path+len) beneath directory fd. follow: follow a
  * symlink in the last component. need_write: fail with EROFS in a read-only
  * sandbox. On success fills r (release with wd_host_wasi_resolved_free). */
+static uint32_t wd_host_wasi_resolve_from(int host_fd, const uint8_t *p, uint32_t len,
+                                          int follow, wd_host_wasi_resolved_t *r);
+
 static uint32_t wd_host_wasi_resolve(wd_host_wasi_call_t *c, uint32_t fd, uint32_t path,
                                      uint32_t len, int follow, int need_write,
                                      wd_host_wasi_resolved_t *r)
@@ -83,6 +86,44 @@ static uint32_t wd_host_wasi_resolve(wd_host_wasi_call_t *c, uint32_t fd, uint32
     if (e == NULL) return WD_WASI_EBADF;
     if (e->kind != WD_WASI_FD_DIR) return WD_WASI_ENOTDIR;
     if (need_write && !e->writable) return WD_WASI_EROFS;
+    uint32_t rc = wd_host_wasi_resolve_from(e->host_fd, p, len, follow, r);
+    r->base = e;
+    return rc;
+}
+
+/* wasi:filesystem (src/host/comp) resolves its paths with the same walk. */
+int wd_host_wasi_resolve_path(int host_fd, const uint8_t *p, uint32_t len, int follow,
+                              int *dirfd, char **last, void **handle)
+{
+    wd_host_wasi_resolved_t *r = wd_wasm_malloc(sizeof *r);
+    if (r == NULL) return ENOMEM;
+    memset(r, 0, sizeof *r);
+    uint32_t rc = wd_host_wasi_resolve_from(host_fd, p, len, follow, r);
+    if (rc) {
+        wd_wasm_free(r);
+        return rc == WD_WASI_ENOTCAPABLE ? EPERM : rc == WD_WASI_ENOENT ? ENOENT
+             : rc == WD_WASI_ENAMETOOLONG ? ENAMETOOLONG : rc == WD_WASI_ELOOP ? ELOOP
+             : rc == WD_WASI_ENOTDIR ? ENOTDIR : rc == WD_WASI_EILSEQ ? EILSEQ
+             : rc == WD_WASI_ENOMEM ? ENOMEM : rc == WD_WASI_EACCES ? EACCES : EIO;
+    }
+    *dirfd = r->dirfd;
+    *last = (char *)r->last;
+    *handle = r;
+    return 0;
+}
+
+void wd_host_wasi_resolve_path_free(void *handle)
+{
+    if (handle) {
+        wd_host_wasi_resolved_free(handle);
+        wd_wasm_free(handle);
+    }
+}
+
+static uint32_t wd_host_wasi_resolve_from(int host_fd, const uint8_t *p, uint32_t len,
+                                          int follow, wd_host_wasi_resolved_t *r)
+{
+    r->dirfd = -1;
     if (len == 0) return WD_WASI_ENOENT;
     if (len >= WD_WASI_MAX_PATH) return WD_WASI_ENAMETOOLONG;
     if (memchr(p, 0, len) != NULL) return WD_WASI_EILSEQ;
@@ -91,9 +132,8 @@ static uint32_t wd_host_wasi_resolve(wd_host_wasi_call_t *c, uint32_t fd, uint32
     if (r->buf == NULL) return WD_WASI_ENOMEM;
     memcpy(r->buf, p, len);
     r->buf[len] = '\0';
-    r->base = e;
 
-    int cur = e->host_fd, owned = 0, links = 0;
+    int cur = host_fd, owned = 0, links = 0;
     long depth = 0;
     size_t pos = 0;
     uint32_t rc = 0;
