@@ -27,6 +27,7 @@
 #include "wasi/wd_host_wasi.h"
 #include "wd_host_run.h"
 #include "component/wd_comp.h"
+#include "wd_host_comp.h"
 
 int (*wd_run_sandbox)(int n, const char *const *paths, const int *rw);
 
@@ -351,6 +352,161 @@ static int wd_run_report_trap(wd_wasm_instance_t *inst)
     return WD_RUN_EXIT_TRAP;
 }
 
+/* The sandbox of wasmd run: the preopened trees only (see wd_host_run.h). */
+static int wd_run_confine(const wd_run_opts_t *o)
+{
+    if (o->no_sandbox || !wd_run_sandbox)
+        return 0;
+    const char **paths = calloc((size_t)o->ndirs + 1, sizeof(char *));
+    int *rw = calloc((size_t)o->ndirs + 1, sizeof(int));
+    if (paths == NULL || rw == NULL) {
+        free(paths);
+        free(rw);
+        fprintf(stderr, "wasmd: out of memory\n");
+        return -1;
+    }
+    for (int i = 0; i < o->ndirs; i++) {
+        paths[i] = o->dirs[i].host;
+        rw[i] = o->dirs[i].flags == WD_HOST_WASI_READWRITE;
+    }
+    int r = wd_run_sandbox(o->ndirs, paths, rw);
+    free(paths);
+    free(rw);
+    return r;
+}
+
+/* A wasi:cli/command component: its wasi:cli/run@0.2.x#run export called once, with the
+ * arguments, --env and --dir preopens, the process's stdio (src/host/wd_host_comp.h, stdio
+ * mode). Exit status: 0 when run returns ok, 1 when it returns err, the code of exit /
+ * exit-with-code, 134 after a trap. */
+static int wd_run_component(const wd_run_opts_t *o, const uint8_t *bytes, size_t len)
+{
+    wd_comp_error_t cerr;
+    wd_comp_t *c = NULL;
+    wd_host_comp_t *hc = NULL;
+    wd_wasm_store_t *s = NULL;
+    wd_comp_instance_t *ci = NULL;
+    wd_host_comp_dir_t *dirs = NULL;
+    char **env = NULL;
+    int rc = WD_RUN_EXIT_ERROR;
+
+    memset(&cerr, 0, sizeof(cerr));
+    cerr.offset = -1;
+    c = wd_comp_load(bytes, len, NULL, &cerr);
+    if (c == NULL || wd_host_comp_check(c, &cerr) != 0) {
+        if (cerr.offset >= 0)
+            fprintf(stderr, "wasmd: %s: component: %s at byte offset %" PRId64 "\n", o->file,
+                    cerr.msg, cerr.offset);
+        else
+            fprintf(stderr, "wasmd: %s: component: %s\n", o->file, cerr.msg);
+        goto done;
+    }
+    const wd_comp_plan_t *plan = wd_comp_get_plan(c);
+    uint32_t li = plan->nlifts;
+    for (uint32_t i = 0; i < plan->nlifts; i++) {
+        const char *n = plan->lifts[i].name;
+        if (strncmp(n, "wasi:cli/run@0.2.", 17) == 0 && strlen(n) > 4
+            && strcmp(n + strlen(n) - 4, "#run") == 0)
+            li = i;
+    }
+    if (li == plan->nlifts) {
+        fprintf(stderr, "wasmd: %s: component: no wasi:cli/run@0.2.x#run export (not a "
+                "wasi:cli/command; a wasi:http handler is served with wasm_handler)\n", o->file);
+        goto done;
+    }
+    if (o->invoke) {
+        fprintf(stderr, "wasmd: %s: --invoke is for core modules\n", o->file);
+        goto done;
+    }
+    /* --env NAME=VALUE, or NAME: the host's value */
+    env = calloc((size_t)o->nenv + 1, sizeof(char *));
+    dirs = calloc((size_t)o->ndirs + 1, sizeof(*dirs));
+    if (env == NULL || dirs == NULL)
+        goto oom;
+    int nenv = 0;
+    for (int i = 0; i < o->nenv; i++) {
+        if (strchr(o->env[i], '=')) {
+            env[nenv] = strdup(o->env[i]);
+        } else {
+            const char *hv = getenv(o->env[i]);
+            if (hv == NULL)
+                continue;
+            size_t l = strlen(o->env[i]) + strlen(hv) + 2;
+            if ((env[nenv] = malloc(l)) != NULL)
+                snprintf(env[nenv], l, "%s=%s", o->env[i], hv);
+        }
+        if (env[nenv++] == NULL)
+            goto oom;
+    }
+    for (int i = 0; i < o->ndirs; i++) {
+        dirs[i].host_path = o->dirs[i].host;
+        dirs[i].guest_path = o->dirs[i].guest;
+        dirs[i].rw = o->dirs[i].flags == WD_HOST_WASI_READWRITE;
+    }
+    wd_host_comp_conf_t conf;
+    memset(&conf, 0, sizeof(conf));
+    conf.http.env = (const char *const *)env;
+    conf.http.nenv = (size_t)nenv;
+    conf.http.args = (const char *const *)o->args;
+    conf.http.nargs = (size_t)o->nargs;
+    conf.http.stdio = 1;
+    conf.dirs = dirs;
+    conf.ndirs = (size_t)o->ndirs;
+    hc = wd_host_comp_new(&conf);
+    s = wd_wasm_store_new();
+    if (hc == NULL || s == NULL)
+        goto oom;
+    wd_wasm_limits_t lim;
+    memset(&lim, 0, sizeof(lim));
+    lim.max_memory_bytes = o->max_memory;
+    lim.fuel = o->fuel;
+    ci = wd_comp_instantiate(c, s, wd_host_comp_host(hc), &lim, &cerr);
+    if (ci == NULL || wd_host_comp_attach(hc, c, ci, &cerr) != 0) {
+        fprintf(stderr, "wasmd: %s: component: %s\n", o->file, cerr.msg);
+        goto done;
+    }
+    if (wd_run_confine(o) < 0)
+        goto done;
+    const wd_comp_bound_lift_t *run = wd_comp_instance_lift(ci, li);
+    wd_wasm_instance_t *th = wd_host_comp_thread(hc);
+    wd_wasm_val_t res[1];
+    memset(res, 0, sizeof(res));
+    if (o->fuel)
+        wd_wasm_set_fuel(th, o->fuel);
+    wd_wasm_status_t st = wd_wasm_call(th, run->func, NULL, 0, res, 1);
+    if (st == WD_WASM_OK) {
+        rc = res[0].of.i32 == 0 ? 0 : 1;          /* result: ok / err */
+        if (run->post_return
+            && wd_wasm_call(th, run->post_return, res, 1, NULL, 0) != WD_WASM_OK)
+            rc = wd_run_report_trap(th);
+    } else if (st == WD_WASM_TRAP) {
+        rc = wd_run_report_trap(th);
+    } else {
+        fprintf(stderr, "wasmd: %s: call suspended with nothing to resume it\n", o->file);
+        wd_wasm_abort(th);
+        rc = WD_RUN_EXIT_TRAP;
+    }
+    fflush(stdout);
+    goto done;
+
+oom:
+    fprintf(stderr, "wasmd: out of memory\n");
+    rc = WD_RUN_EXIT_ERROR;
+done:
+    if (ci)
+        wd_comp_instance_free(ci);
+    if (s)
+        wd_wasm_store_free(s);
+    wd_host_comp_free(hc);
+    if (c)
+        wd_comp_free(c);
+    for (int i = 0; env && env[i]; i++)
+        free(env[i]);
+    free(env);
+    free(dirs);
+    return rc;
+}
+
 int wd_run_main(int argc, char **argv)
 {
     wd_run_opts_t o;
@@ -376,17 +532,9 @@ int wd_run_main(int argc, char **argv)
         goto done;
     }
     if (wd_comp_is_component(bytes, len)) {
-        wd_comp_error_t cerr;
-        wd_comp_t *comp = wd_comp_load(bytes, len, NULL, &cerr);
+        rc = wd_run_component(&o, bytes, len);
         free(bytes);
         bytes = NULL;
-        if (comp == NULL) {
-            fprintf(stderr, "wasmd: %s: component: %s at byte offset %" PRId64 "\n", o.file, cerr.msg, cerr.offset);
-        } else {
-            fprintf(stderr, "wasmd: %s: a component: components are parsed and validated but not run yet "
-                    "(see wasmd component-info)\n", o.file);
-            wd_comp_free(comp);
-        }
         goto done;
     }
     m = wd_wasm_module_load(bytes, len, NULL, &err);
@@ -449,19 +597,8 @@ int wd_run_main(int argc, char **argv)
         goto done;
     }
 
-    if (!o.no_sandbox && wd_run_sandbox) {
-        const char **paths = calloc((size_t)o.ndirs + 1, sizeof(char *));
-        int *rw = calloc((size_t)o.ndirs + 1, sizeof(int));
-        if (paths == NULL || rw == NULL) { free(paths); free(rw); goto oom; }
-        for (int i = 0; i < o.ndirs; i++) {
-            paths[i] = o.dirs[i].host;
-            rw[i] = o.dirs[i].flags == WD_HOST_WASI_READWRITE;
-        }
-        int r = wd_run_sandbox(o.ndirs, paths, rw);
-        free(paths);
-        free(rw);
-        if (r < 0) goto done;
-    }
+    if (wd_run_confine(&o) < 0)
+        goto done;
 
     const char *fname = o.invoke ? o.invoke : "_start";
     wd_wasm_extern_t ex;

@@ -13,7 +13,7 @@ COMP_OBJS := $(filter $(B)/src/component/%,$(HOST_OBJS))
 # wasm-handlers/build.mk is read after this file: name the example handlers from their sources
 COMP_HANDLERS := $(patsubst wasm-handlers/examples/%.c,objs/handlers/%.wasm,$(wildcard wasm-handlers/examples/*.c))
 # t/handlers' test handlers that test_serve.py serves as components (mkcomp.sh wraps them)
-COMP_HANDLERS += $(patsubst %,objs/handlers/test-%.wasm,trapmid loop grow hello-std state stdio)
+COMP_HANDLERS += $(patsubst %,objs/handlers/test-%.wasm,trapmid loop grow hello-std state stdio cgi-cmd)
 COMPT_BINS := $(B)/t/component/test_comp_names
 TEST_BINS += $(COMP_STAMP) $(COMPT_BINS)
 

@@ -8,6 +8,7 @@
 #                        by `jco new --wasi-command`
 #   OUT/serve-test-NAME.wasm  t/handlers' test-trapmid, test-loop, test-grow, test-hello-std and
 #                        test-state, test-stdio wrapped the same way (limits, traps and isolation of components)
+#   OUT/cgi-cmd.comp.wasm t/handlers/test-cgi-cmd.c (a WASI command) by jco new --wasi-command
 #   OUT/NAME.js.wasm     every t/component/js/NAME.js by `jco componentize` (WIT re-versioned
 #                        to @0.2.10, the version componentize-js 0.22's engine has)
 #   OUT/hostile/NAME.wasm, OUT/ok/NAME.wasm  every t/component/{hostile,ok}/NAME.wat assembled
@@ -49,6 +50,7 @@ for w in objs/handlers/*.wasm; do
         jco embed --wit "$OUT/wit-0.2.0" "$w" -o "$OUT/$n.embed.wasm"
         jco new "$OUT/$n.embed.wasm" --wasi-reactor -o "$OUT/serve-$n.wasm"
         rm -f "$OUT/$n.embed.wasm" ;;
+    test-cgi-cmd) jco new "$w" --wasi-command -o "$OUT/cgi-cmd.comp.wasm" ;;   # wasmd run
     test-*|hostile-*|ops-*) ;;
     *)  jco embed --wit "$OUT/wit-0.2.0" "$w" -o "$OUT/$n.embed.wasm"
         jco new "$OUT/$n.embed.wasm" --wasi-reactor -o "$OUT/$n.comp.wasm"
