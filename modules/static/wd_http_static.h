@@ -57,6 +57,7 @@ typedef struct {
     wd_uint_t                if_modified_since;
     wd_flag_t                disable_symlinks;
     wd_flag_t                sendfile;
+    size_t                   sendfile_max_chunk;
     wd_flag_t                log_not_found;
     wd_uint_t                max_ranges;
     /* open_file_cache */

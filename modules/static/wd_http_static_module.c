@@ -17,6 +17,8 @@
  *                                                             are refused by -t)
  *   sendfile on|off;                 http, server, location   off  (the body never blocks
  *                                                             the loop either way)
+ *   sendfile_max_chunk size;         http, server, location   2m   (per sendfile call, then
+ *                                                             the loop serves others; 0: none)
  *   log_not_found on|off;            http, server, location   on
  *   max_ranges N;                    http, server, location   unlimited
  * Paths with $variables and, in regex locations, $1..$9 captures are evaluated per request.
@@ -66,6 +68,8 @@ static const wd_command_t wd_http_static_commands[] = {
     { "disable_symlinks", MSL | WD_CONF_TAKE12, wd_http_static_disable_symlinks, LOC, 0, NULL },
     { "sendfile", MSL | WD_CONF_FLAG, wd_conf_set_flag_slot, LOC,
       offsetof(wd_http_static_loc_conf_t, sendfile), NULL },
+    { "sendfile_max_chunk", MSL | WD_CONF_TAKE1, wd_conf_set_size_slot, LOC,
+      offsetof(wd_http_static_loc_conf_t, sendfile_max_chunk), NULL },
     { "log_not_found", MSL | WD_CONF_FLAG, wd_conf_set_flag_slot, LOC,
       offsetof(wd_http_static_loc_conf_t, log_not_found), NULL },
     { "max_ranges", MSL | WD_CONF_TAKE1, wd_conf_set_uint_slot, LOC,
@@ -106,6 +110,7 @@ wd_http_static_create_loc_conf(wd_conf_t *cf)
     c->if_modified_since = WD_CONF_UNSET_UINT;
     c->disable_symlinks = WD_CONF_UNSET;
     c->sendfile = WD_CONF_UNSET;
+    c->sendfile_max_chunk = WD_CONF_UNSET_SIZE;
     c->log_not_found = WD_CONF_UNSET;
     c->max_ranges = WD_CONF_UNSET_UINT;
     c->ofc_max = WD_CONF_UNSET;
@@ -600,6 +605,8 @@ wd_http_static_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
                              WD_HTTP_IMS_EXACT);
     wd_conf_merge_value(conf->disable_symlinks, prev->disable_symlinks, 0);
     wd_conf_merge_value(conf->sendfile, prev->sendfile, 0);
+    wd_conf_merge_size_value(conf->sendfile_max_chunk, prev->sendfile_max_chunk,
+                             2 * 1024 * 1024);
     wd_conf_merge_value(conf->log_not_found, prev->log_not_found, 1);
     wd_conf_merge_uint_value(conf->max_ranges, prev->max_ranges, (wd_uint_t) INT32_MAX);
     if (conf->ofc_max == WD_CONF_UNSET) {

@@ -15,8 +15,9 @@
  * The body: files up to 64 KiB are read at once (pread: the page cache, like nginx's
  * sendfile without aio) and sent with the header in one write.  Bigger ones, with
  * `sendfile on` on a plain TCP connection whose body no filter changes (no gzip, no
- * chunks), leave by sendfile(2) on libuv's thread pool once the connection's output queue
- * is empty (src/event/wd_event_sendfile.c: a full socket is waited for on the loop);
+ * chunks), leave by sendfile(2) once the connection's output queue is empty
+ * (src/event/wd_event_sendfile.c: on the loop for page-cached ranges, else on the thread
+ * pool; a full socket is waited for on the loop; sendfile_max_chunk per call);
  * otherwise (TLS, gzip, `sendfile off`) they are read in 64 KiB pieces -- with
  * preadv2(RWF_NOWAIT) on the loop when the bytes are in the page cache, else uv_fs_read on
  * the thread pool -- each written when it arrives and the next read started when the
@@ -53,6 +54,7 @@ typedef struct {
     unsigned             use_sf:1;  /* `sendfile on` and a plain, unfiltered, unchunked body */
     unsigned             sf_on:1;   /* sf is initialized (closed by wd_http_static_io_free) */
     wd_sendfile_t        sf;
+    size_t               max_chunk; /* sendfile_max_chunk */
     u_char               buf[WD_STATIC_CHUNK];
 } wd_http_static_io_t;
 
@@ -403,6 +405,7 @@ wd_http_static_sendfile(wd_http_request_t *r, wd_http_static_io_t *io, wd_http_s
         }
         io->sf.data = io;
         io->sf.progress = wd_http_static_sf_progress;
+        io->sf.max_chunk = io->max_chunk;
         io->sf_on = 1;
     }
     wd_http_set_timer(hc, wd_http_filter_clcf(r)->send_timeout);
@@ -564,7 +567,7 @@ wd_http_static_io_next(wd_http_request_t *r)
 
 static int
 wd_http_static_body(wd_http_request_t *r, wd_http_open_file_t *of, wd_http_seg_t *segs,
-                    wd_uint_t nsegs, off_t file_bytes, int use_sendfile)
+                    wd_uint_t nsegs, off_t file_bytes, int use_sendfile, size_t max_chunk)
 {
     wd_uint_t i;
 
@@ -621,6 +624,7 @@ wd_http_static_body(wd_http_request_t *r, wd_http_open_file_t *of, wd_http_seg_t
         return WD_ERROR;
     }
     /* sendfile: plain TCP, and the body goes to the socket as it is (no gzip, no chunks) */
+    io->max_chunk = max_chunk;
     io->use_sf = use_sendfile && r->hc->c->ssl == NULL && !r->filter_body && !r->chunked_out
                  && !r->header_only;
     wd_http_static_io_next(r);
@@ -718,7 +722,7 @@ wd_http_static_send(wd_http_request_t *r, wd_http_static_loc_conf_t *slcf,
                 segs[0].off = rg[0].start;
                 segs[0].len = rg[0].end - rg[0].start;
                 r->content_length_out = segs[0].len;
-                return wd_http_static_body(r, of, segs, 1, segs[0].len, (int) slcf->sendfile);
+                return wd_http_static_body(r, of, segs, 1, segs[0].len, (int) slcf->sendfile, slcf->sendfile_max_chunk);
             }
 
             /* multipart/byteranges */
@@ -773,7 +777,7 @@ wd_http_static_send(wd_http_request_t *r, wd_http_static_loc_conf_t *slcf,
                                            "multipart/byteranges; boundary=%s", boundary);
             r->content_type.data = ct;
             r->content_length_out = len;
-            return wd_http_static_body(r, of, segs, ns, file_bytes, (int) slcf->sendfile);
+            return wd_http_static_body(r, of, segs, ns, file_bytes, (int) slcf->sendfile, slcf->sendfile_max_chunk);
         }
     }
 
@@ -788,5 +792,5 @@ wd_http_static_send(wd_http_request_t *r, wd_http_static_loc_conf_t *slcf,
     segs[0].off = 0;
     segs[0].len = of->size;
     r->content_length_out = of->size;
-    return wd_http_static_body(r, of, segs, 1, of->size, (int) slcf->sendfile);
+    return wd_http_static_body(r, of, segs, 1, of->size, (int) slcf->sendfile, slcf->sendfile_max_chunk);
 }

@@ -2,14 +2,16 @@
  * wd_event_sendfile.h -- file bytes to a plain TCP connection with sendfile(2), without
  * blocking the worker's loop.
  *
- * sendfile(2) runs on libuv's thread pool (uv_queue_work: a file not in the page cache is
- * read there, never on the loop; not uv_fs_sendfile, which tries copy_file_range first and
- * falls back to read + write for a socket) into the connection's non-blocking socket; when the
- * socket is full (EAGAIN or a short count) the loop waits until it is writable (a uv_poll
- * on a dup() of the socket: libuv allows one handle per descriptor, and the duplicate also
- * keeps the socket from being reused while a sendfile is in flight, so a connection closed
- * meanwhile only makes that sendfile fail), then goes on. TLS connections cannot use it
- * (the bytes must be encrypted): callers read and write instead.
+ * When every page of the range is in the page cache (mincore() on a PROT_READ mapping of
+ * it) sendfile cannot wait for the disk and runs on the loop, as nginx's does; otherwise it
+ * runs on libuv's thread pool (uv_queue_work; not uv_fs_sendfile, which tries
+ * copy_file_range first and falls back to read + write for a socket), so a file not in the
+ * page cache never blocks the loop. The socket is non-blocking: when it is full (EAGAIN or
+ * a short count) the loop waits until it is writable with a uv_poll on a dup() of it
+ * (libuv allows one handle per descriptor); the thread pool also writes to that duplicate,
+ * which keeps the socket from being reused while a sendfile is in flight, so a connection
+ * closed meanwhile only makes that sendfile fail. TLS connections cannot use it (the bytes
+ * must be encrypted): callers read and write instead.
  */
 #ifndef WD_EVENT_SENDFILE_H
 #define WD_EVENT_SENDFILE_H
@@ -24,15 +26,21 @@ typedef void (*wd_sendfile_pt)(wd_sendfile_t *sf, int status);
 struct wd_sendfile_s {
     wd_connection_t    *c;
     int                 in_fd;
-    int                 out_fd;     /* dup() of the socket; -1: not opened */
+    int                 sock_fd;    /* the connection's socket (used on the loop only) */
+    int                 out_fd;     /* dup() of it for the thread pool and the poll, made
+                                       when first needed; -1: none yet */
+    int                 use_fd;     /* the descriptor the current sendfile writes to */
     int64_t             off;        /* next file offset */
     size_t              left;       /* bytes still to send */
+    size_t              max_chunk;  /* per sendfile call (nginx's sendfile_max_chunk; after
+                                       one the loop serves other events); 0: no limit */
     uint64_t            sent;       /* bytes sent so far (all calls) */
     wd_sendfile_pt      done;
     wd_sendfile_pt      progress;   /* NULL, or called after each partial send (status 0) */
     void               *data;       /* the caller's */
     void              (*free_cb)(wd_sendfile_t *sf);
     uv_work_t           req;
+    size_t              chunk;      /* bytes asked of the current sendfile */
     ssize_t             result;     /* of the last sendfile: bytes, or -errno */
     uv_poll_t           poll;
     unsigned            busy:1;     /* a sendfile is on the thread pool */
@@ -41,8 +49,7 @@ struct wd_sendfile_s {
     unsigned            closing:1;  /* wd_sendfile_close() called */
 };
 
-/* Prepares sf (allocated by the caller) for c. WD_OK or WD_ERROR (TLS connection, dup
- * failed). */
+/* Prepares sf (allocated by the caller) for c. WD_OK or WD_ERROR (TLS connection). */
 int  wd_sendfile_init(wd_sendfile_t *sf, wd_connection_t *c);
 
 /* Sends len bytes of in_fd from off; calls done once. WD_OK or WD_ERROR. */

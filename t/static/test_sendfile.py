@@ -2,7 +2,9 @@
 full socket on the loop), byte for byte the same as with `sendfile off`: whole files,
 ranges, multipart ranges, HEAD, a client reading slowly (the socket fills up again and
 again), a client leaving mid-file (the worker serves on), gzip (the filter needs the bytes:
-read and write), and strace shows the worker calling sendfile only where it is on."""
+read and write), and strace shows the worker calling sendfile only where it is on, at most
+sendfile_max_chunk per call, on the loop for a page-cached file and on the thread pool for
+one that is not."""
 import gzip
 import hashlib
 import os
@@ -26,12 +28,14 @@ http {
         listen 127.0.0.1:%(port)d;
         root ROOT;
         location /off/ { sendfile off; alias ROOT/; }
+        location /chunk/ { sendfile_max_chunk 256k; alias ROOT/; }
         location /gz/ { gzip on; gzip_min_length 1; alias ROOT/; }
     }
 }
 '''
 
 SIZE = 6 * 1024 * 1024 + 12345
+BIG = None
 
 
 def get(s, path, hdrs=(), head=False):
@@ -103,8 +107,9 @@ def test_gzip_reads(s, data):
     check(gzip.decompress(r.body) == TEXT, "gzip of a big file with sendfile on")
 
 
-def strace_sendfiles(s, path):
-    """sendfile calls of the server while it serves path, or None if strace cannot attach"""
+def strace_sendfiles(s, path, pids=False):
+    """sendfile calls of the server while it serves path (with pids: the set of thread ids
+    that made them), or None if strace cannot attach"""
     if not shutil.which("strace"):
         return None
     out = os.path.join(s.prefix, "strace.txt")
@@ -122,7 +127,10 @@ def strace_sendfiles(s, path):
         p.send_signal(signal.SIGINT)
         p.wait(10)
     with open(out) as f:
-        return sum(1 for line in f if "sendfile(" in line)
+        lines = [line for line in f if "sendfile(" in line]
+    if pids:
+        return set(int(line.split()[0]) for line in lines)
+    return len(lines)
 
 
 def test_sendfile_is_used(s, data):
@@ -133,6 +141,29 @@ def test_sendfile_is_used(s, data):
     off = strace_sendfiles(s, "/off/big.bin")
     check(on > 0, "sendfile on: the worker calls sendfile", on)
     check(off == 0, "sendfile off: it does not", off)
+    chunked = strace_sendfiles(s, "/chunk/big.bin")
+    check(chunked >= SIZE // (256 * 1024), "sendfile_max_chunk 256k: a call per 256 KiB at most",
+          chunked)
+
+
+def test_cached_on_loop_uncached_on_pool(s, data):
+    """a page-cached file is sent by the loop's thread; one evicted from the page cache
+    (posix_fadvise DONTNEED) by a thread of the pool, never blocking the loop"""
+    get(s, "/big.bin")                  # cached now
+    on_loop = strace_sendfiles(s, "/big.bin", pids=True)
+    if on_loop is None:
+        print("skip test_sendfile.py strace cannot attach: threads not observed")
+        return
+    check(on_loop == {s.proc.pid}, "cached: sendfile on the loop", on_loop, s.proc.pid)
+    fd = os.open(BIG, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+    on_pool = strace_sendfiles(s, "/big.bin", pids=True)
+    check(on_pool and on_pool - {s.proc.pid}, "uncached: sendfile on the thread pool (then "
+          "on the loop for what the pool read into the cache)", on_pool, s.proc.pid)
 
 
 TEXT = b"".join(b"line %d of a text file that compresses well\n" % i for i in range(40000))
@@ -141,7 +172,8 @@ TEXT = b"".join(b"line %d of a text file that compresses well\n" % i for i in ra
 def main():
     tree = Tree()
     data = os.urandom(SIZE)
-    tree.write("www/big.bin", data)
+    global BIG
+    BIG = tree.write("www/big.bin", data)
     tree.write("www/small.txt", b"small\n")
     tree.write("www/text.txt", TEXT)
     s = harness.Server(CONF.replace("ROOT", tree.path("www")), PORT)
