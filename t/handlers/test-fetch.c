@@ -8,6 +8,7 @@
  *   /f/drop    starts a request and answers without waiting for it
  *   /f/stream  GET URL, the body streamed back as it arrives (502 on failure)
  *   /f/timeout GET URL with request-options timeouts X-T: "connect,first,between" (ms)
+ *   /f/trap    GET URL, wait for the head, then trap
  *   /f/trailers GET URL, the body then "|x-t=<response trailer x-t>"; POST with X-Body:
  *              the body "abc" sent chunked with the trailer "x-req-t: <X-Body>" */
 #include <string.h>
@@ -134,6 +135,10 @@ void wasmd_handle(wasmd_request *req, wasmd_response *resp)
     } else if (strncmp(path, "/f/drop", 7) == 0) {
         wasmd_fetch_start("GET", url, hdrs, 0);   /* never waited for, never closed */
         wasmd_write_str(resp, "dropped\n");
+    } else if (strncmp(path, "/f/trap", 7) == 0) {
+        wasmd_fetch *f = wasmd_fetch_start("GET", url, hdrs, 0);
+        wasmd_fetch_wait(f);
+        __builtin_trap();         /* the request's instance dies with an open exchange */
     } else if (strncmp(path, "/f/trailers", 11) == 0) {
         const char *rb = wasmd_header(req, "x-body");
         wasmd_fetch *f = wasmd_fetch_start(rb ? "POST" : "GET", url, hdrs, rb != NULL);

@@ -592,6 +592,26 @@ def test_incomplete_and_reset(s):
     check(len(r.body) < 100000, "a truncated upstream body is not passed on as complete")
 
 
+def test_trap_and_client_gone_close_upstreams(s):
+    # a trap with a response body still arriving: 500, and the endless upstream is let go
+    before = HOSTILE_LIVE[0]
+    r = get(s, "/f/trap?" + HOU + "/endless")
+    check(r.status == 500, r)
+    # a client that goes away while its handler streams an endless upstream body
+    c = socket.create_connection(("127.0.0.1", s.port))
+    c.sendall(b"GET /f/stream?" + HOU.encode() + b"/endless HTTP/1.1\r\nHost: t\r\n\r\n")
+    check(c.recv(100).startswith(b"HTTP/1.1 200"), "streaming began")
+    c.close()
+    ok = False
+    for _ in range(40):
+        time.sleep(0.1)
+        if HOSTILE_LIVE[0] <= before:
+            ok = True
+            break
+    check(ok, "both upstream connections closed", HOSTILE_LIVE[0], before)
+    check(get(s, "/f/get?" + UPU + "/after").status == 200, "the worker is unharmed")
+
+
 def test_timeouts_end_the_request(s):
     # the route's wasm_timeout covers every wait: silent, endless and slowloris upstreams
     for path in ("/silent", "/slowloris"):
