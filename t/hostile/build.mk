@@ -21,7 +21,9 @@ ifndef SWITCH
 FUZZDIFF_SWITCH_BIN := $(B)/switch/t/fuzz/diff/wd_fuzzdiff
 TEST_BINS += $(FUZZDIFF_SWITCH_BIN)
 .PHONY: $(FUZZDIFF_SWITCH_BIN)
-$(FUZZDIFF_SWITCH_BIN):
+# after t/spec's SWITCH=1 sub-make: two sub-makes building $(B)/switch/libwdwasm.a at once
+# race (one rewrites the archive while the other links: "file format not recognized")
+$(FUZZDIFF_SWITCH_BIN): | $(B)/switch/t/spec/wd_spec
 	+$(MAKE) --no-print-directory SWITCH=1 $@
 endif
 
