@@ -346,6 +346,19 @@ static wd_comp_type_t t_read_res = WD_CT_RESULT_OF(&t_rd, &t_ec);
 static wd_comp_field_t read_p[] = { { "self", &t_borrow }, { "length", WD_CT_P(U64) },
     { "offset", WD_CT_P(U64) } };
 static wd_comp_func_type_t f_read = WD_CT_FUNC_OF(read_p, &t_read_res);
+static wd_comp_resource_t r_in = { .name = "input-stream" };
+static wd_comp_type_t t_own_in = WD_CT_OWN_OF(&r_in);
+static wd_comp_type_t t_borrow_in = WD_CT_BORROW_OF(&r_in);
+static wd_comp_type_t t_rvs_res = WD_CT_RESULT_OF(&t_own_in, &t_ec);
+static wd_comp_field_t rvs_p[] = { { "self", &t_borrow }, { "offset", WD_CT_P(U64) } };
+static wd_comp_func_type_t f_rvs = WD_CT_FUNC_OF(rvs_p, &t_rvs_res);
+static wd_comp_resource_t r_err = { .name = "error" };
+static wd_comp_type_t t_own_err = WD_CT_OWN_OF(&r_err);
+static wd_comp_field_t se_f[] = { { "last-operation-failed", &t_own_err }, { "closed", NULL } };
+static wd_comp_type_t t_se = WD_CT_VARIANT_OF(se_f);
+static wd_comp_type_t t_br_res = WD_CT_RESULT_OF(&t_bytes, &t_se);
+static wd_comp_field_t br_p[] = { { "self", &t_borrow_in }, { "len", WD_CT_P(U64) } };
+static wd_comp_func_type_t f_br = WD_CT_FUNC_OF(br_p, &t_br_res);
 
 typedef struct {
     char dir[64];
@@ -354,9 +367,9 @@ typedef struct {
     wd_wasm_module_t *m;
     wd_wasm_instance_t *inst;
     wd_wasm_memory_t *mem;
-    wd_comp_hostfunc_t hf[3];
-    uint8_t core_params[3][WD_CABI_MAX_FLAT_PARAMS + 1];
-    wd_wasm_func_t *fn[3];       /* get-directories, open-at, read */
+    wd_comp_hostfunc_t hf[5];
+    wd_wasm_func_t *fn[5];       /* get-directories, open-at, read, read-via-stream,
+                                    input-stream.blocking-read */
 } wt_t;
 
 static wd_wasm_func_t *wt_make(wt_t *w, int i, const char *iface, const char *name,
@@ -406,9 +419,12 @@ static void wt_open(wt_t *w, int enc, const char *realloc_name)
     memset(&conf, 0, sizeof conf);
     conf.dirs = dirs;
     conf.ndirs = 1;
+    conf.http.stdio = 1;          /* wasi:io calls with no request running, as in wasmd run */
     ck_assert(wd_comp_func_layout_deep(&f_getdirs) == NULL);
     ck_assert(wd_comp_func_layout_deep(&f_open) == NULL);
     ck_assert(wd_comp_func_layout_deep(&f_read) == NULL);
+    ck_assert(wd_comp_func_layout_deep(&f_rvs) == NULL);
+    ck_assert(wd_comp_func_layout_deep(&f_br) == NULL);
     w->hc = wd_host_comp_new(&conf);
     w->s = wd_wasm_store_new();
     w->m = wd_wasm_module_load(mini_wasm, sizeof mini_wasm, NULL, &err);
@@ -422,6 +438,10 @@ static void wt_open(wt_t *w, int enc, const char *realloc_name)
                        &f_open, enc, realloc_name);
     w->fn[2] = wt_make(w, 2, "wasi:filesystem/types@0.2.8", "[method]descriptor.read",
                        &f_read, enc, realloc_name);
+    w->fn[3] = wt_make(w, 3, "wasi:filesystem/types@0.2.8",
+                       "[method]descriptor.read-via-stream", &f_rvs, enc, realloc_name);
+    w->fn[4] = wt_make(w, 4, "wasi:io/streams@0.2.8", "[method]input-stream.blocking-read",
+                       &f_br, WD_COMP_STR_UTF8, realloc_name);
 }
 
 static void wt_close(wt_t *w)
@@ -534,6 +554,23 @@ START_TEST(test_wit_fs_encodings)
     ck_assert_int_eq(r[0], 0);
     ck_assert_int_eq(rd32(r + 8), 8);
     ck_assert(memcmp(wt_mem(&w, rd32(r + 4), 8), "content\n", 8) == 0);
+    /* read-via-stream(file, 5) -> an input-stream of wasi:io; blocking-read(s, 100) twice */
+    uint64_t va[3] = { file, 5, 192 };
+    ck_assert_int_eq(wt_call(&w, 3, va, 3), WD_WASM_OK);
+    r = wt_mem(&w, 192, 8);
+    ck_assert_int_eq(r[0], 0);
+    uint64_t ba[3] = { rd32(r + 4), 100, 200 };
+    ck_assert_msg(wt_call(&w, 4, ba, 3) == WD_WASM_OK, "blocking-read: %s",
+                  wd_wasm_last_trap(w.inst)->msg);
+    r = wt_mem(&w, 200, 12);
+    ck_assert_int_eq(r[0], 0);
+    ck_assert_int_eq(rd32(r + 8), 8);
+    ck_assert(memcmp(wt_mem(&w, rd32(r + 4), 8), "content\n", 8) == 0);
+    ck_assert_int_eq(wt_call(&w, 4, ba, 3), WD_WASM_OK);
+    ck_assert(r[0] == 1 && r[4] == 1);                    /* err(closed) */
+    va[0] = desc;                                         /* a directory: is-directory */
+    ck_assert_int_eq(wt_call(&w, 3, va, 3), WD_WASM_OK);
+    ck_assert(wt_mem(&w, 192, 8)[0] == 1 && wt_mem(&w, 192, 8)[4] == 14);
     /* escapes and writes answer their WIT errors */
     units = put_str(&w, enc, 256, "../etc/passwd");
     uint64_t esc[7] = { desc, 0, 256, units, 0, 1, 128 };

@@ -278,6 +278,23 @@ static wd_wasm_func_t *wd_hc_make(void *ud, wd_wasm_store_t *s, const wd_comp_ho
         return f;
     }
     int known = 0;
+    if (strncmp(iface, "wasi:filesystem/types@", 22) == 0
+        && strcmp(hf->name, "[method]descriptor.read-via-stream") == 0) {
+        /* returns an input-stream of the wasi:io context: a core-level function */
+        static const uint8_t want[] = { WD_CFLAT_I32, WD_CFLAT_I64, WD_CFLAT_I32 };
+        if (hf->core_type.nparams != 3 || hf->core_type.nresults != 0
+            || memcmp(hf->core_type.params, want, 3) != 0) {
+            wd_hc_err(err, "component imports \"%s#%s\" with a type that is not the WIT's",
+                      iface, hf->name);
+            return NULL;
+        }
+        if (hc == NULL)
+            return (wd_wasm_func_t *)hf;
+        if ((b = wd_hc_bind_new(hc, hf, bound)) == NULL
+            || (f = wd_wasm_func_new_host(s, &hf->core_type, wd_hc_fs_read_via_stream, b)) == NULL)
+            goto oom;
+        return f;
+    }
     wd_cabi_host_fn fn = wd_hc_wit_find(iface, hf->name, &known);
     if (fn == NULL) {
         wd_hc_err(err, "component imports \"%s#%s\", which the host does not provide",
@@ -380,6 +397,7 @@ wd_host_comp_t *wd_host_comp_new(const wd_host_comp_conf_t *conf)
         wd_wasm_free(hc);
         return NULL;
     }
+    wd_host_http_set_file_reader(hc->http, wd_hc_fs_file_read, hc);
     hc->host.interfaces = wd_hc_names;
     hc->host.ninterfaces = WD_HC_NNAMES;
     hc->host.make_func = wd_hc_make;

@@ -60,6 +60,9 @@ struct wd_host_comp {
 /* wd_host_comp_fs.c */
 extern const wd_hc_func_t wd_hc_fs_types[], wd_hc_preopens[];
 void wd_hc_fs_close_all(wd_host_comp_t *hc);
+long wd_hc_fs_file_read(void *ud, uint32_t file, uint64_t off, uint8_t *buf, size_t len);
+wd_wasm_host_rc_t wd_hc_fs_read_via_stream(wd_wasm_instance_t *caller, const uint64_t *a,
+                                           uint64_t *r, void *ud);
 int wd_hc_fs_dtor(void *ud, const wd_comp_resource_t *rt, uint32_t rep, const char **msg);
 
 /* A WIT-level binding: the component's function type and canonopts. */

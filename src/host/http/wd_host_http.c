@@ -155,13 +155,16 @@ int wd_hh_alloc(wd_host_http_t *h, uint32_t align, uint64_t size, uint32_t *out)
     args[1].type = WD_WASM_I32; args[1].of.i32 = 0;
     args[2].type = WD_WASM_I32; args[2].of.i32 = align;
     args[3].type = WD_WASM_I32; args[3].of.i32 = (uint32_t)size;
+    /* a component's import may run before attach (a start function): its caller is the
+       running instance then */
+    wd_wasm_instance_t *th = h->inst ? h->inst : h->caller;
     h->in_realloc = 1;
-    wd_wasm_status_t st = wd_wasm_call(h->inst, h->realloc_fn, args, 4, res, 1);
+    wd_wasm_status_t st = wd_wasm_call(th, h->realloc_fn, args, 4, res, 1);
     h->in_realloc = 0;
     if (st != WD_WASM_OK) {
         if (st == WD_WASM_SUSPENDED)
-            wd_wasm_abort(h->inst);
-        const wd_wasm_trap_t *t = wd_wasm_last_trap(h->inst);
+            wd_wasm_abort(th);
+        const wd_wasm_trap_t *t = wd_wasm_last_trap(th);
         h->nested_trap = st == WD_WASM_TRAP ? t->kind : WD_TRAP_HOST;
         wd_hh_trap(h, "cabi_realloc failed: %s", st == WD_WASM_TRAP ? t->msg : "suspended");
         return -1;
@@ -172,7 +175,7 @@ int wd_hh_alloc(wd_host_http_t *h, uint32_t align, uint64_t size, uint32_t *out)
         return -1;
     }
     /* memory may have grown */
-    h->mem = h->bound_mem ? h->bound_mem : wd_wasm_instance_memory(h->inst);
+    h->mem = h->bound_mem ? h->bound_mem : wd_wasm_instance_memory(th);
     if (wd_hh_mem(h, p, size) == NULL)
         return -1;
     *out = p;

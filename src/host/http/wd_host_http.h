@@ -247,6 +247,14 @@ int wd_host_http_attach_export(wd_host_http_t *h, wd_wasm_instance_t *thread,
                                wd_wasm_func_t *realloc, wd_wasm_func_t *post_return,
                                char *msg, size_t msglen);
 
+/* wasi:filesystem (src/host/comp): input-streams reading a file of the component host.
+ * read: > 0 bytes, 0 at the end, -1 error. file_stream makes an input-stream handle
+ * reading `file` from offset `off` (0 with a trap recorded when the table is full). */
+typedef long (*wd_host_http_file_read_fn)(void *ud, uint32_t file, uint64_t off, uint8_t *buf,
+                                          size_t len);
+void wd_host_http_set_file_reader(wd_host_http_t *h, wd_host_http_file_read_fn fn, void *ud);
+uint32_t wd_host_http_file_stream(wd_host_http_t *h, uint32_t file, uint64_t off);
+
 /* wasmd run: the core instance a command's export runs in (traps, realloc) and the
  * canonopts of its lift. */
 void wd_host_http_set_thread(wd_host_http_t *h, wd_wasm_instance_t *thread,

@@ -145,3 +145,19 @@ void wd_host_http_set_thread(wd_host_http_t *h, wd_wasm_instance_t *thread,
     h->mem = mem;
     h->realloc_fn = realloc;
 }
+
+void wd_host_http_set_file_reader(wd_host_http_t *h, wd_host_http_file_read_fn fn, void *ud)
+{
+    h->file_read = fn;
+    h->file_ud = ud;
+}
+
+uint32_t wd_host_http_file_stream(wd_host_http_t *h, uint32_t file, uint64_t off)
+{
+    uint32_t idx = wd_hh_new(h, WD_HH_INSTREAM, WD_HH_S_FILE, NULL);
+    if (idx) {
+        h->tab[idx].aux = off;
+        h->tab[idx].file = file;
+    }
+    return idx;
+}

@@ -48,6 +48,7 @@ enum {
 
 /* Stream kinds (entry.kind for INSTREAM/OUTSTREAM) and pollable kinds. */
 enum { WD_HH_S_BODY = 0, WD_HH_S_STDIN, WD_HH_S_STDOUT, WD_HH_S_STDERR,
+       WD_HH_S_FILE,        /* input-stream: a file of wasi:filesystem (file, aux = offset) */
        WD_HH_S_RBODY,       /* input-stream: an outgoing request's response body */
        WD_HH_S_QBODY };     /* output-stream: an outgoing request's body */
 enum { WD_HH_P_READY = 0, WD_HH_P_BODY, WD_HH_P_OUTPUT, WD_HH_P_TIMER, WD_HH_P_TRAILERS,
@@ -139,7 +140,8 @@ typedef struct {
     uint32_t parent;              /* handle of the parent, or 0 */
     uint32_t next_free;
     wd_hh_obj_t *obj;
-    uint64_t aux;                 /* pollable: deadline */
+    uint64_t aux;                 /* pollable: deadline; file stream: offset */
+    uint32_t file;                /* file stream: the component host's descriptor */
 } wd_hh_handle_t;
 
 #define WD_HH_MAX_HANDLES 10000u    /* live handles per request */
@@ -156,6 +158,8 @@ struct wd_host_http {
      * post-return; the bindings made, freed with the context */
     wd_wasm_instance_t *caller;
     wd_wasm_memory_t *bound_mem;
+    wd_host_http_file_read_fn file_read;   /* wasi:filesystem streams */
+    void *file_ud;
     const char *const *args;      /* wasmd run */
     size_t nargs;
     int stdio;

@@ -149,6 +149,30 @@ static wd_hh_rc_t wd_hh_stdin_read(wd_host_http_t *h, uint64_t want, uint32_t g,
     return wd_hh_store_list(h, g, lp, (uint32_t)n);
 }
 
+/* wasi:filesystem: a file's input-stream reads through the component host (0 = the end) */
+static wd_hh_rc_t wd_hh_file_read(wd_host_http_t *h, wd_hh_handle_t *e, uint64_t want, uint32_t g,
+                                  int skip)
+{
+    uint32_t size = skip ? 16 : 12, align = skip ? 8 : 4, off = skip ? 8 : 4;
+    uint8_t buf[16384];
+    if (want > sizeof buf)
+        want = sizeof buf;
+    long n = want == 0 ? 0 : h->file_read ? h->file_read(h->file_ud, e->file, e->aux, buf,
+                                                         (size_t)want) : -1;
+    if (want == 0)
+        return skip ? wd_hh_store_u64_ok(h, g, 0) : wd_hh_store_list(h, g, 0, 0);
+    if (n <= 0)
+        return WD_HH_RC(wd_hh_stream_err(h, g, off, size, align, n < 0, n < 0 ? "file: read "
+                                         "failed" : NULL, -1));
+    e->aux += (uint64_t)n;
+    if (skip)
+        return wd_hh_store_u64_ok(h, g, (uint64_t)n);
+    uint32_t lp;
+    if (wd_hh_lower_bytes(h, buf, (size_t)n, &lp) < 0)
+        return WD_WASM_HOST_TRAP;
+    return wd_hh_store_list(h, g, lp, (uint32_t)n);
+}
+
 /* wasmd run: stdout/stderr are the process's fds 1 and 2 */
 static void wd_hh_stdio_write(int fd, const uint8_t *p, size_t n)
 {
@@ -177,6 +201,8 @@ static wd_hh_rc_t wd_hh_in_read_common(WD_HH_ARGS, int blocking, int skip)
         return WD_WASM_HOST_TRAP;
     if (e->kind == WD_HH_S_RBODY)
         return wd_hh_ob_in_read(h, e, a[1], g, blocking, skip);
+    if (e->kind == WD_HH_S_FILE)
+        return wd_hh_file_read(h, e, a[1], g, skip);
     if (e->kind == WD_HH_S_STDIN && h->stdio && a[1] > 0)
         return wd_hh_stdin_read(h, a[1], g, skip);
     if (e->kind == WD_HH_S_STDIN || (!h->active && e->kind == WD_HH_S_BODY))
