@@ -58,6 +58,7 @@ typedef struct {
     wd_flag_t                disable_symlinks;
     wd_flag_t                sendfile;
     size_t                   sendfile_max_chunk;
+    wd_flag_t                tcp_nopush;
     wd_flag_t                log_not_found;
     wd_uint_t                max_ranges;
     /* open_file_cache */

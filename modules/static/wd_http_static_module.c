@@ -19,6 +19,8 @@
  *                                                             the loop either way)
  *   sendfile_max_chunk size;         http, server, location   2m   (per sendfile call, then
  *                                                             the loop serves others; 0: none)
+ *   tcp_nopush on|off;               http, server, location   off  (TCP_CORK while a response
+ *                                                             is sent with sendfile)
  *   log_not_found on|off;            http, server, location   on
  *   max_ranges N;                    http, server, location   unlimited
  * Paths with $variables and, in regex locations, $1..$9 captures are evaluated per request.
@@ -70,6 +72,8 @@ static const wd_command_t wd_http_static_commands[] = {
       offsetof(wd_http_static_loc_conf_t, sendfile), NULL },
     { "sendfile_max_chunk", MSL | WD_CONF_TAKE1, wd_conf_set_size_slot, LOC,
       offsetof(wd_http_static_loc_conf_t, sendfile_max_chunk), NULL },
+    { "tcp_nopush", MSL | WD_CONF_FLAG, wd_conf_set_flag_slot, LOC,
+      offsetof(wd_http_static_loc_conf_t, tcp_nopush), NULL },
     { "log_not_found", MSL | WD_CONF_FLAG, wd_conf_set_flag_slot, LOC,
       offsetof(wd_http_static_loc_conf_t, log_not_found), NULL },
     { "max_ranges", MSL | WD_CONF_TAKE1, wd_conf_set_uint_slot, LOC,
@@ -111,6 +115,7 @@ wd_http_static_create_loc_conf(wd_conf_t *cf)
     c->disable_symlinks = WD_CONF_UNSET;
     c->sendfile = WD_CONF_UNSET;
     c->sendfile_max_chunk = WD_CONF_UNSET_SIZE;
+    c->tcp_nopush = WD_CONF_UNSET;
     c->log_not_found = WD_CONF_UNSET;
     c->max_ranges = WD_CONF_UNSET_UINT;
     c->ofc_max = WD_CONF_UNSET;
@@ -607,6 +612,7 @@ wd_http_static_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
     wd_conf_merge_value(conf->sendfile, prev->sendfile, 0);
     wd_conf_merge_size_value(conf->sendfile_max_chunk, prev->sendfile_max_chunk,
                              2 * 1024 * 1024);
+    wd_conf_merge_value(conf->tcp_nopush, prev->tcp_nopush, 0);
     wd_conf_merge_value(conf->log_not_found, prev->log_not_found, 1);
     wd_conf_merge_uint_value(conf->max_ranges, prev->max_ranges, (wd_uint_t) INT32_MAX);
     if (conf->ofc_max == WD_CONF_UNSET) {

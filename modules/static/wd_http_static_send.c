@@ -28,6 +28,8 @@
 #include "wd_http_static.h"
 #include "wd_event_sendfile.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/uio.h>
 
 #define WD_STATIC_SYNC_MAX  (64 * 1024)
@@ -55,6 +57,8 @@ typedef struct {
     unsigned             sf_on:1;   /* sf is initialized (closed by wd_http_static_io_free) */
     wd_sendfile_t        sf;
     size_t               max_chunk; /* sendfile_max_chunk */
+    unsigned             nopush:1;  /* tcp_nopush on */
+    unsigned             corked:1;  /* TCP_CORK set for this response */
     u_char               buf[WD_STATIC_CHUNK];
 } wd_http_static_io_t;
 
@@ -385,6 +389,18 @@ wd_http_static_sf_done(wd_sendfile_t *sf, int status)
     wd_http_static_io_next(r);
 }
 
+/* tcp_nopush: TCP_CORK while the header and the file go out, so that the header and the
+ * file's first bytes share full packets (nginx does this only with sendfile too) */
+static void
+wd_http_static_cork(wd_http_request_t *r, int on)
+{
+    uv_os_fd_t fd;
+
+    if (uv_fileno((uv_handle_t *) &r->hc->c->tcp, &fd) == 0) {
+        (void) setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+    }
+}
+
 /* The rest of file segment s with sendfile, when the connection's output queue is empty
  * (the bytes must follow what is queued). 1: started; 0: not now (read and write). */
 static int
@@ -392,6 +408,10 @@ wd_http_static_sendfile(wd_http_request_t *r, wd_http_static_io_t *io, wd_http_s
 {
     wd_http_connection_t *hc = r->hc;
 
+    if (io->nopush && !io->corked && !r->header_written) {
+        wd_http_static_cork(r, 1);
+        io->corked = 1;
+    }
     if (!r->header_written && wd_http_output_header(r) != WD_OK) {
         return -1;
     }
@@ -559,6 +579,9 @@ wd_http_static_io_next(wd_http_request_t *r)
         }
         return;
     }
+    if (io->corked) {
+        wd_http_static_cork(r, 0);      /* the rest (if any) goes out now */
+    }
     r->ctx = NULL;
     r->cleanup = NULL;
     wd_http_static_io_free(io);
@@ -567,7 +590,7 @@ wd_http_static_io_next(wd_http_request_t *r)
 
 static int
 wd_http_static_body(wd_http_request_t *r, wd_http_open_file_t *of, wd_http_seg_t *segs,
-                    wd_uint_t nsegs, off_t file_bytes, int use_sendfile, size_t max_chunk)
+                    wd_uint_t nsegs, off_t file_bytes, wd_http_static_loc_conf_t *slcf)
 {
     wd_uint_t i;
 
@@ -624,8 +647,9 @@ wd_http_static_body(wd_http_request_t *r, wd_http_open_file_t *of, wd_http_seg_t
         return WD_ERROR;
     }
     /* sendfile: plain TCP, and the body goes to the socket as it is (no gzip, no chunks) */
-    io->max_chunk = max_chunk;
-    io->use_sf = use_sendfile && r->hc->c->ssl == NULL && !r->filter_body && !r->chunked_out
+    io->max_chunk = slcf->sendfile_max_chunk;
+    io->nopush = slcf->tcp_nopush == 1;
+    io->use_sf = slcf->sendfile && r->hc->c->ssl == NULL && !r->filter_body && !r->chunked_out
                  && !r->header_only;
     wd_http_static_io_next(r);
     return WD_DONE;
@@ -722,7 +746,7 @@ wd_http_static_send(wd_http_request_t *r, wd_http_static_loc_conf_t *slcf,
                 segs[0].off = rg[0].start;
                 segs[0].len = rg[0].end - rg[0].start;
                 r->content_length_out = segs[0].len;
-                return wd_http_static_body(r, of, segs, 1, segs[0].len, (int) slcf->sendfile, slcf->sendfile_max_chunk);
+                return wd_http_static_body(r, of, segs, 1, segs[0].len, slcf);
             }
 
             /* multipart/byteranges */
@@ -777,7 +801,7 @@ wd_http_static_send(wd_http_request_t *r, wd_http_static_loc_conf_t *slcf,
                                            "multipart/byteranges; boundary=%s", boundary);
             r->content_type.data = ct;
             r->content_length_out = len;
-            return wd_http_static_body(r, of, segs, ns, file_bytes, (int) slcf->sendfile, slcf->sendfile_max_chunk);
+            return wd_http_static_body(r, of, segs, ns, file_bytes, slcf);
         }
     }
 
@@ -792,5 +816,5 @@ wd_http_static_send(wd_http_request_t *r, wd_http_static_loc_conf_t *slcf,
     segs[0].off = 0;
     segs[0].len = of->size;
     r->content_length_out = of->size;
-    return wd_http_static_body(r, of, segs, 1, of->size, (int) slcf->sendfile, slcf->sendfile_max_chunk);
+    return wd_http_static_body(r, of, segs, 1, of->size, slcf);
 }

@@ -3,7 +3,7 @@ full socket on the loop), byte for byte the same as with `sendfile off`: whole f
 ranges, multipart ranges, HEAD, a client reading slowly (the socket fills up again and
 again), a client leaving mid-file (the worker serves on), gzip (the filter needs the bytes:
 read and write), and strace shows the worker calling sendfile only where it is on, at most
-sendfile_max_chunk per call, on the loop for a page-cached file and on the thread pool for
+sendfile_max_chunk per call, TCP_CORK around it with tcp_nopush on, on the loop for a page-cached file and on the thread pool for
 one that is not."""
 import gzip
 import hashlib
@@ -29,6 +29,7 @@ http {
         root ROOT;
         location /off/ { sendfile off; alias ROOT/; }
         location /chunk/ { sendfile_max_chunk 256k; alias ROOT/; }
+        location /nopush/ { tcp_nopush on; alias ROOT/; }
         location /gz/ { gzip on; gzip_min_length 1; alias ROOT/; }
     }
 }
@@ -107,13 +108,13 @@ def test_gzip_reads(s, data):
     check(gzip.decompress(r.body) == TEXT, "gzip of a big file with sendfile on")
 
 
-def strace_sendfiles(s, path, pids=False):
+def strace_sendfiles(s, path, pids=False, trace="sendfile", pat="sendfile("):
     """sendfile calls of the server while it serves path (with pids: the set of thread ids
     that made them), or None if strace cannot attach"""
     if not shutil.which("strace"):
         return None
     out = os.path.join(s.prefix, "strace.txt")
-    p = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=sendfile", "-o", out,
+    p = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=" + trace, "-o", out,
                           "-p", str(s.proc.pid)], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE)
     time.sleep(0.5)
@@ -127,7 +128,7 @@ def strace_sendfiles(s, path, pids=False):
         p.send_signal(signal.SIGINT)
         p.wait(10)
     with open(out) as f:
-        lines = [line for line in f if "sendfile(" in line]
+        lines = [line for line in f if pat in line]
     if pids:
         return set(int(line.split()[0]) for line in lines)
     return len(lines)
@@ -141,6 +142,11 @@ def test_sendfile_is_used(s, data):
     off = strace_sendfiles(s, "/off/big.bin")
     check(on > 0, "sendfile on: the worker calls sendfile", on)
     check(off == 0, "sendfile off: it does not", off)
+    corks = strace_sendfiles(s, "/nopush/big.bin", trace="setsockopt", pat="TCP_CORK")
+    check(corks == 2, "tcp_nopush on: TCP_CORK set for the header and file, then cleared",
+          corks)
+    corks = strace_sendfiles(s, "/big.bin", trace="setsockopt", pat="TCP_CORK")
+    check(corks == 0, "tcp_nopush off: no TCP_CORK", corks)
     chunked = strace_sendfiles(s, "/chunk/big.bin")
     check(chunked >= SIZE // (256 * 1024), "sendfile_max_chunk 256k: a call per 256 KiB at most",
           chunked)
