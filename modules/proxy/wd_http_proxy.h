@@ -67,7 +67,14 @@ typedef struct {
 } wd_http_proxy_header_t;
 
 typedef struct {
+    wd_str_t    ca;                       /* proxy_ssl_trusted_certificate ("" none) */
+    wd_flag_t   verify, sni;
+    void       *tls_ctx;
+} wd_http_proxy_tls_t;
+
+typedef struct {
     wd_array_t *upstreams;                /* wd_http_proxy_upstream_t * */
+    wd_array_t *tls;                      /* wd_http_proxy_tls_t: one SSL_CTX per setting */
 } wd_http_proxy_main_conf_t;
 
 typedef struct {

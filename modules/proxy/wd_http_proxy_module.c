@@ -116,7 +116,8 @@ wd_http_proxy_create_main_conf(wd_conf_t *cf)
 
     if (pmcf) {
         pmcf->upstreams = wd_array_create(cf->pool, 4, sizeof(wd_http_proxy_upstream_t *));
-        if (pmcf->upstreams == NULL) {
+        pmcf->tls = wd_array_create(cf->pool, 2, sizeof(wd_http_proxy_tls_t));
+        if (pmcf->upstreams == NULL || pmcf->tls == NULL) {
             return NULL;
         }
     }
@@ -806,10 +807,22 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
     if ((c->https || c->url_cv) && c->tls_ctx == NULL) {
         char err[256];
         wd_str_t ca = c->ssl_trusted_certificate;
+        wd_http_proxy_main_conf_t *pmcf = wd_http_conf_get_module_main_conf(cf,
+                                                                       wd_http_proxy_module);
+        wd_http_proxy_tls_t *t = pmcf->tls->elts;
         if (c->ssl_verify && ca.len == 0) {
             wd_conf_log_error(WD_LOG_EMERG, cf, 0,
                               "no proxy_ssl_trusted_certificate for proxy_ssl_verify");
             return WD_CONF_ERROR;
+        }
+        /* one context per (trusted certificates, verify, SNI): loading the system store
+         * is the expensive part of a configuration */
+        for (wd_uint_t i = 0; i < pmcf->tls->nelts; i++) {
+            if (t[i].verify == c->ssl_verify && t[i].sni == c->ssl_server_name
+                && t[i].ca.len == ca.len && memcmp(t[i].ca.data, ca.data, ca.len) == 0) {
+                c->tls_ctx = t[i].tls_ctx;
+                return WD_CONF_OK;
+            }
         }
         if (ca.len && wd_conf_full_name(cf->cycle, &ca, 1) != WD_OK) {
             return WD_CONF_ERROR;
@@ -827,6 +840,14 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
         cln->handler = wd_http_proxy_tls_free;
         *(void **) cln->data = c->tls_ctx;
         wd_oconn_tls_ctx_options(c->tls_ctx, (int) c->ssl_verify, (int) c->ssl_server_name);
+        t = wd_array_push(pmcf->tls);
+        if (t == NULL) {
+            return WD_CONF_ERROR;
+        }
+        t->ca = c->ssl_trusted_certificate;
+        t->verify = c->ssl_verify;
+        t->sni = c->ssl_server_name;
+        t->tls_ctx = c->tls_ctx;
     }
     return WD_CONF_OK;
 }

@@ -30,9 +30,12 @@ DEAD = 19719                                     # nothing listens
 R_RESET, R_HANG, R_GARBAGE, R_CLTE, R_LF, R_2CL, R_SHORT, R_BIG, R_SINK = range(19720, 19729)
 TLS = 19729
 GIB = 1 << 30
-# 1 GiB each way; 256 MiB under the sanitizers (the same code paths, a quarter of the time:
+# ASan's quarantine keeps freed memory out of reuse: RSS says nothing there, so the bound
+# is checked in plain builds (the transfer itself runs in both)
+SAN = bool(os.environ.get("SANITIZE"))
+# 1 GiB each way; 64 MiB under the sanitizers (the same code paths in a fraction of the time:
 # the server reads request bodies 4 KiB at a time, which ASan makes slow)
-BIG = int(os.environ.get("T_PROXY_BYTES", GIB // 4 if os.environ.get("SANITIZE") else GIB))
+BIG = int(os.environ.get("T_PROXY_BYTES", GIB // 16 if os.environ.get("SANITIZE") else GIB))
 
 BODY = """
     upstream rr {{ server 127.0.0.1:{E1} weight=2; server 127.0.0.1:{E2}; }}
@@ -155,7 +158,10 @@ class Env:
             if sbs.nginx_bin() else None
 
     def start(self):
-        self.w.start()
+        # the configuration loads four TLS client contexts (the system store): slow under
+        # ASan on a loaded machine, so wait longer than the harness's default
+        self.w.start(wait=False)
+        self.w.wait_port(timeout=max(60.0, float(os.environ.get("T_START_TIMEOUT", "0"))))
         if self.n:
             self.n.start()
 
@@ -456,7 +462,7 @@ def test_stream_download(e):
     s.close()
     grew = w.stop()
     check(got == BIG, "got %d of %d" % (got, BIG))
-    check(grew < 32 * 1024, "worker RSS grew %d KiB while streaming" % grew)
+    check(SAN or grew < 32 * 1024, "worker RSS grew %d KiB while streaming" % grew)
     print("     download %d MiB in %.1fs, RSS +%d KiB" % (BIG >> 20, time.time() - t0, grew))
 
 
@@ -482,7 +488,7 @@ def test_stream_upload(e):
     s.close()
     grew = w.stop()
     check(data.startswith(b"HTTP/1.1 200") and data.endswith(str(BIG).encode()), data[:300])
-    check(grew < 32 * 1024, "worker RSS grew %d KiB while streaming" % grew)
+    check(SAN or grew < 32 * 1024, "worker RSS grew %d KiB while streaming" % grew)
     print("     upload %d MiB in %.1fs, RSS +%d KiB" % (BIG >> 20, time.time() - t0, grew))
 
 
