@@ -106,7 +106,7 @@ def case_burst_delays(pair):
         res = burst(port, "/burst/f", "b-" + name, 6)
         check(statuses(res) == [200, 200, 200, 200, 503, 503], name, res)
         t = [x[1] for x in res]
-        check(t[0] < 0.08, name, "first not delayed", res)
+        check(t[0] < t[1] - 0.05, name, "first not delayed", res)
         for i, want in ((1, 0.1), (2, 0.2), (3, 0.3)):
             check(want - 0.03 < t[i] < want + 0.2, name, "request %d after %.3f s" % (i, t[i]),
                   res)
@@ -117,10 +117,12 @@ def case_nodelay(pair):
     for name, port, _ in servers(pair):
         res = burst(port, "/nodelay/f", "n-" + name, 6)
         check(statuses(res) == [200, 200, 200, 200, 503, 503], name, res)
-        check(max(t for _, t in res) < 0.15, name, "nothing delayed", res)
-        time.sleep(0.25)        # two slots drained at 10r/s
-        res = burst(port, "/nodelay/f", "n-" + name, 3)
-        check(statuses(res) == [200, 200, 503], name, "after 250 ms", res)
+        check(max(t for _, t in res) < 0.25, name, "nothing delayed (without nodelay the 4th "
+              "would wait 300 ms)", res)
+        time.sleep(0.25)        # two slots drained at 10r/s (three on a slow machine)
+        res = burst(port, "/nodelay/f", "n-" + name, 4)
+        st = statuses(res)
+        check(st in ([200, 200, 503, 503], [200, 200, 200, 503]), name, "after 250 ms", res)
 
 
 def case_two_stage(pair):
@@ -129,9 +131,9 @@ def case_two_stage(pair):
         res = burst(port, "/twostage/f", "t-" + name, 7)
         check(statuses(res) == [200, 200, 200, 200, 200, 503, 503], name, res)
         t = [x[1] for x in res]
-        check(max(t[:3]) < 0.08, name, "first three not delayed", res)
+        check(max(t[:3]) < t[3] - 0.05, name, "first three not delayed", res)
         check(0.07 < t[3] < 0.3 and 0.17 < t[4] < 0.4, name, "4th and 5th delayed", res)
-        check(t[5] < 0.08 and t[6] < 0.08, name, "the 6th rejected at once", res)
+        check(t[5] < t[3] and t[6] < t[3], name, "the 6th rejected at once", res)
 
 
 def case_status_and_log(pair):
