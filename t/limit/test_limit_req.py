@@ -20,6 +20,7 @@ limit_req_zone $binary_remote_addr zone=one:1m rate=1r/s;
 limit_req_zone $http_x_k zone=k:1m rate=10r/s;
 limit_req_zone $http_x_k zone=slow:64k rate=1r/m;
 limit_conn_zone $http_x_k zone=kc:1m;
+limit_req_zone $http_x_k zone=small:32k rate=1r/m;
 server {
     listen 127.0.0.1:%(port)d;
     root %(root)s;
@@ -36,11 +37,12 @@ server {
         location /outer/own/ { limit_req zone=k burst=5 nodelay; }
     }
     location /conn/ { limit_conn kc 1; limit_conn_status 429; }
+    location /small/ { limit_req zone=small; }
     location /ret { limit_req zone=slow; return 200 "return runs before limit_req\n"; }
 }
 '''
 
-FILES = ["doc.txt", "burst/f", "nodelay/f", "twostage/f", "status/f", "dry/f", "var/f",
+FILES = ["small/f", "doc.txt", "burst/f", "nodelay/f", "twostage/f", "status/f", "dry/f", "var/f",
          "outer/f", "outer/inner/f", "outer/own/f", "conn/small"]
 
 
@@ -184,6 +186,29 @@ def case_keys_independent(pair):
             check(statuses(res) == [200, 429], name, k, res)
 
 
+def case_long_keys(pair):
+    """keys longer than a record holds (stored as their SHA-256): each its own bucket, even
+    when they share their first 200 bytes"""
+    base = "k" * 200
+    for name, port, _ in servers(pair):
+        for tail in ("-a-" + name, "-b-" + name):
+            res = burst(port, "/status/f", base + tail, 2)
+            check(statuses(res) == [200, 429], name, tail, res)
+
+
+def case_full_zone_evicts(pair):
+    """a full zone drops its least recently used key: after 600 other keys in a 32k zone,
+    the first key starts again"""
+    for name, port, _ in servers(pair):
+        k0 = "first-" + name
+        check(statuses(burst(port, "/small/f", k0, 2)) == [200, 503], name)
+        for i in range(0, 600, 50):
+            res = [burst(port, "/small/f", "other-%d-%s" % (i + j, name), 1)[0][0]
+                   for j in range(50)]
+            check(res == [200] * 50, name, res)
+        check(statuses(burst(port, "/small/f", k0, 1)) == [200], name, "evicted")
+
+
 def case_inheritance(pair):
     """a nested location without limit_req inherits its parent's; one with its own replaces"""
     for name, port, _ in servers(pair):
@@ -224,7 +249,7 @@ def case_limit_conn(pair):
 
 CASES = [case_doc_no_burst, case_burst_delays, case_nodelay, case_two_stage,
          case_status_and_log, case_dry_run, case_status_variable, case_empty_key,
-         case_keys_independent, case_inheritance, case_return_first, case_limit_conn]
+         case_keys_independent, case_long_keys, case_full_zone_evicts, case_inheritance, case_return_first, case_limit_conn]
 
 
 # ---------------------------------------------------------------- -t
