@@ -552,7 +552,11 @@ wd_wasm_host_rc_t wd_hc_fs_read_via_stream(wd_wasm_instance_t *caller, const uin
         return WD_WASM_HOST_TRAP;
     }
     wd_cabi_handle_t *h = wd_cabi_table_get(&hc->table, (uint32_t)a[0], &msg);
-    if (h == NULL || h->rt->name == NULL || strcmp(h->rt->name, "descriptor") != 0) {
+    /* the component's descriptor type: the one of its own `self` parameter (imported
+       resource types have no name, only identity) */
+    const wd_comp_type_t *self = b->hf->type && b->hf->type->nparams
+                                 ? b->hf->type->params[0].type : NULL;
+    if (h == NULL || self == NULL || self->kind != WD_CT_BORROW || h->rt != self->resource) {
         char buf[160];
         snprintf(buf, sizeof buf, "wasi:filesystem/types#[method]descriptor.read-via-stream: %s",
                  h ? "not a descriptor handle" : msg);
