@@ -30,6 +30,7 @@
 #include "wasi/wd_host_wasi.h"
 #include "component/wd_comp.h"
 #include "wd_host_comp.h"
+#include "kv/wd_host_kv.h"
 
 typedef struct wd_http_wasm_pool_s wd_http_wasm_pool_t;
 typedef struct wd_http_wasm_inst_s wd_http_wasm_inst_t;
@@ -64,11 +65,33 @@ typedef struct {
     wd_http_wasm_pool_t *pool;          /* this worker's pool (init_worker) */
     int                  ws_name_k;     /* wasm_status entry of the location name, +1 */
     int                  ws_route_k;    /* ... of route (0: not looked up yet) */
+    /* wd_http_wasm_kv.c: wasm_keyvalue, wasm_keyvalue_limits, wasm_config */
+    wd_array_t          *kv_grants;     /* wd_str_t store names (NULL: not set here) */
+    wd_str_t             kv_file;       /* where wasm_keyvalue was given */
+    wd_uint_t            kv_line;
+    size_t               kv_key_max, kv_value_max;
+    wd_array_t          *config;        /* char * "KEY=VALUE" */
+    wd_host_kv_store_t  *kv_stores;     /* every store, with this route's grants (merge) */
+    size_t               kv_nstores;
+    const char         **config_v;
+    size_t               config_n;
 } wd_http_wasm_loc_conf_t;
+
+/* keyvalue_store NAME lmdb PATH [max_size=SIZE] */
+typedef struct {
+    wd_str_t             name;
+    wd_str_t             path;          /* absolute directory */
+    size_t               max_size;
+    wd_str_t             file;
+    wd_uint_t            line;
+    void                *env;           /* worker: the open LMDB store */
+} wd_http_wasm_kvstore_t;
 
 typedef struct {
     wd_array_t           mods;          /* wd_http_wasm_mod_t * (loaded once per path) */
     wd_array_t           routes;        /* wd_http_wasm_loc_conf_t * with a handler */
+    wd_array_t           kv_stores;     /* wd_http_wasm_kvstore_t */
+    unsigned             kv_default:1;  /* the implicit `default` store was added */
 } wd_http_wasm_main_conf_t;
 
 struct wd_http_wasm_inst_s {
@@ -79,6 +102,7 @@ struct wd_http_wasm_inst_s {
     wd_host_comp_t         *hc;         /* component: host context (owns hh) */
     wd_comp_instance_t     *ci;         /* component: all its core instances, one store */
     wd_host_wasi_t         *wasi;
+    wd_host_kv_t           *kv;         /* wasi:keyvalue / wasi:config (NULL for CGI) */
     wd_wasm_func_t         *start;      /* CGI: _start */
     wd_http_wasm_pool_t    *pool;
     wd_queue_t              link;       /* pool->idle */
@@ -223,5 +247,16 @@ void wd_http_wasm_sched_remove(wd_http_wasm_ctx_t *ctx);   /* no-op if not queue
 void wd_http_wasm_resume(wd_http_wasm_ctx_t *ctx);
 void wd_http_wasm_cgi_cancel(wd_http_wasm_ctx_t *ctx, int timeout);
 int  wd_http_wasm_cgi_check(const wd_wasm_module_t *m, wd_wasm_error_t *err);
+
+/* wd_http_wasm_kv.c: stores (keyvalue_store), grants and wasi:config per route */
+char *wd_http_wasm_kv_store_cmd(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
+char *wd_http_wasm_kv_grant_cmd(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
+char *wd_http_wasm_kv_limits_cmd(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
+char *wd_http_wasm_config_cmd(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
+char *wd_http_wasm_kv_merge(wd_conf_t *cf, wd_http_wasm_loc_conf_t *prev,
+                            wd_http_wasm_loc_conf_t *conf);
+int  wd_http_wasm_kv_init_master(wd_cycle_t *cycle, wd_http_wasm_main_conf_t *mcf);
+int  wd_http_wasm_kv_init_worker(wd_cycle_t *cycle, wd_http_wasm_main_conf_t *mcf);
+void wd_http_wasm_kv_exit_worker(wd_http_wasm_main_conf_t *mcf);
 
 #endif /* WD_HTTP_WASM_H */

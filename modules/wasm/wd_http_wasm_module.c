@@ -77,6 +77,14 @@ static const wd_command_t wd_http_wasm_commands[] = {
       WD_HTTP_LOC_CONF_OFFSET, 0, NULL },
     { "wasm_status", WD_HTTP_LOC_CONF | WD_CONF_NOARGS, wd_http_wasm_status_cmd,
       WD_HTTP_LOC_CONF_OFFSET, 0, NULL },
+    { "keyvalue_store", WD_HTTP_MAIN_CONF | WD_CONF_2MORE, wd_http_wasm_kv_store_cmd,
+      WD_HTTP_MAIN_CONF_OFFSET, 0, NULL },
+    { "wasm_keyvalue", WD_HTTP_WASM_LEVELS | WD_CONF_1MORE, wd_http_wasm_kv_grant_cmd,
+      WD_HTTP_LOC_CONF_OFFSET, 0, NULL },
+    { "wasm_keyvalue_limits", WD_HTTP_WASM_LEVELS | WD_CONF_TAKE2, wd_http_wasm_kv_limits_cmd,
+      WD_HTTP_LOC_CONF_OFFSET, 0, NULL },
+    { "wasm_config", WD_HTTP_WASM_LEVELS | WD_CONF_TAKE2, wd_http_wasm_config_cmd,
+      WD_HTTP_LOC_CONF_OFFSET, 0, NULL },
     wd_null_command
 };
 
@@ -107,7 +115,8 @@ wd_http_wasm_create_main_conf(wd_conf_t *cf)
 
     if (mcf == NULL
         || wd_array_init(&mcf->mods, cf->pool, 4, sizeof(wd_http_wasm_mod_t *)) != WD_OK
-        || wd_array_init(&mcf->routes, cf->pool, 4, sizeof(wd_http_wasm_loc_conf_t *)) != WD_OK)
+        || wd_array_init(&mcf->routes, cf->pool, 4, sizeof(wd_http_wasm_loc_conf_t *)) != WD_OK
+        || wd_array_init(&mcf->kv_stores, cf->pool, 2, sizeof(wd_http_wasm_kvstore_t)) != WD_OK)
     {
         return NULL;
     }
@@ -127,6 +136,8 @@ wd_http_wasm_create_loc_conf(wd_conf_t *cf)
     lc->timeout = WD_CONF_UNSET_MSEC;
     lc->pool_min = WD_CONF_UNSET;
     lc->pool_max = WD_CONF_UNSET;
+    lc->kv_key_max = WD_CONF_UNSET_SIZE;
+    lc->kv_value_max = WD_CONF_UNSET_SIZE;
     return lc;
 }
 
@@ -318,8 +329,12 @@ wd_http_wasm_load(wd_conf_t *cf, wd_str_t *path)
     /* every import must be one we provide, with the Canonical ABI lowering's type */
     for (uint32_t i = 0; i < wd_wasm_module_import_count(mod->module); i++) {
         const wd_wasm_import_desc_t *d = wd_wasm_module_import(mod->module, i);
-        int rc = wd_host_http_check_import(d, &err);
-        if (rc == 0 && !wd_host_wasi_has_func(d->name, d->name_len)) {
+        int rc = wd_host_kv_check_import(d, err.msg, sizeof(err.msg));
+        if (rc == 0) {
+            rc = wd_host_http_check_import(d, &err);
+        }
+        if (rc == 0 && !wd_host_kv_owns(d->module, d->module_len)
+            && !wd_host_wasi_has_func(d->name, d->name_len)) {
             snprintf(err.msg, sizeof(err.msg), "unknown import: wasi_snapshot_preview1::%.*s",
                      (int) d->name_len, d->name);
             rc = -1;
@@ -511,6 +526,9 @@ wd_http_wasm_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
         conf->env_v = conf->env->elts;
         conf->env_n = conf->env->nelts;
     }
+    if (wd_http_wasm_kv_merge(cf, prev, conf) != WD_CONF_OK) {
+        return WD_CONF_ERROR;
+    }
     if (conf->memory_limit < 65536) {
         wd_conf_log_error(WD_LOG_EMERG, cf, 0, "\"wasm_memory_limit\" must be at least 64k");
         return WD_CONF_ERROR;
@@ -547,6 +565,9 @@ wd_http_wasm_init_master(wd_cycle_t *cycle)
     }
     if (mcf) {
         wd_http_wasm_status_routes(mcf->routes.elts, mcf->routes.nelts);
+        if (wd_http_wasm_kv_init_master(cycle, mcf) != WD_OK) {
+            return WD_ERROR;
+        }
     }
     return WD_OK;
 }
@@ -565,6 +586,9 @@ wd_http_wasm_init_worker(wd_cycle_t *cycle)
     }
     if (mcf->routes.nelts == 0) {
         return WD_OK;
+    }
+    if (wd_http_wasm_kv_init_worker(cycle, mcf) != WD_OK) {
+        return WD_ERROR;
     }
     routes = mcf->routes.elts;
     for (wd_uint_t i = 0; i < mcf->routes.nelts; i++) {
@@ -594,6 +618,7 @@ wd_http_wasm_exit_worker(wd_cycle_t *cycle)
     for (wd_uint_t i = 0; i < mcf->routes.nelts; i++) {
         wd_http_wasm_pool_exit(routes[i]);
     }
+    wd_http_wasm_kv_exit_worker(mcf);
 }
 
 static void

@@ -155,6 +155,7 @@ wd_http_wasm_inst_free(wd_http_wasm_inst_t *it)
     } else {
         wd_host_http_free(it->hh);
     }
+    wd_host_kv_free(it->kv);
     if (it->wasi) {
         wd_host_wasi_free(it->wasi);
     }
@@ -290,8 +291,11 @@ wd_http_wasm_inst_new(wd_http_wasm_loc_conf_t *conf, wd_wasm_error_t *err)
     }
     if (!conf->mod->cgi) {
         wd_host_http_conf_t hc = { conf->env_v, conf->env_n };
+        wd_host_kv_conf_t kc = { conf->kv_stores, conf->kv_nstores, conf->kv_key_max,
+                                 conf->kv_value_max, conf->config_v, conf->config_n };
         it->hh = wd_host_http_new(&hc);
-        if (it->hh == NULL) {
+        it->kv = wd_host_kv_new(&kc);
+        if (it->hh == NULL || it->kv == NULL) {
             wd_http_wasm_err(err, "out of memory");
             goto fail;
         }
@@ -322,6 +326,9 @@ wd_http_wasm_inst_new(wd_http_wasm_loc_conf_t *conf, wd_wasm_error_t *err)
     wd_host_wasi_set_sleep(it->wasi, wd_http_wasm_sleep, it);
 
     if (it->hh && wd_host_http_link(it->hh, it->store, m, imports, err) < 0) {
+        goto fail;
+    }
+    if (it->kv && wd_host_kv_link(it->kv, it->store, m, imports, err->msg, sizeof(err->msg)) < 0) {
         goto fail;
     }
     if (wd_host_wasi_link(it->wasi, it->store, m, imports, err) < 0) {
@@ -362,6 +369,9 @@ wd_http_wasm_inst_new(wd_http_wasm_loc_conf_t *conf, wd_wasm_error_t *err)
         }
     }
     if (it->hh && wd_host_http_attach(it->hh, it->inst, err) != 0) {
+        goto fail;
+    }
+    if (it->kv && wd_host_kv_attach(it->kv, it->inst, err->msg, sizeof(err->msg)) != 0) {
         goto fail;
     }
     if (wd_wasm_snapshot(it->inst) != 0) {
@@ -530,6 +540,7 @@ wd_http_wasm_pool_put(wd_http_wasm_inst_t *it)
     } else if (it->hh) {
         wd_host_http_reset(it->hh);
     }
+    wd_host_kv_reset(it->kv);
     wd_host_wasi_reset(it->wasi);
     pool->nbusy--;
     if (wd_http_wasm_inst_restore(it) != 0) {

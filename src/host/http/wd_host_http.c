@@ -26,6 +26,7 @@
 #include <strings.h>
 #include <time.h>
 #include "wd_host_http_int.h"
+#include "kv/wd_host_kv.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -781,8 +782,8 @@ static int wd_hh_resolve(const wd_wasm_import_desc_t *d, const wd_hh_import_t **
 {
     int known;
     char sig[64];
-    if (wd_hh_is_preview1(d))
-        return 0;
+    if (wd_hh_is_preview1(d) || wd_host_kv_owns(d->module, d->module_len))
+        return 0;           /* preview1, wasi:keyvalue, wasi:config: other hosts' */
     const wd_hh_import_t *f = wd_hh_find_import(d->module, d->module_len, d->name, d->name_len,
                                                 &known);
     if (f == NULL) {

@@ -1,0 +1,97 @@
+/*
+ * wd_host_kv.h -- wasi:keyvalue@0.2.0-draft2 (store, atomics, batch) and
+ * wasi:config@0.2.0-draft (store): host functions written once, against WIT-level values
+ * (wd_cabi_host_fn), serving core modules and components alike.
+ *
+ *   - The WIT functions and their types are data (wd_comp_types.h), laid out once.
+ *   - Core modules import the Canonical ABI lowering ("wasi:keyvalue/store@0.2.0-draft2"
+ *     "[method]bucket.get", ...): wd_host_kv_link binds each import through
+ *     wd_cabi_host_call with the module's `memory` and `cabi_realloc` (wd_host_kv_attach)
+ *     and a handle table of this context (buckets and cas handles, freed on reset).
+ *   - Components: wd_host_kv_find(iface, name) gives the same wd_cabi_host_fn; call it with
+ *     ud = the wd_host_kv_t of the instance (cx->table is the component's table; reps of
+ *     bucket/cas are this context's).
+ *
+ * Storage is behind wd_kv_ops_t (the server's backends: modules/wasm/wd_http_wasm_kv.c).
+ * Resources: bucket rep = store index + 1 (no state: opening a store 100,000 times only
+ * fills the bounded handle table); cas rep = slot + 1 of WD_HOST_KV_MAX_CAS slots (key and
+ * the value seen), freed by swap, drop or reset.
+ */
+#ifndef WD_HOST_KV_H
+#define WD_HOST_KV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "wd_wasm.h"
+#include "component/wd_cabi.h"
+
+#define WD_HOST_KV_MAX_CAS      64
+#define WD_HOST_KV_MAX_HANDLES  4096
+#define WD_HOST_KV_LIST_PAGE    1000    /* keys per list-keys page */
+
+/* allocator handed to backends for values they return */
+typedef void *(*wd_kv_alloc_fn)(void *a, size_t n);
+
+/* A backend. Every function returns -1 with a message in err on failure. */
+typedef struct {
+    /* 1 found (*v, *vl allocated with alloc), 0 not found */
+    int (*get)(void *sd, const char *k, size_t kl, wd_kv_alloc_fn alloc, void *a,
+               void **v, size_t *vl, char *err, size_t errlen);
+    int (*set)(void *sd, const char *k, size_t kl, const void *v, size_t vl,
+               char *err, size_t errlen);
+    int (*del)(void *sd, const char *k, size_t kl, char *err, size_t errlen);
+    /* keys strictly after `after` (NULL: from the start), at most max, each through emit;
+       returns 1 if more keys follow the last one emitted, 0 if not */
+    int (*list)(void *sd, const char *after, size_t al, size_t max,
+                int (*emit)(void *u, const char *k, size_t kl), void *u,
+                char *err, size_t errlen);
+    /* value as ASCII decimal (absent: 0) + delta, stored back; *out the new value */
+    int (*incr)(void *sd, const char *k, size_t kl, int64_t delta, int64_t *out,
+                char *err, size_t errlen);
+    /* set v if the current value is exactly (had, old): 1 swapped, 0 changed since */
+    int (*cas)(void *sd, const char *k, size_t kl, int had, const void *old, size_t oldl,
+               const void *v, size_t vl, char *err, size_t errlen);
+} wd_kv_ops_t;
+
+typedef struct {
+    const char *name;
+    const wd_kv_ops_t *ops;       /* NULL: the store exists but is not usable here */
+    void *data;
+    int granted;                  /* the route may open it */
+} wd_host_kv_store_t;
+
+typedef struct {
+    const wd_host_kv_store_t *stores;
+    size_t nstores;
+    size_t key_max, value_max;    /* 0: 256, 1 MiB */
+    const char *const *config;    /* wasi:config: KEY=VALUE strings */
+    size_t nconfig;
+} wd_host_kv_conf_t;
+
+typedef struct wd_host_kv wd_host_kv_t;
+
+wd_host_kv_t *wd_host_kv_new(const wd_host_kv_conf_t *conf);
+void wd_host_kv_free(wd_host_kv_t *kv);
+/* after each request: drops every handle and cas slot */
+void wd_host_kv_reset(wd_host_kv_t *kv);
+
+/* 1 if the import module name is one of our interfaces (versioned or not). */
+int wd_host_kv_owns(const char *module, size_t mlen);
+
+/* Core modules. 1 if (module, name) is an import of ours with this core type, 0 if the
+ * module is not one of our interfaces, -1 (msg) if it is ours but the name or type is not. */
+int wd_host_kv_check_import(const wd_wasm_import_desc_t *d, char *msg, size_t msglen);
+/* Fill imports[i] for our imports of m (others untouched). 0 or -1 with msg. */
+int wd_host_kv_link(wd_host_kv_t *kv, wd_wasm_store_t *s, const wd_wasm_module_t *m,
+                    wd_wasm_extern_t *imports, char *msg, size_t msglen);
+/* After instantiation: memory and cabi_realloc of inst. 0 or -1 with msg (only when the
+ * module imports one of ours and lacks them). */
+int wd_host_kv_attach(wd_host_kv_t *kv, wd_wasm_instance_t *inst, char *msg, size_t msglen);
+
+/* Components: the WIT-level function for iface (any version suffix) # name, or NULL;
+ * *known set when iface is one of ours. Call with ud = the wd_host_kv_t. */
+wd_cabi_host_fn wd_host_kv_find(const char *iface, const char *name, int *known);
+/* Interface names provided ("wasi:keyvalue/store@0.2.0-draft2", ...), n in *n. */
+const char *const *wd_host_kv_interfaces(uint32_t *n);
+
+#endif

@@ -1,0 +1,269 @@
+"""wasi:keyvalue and wasi:config end to end through a C handler (t/kv/kv-test.c) on the LMDB
+backend: every store/atomics/batch call and both config calls, grants (access-denied,
+no-such-store), limits, map full, hostile keys and handle floods, cursor paging, exact
+counters from two workers and two servers sharing one store (increment and CAS retries),
+values surviving kill -9 of the worker and a restart, and configuration errors with
+file:line."""
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import harness
+from harness import check
+
+H = os.path.abspath("objs/handlers")
+
+CONF = r'''
+http {
+    access_log off;
+    keyvalue_store default lmdb %(prefix)s/kv/default;
+    keyvalue_store big lmdb %(prefix)s/kv/big;
+    keyvalue_store tiny lmdb %(prefix)s/kv/tiny max_size=1m;
+    keyvalue_store secret lmdb %(prefix)s/kv/secret;
+    wasm_config base_url https://s.example;
+    server {
+        listen 127.0.0.1:%(port)d;
+        location / {
+            wasm_handler @H@/kv-test.wasm;
+            wasm_keyvalue default big tiny;
+            wasm_keyvalue_limits 256 4m;
+            wasm_config greeting hello;
+            location /nested/ { wasm_handler @H@/kv-test.wasm; wasm_config greeting nested; }
+        }
+        location /small/ { wasm_handler @H@/kv-test.wasm; wasm_keyvalue_limits 16 100; }
+        location /none/ { wasm_handler @H@/kv-test.wasm; wasm_keyvalue off; }
+    }
+}
+'''.replace("@H@", H)
+
+
+def get(s, path):
+    return s.request(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: t\r\n\r\n")
+
+
+def body(s, path, status=200):
+    r = get(s, path)
+    check(r.status == status, path, r.status, r.body)
+    return r.body.decode("latin-1")
+
+
+def test_store_calls(s):
+    check(body(s, "/set?k=a&v=hello") == "ok")
+    check(body(s, "/get?k=a") == "hello")
+    check(body(s, "/exists?k=a") == "yes")
+    check(body(s, "/exists?k=zz") == "no")
+    check(body(s, "/get?k=zz", 404) == "none")
+    check(body(s, "/del?k=a") == "ok")
+    check(body(s, "/get?k=a", 404) == "none")
+    check(body(s, "/del?k=a") == "ok", "deleting a missing key is fine")
+    # binary value bytes round-trip unchanged
+    r = get(s, "/set?k=bin&v=%00%01%ff%fe")
+    check(r.status == 200, r)
+    check(get(s, "/get?k=bin").body == b"\x00\x01\xff\xfe")
+
+
+def test_increment_ascii_decimal(s):
+    check(body(s, "/incr?k=newcounter&n=3") == "3", "a missing key starts at delta")
+    check(body(s, "/set?k=five&v=5") == "ok")
+    check(body(s, "/incr?k=five&n=2") == "7")
+    check(body(s, "/get?k=five") == "7", "stored as ASCII decimal")
+    check(body(s, "/incr?k=five&n=-10") == "-3")
+    check(body(s, "/set?k=word&v=abc") == "ok")
+    b = body(s, "/incr?k=word", 409)
+    check(b.startswith("err 3 ") and "not an integer" in b, b)
+
+
+def test_batch(s):
+    check(body(s, "/batch") == "b1=one;-;b2=two;b3=three;deleted")
+
+
+def test_cas(s):
+    check(body(s, "/casincr?k=c1") == "1")
+    check(body(s, "/casincr?k=c1") == "1")
+    check(body(s, "/get?k=c1") == "2")
+    check(body(s, "/caslost?k=c2") == "cas-failed")
+    check(body(s, "/get?k=c2") == "other", "the failed swap wrote nothing")
+
+
+def test_config(s):
+    check(body(s, "/config?k=base_url") == "https://s.example", "inherited from http")
+    check(body(s, "/config?k=greeting") == "hello")
+    check(body(s, "/config?k=nope", 404) == "none")
+    check(body(s, "/nested/config?k=greeting") == "nested")
+    check(body(s, "/nested/config?k=base_url") == "https://s.example")
+    check(body(s, "/configall") == "base_url=https://s.example\ngreeting=hello\n")
+
+
+def test_grants(s):
+    check(body(s, "/open?s=big") == "ok")
+    check(body(s, "/open?s=secret", 409) == "err 2 ", "exists, not granted: access-denied")
+    check(body(s, "/open?s=nosuch", 409) == "err 1 ", "unknown: no-such-store")
+    check(body(s, "/none/open?s=default", 409) == "err 2 ", "wasm_keyvalue off")
+    check(body(s, "/small/open?s=default") == "ok", "no wasm_keyvalue: default is granted")
+    check(body(s, "/small/open?s=big", 409) == "err 2 ")
+
+
+def test_limits(s):
+    check(body(s, "/small/set?k=" + "k" * 16 + "&v=x") == "ok")
+    b = body(s, "/small/set?k=" + "k" * 17 + "&v=x", 409)
+    check("err 3 key of 17 bytes is longer than the limit of 16" in b, b)
+    b = body(s, "/small/get?k=" + "k" * 17, 409)
+    check("longer than the limit" in b, b)
+    check(body(s, "/small/setbig?k=v&n=100") == "ok")
+    b = body(s, "/small/setbig?k=v&n=101", 409)
+    check("value of 101 bytes is larger than the limit of 100" in b, b)
+
+
+def test_map_full(s):
+    for i in range(8):
+        r = get(s, "/setbig?s=tiny&k=f%d&n=300000" % i)
+        if r.status != 200:
+            break
+    check(r.status == 409 and b"store is full (max_size=1048576 bytes)" in r.body, r.status, r.body)
+    check(body(s, "/get?s=tiny&k=f0").startswith("xxx"), "earlier values are intact")
+    check(body(s, "/del?s=tiny&k=f0") == "ok")
+
+
+def test_hostile_keys(s):
+    r = get(s, "/set?k=%ff%fe&v=x")
+    check(r.status == 500, "invalid UTF-8 key traps the request", r.status)
+    check(body(s, "/set?k=%e2%82%ac%00x&v=euro") == "ok", "UTF-8 with NUL is a key")
+    check(body(s, "/get?k=%e2%82%ac%00x") == "euro")
+    check(body(s, "/get?k=%e2%82%ac", 404) == "none")
+    b = body(s, "/get?k=", 409)
+    check("empty key" in b, b)
+    b = body(s, "/set?k=" + "h" * 300 + "&v=x", 409)
+    check("longer than the limit of 256" in b, b)
+
+
+def test_open_flood(s):
+    check(body(s, "/openmany?n=100000") == "ok", "100,000 opens with drops")
+    r = get(s, "/openmany?n=100000&v=keep")
+    check(r.status == 500, "handles are bounded", r.status)
+    check(body(s, "/openmany?n=1000&v=keep") == "ok", "and freed on reset")
+
+
+def test_list_paging(s):
+    check(body(s, "/fill?s=big&k=p&n=2500") == "ok")
+    check(body(s, "/list?s=big") == "ok 2500 3", "1000 keys a page, cursor to the end")
+
+
+def test_config_errors(s):
+    conf = os.path.join(s.prefix, "conf", "bad.conf")
+    cases = [
+        ("keyvalue_store x redis2 /tmp/x;", "unknown backend", 3),
+        ("keyvalue_store x lmdb /tmp/x max_size=12;", "invalid max_size", 3),
+        ("keyvalue_store b@d lmdb /tmp/x;", "invalid name", 3),
+        ("server { location / { wasm_handler %s/kv-test.wasm;\nwasm_keyvalue nosuch; } }" % H,
+         "no keyvalue_store named \"nosuch\"", 4),
+        ("wasm_keyvalue_limits 1000 1m;", "key limit", 3),
+        ("wasm_config a;", "invalid number of arguments", 3),
+    ]
+    for text, want, line in cases:
+        with open(conf, "w") as f:
+            f.write("events {}\nhttp {\n%s\n}\n" % text)
+        p = s.run_cli("-t", "-p", s.prefix + "/", "-c", conf)
+        err = p.stderr.decode()
+        check(p.returncode != 0 and want in err and "bad.conf:%d" % line in err, text, err)
+
+
+# ---------------------------------------------------------------- several processes
+
+SHARED = r'''
+http {
+    access_log off;
+    keyvalue_store shared lmdb %(store)s;
+    server {
+        listen 127.0.0.1:%%(port)d;
+        location / { wasm_handler @H@/kv-test.wasm; wasm_keyvalue shared; }
+    }
+}
+'''.replace("@H@", H)
+
+
+def hammer(ports, path, n, conns=8):
+    errors = []
+    per = n // conns
+
+    def run(i):
+        port = ports[i % len(ports)]
+        try:
+            with harness.Conn(port, 10.0) as c:
+                for _ in range(per):
+                    c.send(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: t\r\n\r\n")
+                    r = c.recv_response()
+                    if r.status != 200:
+                        errors.append(r.status)
+        except Exception as e:
+            errors.append(repr(e))
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(conns)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return errors
+
+
+def test_two_workers_two_servers_exact(s):
+    store = os.path.join(s.prefix, "kv", "shared")
+    conf = SHARED % {"store": store}
+    a = harness.Server(conf, s.port + 10, master=True)
+    b = harness.Server(conf, s.port + 20, master=True)
+    with open(a.conf_path) as f:
+        text = f.read().replace("worker_processes 1;", "worker_processes 2;")
+    with open(a.conf_path, "w") as f:
+        f.write(text)
+    try:
+        a.start()
+        b.start()
+        errs = hammer([a.port, b.port], "/incr?s=shared&k=n", 800)
+        check(not errs, errs[:5])
+        check(body(a, "/get?s=shared&k=n") == "800", "exactly N increments")
+        errs = hammer([a.port, b.port], "/casincr?s=shared&k=m", 400)
+        check(not errs, errs[:5])
+        check(body(b, "/get?s=shared&k=m") == "400", "exactly N CAS increments")
+        a.stop()
+        b.stop()
+    finally:
+        a.cleanup()
+        b.cleanup()
+
+
+def test_kill9_and_restart(s):
+    store = os.path.join(s.prefix, "kv", "durable")
+    conf = SHARED % {"store": store}
+    a = harness.Server(conf, s.port + 30, master=True)
+    try:
+        a.start()
+        pid = a.worker_pid()
+        check(body(a, "/set?s=shared&k=d&v=survives") == "ok")
+        os.kill(pid, signal.SIGKILL)
+        end = time.time() + 5
+        while time.time() < end:
+            np = a.worker_pid()
+            if np and np != pid:
+                break
+            time.sleep(0.05)
+        check(np and np != pid, "worker respawned")
+        a.wait_port()
+        check(body(a, "/get?s=shared&k=d") == "survives", "after kill -9 of the worker")
+        a.proc.kill()          # kill -9 of the master too
+        a.proc.wait()
+        os.kill(np, signal.SIGKILL) if os.path.exists("/proc/%d" % np) else None
+        time.sleep(0.2)
+    finally:
+        a.check_logs = False
+        a.cleanup()
+    b = harness.Server(conf, s.port + 31, master=True)
+    try:
+        b.start()
+        check(body(b, "/get?s=shared&k=d") == "survives", "after a restart")
+        b.stop()
+    finally:
+        b.cleanup()
+
+
+if __name__ == "__main__":
+    harness.main(CONF, globals(), port=19600, master=True, per_test_timeout=60)
