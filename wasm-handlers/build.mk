@@ -16,7 +16,7 @@ $(CGI_WASMS): objs/handlers/%.wasm: wasm-handlers/examples/%.c
 	$(WASI_CC) $(HANDLER_CFLAGS) $(HANDLER_LDFLAGS) -o $@ $<
 	sh wasm-handlers/check-imports $@ || { rm -f $@; exit 1; }
 
-$(filter-out $(CGI_WASMS),$(HANDLER_WASMS)): objs/handlers/%.wasm: wasm-handlers/examples/%.c wasm-handlers/include/wasmd.h
+$(filter-out $(CGI_WASMS),$(HANDLER_WASMS)): objs/handlers/%.wasm: wasm-handlers/examples/%.c wasm-handlers/include/wasmd.h wasm-handlers/include/wasmd_kv.h
 	@mkdir -p $(dir $@)
 	$(WASI_CC) $(HANDLER_CFLAGS) -mexec-model=reactor $(HANDLER_LDFLAGS) -o $@ $<
 	sh wasm-handlers/check-imports $@ || { rm -f $@; exit 1; }

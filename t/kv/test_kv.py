@@ -265,5 +265,31 @@ def test_kill9_and_restart(s):
         b.cleanup()
 
 
+ZERO = r'''
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:%(port)d;
+        location /count { wasm_handler @H@/counter.wasm; }
+        location /named { wasm_handler @H@/counter.wasm; wasm_config counter_key other; }
+    }
+}
+'''.replace("@H@", H)
+
+
+def test_counter_example_zero_setup(s):
+    a = harness.Server(ZERO, s.port + 40, master=True)
+    try:
+        a.start()
+        check(body(a, "/count") == "hit 1\n")
+        check(body(a, "/count") == "hit 2\n")
+        check(body(a, "/named") == "hit 1\n", "wasm_config picks the key")
+        check(os.path.exists(os.path.join(a.prefix, "kv", "default", "data.mdb")),
+              "the implicit default store lives under the prefix")
+        a.stop()
+    finally:
+        a.cleanup()
+
+
 if __name__ == "__main__":
     harness.main(CONF, globals(), port=19600, master=True, per_test_timeout=60)
