@@ -26,7 +26,7 @@ WASI_VARIANTS := O0 O2 Os mv simd3 simd2
 WASI_PROG_WASMS := $(foreach p,$(WASI_PROG_NAMES),$(foreach v,$(WASI_VARIANTS),$(WASI_TEST_DIR)/progs/$(p).$(v).wasm))
 WASI_PROG_NATIVES := $(WASI_PROG_NAMES:%=$(WASI_TEST_DIR)/progs/%.native)
 WASI_WAT_WASMS := $(patsubst t/wasi/wat/%.wat,$(WASI_TEST_DIR)/wat/%.wasm,$(wildcard t/wasi/wat/*.wat))
-WASI_HOST_OBJS := $(filter $(B)/src/host/wasi/% $(B)/src/host/wd_host_run.o $(B)/src/host/comp/% $(B)/src/host/http/% $(B)/src/component/%,$(HOST_OBJS))
+WASI_HOST_OBJS := $(filter $(B)/src/host/% $(B)/src/component/%,$(HOST_OBJS))
 WASI_RUNNER := $(WASI_TEST_DIR)/wd_run_test
 
 TEST_BINS += $(WASI_PROG_WASMS) $(WASI_PROG_NATIVES) $(WASI_WAT_WASMS) $(WASI_RUNNER)
