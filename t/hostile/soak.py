@@ -80,7 +80,7 @@ def sample(pid):
         for line in f:
             if line.startswith("VmRSS:"):
                 rss = int(line.split()[1])
-    return rss, len(os.listdir("/proc/%d/fd" % pid))
+    return rss, harness.worker_nfds(pid)
 
 
 def run_wrk(port, seconds, lua_path, sample_cb=None):

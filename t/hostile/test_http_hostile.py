@@ -92,7 +92,7 @@ def worker_pid(s):
 
 
 def nfds(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
+    return harness.worker_nfds(pid)
 
 
 def rss_kib(pid):

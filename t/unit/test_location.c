@@ -5,13 +5,25 @@
  * i.e. no location matched).
  */
 #include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "wd_http_conf.h"
 
 static wd_cycle_t *
 build(const char *text)
 {
+    char prefix[64], logs[80];
     char *err = NULL;
-    wd_cycle_t *c = wd_cycle_init_buffer(text, "/tmp/loc.conf", "/tmp/", &err);
+    wd_cycle_t *c;
+
+    /* a prefix of this user's own: logs/ under a shared /tmp may belong to another user */
+    snprintf(prefix, sizeof(prefix), "/tmp/wdloc-%u/", (unsigned) getuid());
+    snprintf(logs, sizeof(logs), "%slogs", prefix);
+    ck_assert(mkdir(prefix, 0700) == 0 || errno == EEXIST);
+    ck_assert(mkdir(logs, 0700) == 0 || errno == EEXIST);
+    c = wd_cycle_init_buffer(text, "/tmp/loc.conf", prefix, &err);
     ck_assert_msg(c != NULL, "config failed: %s", err ? err : "?");
     return c;
 }
