@@ -91,28 +91,38 @@ wd_http_proxy_vars(wd_http_request_t *r, int create)
     return v;
 }
 
+/* $proxy_host, $proxy_port, $upstream_addr, $upstream_status: one field of the request's
+   proxy state, empty before the proxy ran */
 static int
-wd_http_proxy_var_host(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
+wd_http_proxy_var_field(wd_http_request_t *r, wd_str_t *v, size_t off)
 {
     wd_http_proxy_vars_t *pv = wd_http_proxy_vars(r, 0);
-    v->len = 0;
-    v->data = NULL;
-    if (pv) {
-        *v = pv->proxy_host;
+
+    if (pv == NULL) {
+        v->len = 0;
+        v->data = NULL;
+    } else {
+        *v = *(wd_str_t *) ((char *) pv + off);
     }
     return WD_OK;
 }
 
 static int
+wd_http_proxy_var_host(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
+{
+    return wd_http_proxy_var_field(r, v, offsetof(wd_http_proxy_vars_t, proxy_host));
+}
+
+static int
 wd_http_proxy_var_port(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
 {
-    wd_http_proxy_vars_t *pv = wd_http_proxy_vars(r, 0);
-    v->len = 0;
-    v->data = NULL;
-    if (pv) {
-        *v = pv->proxy_port;
-    }
-    return WD_OK;
+    return wd_http_proxy_var_field(r, v, offsetof(wd_http_proxy_vars_t, proxy_port));
+}
+
+static int
+wd_http_proxy_is_xff(const wd_http_header_t *h)
+{
+    return h->name.len == 15 && strncasecmp((char *) h->name.data, "x-forwarded-for", 15) == 0;
 }
 
 static int
@@ -125,8 +135,7 @@ wd_http_proxy_var_xff(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
 
     /* every X-Forwarded-For the client sent, joined by ", ", then $remote_addr */
     for (unsigned i = 0; i < r->headers_in.nelts; i++) {
-        if (h[i].name.len == 15 && strncasecmp((char *) h[i].name.data, "x-forwarded-for", 15)
-            == 0) {
+        if (wd_http_proxy_is_xff(&h[i])) {
             total += h[i].value.len + 2;
         }
     }
@@ -141,8 +150,7 @@ wd_http_proxy_var_xff(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
     }
     v->data = p;
     for (unsigned i = 0; i < r->headers_in.nelts; i++) {
-        if (h[i].name.len == 15 && strncasecmp((char *) h[i].name.data, "x-forwarded-for", 15)
-            == 0) {
+        if (wd_http_proxy_is_xff(&h[i])) {
             memcpy(p, h[i].value.data, h[i].value.len);
             p += h[i].value.len;
             *p++ = ',';
@@ -158,25 +166,13 @@ wd_http_proxy_var_xff(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
 static int
 wd_http_proxy_var_up_addr(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
 {
-    wd_http_proxy_vars_t *pv = wd_http_proxy_vars(r, 0);
-    v->len = 0;
-    v->data = NULL;
-    if (pv) {
-        *v = pv->upstream_addr;
-    }
-    return WD_OK;
+    return wd_http_proxy_var_field(r, v, offsetof(wd_http_proxy_vars_t, upstream_addr));
 }
 
 static int
 wd_http_proxy_var_up_status(wd_http_request_t *r, wd_str_t *v, const wd_str_t *arg)
 {
-    wd_http_proxy_vars_t *pv = wd_http_proxy_vars(r, 0);
-    v->len = 0;
-    v->data = NULL;
-    if (pv) {
-        *v = pv->upstream_status;
-    }
-    return WD_OK;
+    return wd_http_proxy_var_field(r, v, offsetof(wd_http_proxy_vars_t, upstream_status));
 }
 
 static int
