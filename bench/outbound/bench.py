@@ -16,6 +16,11 @@ CONNS = [int(c) for c in os.environ.get("CONNS", "50 1000").split()]
 OUT = os.path.join(ROOT, B, "bench", "outbound")
 HANDLERS = os.path.join(ROOT, "objs", "handlers")
 WASMD_PORT, NGINX_PORT, UP_PORT = 18520, 18521, 18522
+# What differs between this bench and bench/proxy (which sets these and calls main()):
+NAME = "outbound"
+TITLE = "proxy.wasm (wasmd) vs nginx proxy_pass + upstream keepalive"
+RATIO = "proxy.wasm/nginx-proxy_pass"
+WARMUP = True   # wasmd grows its instance pool on demand (wasm_pool 64 1024)
 
 NGINX_TMP = """    client_body_temp_path tmp/body;
     proxy_temp_path tmp/proxy;
@@ -97,10 +102,10 @@ def prefix(name, conf):
 
 def main():
     if not WRK or not os.path.exists(NGINX):
-        print("bench/outbound: needs wrk and nginx (./configure --with-bench)")
+        print("bench/%s: needs wrk and nginx (./configure --with-bench)" % NAME)
         return 0
     if not os.path.exists(WASMD):
-        print("bench/outbound: %s missing (make first)" % WASMD)
+        print("bench/%s: %s missing (make first)" % (NAME, WASMD))
         return 1
     up = prefix("up", UP_CONF)
     wp = prefix("wasmd", WASMD_CONF)
@@ -110,9 +115,9 @@ def main():
                                  os.path.join(up, "conf", "up.conf"),
                                  "-g", "daemon off; master_process off;"],
                                 stdout=upl, stderr=upl, cwd=up)
-    print("bench/outbound: proxy.wasm (wasmd) vs nginx proxy_pass + upstream keepalive, same "
-          "nginx upstream; 1 worker, wrk -t1 -d%s, %d alternating runs (medians); the machine "
-          "is shared with other work, so absolute figures drift" % (hb.DURATION, RUNS),
+    print("bench/%s: %s, same nginx upstream; 1 worker, wrk -t1 -d%s, %d alternating runs "
+          "(medians); the machine is shared with other work, so absolute figures drift"
+          % (NAME, TITLE, hb.DURATION, RUNS),
           flush=True)
     servers = [("wasmd", [WASMD, "-p", wp + "/", "-c", os.path.join(wp, "conf", "wasmd.conf")],
                 WASMD_PORT, wp),
@@ -126,7 +131,7 @@ def main():
         for conns in CONNS:
             # a warm-up run each, not counted: wasmd grows its instance pool on demand
             # (wasm_pool 64 1024: ~1000 instantiations at -c1000), nginx its upstream pool
-            for name, port, proc, log in running:
+            for name, port, proc, log in running if WARMUP else []:
                 hb.run_wrk(port, conns)
             for i in range(RUNS):
                 for name, port, proc, log in running:
@@ -150,10 +155,10 @@ def main():
         ratios = sorted(a["cpu_us"] / b["cpu_us"] for a, b in
                         zip(runs[("wasmd", conns)], runs[("nginx", conns)]) if b["cpu_us"])
         if ratios:
-            print("ratio proxy.wasm/nginx-proxy_pass c=%d: cpu/req %.2fx (goal <= 1.3; median "
+            print("ratio %s c=%d: cpu/req %.2fx (goal <= 1.3; median "
                   "of %d paired runs; pairs range %.2fx-%.2fx), req/s %.2fx, wasmd errors %d "
                   "in all runs (goal 0)"
-                  % (conns, statistics.median(ratios), len(ratios), ratios[0], ratios[-1],
+                  % (RATIO, conns, statistics.median(ratios), len(ratios), ratios[0], ratios[-1],
                      w["rps"] / n["rps"] if n["rps"] else 0,
                      sum(x["errors"] for x in runs[("wasmd", conns)])))
     return 0
