@@ -69,7 +69,10 @@ LLHTTP_OBJS := $(B)/llhttp/llhttp.o $(B)/llhttp/api.o $(B)/llhttp/http.o
 WASMD := $(B)/wasmd
 TEST_BINS :=
 
-.PHONY: all test spec run handlers bench fuzz soak clean distclean
+# make test-bins: everything make test builds, without running it (what landing a branch checks).
+test-bins: all handlers $(TEST_BINS)
+
+.PHONY: all test test-bins spec run handlers bench fuzz soak clean distclean
 all: $(WASMD)
 
 $(B)/%.o: %.c
