@@ -466,6 +466,9 @@ wd_http_proxy_pass(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
         return WD_CONF_ERROR;
     }
     clcf->handler = wd_http_proxy_handler;
+    if (clcf->name.len && clcf->name.data[clcf->name.len - 1] == '/') {
+        clcf->auto_redirect = 1;        /* nginx: "/x" -> 301 "/x/" (wd_http_location.c) */
+    }
     if (clcf->kind == WD_HTTP_LOC_PREFIX || clcf->kind == WD_HTTP_LOC_EXACT
         || clcf->kind == WD_HTTP_LOC_NOREGEX)
     {

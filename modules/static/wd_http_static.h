@@ -119,10 +119,6 @@ int wd_http_static_open_error(wd_http_request_t *r, wd_http_static_loc_conf_t *s
 void wd_http_static_set_type(wd_http_request_t *r, wd_http_static_loc_conf_t *slcf,
                              const wd_str_t *uri);
 
-/* The absolute URL for a redirect to uri (+ "?args"), nginx's absolute_redirect. */
-int wd_http_static_redirect_url(wd_http_request_t *r, const u_char *uri, size_t len,
-                                int add_slash, wd_str_t *url);
-
 /* index and autoindex, called by the static handler for "/dir/" URIs */
 int wd_http_index_handler(wd_http_request_t *r);
 int wd_http_autoindex_handler(wd_http_request_t *r, const wd_str_t *dirpath);

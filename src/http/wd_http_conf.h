@@ -103,6 +103,8 @@ struct wd_http_core_loc_conf_s {
     void                    **loc_conf;     /* every http module's loc conf for this level */
 
     wd_http_handler_pt        handler;      /* content handler (set by modules; not inherited) */
+    unsigned                  auto_redirect:1; /* nginx's: "/x" -> 301 "/x/" when this "/x/"
+                                                  location has a proxy_pass (set by the module) */
 
     wd_int_t                  return_code;  /* 0: no `return` here (not inherited) */
     wd_str_t                  return_text;  /* URL for 301..308, else the body; may be empty */
@@ -199,6 +201,11 @@ wd_http_core_srv_conf_t *wd_http_find_server(const wd_http_addr_conf_t *addr,
 wd_http_core_loc_conf_t *wd_http_find_location(wd_http_core_srv_conf_t *srv,
                                                const u_char *path, size_t len);
 /* location @name; NULL if none */
+/* The same, and *redirect = 1 when the path is a location's name minus its final '/' and that
+ * location has auto_redirect (nginx: a 301 to the location's name, no regex tried). */
+wd_http_core_loc_conf_t *wd_http_find_location_redirect(wd_http_core_srv_conf_t *srv,
+                                                        const u_char *path, size_t len,
+                                                        int *redirect);
 wd_http_core_loc_conf_t *wd_http_find_named_location(wd_http_core_srv_conf_t *srv,
                                                      const u_char *name, size_t len);
 

@@ -16,6 +16,10 @@
  *   4. else the longest prefix found stays selected.
  * As in nginx, a '^~' only suppresses the regexes of the level where it was
  * found: a nested '^~' does not stop the enclosing levels' regexes.
+ * Auto-redirect (nginx's ngx_http_core_find_static_location NGX_DONE): when no
+ * static location of a level is named exactly the path but one named path + "/"
+ * has auto_redirect (a proxy_pass location "/x/" and the request "/x"), that
+ * location is the answer, as a redirect, and no regex is tried.
  */
 #include "wd_http_conf.h"
 
@@ -101,12 +105,13 @@ wd_http_find_server(const wd_http_addr_conf_t *addr, const u_char *host, size_t 
     return addr->default_server;
 }
 
-/* WD_OK: final (exact or regex) match; WD_AGAIN: a prefix matched; WD_DECLINED: nothing */
+/* WD_OK: final (exact or regex) match; WD_AGAIN: a prefix matched; WD_DECLINED: nothing;
+ * WD_DONE: auto-redirect to *found */
 static int
 wd_http_find_location_in(wd_http_core_loc_conf_t *pclcf, const u_char *path, size_t len,
                          wd_http_core_loc_conf_t **found)
 {
-    wd_http_core_loc_conf_t **locs, *best = NULL;
+    wd_http_core_loc_conf_t **locs, *best = NULL, *redirect = NULL;
     wd_uint_t i;
     int rc = WD_DECLINED, noregex = 0;
 
@@ -117,6 +122,13 @@ wd_http_find_location_in(wd_http_core_loc_conf_t *pclcf, const u_char *path, siz
 
     for (i = 0; i < pclcf->locations->nelts; i++) {
         wd_http_core_loc_conf_t *l = locs[i];
+        if (l->auto_redirect && l->kind != WD_HTTP_LOC_REGEX
+            && l->kind != WD_HTTP_LOC_REGEX_CASELESS && l->kind != WD_HTTP_LOC_NAMED
+            && l->name.len == len + 1 && l->name.data[len] == '/'
+            && memcmp(l->name.data, path, len) == 0)
+        {
+            redirect = l;
+        }
         switch (l->kind) {
         case WD_HTTP_LOC_EXACT:
             if (l->name.len == len && memcmp(l->name.data, path, len) == 0) {
@@ -137,12 +149,16 @@ wd_http_find_location_in(wd_http_core_loc_conf_t *pclcf, const u_char *path, siz
         }
     }
 
+    if (redirect && (best == NULL || best->name.len != len)) {
+        *found = redirect;
+        return WD_DONE;
+    }
     if (best) {
         *found = best;
         noregex = best->kind == WD_HTTP_LOC_NOREGEX;
         rc = wd_http_find_location_in(best, path, len, found);
-        if (rc == WD_OK) {
-            return WD_OK;
+        if (rc == WD_OK || rc == WD_DONE) {
+            return rc;
         }
         rc = WD_AGAIN;
     }
@@ -163,12 +179,21 @@ wd_http_find_location_in(wd_http_core_loc_conf_t *pclcf, const u_char *path, siz
 }
 
 wd_http_core_loc_conf_t *
-wd_http_find_location(wd_http_core_srv_conf_t *srv, const u_char *path, size_t len)
+wd_http_find_location_redirect(wd_http_core_srv_conf_t *srv, const u_char *path, size_t len,
+                               int *redirect)
 {
     wd_http_core_loc_conf_t *found = srv->loc_conf;
 
-    (void) wd_http_find_location_in(srv->loc_conf, path, len, &found);
+    *redirect = wd_http_find_location_in(srv->loc_conf, path, len, &found) == WD_DONE;
     return found;
+}
+
+wd_http_core_loc_conf_t *
+wd_http_find_location(wd_http_core_srv_conf_t *srv, const u_char *path, size_t len)
+{
+    int redirect;
+
+    return wd_http_find_location_redirect(srv, path, len, &redirect);
 }
 
 wd_http_core_loc_conf_t *

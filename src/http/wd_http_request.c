@@ -1021,13 +1021,15 @@ wd_http_return_eval(wd_http_request_t *r, wd_int_t code, wd_str_t *text,
     return wd_http_run_return(r, code, &v);
 }
 
+static int wd_http_auto_redirect(wd_http_request_t *r);
+
 static void
 wd_http_handle_request(wd_http_request_t *r)
 {
     wd_http_connection_t *hc = r->hc;
     wd_http_core_srv_conf_t *srv;
     wd_http_core_loc_conf_t *clcf;
-    int rc;
+    int rc, redirect;
 
     hc->phase = WD_HTTP_PHASE_HANDLER;
     hc->in_request = 1;
@@ -1086,7 +1088,7 @@ wd_http_handle_request(wd_http_request_t *r)
         r->uri.len = out_len;
     }
 
-    clcf = wd_http_find_location(srv, r->uri.data, r->uri.len);
+    clcf = wd_http_find_location_redirect(srv, r->uri.data, r->uri.len, &redirect);
     hc->clcf = clcf;
     r->loc_conf = clcf;
     hc->max_body = clcf->client_max_body_size;
@@ -1099,7 +1101,22 @@ wd_http_handle_request(wd_http_request_t *r)
         return;
     }
 
-    wd_http_finalize_request(r, wd_http_run_location(r));
+    wd_http_finalize_request(r, redirect ? wd_http_auto_redirect(r) : wd_http_run_location(r));
+}
+
+/* nginx's auto-redirect: "/x" when only a location "/x/" with proxy_pass matches it -> 301 to
+ * the location's name (+ "?args"); the location's phases do not run. */
+static int
+wd_http_auto_redirect(wd_http_request_t *r)
+{
+    wd_http_core_loc_conf_t *clcf = r->loc_conf;
+    wd_str_t url;
+
+    if (wd_http_redirect_url(r, clcf->name.data, clcf->name.len, 0, &url) != WD_OK) {
+        return 500;
+    }
+    r->location = url;
+    return 301;
 }
 
 /* ---- the content phase of the location in r->loc_conf ---- */
@@ -1199,6 +1216,9 @@ wd_http_enter_location(wd_http_request_t *r, wd_http_core_loc_conf_t *clcf)
 int
 wd_http_internal_redirect(wd_http_request_t *r, const wd_str_t *uri, const wd_str_t *args)
 {
+    wd_http_core_loc_conf_t *clcf;
+    int redirect;
+
     if (++r->uri_changes > 10) {
         wd_log_error(WD_LOG_ERR, wd_http_log(r->hc), 0,
                      "rewrite or internal redirection cycle while internally redirecting to "
@@ -1210,7 +1230,13 @@ wd_http_internal_redirect(wd_http_request_t *r, const wd_str_t *uri, const wd_st
         r->args = *args;
     }
     r->internal = 1;
-    return wd_http_enter_location(r, wd_http_find_location(r->srv_conf, uri->data, uri->len));
+    clcf = wd_http_find_location_redirect(r->srv_conf, uri->data, uri->len, &redirect);
+    if (redirect) {
+        r->loc_conf = clcf;
+        r->hc->clcf = clcf;
+        return wd_http_auto_redirect(r);
+    }
+    return wd_http_enter_location(r, clcf);
 }
 
 int

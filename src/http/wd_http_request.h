@@ -303,6 +303,10 @@ int     wd_http_send_simple(wd_http_request_t *r, unsigned status, const char *c
 /* Sends the server's own page for status (error pages, redirects with r->location). */
 int     wd_http_special_response(wd_http_request_t *r, unsigned status);
 const char *wd_http_status_text(unsigned status);
+/* The absolute URL "scheme://host[:port]" + uri (escaped) [+ "/"] [+ "?args"] for a redirect,
+ * as nginx builds it with absolute_redirect on (host: Host, else server_name). */
+int     wd_http_redirect_url(wd_http_request_t *r, const u_char *uri, size_t len, int add_slash,
+                             wd_str_t *url);
 
 /* ---- the content phase ----
  * wd_http_run_location(r) runs the location in r->loc_conf: its `return`, else the

@@ -670,3 +670,64 @@ wd_http_special_response(wd_http_request_t *r, unsigned status)
     r->content_type.len = 0;
     return wd_http_send_simple(r, status, "text/html", body, n);
 }
+
+/* ---- absolute URLs for redirects (nginx's absolute_redirect on) ---- */
+
+static int
+wd_http_redirect_escape(u_char c)
+{
+    return c <= ' ' || c >= 0x7f || c == '"' || c == '%' || c == '?' || c == '#'
+           || c == '\'' || c == '<' || c == '>' || c == '\\' || c == '^' || c == '`'
+           || c == '{' || c == '|' || c == '}';
+}
+
+int
+wd_http_redirect_url(wd_http_request_t *r, const u_char *uri, size_t len, int add_slash,
+                     wd_str_t *url)
+{
+    wd_http_core_srv_conf_t *srv = r->srv_conf;
+    const wd_http_addr_conf_t *ac = r->hc->addr_conf;
+    int https = r->connection->ssl != NULL;
+    unsigned port = 0;
+    wd_str_t host = r->host;
+    size_t n = 0, i;
+    u_char *p;
+
+    if (ac && ac->sockaddr.ss_family == AF_INET) {
+        port = ntohs(((const struct sockaddr_in *) &ac->sockaddr)->sin_port);
+    } else if (ac && ac->sockaddr.ss_family == AF_INET6) {
+        port = ntohs(((const struct sockaddr_in6 *) &ac->sockaddr)->sin6_port);
+    }
+    if (host.len == 0) {
+        host = srv->server_name;
+    }
+    for (i = 0; i < len; i++) {
+        n += wd_http_redirect_escape(uri[i]) ? 3 : 1;
+    }
+    p = wd_pnalloc(r->pool, sizeof("https://:65535/?") + host.len + n + r->args.len + 2);
+    if (p == NULL) {
+        return WD_ERROR;
+    }
+    url->data = p;
+    p += sprintf((char *) p, "%s://%.*s", https ? "https" : "http", wd_str_pf(&host));
+    if (port && port != (https ? 443u : 80u)) {
+        p += sprintf((char *) p, ":%u", port);
+    }
+    for (i = 0; i < len; i++) {
+        if (wd_http_redirect_escape(uri[i])) {
+            p += sprintf((char *) p, "%%%02X", uri[i]);
+        } else {
+            *p++ = uri[i];
+        }
+    }
+    if (add_slash) {
+        *p++ = '/';
+    }
+    if (r->args.len) {
+        *p++ = '?';
+        memcpy(p, r->args.data, r->args.len);
+        p += r->args.len;
+    }
+    url->len = p - url->data;
+    return WD_OK;
+}
