@@ -559,15 +559,23 @@ wd_http_wasm_kv_merge(wd_conf_t *cf, wd_http_wasm_loc_conf_t *prev, wd_http_wasm
         conf->config_v = conf->config->elts;
         conf->config_n = conf->config->nelts;
     }
-    if (conf->mod == NULL || conf->mod->cgi || conf->mod->module == NULL || mcf == NULL) {
+    if (conf->mod == NULL || conf->mod->cgi || (conf->mod->module == NULL && conf->mod->comp == NULL)
+        || mcf == NULL) {
         return WD_CONF_OK;
     }
     /* the implicit `default` store, once, when no keyvalue_store is configured and a
-       handler imports wasi:keyvalue (nothing is created for routes that do not) */
+       handler (core module or component) imports wasi:keyvalue (nothing is created for
+       routes that do not) */
     int uses_kv = 0;
-    for (uint32_t i = 0; i < wd_wasm_module_import_count(conf->mod->module); i++) {
+    for (uint32_t i = 0; conf->mod->module && i < wd_wasm_module_import_count(conf->mod->module); i++) {
         const wd_wasm_import_desc_t *d = wd_wasm_module_import(conf->mod->module, i);
         if (d->module_len >= 14 && memcmp(d->module, "wasi:keyvalue/", 14) == 0) {
+            uses_kv = 1;
+        }
+    }
+    const wd_comp_plan_t *plan = conf->mod->comp ? wd_comp_get_plan(conf->mod->comp) : NULL;
+    for (uint32_t i = 0; plan && i < plan->nimports; i++) {
+        if (strncmp(plan->imports[i].name, "wasi:keyvalue/", 14) == 0) {
             uses_kv = 1;
         }
     }

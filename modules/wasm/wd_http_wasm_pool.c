@@ -214,6 +214,9 @@ wd_http_wasm_comp_inst_new(wd_http_wasm_loc_conf_t *conf, wd_http_wasm_inst_t *i
     memset(&hcc, 0, sizeof(hcc));
     hcc.http.env = conf->env_v;
     hcc.http.nenv = conf->env_n;
+    wd_host_kv_conf_t kc = { conf->kv_stores, conf->kv_nstores, conf->kv_key_max,
+                             conf->kv_value_max, conf->config_v, conf->config_n };
+    hcc.kv = &kc;                       /* wasi:keyvalue / wasi:config (copied) */
     if (ndirs) {
         wd_http_wasm_dir_t *d = conf->dirs->elts;
         dirs = calloc(ndirs, sizeof(*dirs));

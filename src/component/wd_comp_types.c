@@ -453,7 +453,7 @@ label_eq(const char *a, const char *b)
 }
 
 static int
-type_eq(const wd_comp_type_t *a, const wd_comp_type_t *b, unsigned depth)
+type_eq(const wd_comp_type_t *a, const wd_comp_type_t *b, unsigned depth, int any_res)
 {
     if (a == b)
         return 1;
@@ -461,16 +461,16 @@ type_eq(const wd_comp_type_t *a, const wd_comp_type_t *b, unsigned depth)
         return 0;
     switch (a->kind) {
     case WD_CT_LIST:
-        return a->len == b->len && type_eq(a->elem, b->elem, depth + 1);
+        return a->len == b->len && type_eq(a->elem, b->elem, depth + 1, any_res);
     case WD_CT_OPTION:
     case WD_CT_STREAM:
     case WD_CT_FUTURE:
-        return type_eq(a->elem, b->elem, depth + 1);
+        return type_eq(a->elem, b->elem, depth + 1, any_res);
     case WD_CT_RESULT:
-        return type_eq(a->elem, b->elem, depth + 1) && type_eq(a->err, b->err, depth + 1);
+        return type_eq(a->elem, b->elem, depth + 1, any_res) && type_eq(a->err, b->err, depth + 1, any_res);
     case WD_CT_MAP:
-        return type_eq(a->fields[0].type, b->fields[0].type, depth + 1) &&
-               type_eq(a->fields[1].type, b->fields[1].type, depth + 1);
+        return type_eq(a->fields[0].type, b->fields[0].type, depth + 1, any_res) &&
+               type_eq(a->fields[1].type, b->fields[1].type, depth + 1, any_res);
     case WD_CT_RECORD:
     case WD_CT_TUPLE:
     case WD_CT_VARIANT:
@@ -479,7 +479,7 @@ type_eq(const wd_comp_type_t *a, const wd_comp_type_t *b, unsigned depth)
         for (uint32_t i = 0; i < a->n; i++) {
             if (a->kind != WD_CT_TUPLE && !label_eq(a->fields[i].label, b->fields[i].label))
                 return 0;
-            if (!type_eq(a->fields[i].type, b->fields[i].type, depth + 1))
+            if (!type_eq(a->fields[i].type, b->fields[i].type, depth + 1, any_res))
                 return 0;
         }
         return 1;
@@ -493,7 +493,7 @@ type_eq(const wd_comp_type_t *a, const wd_comp_type_t *b, unsigned depth)
         return 1;
     case WD_CT_OWN:
     case WD_CT_BORROW:
-        return a->resource == b->resource;
+        return any_res || a->resource == b->resource;
     default:
         return 1;  /* primitives */
     }
@@ -502,19 +502,31 @@ type_eq(const wd_comp_type_t *a, const wd_comp_type_t *b, unsigned depth)
 int
 wd_comp_type_equal(const wd_comp_type_t *a, const wd_comp_type_t *b)
 {
-    return type_eq(a, b, 0);
+    return type_eq(a, b, 0, 0);
 }
 
-int
-wd_comp_func_type_equal(const wd_comp_func_type_t *a, const wd_comp_func_type_t *b)
+static int
+func_eq(const wd_comp_func_type_t *a, const wd_comp_func_type_t *b, int any_res)
 {
     if (a->nparams != b->nparams || a->async != b->async)
         return 0;
     for (uint32_t i = 0; i < a->nparams; i++)
         if (!label_eq(a->params[i].label, b->params[i].label) ||
-            !type_eq(a->params[i].type, b->params[i].type, 0))
+            !type_eq(a->params[i].type, b->params[i].type, 0, any_res))
             return 0;
-    return type_eq(a->result, b->result, 0);
+    return type_eq(a->result, b->result, 0, any_res);
+}
+
+int
+wd_comp_func_type_equal(const wd_comp_func_type_t *a, const wd_comp_func_type_t *b)
+{
+    return func_eq(a, b, 0);
+}
+
+int
+wd_comp_func_type_match(const wd_comp_func_type_t *a, const wd_comp_func_type_t *b)
+{
+    return func_eq(a, b, 1);
 }
 
 /* ---- printing ---- */

@@ -171,6 +171,10 @@ const char *wd_comp_func_layout_deep(wd_comp_func_type_t *ft);
    identity), for matching a component's imports against host definitions. */
 int wd_comp_type_equal(const wd_comp_type_t *a, const wd_comp_type_t *b);
 int wd_comp_func_type_equal(const wd_comp_func_type_t *a, const wd_comp_func_type_t *b);
+/* The same, but any own<R> matches any own<S> (and borrow likewise): a component's
+   imported resource types are its own objects, not the host's, so a host function described
+   as data is matched this way and checks the reps it gets. */
+int wd_comp_func_type_match(const wd_comp_func_type_t *a, const wd_comp_func_type_t *b);
 
 /* Names for messages: "u32", "record", "list", ... */
 const char *wd_comp_kind_name(unsigned kind);

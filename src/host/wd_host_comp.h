@@ -7,7 +7,8 @@
  * wasi:io/streams|poll|error, wasi:clocks/monotonic-clock|wall-clock, wasi:random/random|
  * insecure|insecure-seed, wasi:cli/stdin|stdout|stderr) plus wasi:cli/environment|exit|
  * terminal-input|terminal-output|terminal-stdin|terminal-stdout|terminal-stderr and
- * wasi:filesystem/types|preopens.
+ * wasi:filesystem/types|preopens, and wasi:keyvalue/store|atomics|batch@0.2.0-draft2 and
+ * wasi:config/store@0.2.0-draft (src/host/kv, bound to wd_host_comp_conf_t.kv).
  *
  * One implementation serves core modules and components: the wasi:http world's functions
  * are src/host/http's (wd_host_http.h), bound here per `canon lower` to that binding's
@@ -40,6 +41,7 @@
 #include "wd_wasm.h"
 #include "component/wd_comp.h"
 #include "http/wd_host_http.h"
+#include "kv/wd_host_kv.h"
 
 typedef struct wd_host_comp wd_host_comp_t;
 
@@ -54,6 +56,10 @@ typedef struct {
     wd_host_http_conf_t http;     /* environment (wasi:cli/environment) */
     const wd_host_comp_dir_t *dirs;
     size_t ndirs;
+    /* wasi:keyvalue stores and wasi:config values of the route (copied by value; the
+       stores and strings must outlive the context); NULL: none (open answers
+       no-such-store, config is empty) */
+    const wd_host_kv_conf_t *kv;
 } wd_host_comp_conf_t;
 
 /* The interface names provided (versioned "wasi:io/streams@0.2.8"), n in *n. */

@@ -14,6 +14,8 @@ COMP_OBJS := $(filter $(B)/src/component/%,$(HOST_OBJS))
 COMP_HANDLERS := $(patsubst wasm-handlers/examples/%.c,objs/handlers/%.wasm,$(wildcard wasm-handlers/examples/*.c))
 # t/handlers' test handlers that test_serve.py serves as components (mkcomp.sh wraps them)
 COMP_HANDLERS += $(patsubst %,objs/handlers/test-%.wasm,trapmid loop grow hello-std state stdio cgi-cmd)
+# t/kv's handler, wrapped with wasi:keyvalue / wasi:config imports (t/component/test_kv_comp.py)
+COMP_HANDLERS += objs/handlers/kv-test.wasm
 COMPT_BINS := $(B)/t/component/test_comp_names
 TEST_BINS += $(COMP_STAMP) $(COMPT_BINS)
 

@@ -9,6 +9,9 @@
 #   OUT/serve-test-NAME.wasm  t/handlers' test-trapmid, test-loop, test-grow, test-hello-std and
 #                        test-state, test-stdio wrapped the same way (limits, traps and isolation of components)
 #   OUT/cgi-cmd.comp.wasm t/handlers/test-cgi-cmd.c (a WASI command) by jco new --wasi-command
+#   OUT/counter.comp.wasm, OUT/kv-test.comp.wasm  the keyvalue handlers (examples/counter.c,
+#                        t/kv/kv-test.c) wrapped with a world adding wasi:keyvalue@0.2.0-draft2
+#                        (store, atomics, batch) and wasi:config@0.2.0-draft (store) imports
 #   OUT/NAME.js.wasm     every t/component/js/NAME.js by `jco componentize` (WIT re-versioned
 #                        to @0.2.10, the version componentize-js 0.22's engine has)
 #   OUT/hostile/NAME.wasm, OUT/ok/NAME.wasm  every t/component/{hostile,ok}/NAME.wat assembled
@@ -39,6 +42,15 @@ wit_copy() {
 }
 wit_copy "$OUT/wit-0.2.0" 0.2.0
 find "$OUT/wit-0.2.0" -name '*.wit' | xargs sed -i -E '/^[[:space:]]*@(since|unstable|deprecated)\(/d'
+# the same plus wasi:keyvalue and wasi:config (the handlers importing them)
+KVREF=$(dirname "$REF")/wasi-keyvalue-wit; CFGREF=$(dirname "$REF")/wasi-config-wit
+[ -d "$KVREF" ] || KVREF=/work/shared/reference/wasi-keyvalue-wit
+[ -d "$CFGREF" ] || CFGREF=/work/shared/reference/wasi-config-wit
+rm -rf "$OUT/wit-kv"; cp -r "$OUT/wit-0.2.0" "$OUT/wit-kv"
+mkdir -p "$OUT/wit-kv/deps/keyvalue" "$OUT/wit-kv/deps/config"
+cp "$KVREF"/*.wit "$OUT/wit-kv/deps/keyvalue/"; cp "$CFGREF"/*.wit "$OUT/wit-kv/deps/config/"
+chmod -R u+w "$OUT/wit-kv"
+printf 'package wasmd:handler;\n\nworld handler {\n  include wasi:http/proxy@0.2.0;\n  import wasi:keyvalue/store@0.2.0-draft2;\n  import wasi:keyvalue/atomics@0.2.0-draft2;\n  import wasi:keyvalue/batch@0.2.0-draft2;\n  import wasi:config/store@0.2.0-draft;\n}\n' > "$OUT/wit-kv/world.wit"
 wit_copy "$OUT/wit-0.2.10" 0.2.10
 sed -i '/@unstable(feature = network-error-code)/d' "$OUT/wit-0.2.10/deps/sockets/network.wit"
 
@@ -52,7 +64,11 @@ for w in objs/handlers/*.wasm; do
         rm -f "$OUT/$n.embed.wasm" ;;
     test-cgi-cmd) jco new "$w" --wasi-command -o "$OUT/cgi-cmd.comp.wasm" ;;   # wasmd run
     test-*|hostile-*|ops-*) ;;
-    counter|kv-*) ;;    # import wasi:keyvalue/config: not in the wasi:http world used here (no component binding yet)
+    counter|kv-test)    # import wasi:keyvalue / wasi:config
+        jco embed --wit "$OUT/wit-kv" "$w" -o "$OUT/$n.embed.wasm"
+        jco new "$OUT/$n.embed.wasm" --wasi-reactor -o "$OUT/$n.comp.wasm"
+        rm -f "$OUT/$n.embed.wasm" ;;
+    kv-*) ;;
     *)  jco embed --wit "$OUT/wit-0.2.0" "$w" -o "$OUT/$n.embed.wasm"
         jco new "$OUT/$n.embed.wasm" --wasi-reactor -o "$OUT/$n.comp.wasm"
         rm -f "$OUT/$n.embed.wasm" ;;

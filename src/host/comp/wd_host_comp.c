@@ -31,7 +31,10 @@ static const char *const wd_hc_names[] = {
     "wasi:cli/terminal-input@0.2.8", "wasi:cli/terminal-output@0.2.8",
     "wasi:cli/terminal-stdin@0.2.8", "wasi:cli/terminal-stdout@0.2.8",
     "wasi:cli/terminal-stderr@0.2.8",
-    "wasi:filesystem/types@0.2.8", "wasi:filesystem/preopens@0.2.8"
+    "wasi:filesystem/types@0.2.8", "wasi:filesystem/preopens@0.2.8",
+    /* src/host/kv (pre-releases: bound exactly) */
+    "wasi:keyvalue/store@0.2.0-draft2", "wasi:keyvalue/atomics@0.2.0-draft2",
+    "wasi:keyvalue/batch@0.2.0-draft2", "wasi:config/store@0.2.0-draft"
 };
 #define WD_HC_NNAMES (uint32_t)(sizeof wd_hc_names / sizeof wd_hc_names[0])
 
@@ -106,7 +109,8 @@ static wd_wasm_host_rc_t wd_hc_wit_call(wd_wasm_instance_t *caller, const uint64
     wd_hc_bind_t *b = ud;
     wd_cabi_cx_t cx;
     wd_hc_cx(b, &cx, caller);
-    wd_cabi_rc_t rc = wd_cabi_host_call(&cx, b->hf->type, args, results, b->fn, b);
+    wd_cabi_rc_t rc = wd_cabi_host_call(&cx, b->hf->type, args, results, b->fn,
+                                        b->fn_ud ? b->fn_ud : b);
     if (rc == WD_CABI_OK)
         return WD_WASM_HOST_OK;
     if (rc == WD_CABI_SUSPEND)
@@ -171,8 +175,19 @@ static wd_wasm_host_rc_t wd_hc_res_call(wd_wasm_instance_t *caller, const uint64
     return WD_WASM_HOST_TRAP;
 }
 
+/* the destructor of an own handle of wasi:keyvalue's bucket or cas (ud: the binding) */
+static int wd_hc_kv_dtor(void *ud, const wd_comp_resource_t *rt, uint32_t rep, const char **msg)
+{
+    wd_hc_bind_t *b = ud;
+    (void)rt;
+    (void)msg;
+    wd_host_kv_drop(b->hc->kv, b->hf->name, rep);
+    return 0;
+}
+
 /* resource.drop of a resource imported from a WIT-level interface: the handle must be of
-   that resource (by the name the component imported it under) */
+   that resource (by the name the component imported it under); an own handle's destructor
+   is the interface's (filesystem: the table's default; keyvalue: wd_hc_kv_dtor) */
 static wd_wasm_host_rc_t wd_hc_wit_drop(wd_wasm_instance_t *caller, const uint64_t *args,
                                         uint64_t *results, void *ud)
 {
@@ -186,8 +201,19 @@ static wd_wasm_host_rc_t wd_hc_wit_drop(wd_wasm_instance_t *caller, const uint64
         wd_wasm_host_trap(caller, buf);
         return WD_WASM_HOST_TRAP;
     }
-    if (h && wd_cabi_resource_drop(&hc->table, h->rt, (uint32_t)args[0], &msg) == 0)
-        return WD_WASM_HOST_OK;
+    if (h) {
+        wd_cabi_dtor_fn dtor = hc->table.dtor;
+        void *dtor_ud = hc->table.dtor_ud;
+        if (b->kv) {
+            hc->table.dtor = wd_hc_kv_dtor;
+            hc->table.dtor_ud = b;
+        }
+        int rc = wd_cabi_resource_drop(&hc->table, h->rt, (uint32_t)args[0], &msg);
+        hc->table.dtor = dtor;
+        hc->table.dtor_ud = dtor_ud;
+        if (rc == 0)
+            return WD_WASM_HOST_OK;
+    }
     snprintf(buf, sizeof buf, "[resource-drop]%s: %s", b->hf->name ? b->hf->name : "",
              msg ? msg : "trap");
     wd_wasm_host_trap(caller, buf);
@@ -269,15 +295,45 @@ static wd_wasm_func_t *wd_hc_make(void *ud, wd_wasm_store_t *s, const wd_comp_ho
         return f;
     }
     /* interfaces described as WIT data */
+    int is_kv = wd_host_kv_owns(iface, strlen(iface));
     if (hf->kind == WD_COMP_HOST_RESOURCE_DROP) {
+        if (is_kv && strcmp(hf->name, "bucket") != 0 && strcmp(hf->name, "cas") != 0) {
+            wd_hc_err(err, "component imports the resource \"%s#%s\", which the host does "
+                      "not provide", iface, hf->name);
+            return NULL;
+        }
         if (hc == NULL)
             return (wd_wasm_func_t *)hf;
         if ((b = wd_hc_bind_new(hc, hf, NULL)) == NULL
             || (f = wd_wasm_func_new_host(s, &hf->core_type, wd_hc_wit_drop, b)) == NULL)
             goto oom;
+        b->kv = is_kv;
         return f;
     }
     int known = 0;
+    if (is_kv) {          /* src/host/kv: WIT-level functions, ud = this instance's context */
+        wd_cabi_host_fn kfn = wd_host_kv_find(iface, hf->name, &known);
+        const wd_comp_func_type_t *kft = wd_host_kv_func_type(iface, hf->name);
+        if (kfn == NULL || kft == NULL) {
+            wd_hc_err(err, "component imports \"%s#%s\", which the host does not provide",
+                      iface, hf->name);
+            return NULL;
+        }
+        if (hf->type == NULL || !wd_comp_func_type_match(hf->type, kft)) {
+            wd_hc_err(err, "component imports \"%s#%s\" with a type that is not the WIT's",
+                      iface, hf->name);
+            return NULL;
+        }
+        if (hc == NULL)
+            return (wd_wasm_func_t *)hf;
+        if ((b = wd_hc_bind_new(hc, hf, bound)) == NULL)
+            goto oom;
+        b->fn = kfn;
+        b->fn_ud = hc->kv;
+        if ((f = wd_wasm_func_new_host(s, &hf->core_type, wd_hc_wit_call, b)) == NULL)
+            goto oom;
+        return f;
+    }
     if (strncmp(iface, "wasi:filesystem/types@", 22) == 0
         && strcmp(hf->name, "[method]descriptor.read-via-stream") == 0) {
         /* returns an input-stream of the wasi:io context: a core-level function */
@@ -406,10 +462,18 @@ wd_host_comp_t *wd_host_comp_new(const wd_host_comp_conf_t *conf)
         hc->dirs = conf->dirs;
         hc->ndirs = conf->ndirs;
     }
+    static const wd_host_kv_conf_t no_kv;     /* no stores: open answers no-such-store */
+    hc->kv = wd_host_kv_new(conf && conf->kv ? conf->kv : &no_kv);
+    if (hc->kv == NULL) {
+        wd_host_http_free(hc->http);
+        wd_wasm_free(hc);
+        return NULL;
+    }
     wd_cabi_table_init(&hc->table);
     hc->table.impl = hc;
     hc->table.dtor = wd_hc_fs_dtor;      /* own handles of host resources dropped */
     hc->table.dtor_ud = hc;
+    hc->table.max = WD_HOST_COMP_MAX_HANDLES;
     return hc;
 }
 
@@ -425,6 +489,7 @@ void wd_host_comp_free(wd_host_comp_t *hc)
     }
     wd_hc_fs_close_all(hc);
     wd_wasm_free(hc->fds);
+    wd_host_kv_free(hc->kv);
     wd_cabi_table_free(&hc->table);
     wd_cabi_arena_free(&hc->arena);
     wd_wasm_free(hc->res);
@@ -451,6 +516,7 @@ void wd_host_comp_reset(wd_host_comp_t *hc)
     wd_host_http_reset(hc->http);
     wd_cabi_table_reset(&hc->table);
     wd_hc_fs_close_all(hc);
+    wd_host_kv_reset(hc->kv);
     wd_cabi_arena_reset(&hc->arena);
 }
 

@@ -13,6 +13,10 @@
 #include "wd_host_comp.h"
 #include "component/wd_cabi.h"
 
+/* handles of one component instance's table (guest resources, filesystem, keyvalue):
+   bounded, so a guest opening a bucket 100,000 times traps instead of growing the table */
+#define WD_HOST_COMP_MAX_HANDLES 65536
+
 /* One WIT-level host function of an interface described as data. */
 typedef struct {
     const char *name;             /* "get-directories", "[method]descriptor.stat" */
@@ -55,6 +59,7 @@ struct wd_host_comp {
     struct wd_hc_bind *binds;     /* freed with the context */
     wd_hc_fd_t *fds;              /* wasi:filesystem (wd_host_comp_fs.c) */
     uint32_t nfds;
+    wd_host_kv_t *kv;             /* wasi:keyvalue / wasi:config (src/host/kv) */
 };
 
 /* wd_host_comp_fs.c */
@@ -71,6 +76,8 @@ typedef struct wd_hc_bind {
     wd_host_comp_t *hc;
     const wd_comp_hostfunc_t *hf;
     wd_cabi_host_fn fn;
+    void *fn_ud;                  /* ud for fn (NULL: this binding) */
+    uint8_t kv;                   /* resource drop of a wasi:keyvalue resource */
     wd_wasm_memory_t *mem;
     wd_wasm_func_t *realloc;
     uint32_t resource;            /* resource intrinsics: plan index */

@@ -701,6 +701,22 @@ wd_cabi_host_fn wd_host_kv_find(const char *iface, const char *name, int *known)
     return f ? f->fn : NULL;
 }
 
+const wd_comp_func_type_t *wd_host_kv_func_type(const char *iface, const char *name)
+{
+    const char *base = wd_kv_iface(iface, strlen(iface));
+    const wd_kv_func_t *f = base ? wd_kv_lookup(base, name, strlen(name)) : NULL;
+    if (f == NULL || f->ft == NULL || wd_kv_layout() < 0)
+        return NULL;
+    return f->ft;
+}
+
+void wd_host_kv_drop(wd_host_kv_t *kv, const char *resource, uint32_t rep)
+{
+    if (kv && resource && strcmp(resource, "cas") == 0 && rep >= 1 && rep <= WD_HOST_KV_MAX_CAS
+        && kv->cas[rep - 1].used)
+        wd_kv_cas_free(&kv->cas[rep - 1]);
+}
+
 /* ---------------------------------------------------------------- core modules */
 
 static const uint8_t wd_kv_i32[1] = { WD_CFLAT_I32 };

@@ -91,6 +91,12 @@ int wd_host_kv_attach(wd_host_kv_t *kv, wd_wasm_instance_t *inst, char *msg, siz
 /* Components: the WIT-level function for iface (any version suffix) # name, or NULL;
  * *known set when iface is one of ours. Call with ud = the wd_host_kv_t. */
 wd_cabi_host_fn wd_host_kv_find(const char *iface, const char *name, int *known);
+/* The WIT function type of iface # name (laid out), or NULL: a component's lowering is
+ * checked against it before binding. */
+const wd_comp_func_type_t *wd_host_kv_func_type(const char *iface, const char *name);
+/* Components: [resource-drop]NAME of an own handle (resource "bucket" or "cas") whose rep
+ * is rep: frees what it holds (a cas slot). */
+void wd_host_kv_drop(wd_host_kv_t *kv, const char *resource, uint32_t rep);
 /* Interface names provided ("wasi:keyvalue/store@0.2.0-draft2", ...), n in *n. */
 const char *const *wd_host_kv_interfaces(uint32_t *n);
 
