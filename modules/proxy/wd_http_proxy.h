@@ -66,6 +66,13 @@ typedef struct {
     unsigned                 empty:1;     /* "" -> not sent */
 } wd_http_proxy_header_t;
 
+/* one proxy_redirect rule "redirect replacement": a Location (or Refresh url=) starting
+ * with redirect has that prefix replaced (both may have variables) */
+typedef struct {
+    wd_http_complex_value_t    pattern;
+    wd_http_complex_value_t    replacement;
+} wd_http_proxy_redirect_t;
+
 typedef struct {
     wd_str_t    ca;                       /* proxy_ssl_trusted_certificate ("" none) */
     wd_flag_t   verify, sni;
@@ -100,6 +107,8 @@ typedef struct {
     wd_msec_t                  next_upstream_timeout;
     wd_flag_t                  pass_request_headers, pass_request_body;
     wd_array_t                *hide_headers;  /* wd_str_t, or UNSET */
+    wd_flag_t                  redirect;      /* proxy_redirect: 0 off */
+    wd_array_t                *redirects;     /* wd_http_proxy_redirect_t; NULL: none */
     size_t                     buffer_size;   /* proxy_buffer_size: response head limit */
     wd_flag_t                  ssl_verify, ssl_server_name;
     wd_str_t                   ssl_trusted_certificate;

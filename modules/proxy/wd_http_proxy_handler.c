@@ -699,6 +699,74 @@ wd_http_proxy_can_retry(wd_http_proxy_ctx_t *ctx, int ft)
     return 0;
 }
 
+/* proxy_redirect: a Location, or the url= of a Refresh, starting with a rule's redirect
+ * gets that prefix replaced by the rule's replacement (the first rule that matches);
+ * a rewritten Location that is then relative is made absolute, as nginx's header filter
+ * does (an upstream's own relative Location passes unchanged). h->value is changed to
+ * point to the new value (in r->pool, kept in *buf). */
+static int
+wd_http_proxy_rewrite_redirect(wd_http_request_t *r, wd_http_proxy_loc_conf_t *plcf,
+                               wd_hc_header_t *h, wd_str_t *buf)
+{
+    wd_http_proxy_redirect_t *rd = plcf->redirects->elts;
+    size_t prefix = 0, n;
+    int location = h->name_len == 8 && strncasecmp(h->name, "location", 8) == 0;
+    wd_str_t pat, rep;
+    u_char *p;
+
+    if (!location) {
+        const char *u;
+        if (h->name_len != 7 || strncasecmp(h->name, "refresh", 7) != 0) {
+            return WD_OK;
+        }
+        u = memmem(h->value, h->value_len, "url=", 4);
+        if (u == NULL) {
+            for (n = 0; n + 4 <= h->value_len; n++) {
+                if (strncasecmp(h->value + n, "url=", 4) == 0) {
+                    u = h->value + n;
+                    break;
+                }
+            }
+        }
+        if (u == NULL) {
+            return WD_OK;
+        }
+        prefix = u + 4 - h->value;
+    }
+    for (wd_uint_t i = 0; i < plcf->redirects->nelts; i++) {
+        if (wd_http_complex_value(r, &rd[i].pattern, &pat) != WD_OK) {
+            return WD_ERROR;
+        }
+        if (pat.len > h->value_len - prefix
+            || memcmp(h->value + prefix, pat.data, pat.len) != 0) {
+            continue;
+        }
+        if (wd_http_complex_value(r, &rd[i].replacement, &rep) != WD_OK) {
+            return WD_ERROR;
+        }
+        n = h->value_len - pat.len + rep.len;
+        p = wd_pnalloc(r->pool, n + 1);
+        if (p == NULL) {
+            return WD_ERROR;
+        }
+        memcpy(p, h->value, prefix);
+        memcpy(p + prefix, rep.data, rep.len);
+        memcpy(p + prefix + rep.len, h->value + prefix + pat.len,
+               h->value_len - prefix - pat.len);
+        p[n] = '\0';
+        buf->data = p;
+        buf->len = n;
+        if (location && n && p[0] == '/'
+            && wd_http_redirect_url(r, p, n, WD_HTTP_URL_RAW, buf) != WD_OK) {
+            return WD_ERROR;
+        }
+        h->value = (const char *) buf->data;
+        h->value_len = buf->len;
+        return WD_OK;
+    }
+    return WD_OK;
+}
+
 /* The response head arrived: pass it on (or try the next peer for a listed status). */
 static void
 wd_http_proxy_head(wd_http_proxy_ctx_t *ctx)
@@ -706,6 +774,7 @@ wd_http_proxy_head(wd_http_proxy_ctx_t *ctx)
     wd_http_request_t *r = ctx->r;
     int status = wd_hc_status(ctx->hc);
     int ft = wd_http_proxy_status_ft(status);
+    wd_str_t rewritten;
     char sb[8];
 
     snprintf(sb, sizeof(sb), "%d", status);
@@ -730,6 +799,11 @@ wd_http_proxy_head(wd_http_proxy_ctx_t *ctx)
         wd_hc_header(ctx->hc, i, &h);
         if (wd_http_proxy_hidden(ctx->plcf, &h)) {
             continue;
+        }
+        if (ctx->plcf->redirects
+            && wd_http_proxy_rewrite_redirect(r, ctx->plcf, &h, &rewritten) != WD_OK) {
+            wd_http_proxy_finalize(ctx, 500);
+            return;
         }
         if (wd_http_add_header(r, h.name, h.name_len, h.value, h.value_len) != WD_OK) {
             wd_log_error(WD_LOG_ERR, wd_http_log(r->hc), 0, "upstream header \"%.*s\" not "

@@ -657,17 +657,98 @@ wd_http_proxy_next(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
     return WD_CONF_OK;
 }
 
+/* The rule nginx's "proxy_redirect default" stands for: the proxy_pass URL (+ "/" when it has
+ * no URI part) -> the location's name ("/" without a URI part). */
+static int
+wd_http_proxy_default_redirect(wd_conf_t *cf, wd_http_proxy_loc_conf_t *plcf,
+                               wd_http_proxy_redirect_t *rd)
+{
+    wd_str_t pat = plcf->url, rep;
+
+    if (plcf->has_uri) {
+        rep = plcf->location;
+    } else {
+        pat.data = wd_pnalloc(cf->pool, plcf->url.len + 1);
+        if (pat.data == NULL) {
+            return WD_ERROR;
+        }
+        memcpy(pat.data, plcf->url.data, plcf->url.len);
+        pat.data[plcf->url.len] = '/';
+        pat.len = plcf->url.len + 1;
+        wd_str_set(&rep, "/");
+    }
+    memset(rd, 0, sizeof(*rd));
+    rd->pattern.source = pat;           /* no variables: plain strings */
+    rd->replacement.source = rep;
+    return WD_OK;
+}
+
 static char *
 wd_http_proxy_redirect(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
 {
+    wd_http_proxy_loc_conf_t *plcf = conf;
     wd_str_t *args = cf->args->elts;
+    wd_http_proxy_redirect_t *rd;
 
-    if (cf->args->nelts == 2 && wd_str_eq(&args[1], "off")) {
-        return WD_CONF_OK;                  /* what wasmd does: Location passes unchanged */
+    if (plcf->redirect == 0) {
+        return "is duplicate";
     }
-    wd_conf_log_error(WD_LOG_EMERG, cf, 0, "\"proxy_redirect\" other than \"off\" is not "
-                      "supported by wasmd (Location headers pass unchanged)");
-    return WD_CONF_ERROR;
+    plcf->redirect = 1;
+    if (cf->args->nelts == 2) {
+        if (wd_str_eq(&args[1], "off")) {
+            if (plcf->redirects) {
+                return "is duplicate";
+            }
+            plcf->redirect = 0;
+            return WD_CONF_OK;
+        }
+        if (wd_str_eq(&args[1], "false")) {
+            wd_conf_log_error(WD_LOG_ERR, cf, 0, "invalid parameter \"false\", use \"off\" "
+                              "instead");
+            plcf->redirect = 0;
+            return WD_CONF_OK;
+        }
+        if (!wd_str_eq(&args[1], "default")) {
+            wd_conf_log_error(WD_LOG_EMERG, cf, 0, "invalid parameter \"%.*s\"",
+                              wd_str_pf(&args[1]));
+            return WD_CONF_ERROR;
+        }
+    }
+    if (plcf->redirects == NULL) {
+        plcf->redirects = wd_array_create(cf->pool, 2, sizeof(wd_http_proxy_redirect_t));
+        if (plcf->redirects == NULL) {
+            return WD_CONF_ERROR;
+        }
+    }
+    rd = wd_array_push(plcf->redirects);
+    if (rd == NULL) {
+        return WD_CONF_ERROR;
+    }
+    if (cf->args->nelts == 2) {         /* default */
+        if (plcf->url_cv) {
+            wd_conf_log_error(WD_LOG_EMERG, cf, 0, "\"proxy_redirect default\" cannot be used "
+                              "with \"proxy_pass\" directive with variables");
+            return WD_CONF_ERROR;
+        }
+        if (plcf->url.len == 0) {
+            wd_conf_log_error(WD_LOG_EMERG, cf, 0, "\"proxy_redirect default\" should be placed "
+                              "after the \"proxy_pass\" directive");
+            return WD_CONF_ERROR;
+        }
+        return wd_http_proxy_default_redirect(cf, plcf, rd) == WD_OK ? WD_CONF_OK
+                                                                     : WD_CONF_ERROR;
+    }
+    if (args[1].len && args[1].data[0] == '~') {
+        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "\"proxy_redirect\" with a regular expression "
+                          "(\"%.*s\") is not supported by wasmd", wd_str_pf(&args[1]));
+        return WD_CONF_ERROR;
+    }
+    if (wd_http_complex_value_compile(cf, &args[1], &rd->pattern) != WD_OK
+        || wd_http_complex_value_compile(cf, &args[2], &rd->replacement) != WD_OK)
+    {
+        return WD_CONF_ERROR;
+    }
+    return WD_CONF_OK;
 }
 
 static char *
@@ -690,6 +771,7 @@ wd_http_proxy_create_loc_conf(wd_conf_t *cf)
     }
     c->headers_set = WD_CONF_UNSET_PTR;
     c->hide_headers = WD_CONF_UNSET_PTR;
+    c->redirect = WD_CONF_UNSET;
     c->http_version = WD_CONF_UNSET_UINT;
     c->connect_timeout = c->read_timeout = c->send_timeout = WD_CONF_UNSET_MSEC;
     c->next_upstream_timeout = WD_CONF_UNSET_MSEC;
@@ -789,6 +871,23 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
         }
     }
     wd_conf_merge_ptr_value(c->hide_headers, prev->hide_headers, NULL);
+    /* proxy_redirect: nginx's merge -- the level's own rules, else the enclosing level's,
+     * else (proxy_pass without variables here) the default rule */
+    wd_conf_merge_value(c->redirect, prev->redirect, 1);
+    if (c->redirect) {
+        if (c->redirects == NULL) {
+            c->redirects = prev->redirects;
+        }
+        if (c->redirects == NULL && c->url.len && c->url_cv == NULL) {
+            c->redirects = wd_array_create(cf->pool, 1, sizeof(wd_http_proxy_redirect_t));
+            wd_http_proxy_redirect_t *rd = c->redirects ? wd_array_push(c->redirects) : NULL;
+            if (rd == NULL || wd_http_proxy_default_redirect(cf, c, rd) != WD_OK) {
+                return WD_CONF_ERROR;
+            }
+        }
+    } else {
+        c->redirects = NULL;
+    }
     wd_conf_merge_uint_value(c->http_version, prev->http_version, 10);
     wd_conf_merge_msec_value(c->connect_timeout, prev->connect_timeout, 60000);
     wd_conf_merge_msec_value(c->read_timeout, prev->read_timeout, 60000);

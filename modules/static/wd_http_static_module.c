@@ -761,7 +761,7 @@ wd_http_static_handler(wd_http_request_t *r)
     }
     if (of->is_dir) {
         wd_str_t url;
-        if (wd_http_redirect_url(r, r->uri.data, r->uri.len, 1, &url) != WD_OK) {
+        if (wd_http_redirect_url(r, r->uri.data, r->uri.len, WD_HTTP_URL_SLASH, &url) != WD_OK) {
             return 500;
         }
         r->location = url;

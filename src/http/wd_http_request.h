@@ -304,8 +304,12 @@ int     wd_http_send_simple(wd_http_request_t *r, unsigned status, const char *c
 int     wd_http_special_response(wd_http_request_t *r, unsigned status);
 const char *wd_http_status_text(unsigned status);
 /* The absolute URL "scheme://host[:port]" + uri (escaped) [+ "/"] [+ "?args"] for a redirect,
- * as nginx builds it with absolute_redirect on (host: Host, else server_name). */
-int     wd_http_redirect_url(wd_http_request_t *r, const u_char *uri, size_t len, int add_slash,
+ * as nginx builds it with absolute_redirect on (host: Host, else server_name).
+ * flags: WD_HTTP_URL_SLASH adds the "/"; WD_HTTP_URL_RAW: uri as it is, no args (a
+ * relative Location made absolute, as nginx's header filter does). */
+#define WD_HTTP_URL_SLASH 1
+#define WD_HTTP_URL_RAW   2
+int     wd_http_redirect_url(wd_http_request_t *r, const u_char *uri, size_t len, int flags,
                              wd_str_t *url);
 
 /* ---- the content phase ----

@@ -682,9 +682,10 @@ wd_http_redirect_escape(u_char c)
 }
 
 int
-wd_http_redirect_url(wd_http_request_t *r, const u_char *uri, size_t len, int add_slash,
+wd_http_redirect_url(wd_http_request_t *r, const u_char *uri, size_t len, int flags,
                      wd_str_t *url)
 {
+    int add_slash = flags & WD_HTTP_URL_SLASH, raw = flags & WD_HTTP_URL_RAW;
     wd_http_core_srv_conf_t *srv = r->srv_conf;
     const wd_http_addr_conf_t *ac = r->hc->addr_conf;
     int https = r->connection->ssl != NULL;
@@ -702,7 +703,7 @@ wd_http_redirect_url(wd_http_request_t *r, const u_char *uri, size_t len, int ad
         host = srv->server_name;
     }
     for (i = 0; i < len; i++) {
-        n += wd_http_redirect_escape(uri[i]) ? 3 : 1;
+        n += !raw && wd_http_redirect_escape(uri[i]) ? 3 : 1;
     }
     p = wd_pnalloc(r->pool, sizeof("https://:65535/?") + host.len + n + r->args.len + 2);
     if (p == NULL) {
@@ -714,7 +715,7 @@ wd_http_redirect_url(wd_http_request_t *r, const u_char *uri, size_t len, int ad
         p += sprintf((char *) p, ":%u", port);
     }
     for (i = 0; i < len; i++) {
-        if (wd_http_redirect_escape(uri[i])) {
+        if (!raw && wd_http_redirect_escape(uri[i])) {
             p += sprintf((char *) p, "%%%02X", uri[i]);
         } else {
             *p++ = uri[i];
@@ -723,7 +724,7 @@ wd_http_redirect_url(wd_http_request_t *r, const u_char *uri, size_t len, int ad
     if (add_slash) {
         *p++ = '/';
     }
-    if (r->args.len) {
+    if (r->args.len && !raw) {
         *p++ = '?';
         memcpy(p, r->args.data, r->args.len);
         p += r->args.len;

@@ -40,12 +40,28 @@ BODY = """
         location /outer/ {{
             location /outer/in/ {{ proxy_pass http://127.0.0.1:{U1}; }}
         }}
+        location /r1/ {{ proxy_pass http://127.0.0.1:{U1}/up/; }}
+        location /r2/ {{ proxy_pass http://127.0.0.1:{U1}; }}
+        location /r3/ {{ proxy_pass http://127.0.0.1:{U1}/up/; proxy_redirect off; }}
+        location /r4/ {{
+            proxy_pass http://127.0.0.1:{U1}/up/;
+            proxy_redirect http://other.example/ http://$host/o/;
+            proxy_redirect default;
+        }}
+        location ~ ^/r5/ {{ proxy_pass http://127.0.0.1:{U1}; }}
+        location = /r6 {{ proxy_pass http://127.0.0.1:{U1}/up6; }}
+    }}
+    server {{
+        listen 127.0.0.1:{LISTEN2};
+        proxy_redirect http://127.0.0.1:{U1}/ /srv/;
+        location /s1/ {{ proxy_pass http://127.0.0.1:{U1}/up/; }}
+        location /s2/ {{ proxy_pass http://127.0.0.1:{U1}/up/; proxy_redirect default; }}
     }}
 """
 
 
 def body_for(listen):
-    return BODY.format(LISTEN=listen, U1=U1)
+    return BODY.format(LISTEN=listen, LISTEN2=listen + 1, U1=U1)
 
 
 class Loc(upstreams._Base):
@@ -138,7 +154,91 @@ def test_auto_redirect(e):
     check(a.status == 200 and json.loads(a.body)["line"] == "GET /v?q HTTP/1.0", a.body)
 
 
-TESTS = [test_auto_redirect]
+# ---------------------------------------------------------------- proxy_redirect
+
+def loc(path, *fields):
+    return path + "?" + "&".join("h=" + urllib.parse.quote(f, safe="") for f in fields)
+
+
+UP = "http://127.0.0.1:%d" % U1
+REDIRECTS = [
+    # server offset, request, Location sent by the upstream, what the client must get
+    # (":PORT" = the server's own port, "" = the field is absent)
+    (0, "/r1/a", UP + "/up/x?y=1", "http://127.0.0.1:PORT/r1/x?y=1"),   # default with a URI
+    (0, "/r1/a", UP + "/other/x", UP + "/other/x"),                     # no match: unchanged
+    (0, "/r1/a", "/up/rel", "/up/rel"),               # relative from the upstream: unchanged
+    (0, "/r1/a", UP.upper() + "/up/x", UP.upper() + "/up/x"),          # case-sensitive
+    (0, "/r2/a", UP + "/z/q", "http://127.0.0.1:PORT/z/q"),              # default, no URI
+    (0, "/r3/a", UP + "/up/x", UP + "/up/x"),                            # off
+    (0, "/r4/a", "http://other.example/p", "http://127.0.0.1/o/p"),      # a rule, $host
+    (0, "/r4/a", UP + "/up/k", "http://127.0.0.1:PORT/r4/k"),          # then default
+    (0, "/r5/a", UP + "/up/k", "http://127.0.0.1:PORT/up/k"),          # regex location
+    (0, "/r6", UP + "/up6/k", "http://127.0.0.1:PORT/r6/k"),           # exact location
+    (1, "/s1/a", UP + "/up/k", "http://127.0.0.1:PORT/srv/up/k"),      # inherited from server
+    (1, "/s2/a", UP + "/up/k", "http://127.0.0.1:PORT/s2/k"),          # own rule replaces it
+]
+
+
+def test_proxy_redirect(e):
+    for off, path, sent, want in REDIRECTS:
+        target = loc(path, "Location: " + sent)
+        a = get(W + off, target)
+        check(a.status == 302, path, a.status, a.body[:200])
+        check(norm(a.header("Location"), W + off) == want, path, sent, "got",
+              a.header("Location"), "want", want)
+        if e.n:
+            b = get(N + off, target)
+            check(norm(b.header("Location"), N + off) == want, path, sent, "nginx gives",
+                  b.header("Location"))
+
+
+def test_proxy_redirect_refresh(e):
+    for path, sent, want in [("/r1/a", "5; url=" + UP + "/up/y", "5; url=/r1/y"),
+                             ("/r1/a", "5; URL=" + UP + "/up/y", "5; URL=/r1/y"),
+                             ("/r3/a", "5; url=" + UP + "/up/y", "5; url=" + UP + "/up/y"),
+                             ("/r1/a", "5", "5")]:
+        target = loc(path, "Refresh: " + sent)
+        a = get(W, target)
+        check(a.header("Refresh") == want, path, sent, a.header("Refresh"))
+        if e.n:
+            b = get(N, target)
+            check(b.header("Refresh") == want, path, sent, "nginx", b.header("Refresh"))
+
+
+def conf_test(body):
+    s = harness.Server(("http {\n server {\n listen 127.0.0.1:18390;\n%s\n }\n}\n" % body)
+                       .replace("%", "%%"), 18390)
+    try:
+        r = s.run_cli("-t", "-p", s.prefix + "/", "-c", s.conf_path)
+        return r.returncode, (r.stdout + r.stderr).decode()
+    finally:
+        s.cleanup()
+
+
+def test_proxy_redirect_conf(e):
+    cases = [
+        ("proxy_redirect default; location / { proxy_pass http://127.0.0.1:1/a/; }",
+         '"proxy_redirect default" should be placed after the "proxy_pass" directive'),
+        ("location / { proxy_pass http://$host:1/a/; proxy_redirect default; }",
+         '"proxy_redirect default" cannot be used with "proxy_pass" directive with variables'),
+        ("location / { proxy_pass http://127.0.0.1:1/; proxy_redirect http://a/ /; "
+         "proxy_redirect off; }", '"proxy_redirect" directive is duplicate'),
+        ("location / { proxy_pass http://127.0.0.1:1/; proxy_redirect off; "
+         "proxy_redirect http://a/ /; }", '"proxy_redirect" directive is duplicate'),
+        ("location / { proxy_redirect foo; }", 'invalid parameter "foo"'),
+        ("location / { proxy_redirect ~^http://a/(.*) /$1; }", "regular expression"),
+        ("location / { proxy_redirect http://a/ $nosuchvar; }", 'unknown variable'),
+    ]
+    for body, want in cases:
+        rc, out = conf_test(body)
+        check(rc != 0 and want in out, body, out)
+    rc, out = conf_test("location / { proxy_pass http://127.0.0.1:1/a/; proxy_redirect default; "
+                        "proxy_redirect http://x/ http://$host/; }")
+    check(rc == 0, out)
+
+
+TESTS = [test_auto_redirect, test_proxy_redirect, test_proxy_redirect_refresh,
+         test_proxy_redirect_conf]
 
 
 def main():
