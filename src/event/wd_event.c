@@ -532,6 +532,25 @@ wd_event_terminate(wd_worker_t *w)
 
 /* ---- the worker ---- */
 
+/*
+ * libuv keeps one spare descriptor per loop (uv_loop_t.emfile_fd, opened on /dev/null,
+ * or "/", by the first stream handle it initialises) so that it can shed connections
+ * when the process runs out of descriptors. A worker's loop is made after the sandbox
+ * confined it, where neither open is allowed: libuv then tried both again for every
+ * stream it initialised -- two failing openat(2) per accepted client and per upstream
+ * connection. The descriptor is opened here, before confinement (the events module's
+ * worker init), and given to the loop when it is made.
+ */
+static int wd_event_spare_fd = -1;
+
+void
+wd_event_reserve_fd(void)
+{
+    if (wd_event_spare_fd < 0) {
+        wd_event_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+}
+
 void
 wd_worker_process_run(wd_cycle_t *cycle, int worker_index)
 {
@@ -561,6 +580,10 @@ wd_worker_process_run(wd_cycle_t *cycle, int worker_index)
         free(w);
         wd_worker = NULL;
         return;
+    }
+    if (w->loop.emfile_fd == -1 && wd_event_spare_fd >= 0) {
+        w->loop.emfile_fd = wd_event_spare_fd;     /* uv_loop_close closes it */
+        wd_event_spare_fd = -1;
     }
     wd_event_time_update();
 

@@ -207,4 +207,8 @@ wd_conn_shutdown(wd_connection_t *c, uv_shutdown_t *req, uv_shutdown_cb cb)
                   : uv_shutdown(req, (uv_stream_t *) &c->tcp, cb);
 }
 
+/* Opens libuv's spare descriptor for the worker's loop while opening is still allowed
+ * (called from the events module's worker init, before the sandbox confines it). */
+void wd_event_reserve_fd(void);
+
 #endif /* WD_EVENT_H */

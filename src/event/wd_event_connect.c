@@ -183,24 +183,53 @@ wd_oconn_write_cb(uv_write_t *req, int status)
     wd_oconn_unref(oc);             /* ... and is dropped here on every path */
 }
 
-/* Put n bytes on the socket (ciphertext or plain). 0 / -1. */
+/* Put bytes on the socket (ciphertext or plain). 0 / -1. The socket takes what it can
+ * at once (uv_try_write: one write(2) or writev(2), no copy, no write request, no
+ * poll-set change or callback afterwards, so nothing "drains" for it); only the rest is
+ * copied and queued behind whatever is queued already (uv_try_write refuses while the
+ * queue is not empty, which keeps the order). `counted` plaintext bytes are pending
+ * until the queued part's callback (none when the socket took everything). */
 static int
-wd_oconn_sock_write(wd_oconn_t *oc, const void *p, size_t n, size_t counted)
+wd_oconn_sock_writev(wd_oconn_t *oc, const uv_buf_t *bufs, unsigned nbufs, size_t counted)
 {
     wd_oconn_wreq_t *w;
     uv_buf_t b;
+    size_t n = 0, skip = 0, off = 0;
 
+    for (unsigned i = 0; i < nbufs; i++) {
+        n += bufs[i].len;
+    }
     if (n == 0) {
         return 0;
     }
-    w = malloc(sizeof(*w) + n);
+    if (oc->state == WD_OC_OPEN) {
+        int k = uv_try_write((uv_stream_t *) &oc->tcp, bufs, nbufs);
+        if (k == (int) n) {
+            return 0;
+        }
+        if (k > 0) {
+            skip = (size_t) k;
+        }
+        /* k < 0: EAGAIN, or a dead socket, whose error the queued write's callback
+         * reports as before (a stale pooled connection is then retried) */
+    }
+    w = malloc(sizeof(*w) + (n - skip));
     if (w == NULL) {
         return -1;
     }
-    memcpy(w->data, p, n);
+    for (unsigned i = 0; i < nbufs; i++) {
+        size_t l = bufs[i].len;
+        if (skip >= l) {
+            skip -= l;
+            continue;
+        }
+        memcpy(w->data + off, bufs[i].base + skip, l - skip);
+        off += l - skip;
+        skip = 0;
+    }
     w->oc = oc;
     w->n = counted;
-    b = uv_buf_init(w->data, (unsigned) n);
+    b = uv_buf_init(w->data, (unsigned) off);
     if (uv_write(&w->req, (uv_stream_t *) &oc->tcp, &b, 1, wd_oconn_write_cb) < 0) {
         free(w);
         return -1;
@@ -208,60 +237,72 @@ wd_oconn_sock_write(wd_oconn_t *oc, const void *p, size_t n, size_t counted)
     oc->pending += counted;
     oc->refs++;
     return 0;
+}
+
+static int
+wd_oconn_sock_write(wd_oconn_t *oc, const void *p, size_t n, size_t counted)
+{
+    uv_buf_t b = uv_buf_init((char *) p, (unsigned) n);
+    return wd_oconn_sock_writev(oc, &b, 1, counted);
 }
 
 /* Move what OpenSSL produced to the socket; `counted` plaintext bytes ride with it. */
 static int
 wd_oconn_tls_flush(wd_oconn_t *oc, size_t counted)
 {
-    size_t n = BIO_ctrl_pending(oc->wbio);
-    wd_oconn_wreq_t *w;
-    uv_buf_t b;
+    static char out[WD_OCONN_CHUNK];
+    size_t n;
 
-    if (n == 0) {
-        return 0;
+    while ((n = BIO_ctrl_pending(oc->wbio)) > 0) {
+        int k = BIO_read(oc->wbio, out, (int) (n < sizeof(out) ? n : sizeof(out)));
+        if (k <= 0) {
+            return -1;
+        }
+        if (wd_oconn_sock_write(oc, out, (size_t) k, counted) < 0) {
+            return -1;
+        }
+        if (uv_stream_get_write_queue_size((uv_stream_t *) &oc->tcp) != 0) {
+            counted = 0;        /* the plaintext is counted with the first queued piece */
+        }
     }
-    w = malloc(sizeof(*w) + n);
-    if (w == NULL) {
-        return -1;
-    }
-    if (BIO_read(oc->wbio, w->data, (int) n) != (int) n) {
-        free(w);
-        return -1;
-    }
-    w->oc = oc;
-    w->n = counted;
-    b = uv_buf_init(w->data, (unsigned) n);
-    if (uv_write(&w->req, (uv_stream_t *) &oc->tcp, &b, 1, wd_oconn_write_cb) < 0) {
-        free(w);
-        return -1;
-    }
-    oc->pending += counted;
-    oc->refs++;
     return 0;
+}
+
+int
+wd_oconn_writev(wd_oconn_t *oc, const uv_buf_t *bufs, unsigned nbufs)
+{
+    size_t n = 0;
+
+    if (oc->closed || oc->state != WD_OC_OPEN) {
+        return -1;
+    }
+    for (unsigned i = 0; i < nbufs; i++) {
+        n += bufs[i].len;
+    }
+    if (oc->ssl == NULL) {
+        return wd_oconn_sock_writev(oc, bufs, nbufs, n);
+    }
+    for (unsigned i = 0; i < nbufs; i++) {
+        size_t off = 0;
+        while (off < bufs[i].len) {
+            size_t len = bufs[i].len - off;
+            ERR_clear_error();
+            int k = SSL_write(oc->ssl, bufs[i].base + off, len > INT_MAX ? INT_MAX : (int) len);
+            if (k <= 0) {
+                ERR_clear_error();
+                return -1;
+            }
+            off += k;
+        }
+    }
+    return wd_oconn_tls_flush(oc, n);
 }
 
 int
 wd_oconn_write(wd_oconn_t *oc, const void *p, size_t n)
 {
-    if (oc->closed || oc->state != WD_OC_OPEN) {
-        return -1;
-    }
-    if (oc->ssl == NULL) {
-        return wd_oconn_sock_write(oc, p, n, n);
-    }
-    size_t off = 0;
-    while (off < n) {
-        size_t len = n - off;
-        ERR_clear_error();
-        int k = SSL_write(oc->ssl, (const char *) p + off, len > INT_MAX ? INT_MAX : (int) len);
-        if (k <= 0) {
-            ERR_clear_error();
-            return -1;
-        }
-        off += k;
-    }
-    return wd_oconn_tls_flush(oc, n);
+    uv_buf_t b = uv_buf_init((char *) p, (unsigned) n);
+    return wd_oconn_writev(oc, &b, 1);
 }
 
 /* ---------------------------------------------------------------- input */

@@ -10,7 +10,8 @@
  *
  * Rules (libuv's): a callback never runs from inside the call that causes it; after
  * wd_oconn_close() no callback runs and the memory is freed from the close callbacks.
- * Writes are copied and queued; wd_oconn_pending() is what has not reached the socket.
+ * Writes go to the socket at once when it takes them; the rest is copied and queued;
+ * wd_oconn_pending() is what has not reached the socket.
  */
 #ifndef WD_EVENT_CONNECT_H
 #define WD_EVENT_CONNECT_H
@@ -51,8 +52,10 @@ wd_oconn_t *wd_oconn_connect(uv_loop_t *loop, const char *host, unsigned port,
                              void *tls_ctx, const wd_oconn_handler_t *h, void *data);
 void  *wd_oconn_data(wd_oconn_t *oc);
 void   wd_oconn_set_handler(wd_oconn_t *oc, const wd_oconn_handler_t *h, void *data);
-/* Queue bytes (copied). 0, or -1 if the connection is dead. */
+/* Send bytes: what the socket takes at once goes with one write(2)/writev(2), the rest is
+ * copied and queued. 0, or -1 if the connection is dead. */
 int    wd_oconn_write(wd_oconn_t *oc, const void *p, size_t n);
+int    wd_oconn_writev(wd_oconn_t *oc, const uv_buf_t *bufs, unsigned nbufs);
 size_t wd_oconn_pending(wd_oconn_t *oc);
 /* Input flow control (reading is on after connecting). */
 void   wd_oconn_read_start(wd_oconn_t *oc);

@@ -5,10 +5,12 @@
  * lives in wd_cycle_t). The event loop itself is in src/event/wd_event*.c.
  */
 #include "wd_cycle.h"
+#include "wd_event.h"
 
 static void *wd_events_create_conf(wd_cycle_t *cycle);
 static char *wd_events_init_conf(wd_cycle_t *cycle, void *conf);
 static char *wd_events_block(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
+static int   wd_events_init_worker(wd_cycle_t *cycle);
 
 static const wd_conf_num_bounds_t wd_events_connections_bounds = {
     wd_conf_check_num_bounds, 1, 1000000
@@ -30,8 +32,16 @@ static const wd_module_ctx_t wd_events_module_ctx = {
 
 wd_module_t wd_events_module = {
     "events", WD_CORE_MODULE, wd_events_commands, &wd_events_module_ctx,
-    NULL, NULL, NULL, NULL, 0, 0
+    NULL, wd_events_init_worker, NULL, NULL, 0, 0
 };
+
+/* Before the worker is confined: libuv's spare descriptor (wd_event_reserve_fd). */
+static int
+wd_events_init_worker(wd_cycle_t *cycle)
+{
+    wd_event_reserve_fd();
+    return WD_OK;
+}
 
 static int wd_events_seen;
 

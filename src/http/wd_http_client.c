@@ -31,11 +31,22 @@
 
 typedef struct wd_hc_conn_s wd_hc_conn_t;
 
+/* The idle connections of one upstream (key); exists while it has any. */
+typedef struct wd_hc_up_s wd_hc_up_t;
+struct wd_hc_up_s {
+    char          *key;
+    unsigned       nidle;
+    wd_hc_conn_t  *khead, *ktail;    /* most recently parked first */
+    wd_hc_up_t    *next;
+};
+
 struct wd_hc_conn_s {
     wd_oconn_t    *oc;
     char          *key;
     wd_hc_req_t   *q;                /* the exchange using it; NULL while idle */
-    wd_hc_conn_t  *prev, *next;      /* idle list */
+    wd_hc_conn_t  *prev, *next;      /* idle list (all upstreams), most recent first */
+    wd_hc_conn_t  *kprev, *knext;    /* idle list of its upstream */
+    wd_hc_up_t    *up;               /* while idle */
     uint64_t       idle_since;
     unsigned       requests;
 };
@@ -73,15 +84,17 @@ struct wd_hc_req_s {
     size_t         ntrl;
     uint64_t       t_connect, t_first, t_between;
     int            pool_max;
+    wd_hc_req_t   *fl_prev, *fl_next;  /* awaiting the loop's flush (wd_hc_flush_cb) */
     void         (*notify)(void *data);
     void          *data;
     unsigned       body:1, chunked_req:1, body_finished:1, head_done:1, msg_done:1,
                    keepalive:1, closed:1, paused:1, head_req:1, got_byte:1, chunked:1,
-                   retried:1, reused:1, needs_eof:1;
+                   retried:1, reused:1, needs_eof:1, head_out:1, fl_on:1;
 };
 
 static unsigned wd_hc_nactive;
-static wd_hc_conn_t *wd_hc_idle_head;
+static wd_hc_conn_t *wd_hc_idle_head, *wd_hc_idle_tail;
+static wd_hc_up_t *wd_hc_ups;
 static unsigned wd_hc_nidle;
 static unsigned wd_hc_max_idle_up = 64, wd_hc_max_idle = 256;
 static uint64_t wd_hc_idle_ms = 15000;
@@ -89,12 +102,16 @@ static uv_timer_t wd_hc_sweep;
 static int wd_hc_sweep_on;
 static uv_loop_t *wd_hc_sweep_loop;
 static int wd_hc_shutdown;          /* the worker is exiting: nothing is pooled any more */
+static uv_prepare_t wd_hc_flusher;
+static int wd_hc_flusher_on;
+static wd_hc_req_t *wd_hc_fl_head;
 
 static void wd_hc_fail(wd_hc_req_t *q, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void wd_hc_conn_drop(wd_hc_conn_t *c);
 static void wd_hc_connect(wd_hc_req_t *q);
 static void wd_hc_arm(wd_hc_req_t *q);
+static void wd_hc_unflush(wd_hc_req_t *q);
 
 static const wd_oconn_handler_t wd_hc_conn_handler;
 static void wd_hc_trailers(wd_hc_req_t *q);
@@ -123,6 +140,7 @@ wd_hc_fail(wd_hc_req_t *q, int err, const char *fmt, ...)
     q->err = err;
     q->state = WD_HC_FAILED;
     uv_timer_stop(&q->timer);
+    wd_hc_unflush(q);
     if (q->conn) {
         wd_hc_conn_drop(q->conn);
         q->conn = NULL;
@@ -151,9 +169,22 @@ wd_hc_append(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
 
 /* ---------------------------------------------------------------- pool */
 
+static wd_hc_up_t *
+wd_hc_up_find(const char *key)
+{
+    for (wd_hc_up_t *u = wd_hc_ups; u; u = u->next) {
+        if (strcmp(u->key, key) == 0) {
+            return u;
+        }
+    }
+    return NULL;
+}
+
 static void
 wd_hc_idle_unlink(wd_hc_conn_t *c)
 {
+    wd_hc_up_t *u = c->up;
+
     if (c->prev) {
         c->prev->next = c->next;
     } else {
@@ -161,9 +192,32 @@ wd_hc_idle_unlink(wd_hc_conn_t *c)
     }
     if (c->next) {
         c->next->prev = c->prev;
+    } else {
+        wd_hc_idle_tail = c->prev;
     }
     c->prev = c->next = NULL;
     wd_hc_nidle--;
+    if (c->kprev) {
+        c->kprev->knext = c->knext;
+    } else {
+        u->khead = c->knext;
+    }
+    if (c->knext) {
+        c->knext->kprev = c->kprev;
+    } else {
+        u->ktail = c->kprev;
+    }
+    c->kprev = c->knext = NULL;
+    c->up = NULL;
+    if (--u->nidle == 0) {
+        wd_hc_up_t **pp = &wd_hc_ups;
+        while (*pp != u) {
+            pp = &(*pp)->next;
+        }
+        *pp = u->next;
+        free(u->key);
+        free(u);
+    }
 }
 
 /* Closes a connection that is not idle-listed. */
@@ -212,26 +266,32 @@ static const wd_oconn_handler_t wd_hc_idle_handler = { wd_hc_idle_connect, wd_hc
 static void
 wd_hc_conn_park(wd_hc_conn_t *c, uv_loop_t *loop, unsigned max_up)
 {
-    unsigned same = 0;
-    wd_hc_conn_t *x, *oldest = NULL;
+    wd_hc_up_t *u = wd_hc_up_find(c->key);
 
-    for (x = wd_hc_idle_head; x; x = x->next) {
-        if (strcmp(x->key, c->key) == 0) {
-            same++;
-            oldest = x;
-        }
-    }
-    if (same >= max_up && oldest) {
-        wd_hc_idle_unlink(oldest);
+    if (u && u->nidle >= max_up) {
+        wd_hc_conn_t *oldest = u->ktail;
+        wd_hc_idle_unlink(oldest);              /* may free u */
         wd_hc_conn_drop(oldest);
+        u = wd_hc_up_find(c->key);
     }
-    if (wd_hc_nidle >= wd_hc_max_idle) {
-        for (x = wd_hc_idle_head; x && x->next; x = x->next) {
+    if (wd_hc_nidle >= wd_hc_max_idle && wd_hc_idle_tail) {
+        wd_hc_conn_t *x = wd_hc_idle_tail;
+        int same = x->up == u;
+        wd_hc_idle_unlink(x);
+        wd_hc_conn_drop(x);
+        if (same) {
+            u = wd_hc_up_find(c->key);
         }
-        if (x) {
-            wd_hc_idle_unlink(x);
-            wd_hc_conn_drop(x);
+    }
+    if (u == NULL) {
+        u = calloc(1, sizeof(*u));
+        if (u == NULL || (u->key = strdup(c->key)) == NULL) {
+            free(u);
+            wd_hc_conn_drop(c);                 /* out of memory: not kept */
+            return;
         }
+        u->next = wd_hc_ups;
+        wd_hc_ups = u;
     }
     c->q = NULL;
     c->idle_since = uv_now(loop);
@@ -241,9 +301,21 @@ wd_hc_conn_park(wd_hc_conn_t *c, uv_loop_t *loop, unsigned max_up)
     c->next = wd_hc_idle_head;
     if (wd_hc_idle_head) {
         wd_hc_idle_head->prev = c;
+    } else {
+        wd_hc_idle_tail = c;
     }
     wd_hc_idle_head = c;
     wd_hc_nidle++;
+    c->up = u;
+    c->kprev = NULL;
+    c->knext = u->khead;
+    if (u->khead) {
+        u->khead->kprev = c;
+    } else {
+        u->ktail = c;
+    }
+    u->khead = c;
+    u->nidle++;
     if (!wd_hc_sweep_on) {
         uv_timer_init(loop, &wd_hc_sweep);
         uv_unref((uv_handle_t *) &wd_hc_sweep);
@@ -259,13 +331,13 @@ wd_hc_conn_park(wd_hc_conn_t *c, uv_loop_t *loop, unsigned max_up)
 static wd_hc_conn_t *
 wd_hc_conn_take(const char *key)
 {
-    for (wd_hc_conn_t *c = wd_hc_idle_head; c; c = c->next) {
-        if (strcmp(c->key, key) == 0) {
-            wd_hc_idle_unlink(c);
-            return c;
-        }
+    wd_hc_up_t *u = wd_hc_up_find(key);
+    wd_hc_conn_t *c = u ? u->khead : NULL;
+
+    if (c) {
+        wd_hc_idle_unlink(c);
     }
-    return NULL;
+    return c;
 }
 
 void
@@ -301,6 +373,11 @@ wd_hc_pool_close_all(void)
         uv_timer_stop(&wd_hc_sweep);
         uv_close((uv_handle_t *) &wd_hc_sweep, NULL);
         wd_hc_sweep_on = 0;
+    }
+    if (wd_hc_flusher_on) {
+        uv_prepare_stop(&wd_hc_flusher);
+        uv_close((uv_handle_t *) &wd_hc_flusher, NULL);
+        wd_hc_flusher_on = 0;
     }
 }
 
@@ -745,6 +822,7 @@ wd_hc_on_read(wd_oconn_t *oc, const char *p, size_t n, int err)
         q->conn = NULL;
         q->state = WD_HC_CONNECTING;
         q->reused = 0;
+        q->head_out = 0;
         wd_hc_connect(q);
         return;
     }
@@ -774,19 +852,138 @@ wd_hc_on_read(wd_oconn_t *oc, const char *p, size_t n, int err)
     wd_hc_notify(q);
 }
 
+/* ---------------------------------------------------------------- request output */
+
+/*
+ * Everything the request sends (head, body, chunk framing, trailers) leaves through
+ * wd_hc_emit, which coalesces: while the message is not complete (a body is still to
+ * come) and less than WD_HC_CORK bytes wait, the bytes are kept in wbuf and sent by
+ * the loop's flush (a prepare handle: before the loop next waits for I/O, so nothing is
+ * delayed beyond the current loop iteration); the end of the message, or WD_HC_CORK
+ * bytes, sends all that waits with one writev. So a head with a body written in the same
+ * turn goes out in one write, as does a chunk with its size line and CRLF. What is held
+ * stays below WD_HC_CORK, under every caller's "drained" mark (the proxy's 64 KiB, the
+ * wasi:http host's 16 KiB low water), so no caller ever waits for the flush.
+ */
+#define WD_HC_CORK 8192
+
+static void
+wd_hc_unflush(wd_hc_req_t *q)
+{
+    if (!q->fl_on) {
+        return;
+    }
+    if (q->fl_prev) {
+        q->fl_prev->fl_next = q->fl_next;
+    } else {
+        wd_hc_fl_head = q->fl_next;
+    }
+    if (q->fl_next) {
+        q->fl_next->fl_prev = q->fl_prev;
+    }
+    q->fl_prev = q->fl_next = NULL;
+    q->fl_on = 0;
+    if (wd_hc_fl_head == NULL && wd_hc_flusher_on) {
+        uv_prepare_stop(&wd_hc_flusher);
+    }
+}
+
+static int wd_hc_emit(wd_hc_req_t *q, const uv_buf_t *parts, unsigned np, int force);
+
+static void
+wd_hc_flush_cb(uv_prepare_t *p)
+{
+    while (wd_hc_fl_head) {
+        wd_hc_req_t *q = wd_hc_fl_head;
+        wd_hc_unflush(q);
+        if (wd_hc_emit(q, NULL, 0, 1) < 0) {
+            wd_hc_fail(q, WD_HC_E_RESET, "cannot write the request");
+            wd_hc_notify(q);
+        }
+    }
+}
+
+static void
+wd_hc_schedule(wd_hc_req_t *q)
+{
+    if (q->fl_on) {
+        return;
+    }
+    if (!wd_hc_flusher_on) {
+        uv_prepare_init(q->loop, &wd_hc_flusher);
+        uv_unref((uv_handle_t *) &wd_hc_flusher);
+        wd_hc_flusher_on = 1;
+    }
+    if (wd_hc_fl_head == NULL) {
+        uv_prepare_start(&wd_hc_flusher, wd_hc_flush_cb);
+    }
+    q->fl_prev = NULL;
+    q->fl_next = wd_hc_fl_head;
+    if (wd_hc_fl_head) {
+        wd_hc_fl_head->fl_prev = q;
+    }
+    wd_hc_fl_head = q;
+    q->fl_on = 1;
+}
+
+/* Sends parts (after the head, if not out yet, and what waits in wbuf), or keeps them
+ * for the flush (see above); force sends now. Before the connection is open all waits
+ * in wbuf. 0, or -1 (out of memory, or the connection is dead). */
+static int
+wd_hc_emit(wd_hc_req_t *q, const uv_buf_t *parts, unsigned np, int force)
+{
+    uv_buf_t iov[8];
+    unsigned n = 0;
+    size_t total = q->wbuf_len + (q->head_out ? 0 : q->head_len);
+    int open = q->conn && q->state != WD_HC_CONNECTING && q->state != WD_HC_FAILED;
+    int complete = !q->body || q->body_finished;
+
+    for (unsigned i = 0; i < np; i++) {
+        total += parts[i].len;
+    }
+    if (!open || (!force && !complete && total < WD_HC_CORK && !wd_hc_shutdown)) {
+        for (unsigned i = 0; i < np; i++) {
+            if (wd_hc_append(&q->wbuf, &q->wbuf_len, &q->wbuf_cap, parts[i].base,
+                             parts[i].len) < 0) {
+                return -1;
+            }
+        }
+        if (open && total > 0) {
+            wd_hc_schedule(q);
+        }
+        return 0;
+    }
+    wd_hc_unflush(q);
+    if (!q->head_out) {
+        iov[n++] = uv_buf_init(q->head, (unsigned) q->head_len);
+    }
+    if (q->wbuf_len) {
+        iov[n++] = uv_buf_init(q->wbuf, (unsigned) q->wbuf_len);
+    }
+    for (unsigned i = 0; i < np && n < sizeof(iov) / sizeof(iov[0]); i++) {
+        if (parts[i].len) {
+            iov[n++] = parts[i];
+        }
+    }
+    int rc = n ? wd_oconn_writev(q->conn->oc, iov, n) : 0;
+    q->head_out = 1;
+    q->wbuf_len = 0;
+    if (q->wbuf_cap > 4 * WD_HC_CORK) {
+        free(q->wbuf);              /* a large pre-connect body: do not keep its buffer */
+        q->wbuf = NULL;
+        q->wbuf_cap = 0;
+    }
+    return rc;
+}
+
 static void
 wd_hc_send_queued(wd_hc_req_t *q)
 {
-    if (wd_oconn_write(q->conn->oc, q->head, q->head_len) < 0
-        || (q->wbuf_len && wd_oconn_write(q->conn->oc, q->wbuf, q->wbuf_len) < 0))
-    {
+    q->state = WD_HC_WAITING;
+    if (wd_hc_emit(q, NULL, 0, 0) < 0) {
         wd_hc_fail(q, WD_HC_E_RESET, "cannot write the request");
         return;
     }
-    free(q->wbuf);
-    q->wbuf = NULL;
-    q->wbuf_len = q->wbuf_cap = 0;
-    q->state = WD_HC_WAITING;
     wd_hc_arm(q);
 }
 
@@ -1041,7 +1238,8 @@ int
 wd_hc_write(wd_hc_req_t *q, const void *p, size_t n)
 {
     char fr[24];
-    int fl = 0;
+    uv_buf_t parts[3];
+    unsigned np = 0;
 
     if (q->state == WD_HC_FAILED || !q->body || q->body_finished) {
         return -1;
@@ -1054,24 +1252,13 @@ wd_hc_write(wd_hc_req_t *q, const void *p, size_t n)
     }
     q->sent += n;
     if (q->chunked_req) {
-        fl = snprintf(fr, sizeof(fr), "%zx\r\n", n);
+        parts[np++] = uv_buf_init(fr, (unsigned) snprintf(fr, sizeof(fr), "%zx\r\n", n));
     }
-    if (q->conn && q->state != WD_HC_CONNECTING) {
-        if ((fl && wd_oconn_write(q->conn->oc, fr, fl) < 0)
-            || wd_oconn_write(q->conn->oc, p, n) < 0
-            || (fl && wd_oconn_write(q->conn->oc, "\r\n", 2) < 0))
-        {
-            return -1;
-        }
-        return 0;
+    parts[np++] = uv_buf_init((char *) p, (unsigned) n);
+    if (q->chunked_req) {
+        parts[np++] = uv_buf_init("\r\n", 2);
     }
-    if ((fl && wd_hc_append(&q->wbuf, &q->wbuf_len, &q->wbuf_cap, fr, fl) < 0)
-        || wd_hc_append(&q->wbuf, &q->wbuf_len, &q->wbuf_cap, p, n) < 0
-        || (fl && wd_hc_append(&q->wbuf, &q->wbuf_len, &q->wbuf_cap, "\r\n", 2) < 0))
-    {
-        return -1;
-    }
-    return 0;
+    return wd_hc_emit(q, parts, np, 0) < 0 ? -1 : 0;
 }
 
 size_t
@@ -1094,13 +1281,8 @@ wd_hc_finish(wd_hc_req_t *q)
         return -2;
     }
     q->body_finished = 1;
-    if (q->chunked_req) {
-        if (q->conn && q->state != WD_HC_CONNECTING) {
-            return wd_oconn_write(q->conn->oc, "0\r\n\r\n", 5) < 0 ? -1 : 0;
-        }
-        return wd_hc_append(&q->wbuf, &q->wbuf_len, &q->wbuf_cap, "0\r\n\r\n", 5);
-    }
-    return 0;
+    uv_buf_t end = uv_buf_init("0\r\n\r\n", 5);
+    return wd_hc_emit(q, &end, q->chunked_req ? 1 : 0, 0) < 0 ? -1 : 0;
 }
 
 int
@@ -1129,11 +1311,8 @@ wd_hc_finish_trailers(wd_hc_req_t *q, const wd_hc_header_t *t, size_t n)
         return -1;
     }
     q->body_finished = 1;
-    if (q->conn && q->state != WD_HC_CONNECTING) {
-        rc = wd_oconn_write(q->conn->oc, b, bl) < 0 ? -1 : 0;
-    } else {
-        rc = wd_hc_append(&q->wbuf, &q->wbuf_len, &q->wbuf_cap, b, bl);
-    }
+    uv_buf_t part = uv_buf_init(b, (unsigned) bl);
+    rc = wd_hc_emit(q, &part, 1, 0) < 0 ? -1 : 0;
     free(b);
     return rc;
 }
@@ -1163,6 +1342,7 @@ wd_hc_close(wd_hc_req_t *q)
     q->closed = 1;
     wd_hc_nactive--;
     uv_timer_stop(&q->timer);
+    wd_hc_unflush(q);
     if (q->conn) {
         wd_hc_conn_t *c = q->conn;
         q->conn = NULL;
