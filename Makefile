@@ -69,9 +69,6 @@ LLHTTP_OBJS := $(B)/llhttp/llhttp.o $(B)/llhttp/api.o $(B)/llhttp/http.o
 WASMD := $(B)/wasmd
 TEST_BINS :=
 
-# make test-bins: everything make test builds, without running it (what landing a branch checks).
-test-bins: all handlers $(TEST_BINS)
-
 .PHONY: all test test-bins spec run handlers bench fuzz soak clean distclean
 all: $(WASMD)
 
@@ -92,6 +89,10 @@ $(WASMD): $(B)/src/core/wd_main.o $(SRV_OBJS) $(HOST_OBJS) $(LLHTTP_OBJS) $(WASM
 
 include $(sort $(wildcard src/*/build.mk modules/*/build.mk t/*/build.mk wasm-handlers/build.mk bench/build.mk))
 include contrib/build.mk
+
+# make test-bins: everything make test builds, without running it (what landing a branch checks;
+# after the fragments: they fill TEST_BINS, and a prerequisite list is expanded where it is read).
+test-bins: all handlers $(TEST_BINS)
 
 # make test: build everything the tests need, then run every group; ends "N passed, N failed".
 test: all handlers $(TEST_BINS)
