@@ -291,6 +291,168 @@ WABT_BUGS = [
 ]
 
 
+# ---------------------------------------------------------------- v128 denan
+# binaryen 108's --denan instruments f32/f64 values but leaves v128 alone, and its
+# interpreter canonicalises the NaN results of f32x4/f64x2 arithmetic (0x7fc00000,
+# 0x7ff8000000000000) where we propagate a payload: both are allowed (an arithmetic NaN),
+# and the bits surface once the vector is read as integers (i64x2.extract_lane, a store
+# and an integer load, a bitmask). denan_v128 rewrites a module so that every f32x4/f64x2
+# instruction whose result may be a NaN is followed by
+#     local.tee $t  local.get $t  local.get $t  fNxM.eq  v128.and
+# (NaN lanes become +0, others unchanged; stack-neutral, valid in unreachable code too),
+# $t a v128 local appended to every function.
+
+def read_sleb(b, i, maxbits=64):
+    while b[i] & 0x80:
+        i += 1
+    return 0, i + 1
+
+
+def uleb(n):
+    out = bytearray()
+    while True:
+        x = n & 0x7f
+        n >>= 7
+        if n:
+            out.append(x | 0x80)
+        else:
+            out.append(x)
+            return bytes(out)
+
+
+# 0xfd sub-opcodes with a float vector result: demote/promote, ceil..nearest, abs..pmax
+V128_F32_OPS = {94, 103, 104, 105, 106} | set(range(224, 236)) - {226}
+V128_F64_OPS = {95, 116, 117, 122, 148} | set(range(236, 248)) - {238}
+MEMARG_OPS = {0x28 + k for k in range(23)}      # i32.load .. i64.store32
+
+
+def skip_instr(b, i):
+    """-> (next index, 0xfd sub-opcode or None) for the instruction at b[i]."""
+    op = b[i]
+    i += 1
+    if op in (0x02, 0x03, 0x04):                  # blocktype: 0x40, a value type or s33
+        if b[i] in (0x40, 0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f):
+            return i + 1, None
+        return read_sleb(b, i)[1], None
+    if op in (0x0c, 0x0d, 0x10, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0xd2):
+        return read_uleb(b, i)[1], None
+    if op == 0x0e:
+        n, i = read_uleb(b, i)
+        for _ in range(n + 1):
+            _, i = read_uleb(b, i)
+        return i, None
+    if op == 0x11:
+        return read_uleb(b, read_uleb(b, i)[1])[1], None
+    if op == 0x1c:
+        n, i = read_uleb(b, i)
+        return i + n, None
+    if op in MEMARG_OPS:
+        return read_uleb(b, read_uleb(b, i)[1])[1], None
+    if op in (0x3f, 0x40, 0xd0):
+        return i + 1, None
+    if op in (0x41, 0x42):
+        return read_sleb(b, i)[1], None
+    if op == 0x43:
+        return i + 4, None
+    if op == 0x44:
+        return i + 8, None
+    if op == 0xfc:
+        sub, i = read_uleb(b, i)
+        if sub <= 7:
+            return i, None
+        if sub == 8:
+            return read_uleb(b, i)[1] + 1, None
+        if sub in (9, 13) or 15 <= sub <= 17:
+            return read_uleb(b, i)[1], None
+        if sub == 10:
+            return i + 2, None
+        if sub == 11:
+            return i + 1, None
+        if sub in (12, 14):
+            return read_uleb(b, read_uleb(b, i)[1])[1], None
+        raise ValueError("0xfc %d" % sub)
+    if op == 0xfd:
+        sub, i = read_uleb(b, i)
+        if sub <= 11 or sub in (92, 93):
+            return read_uleb(b, read_uleb(b, i)[1])[1], sub
+        if sub in (12, 13):
+            return i + 16, sub
+        if 21 <= sub <= 34:
+            return i + 1, sub
+        if 84 <= sub <= 91:
+            return read_uleb(b, read_uleb(b, i)[1])[1] + 1, sub
+        return i, sub
+    return i, None
+
+
+def func_param_counts(b, secs):
+    """[number of params] of every defined function, in code section order."""
+    types, funcs = [], []
+    for sid, start, end in secs:
+        if sid == 1:
+            n, i = read_uleb(b, start)
+            for _ in range(n):
+                if b[i] != 0x60:
+                    raise ValueError("type form")
+                np, i = read_uleb(b, i + 1)
+                i += np
+                nr, i = read_uleb(b, i)
+                i += nr
+                types.append(np)
+        elif sid == 3:
+            n, i = read_uleb(b, start)
+            for _ in range(n):
+                t, i = read_uleb(b, i)
+                funcs.append(types[t])
+    return funcs
+
+
+def denan_v128(b):
+    """-> the rewritten module (bytes), the module itself when it has no float vector
+    instruction, or None when it cannot be parsed."""
+    secs = sections(b)
+    if secs is None:
+        return None
+    try:
+        params = func_param_counts(b, secs)
+        out = bytearray(b[:8])
+        changed = False
+        for sid, start, end in secs:
+            if sid != 10:
+                out += bytes([sid]) + uleb(end - start) + b[start:end]
+                continue
+            n, i = read_uleb(b, start)
+            code = bytearray(uleb(n))
+            for f in range(n):
+                size, i = read_uleb(b, i)
+                bend = i + size
+                ngroups, j = read_uleb(b, i)
+                nlocals = 0
+                for _ in range(ngroups):
+                    c, j = read_uleb(b, j)
+                    nlocals += c
+                    j += 1
+                t = uleb(params[f] + nlocals)
+                body = bytearray(uleb(ngroups + 1) + b[read_uleb(b, i)[1]:j] + b"\x01\x7b")
+                k = j
+                while k < bend:
+                    nk, sub = skip_instr(b, k)
+                    body += b[k:nk]
+                    if sub in V128_F32_OPS or sub in V128_F64_OPS:
+                        eq = b"\xfd\x41" if sub in V128_F32_OPS else b"\xfd\x47"
+                        body += b"\x22" + t + b"\x20" + t + b"\x20" + t + eq + b"\xfd\x4e"
+                        changed = True
+                    k = nk
+                if k != bend:
+                    return None
+                code += uleb(len(body)) + body
+                i = bend
+            out += b"\x0a" + uleb(len(code)) + code
+        return bytes(out) if changed else b
+    except (ValueError, IndexError, KeyError):
+        return None
+
+
 # ---------------------------------------------------------------- output comparison
 
 def trap_category_binaryen(msg):
@@ -579,10 +741,18 @@ VALUE_MISMATCHES = ("result", "log", "event-kind", "trap-kind", "missing-events"
 
 
 def nan_dependent(args, wasm, tmp):
+    """Does the module agree once NaNs are taken out: binaryen's --denan (scalars)
+    and denan_v128 (float vectors)?"""
     d = os.path.join(tmp, "denan.wasm")
     rc, _, _ = run(["wasm-opt"] + FEATURES + [wasm, "--denan", "-o", d])
     if rc != 0:
         return False
+    with open(d, "rb") as f:
+        v = denan_v128(f.read())
+    if v is None:
+        return False
+    with open(d, "wb") as f:
+        f.write(v)
     for drv in [args.driver] + ([args.driver2] if args.driver2 else []):
         status, _, _, _ = check_exec(args, d, drv)
         if status != "ok":
@@ -637,13 +807,14 @@ def one(args, st, rng, it, tmp):
             st.events[kind] = st.events.get(kind, 0) + 1
     elif status == "inconclusive":
         st.inconclusive += 1
-    elif not denan and status.replace("driver2-", "") in VALUE_MISMATCHES \
-            and nan_dependent(args, wasm, tmp):
+    elif status.replace("driver2-", "") in VALUE_MISMATCHES and nan_dependent(args, wasm, tmp):
         # NaN sign/payload bits are nondeterministic in Wasm (arithmetic NaN results):
         # binaryen's interpreter and our engine may differ legitimately, and the bits
         # show up in results/loggings via reinterpret, and in control flow via a NaN
         # stored to memory and loaded back as an integer. If the same module with
-        # binaryen's --denan instrumentation agrees, count it as NaN-dependent.
+        # binaryen's --denan instrumentation and denan_v128 agrees, count it as
+        # NaN-dependent. (A module generated with --denan is re-checked too: --denan
+        # leaves float vectors alone.)
         st.compared += 1
         st.nan_dependent += 1
     else:
@@ -715,7 +886,7 @@ def replay(args):
     return 0 if status in ("ok", "inconclusive") else 1
 
 
-def selftest():
+def selftest(driver=None):
     """The comparer must accept equal runs and catch planted differences."""
     b = ("[fuzz-exec] calling f\n[LoggingExternalInterface logging 5 -1]\n"
          "[fuzz-exec] note result: f => (1, -0, nan:0x400000, 0.1, 3402823466385288598117041e14)\n"
@@ -795,13 +966,90 @@ def selftest():
     if wabt_bug_empty_const_expr(gg, True, False, "type mismatch (offset 19, func -1)", ""):
         print("selftest: empty-const-expr matched global.get 0")
         bad += 1
-    print("fuzzdiff selftest: %d passed, %d failed" % (len(planted) + 12 - bad, bad))
+    nv, vbad = selftest_denan_v128(driver)
+    bad += vbad
+    print("fuzzdiff selftest: %d passed, %d failed" % (len(planted) + 12 + nv - bad, bad))
     return 1 if bad else 0
+
+
+# f32x4/f64x2 NaN results whose bits reach an integer: binaryen canonicalises them, we
+# keep the payload (both allowed); lanes that are not NaN and integer vectors must
+# survive denan_v128 unchanged; "g" checks the appended local's index after params and
+# locals, and a float vector op in unreachable code.
+DENAN_V128_WAT = """(module
+  (import "fuzzing-support" "log-i64" (func $log (param i64)))
+  (func (export "f")
+    (call $log (i64x2.extract_lane 1 (f32x4.add
+      (v128.const i32x4 0xc2c60000 0xd1800000 0xffffb15e 0xd9800000) (v128.const f32x4 1 1 1 1))))
+    (call $log (i64x2.extract_lane 0 (f64x2.mul
+      (v128.const i64x2 0xfff0000000000123 3) (v128.const f64x2 2 2))))
+    (call $log (i64x2.extract_lane 0 (i32x4.add
+      (v128.const i32x4 0xffffb15e 0x7fc01234 0 0) (v128.const i32x4 1 1 1 1)))))
+  (func (export "g") (param i32 f64) (result i32) (local i64 v128)
+    (local.set 3 (f32x4.sqrt (v128.const f32x4 -1 4 9 16)))
+    (block (br 0) (drop (f32x4.neg (local.get 3))))
+    (i32x4.extract_lane 1 (local.get 3))))
+"""
+DENAN_V128_WANT = ["[LoggingExternalInterface logging 0 -645922816]",
+                   "[LoggingExternalInterface logging 0 0]",
+                   "[LoggingExternalInterface logging -20129 2143294005]",
+                   "[fuzz-exec] note result: g => 1073741824"]
+
+
+def selftest_denan_v128(driver):
+    """-> (checks, failed). With a driver: the module differs between binaryen and us
+    only by NaN bits, which nan_dependent must recognise (it did not before denan_v128:
+    a CI failure, seed 1516351615)."""
+    bad = 0
+    checks = 3 + (1 if driver else 0)
+    tmp = tempfile.mkdtemp(prefix="fuzzdiff-st-")
+    try:
+        wat, m = os.path.join(tmp, "m.wat"), os.path.join(tmp, "m.wasm")
+        with open(wat, "w") as f:
+            f.write(DENAN_V128_WAT)
+        rc, _, err = run(["wat2wasm", wat, "-o", m])
+        if rc != 0:
+            print("selftest: wat2wasm: %s" % err.strip())
+            return checks, checks
+        with open(m, "rb") as f:
+            b = f.read()
+        v = denan_v128(b)
+        r = os.path.join(tmp, "r.wasm")
+        if v is None or v == b:
+            print("selftest: denan_v128 did not rewrite the module")
+            return checks, checks
+        with open(r, "wb") as f:
+            f.write(v)
+        rc, out, err = run(["wasm-validate", r])
+        if rc != 0:
+            print("selftest: denan_v128 output invalid: %s" % (out + err).strip())
+            bad += 1
+        rc, out, err = run(["wasm-opt"] + FEATURES + [r, "--fuzz-exec-before", "-q"])
+        got = [ln for ln in out.splitlines() if "logging" in ln or "note result" in ln]
+        if got != DENAN_V128_WANT:
+            print("selftest: denan_v128 output under binaryen: %r, want %r" % (got, DENAN_V128_WANT))
+            bad += 1
+        if denan_v128(v[:-3]) is not None:
+            print("selftest: denan_v128 accepted a truncated module")
+            bad += 1
+        if driver:
+            class A:
+                pass
+            a = A()
+            a.driver, a.driver2 = driver, None
+            st, detail, _, _ = check_exec(a, m)
+            if st == "ok" or not nan_dependent(a, m, tmp):
+                print("selftest: NaN-only difference (%s %s) not recognised as NaN-dependent" % (st, detail))
+                bad += 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return checks, bad
 
 
 def main():
     if "--selftest" in sys.argv:
-        return selftest()
+        k = sys.argv.index("--driver") if "--driver" in sys.argv else -1
+        return selftest(sys.argv[k + 1] if k > 0 else None)
     ap = argparse.ArgumentParser()
     ap.add_argument("--driver", required=True)
     ap.add_argument("--driver2", help="a second build of the driver (e.g. SWITCH=1), compared too")
