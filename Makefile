@@ -6,6 +6,8 @@
 #   make SWITCH=1             -> objs/switch/...  (engine built with switch dispatch, no computed goto,
 #                                                  and -march=x86-64-v2 on a CPU with SSE4.1+SSSE3)
 #   make SIMD_PORTABLE=1      -> objs/portable/... (engine's v128 code without x86 intrinsics)
+#   make PROFILE=1            -> objs/prof/...    (diagnostic: per-function dispatch counts of
+#                                                  Wasm code, bench/component/profile.py)
 #
 # Each subsystem adds its own rules in a fragment next to its code
 # (src/*/build.mk, modules/*/build.mk, t/*/build.mk, wasm-handlers/build.mk, bench/build.mk);
@@ -35,6 +37,10 @@ ifdef SWITCH
   # tests the v128 code's SSE4.1/SSSE3 paths (the default build compiles the SSE2 ones)
   SWITCH_FLAGS += $(shell [ "$$(uname -m)" = x86_64 ] && grep -qw sse4_1 /proc/cpuinfo \
 	&& grep -qw ssse3 /proc/cpuinfo && echo -march=x86-64-v2)
+endif
+ifdef PROFILE
+  B := $(B)/prof
+  SWITCH_FLAGS += -DWD_WASM_PROFILE=1
 endif
 ifdef SIMD_PORTABLE
   B := $(B)/portable

@@ -3,15 +3,21 @@
  *   1. load: parse + validate + compile every core module + plan of a component (wall ms,
  *      median of 5; the engine translates big modules with its threads);
  *   2. per request: acquire + handle (the real host, src/host/wd_host_comp.h) + reset of the
- *      host and restore of every core instance (CPU us/request, fuel/request);
+ *      host and restore of every core instance (CPU us/request, fuel/request; the restore's
+ *      share and the page faults of each part);
  *   3. memory per idle pooled instance: RSS growth over N instances (each instantiated,
- *      snapshotted, served one request, restored, trimmed) / N.
+ *      snapshotted, served one request, restored, trimmed) / N, and the growth of the
+ *      system's Shmem (snapshot images are memfds: not in RSS until mapped and read).
  * Usage: micro FILE.wasm [N]   (N pooled instances for 3; default 8)
+ * Built with make PROFILE=1 (objs/prof/bench/component/micro) and MICRO_PROFILE=FILE set,
+ * it writes the per-function dispatch profile of the requests of 2 to FILE
+ * (bench/component/profile.py reads it).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include "wd_wasm.h"
 #include "component/wd_comp.h"
 #include "wd_host_comp.h"
@@ -58,6 +64,30 @@ static long rss_kib(void)
     return v;
 }
 
+static long shmem_kib(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    long v = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "Shmem:", 6) == 0)
+            v = atol(line + 6);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+static long minflt(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt;
+}
+
+/* the restore's part of the requests of 2: CPU seconds, page faults of handle and restore */
+static double restore_cpu;
+static long faults_handle, faults_restore;
+
 static int each(inst_t *t, int (*fn)(wd_wasm_instance_t *))
 {
     for (uint32_t i = 0; i < wd_comp_instance_core_count(t->ci); i++)
@@ -94,12 +124,15 @@ static uint64_t serve(inst_t *t)
     wd_wasm_instance_t *th = wd_host_comp_thread(t->hc);
     wd_wasm_set_fuel(th, 0);
     status = 0;
+    long f0 = minflt();
     if (wd_host_http_start(h, &rq, &be, NULL) != WD_HOST_HTTP_FINISHED || status != 200) {
         fprintf(stderr, "request did not finish with 200 (%d): %s\n", status,
                 wd_host_http_outcome(h)->reason);
         exit(1);
     }
     uint64_t fuel = wd_wasm_fuel_used(th);
+    long f1 = minflt();
+    double c1 = now_s(CLOCK_PROCESS_CPUTIME_ID);
     wd_host_comp_reset(t->hc);
     if (getenv("MICRO_NO_RESTORE"))     /* diagnosis: what a warm instance costs */
         return fuel;
@@ -107,6 +140,9 @@ static uint64_t serve(inst_t *t)
         fprintf(stderr, "restore failed\n");
         exit(1);
     }
+    restore_cpu += now_s(CLOCK_PROCESS_CPUTIME_ID) - c1;
+    faults_handle += f1 - f0;
+    faults_restore += minflt() - f1;
     return fuel;
 }
 
@@ -150,6 +186,15 @@ int main(int argc, char **argv)
                (unsigned long long)serve(&one));
     int reqs = 0;
     uint64_t fuel = 0;
+    restore_cpu = 0;
+    faults_handle = faults_restore = 0;
+#if WD_WASM_PROFILE
+    FILE *null = fopen("/dev/null", "w");       /* the profile counts the loop's requests only */
+    for (uint32_t i = 0; null && i < wd_comp_instance_core_count(one.ci); i++)
+        wd_wasm_profile_dump(wd_comp_instance_core(one.ci, i), null);
+    if (null)
+        fclose(null);
+#endif
     double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
     while (reqs < 5 || (now_s(CLOCK_MONOTONIC) - w0 < 2.0 && reqs < 100000)) {
         fuel = serve(&one);
@@ -157,19 +202,33 @@ int main(int argc, char **argv)
     }
     double cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     printf("request (handle + reset + restore of %u core instances): %.1f us CPU/request, "
-           "%llu fuel/request (%d requests)\n", wd_comp_instance_core_count(one.ci),
-           cpu * 1e6 / reqs, (unsigned long long)fuel, reqs);
+           "%llu fuel/request (%d requests); of which reset + restore %.1f us; page faults "
+           "%.1f in handle, %.1f in restore\n", wd_comp_instance_core_count(one.ci),
+           cpu * 1e6 / reqs, (unsigned long long)fuel, reqs, restore_cpu * 1e6 / reqs,
+           (double)faults_handle / reqs, (double)faults_restore / reqs);
+#if WD_WASM_PROFILE
+    if (getenv("MICRO_PROFILE")) {
+        FILE *pf = fopen(getenv("MICRO_PROFILE"), "w");
+        if (pf == NULL) { perror(getenv("MICRO_PROFILE")); return 1; }
+        fprintf(pf, "R %d\n", reqs);
+        for (uint32_t i = 0; i < wd_comp_instance_core_count(one.ci); i++)
+            wd_wasm_profile_dump(wd_comp_instance_core(one.ci, i), pf);
+        fclose(pf);
+    }
+#endif
 
     /* 3 */
     inst_t *v = calloc(n, sizeof *v);
-    long r0 = rss_kib();
+    long r0 = rss_kib(), s0 = shmem_kib();
     for (int i = 0; i < n; i++) {
         mk(&v[i], c);
         serve(&v[i]);
         each(&v[i], trim);
     }
-    long r1 = rss_kib();
+    long r1 = rss_kib(), s1 = shmem_kib();
     printf("idle pooled instance: %ld KiB RSS each beyond the shared image (%d instances, "
-           "served one request each, restored, trimmed)\n", (r1 - r0) / n, n);
+           "served one request each, restored, trimmed); the system's Shmem grew by %ld KiB "
+           "per instance (snapshot images; other processes add noise)\n", (r1 - r0) / n, n,
+           (s1 - s0) / n);
     return 0;
 }

@@ -343,6 +343,13 @@ size_t wd_wasm_trim(wd_wasm_instance_t *inst);
  * "simd sse2", "simd portable", ...). */
 const char *wd_wasm_build_info(void);
 
+#if WD_WASM_PROFILE
+#include <stdio.h>
+/* make PROFILE=1 only (objs/prof): per-function dispatch, call and edge counts of the
+ * instance's module since the last dump, as text (see wd_wasm_interp.c); resets them. */
+void wd_wasm_profile_dump(const wd_wasm_instance_t *inst, FILE *out);
+#endif
+
 #ifdef __cplusplus
 }
 #endif

@@ -120,7 +120,35 @@ static inline uint64_t wd_bf64(double d) { uint64_t u; memcpy(&u, &d, 8); return
 #define NEXT() goto dispatch
 #else
 #define CASE(x) L_##x:
+#if WD_WASM_PROFILE
+/* make PROFILE=1 (objs/prof): a diagnostic build counting, per function, the handlers
+ * dispatched in it (self), its calls, the dispatches between its entry and return
+ * (inclusive) and the caller->callee edges; plus the bytes of memory.fill/copy and the
+ * host calls. Process-wide counters, not thread-safe: for one thread running one
+ * instance graph (bench/component/micro). wd_wasm_profile_dump() writes them out. */
+static uint64_t wd_prof_total, wd_prof_fill[2], wd_prof_copy[2], wd_prof_host;
+static uint64_t wd_prof_start[1 << 16];
+static const wd_wasm_code_t *wd_prof_caller[1 << 16];
+#define WD_PROF_EDGES (1u << 20)
+static struct { const wd_wasm_code_t *from, *to; uint64_t n, incl; } wd_prof_edges[WD_PROF_EDGES];
+static void wd_prof_edge(const wd_wasm_code_t *from, const wd_wasm_code_t *to, uint64_t incl)
+{
+    uint64_t k = (uint64_t)(uintptr_t)from * 31 + (uint64_t)(uintptr_t)to;
+    uint32_t h = (uint32_t)((k * 0x9E3779B97F4A7C15ull) >> 44);
+    while (wd_prof_edges[h].to && (wd_prof_edges[h].from != from || wd_prof_edges[h].to != to))
+        h = (h + 1) & (WD_PROF_EDGES - 1);
+    wd_prof_edges[h].from = from;
+    wd_prof_edges[h].to = to;
+    wd_prof_edges[h].n++;
+    wd_prof_edges[h].incl += incl;
+}
+#if WD_WASM_SWITCH_DISPATCH
+#error "WD_WASM_PROFILE instruments the direct-threaded dispatch only"
+#endif
+#define NEXT() do { cur->code->prof_ops++; wd_prof_total++; goto *(void *)((char *)&&L_BAD + (int32_t)*ip); } while (0)
+#else
 #define NEXT() goto *(void *)((char *)&&L_BAD + (int32_t)*ip)
+#endif
 #endif
 
 #define S(k) fp[ip[k]]
@@ -453,6 +481,13 @@ dispatch:
     CASE(WD_XOP_RETURN) {
 do_return:;
         wd_wasm_frame_t *fr = &frames[--depth];
+#if WD_WASM_PROFILE
+        if (fr->func != NULL) {
+            uint64_t in = wd_prof_total - wd_prof_start[depth & 0xffff];
+            cur->code->prof_incl += in;
+            wd_prof_edge(wd_prof_caller[depth & 0xffff], cur->code, in);
+        }
+#endif
         if (fr->func == NULL) {
             thread->depth = depth;
             thread->fuel = fuel;
@@ -687,6 +722,9 @@ do_return:;
     CASE(WD_OP_MEMORY_COPY) {
         uint64_t d = U32(1), s = U32(2), n = U32(3);
         if (s + n > mem_size || d + n > mem_size) TRAP(WD_TRAP_OOB_MEMORY);
+#if WD_WASM_PROFILE
+        wd_prof_copy[0] += n; wd_prof_copy[1]++;
+#endif
         if (n) {
             wd_wasm_memory_mark(inst->mem, d, n);
             memmove(mem_base + d, mem_base + s, n);
@@ -697,6 +735,9 @@ do_return:;
     CASE(WD_OP_MEMORY_FILL) {
         uint64_t d = U32(1), n = U32(3);
         if (d + n > mem_size) TRAP(WD_TRAP_OOB_MEMORY);
+#if WD_WASM_PROFILE
+        wd_prof_fill[0] += n; wd_prof_fill[1]++;
+#endif
         if (n) {
             wd_wasm_memory_mark(inst->mem, d, n);
             memset(mem_base + d, (int)(uint8_t)U32(2), n);
@@ -759,6 +800,11 @@ do_call:
             charged = f->entry_fuel;
             goto fuel_out;
         }
+#if WD_WASM_PROFILE
+        f->code->prof_calls++;
+        wd_prof_start[depth & 0xffff] = wd_prof_total;
+        wd_prof_caller[depth & 0xffff] = cur->code;
+#endif
         frames[depth].ret_ip = ip;
         frames[depth].fp = fp;
         frames[depth].func = cur;
@@ -780,6 +826,9 @@ do_call:
         uint64_t *saved_base = thread->s_direct_args;
         thread->s_direct_args = res + nres;   /* re-entrant calls start above */
         inst->host_msg[0] = 0;
+#if WD_WASM_PROFILE
+        wd_prof_host++;
+#endif
         wd_wasm_host_rc_t rc = f->host(inst, nfp, res, f->ud);
         thread->s_direct_args = saved_base;
         fuel = thread->fuel;
@@ -901,5 +950,41 @@ wd_wasm_status_t wd_wasm_interp_run(wd_wasm_instance_t *thread, const uint32_t *
                                     wd_wasm_func_t *cur)
 {
     return wd_wasm_interp_loop(thread, ip, fp, cur);
+}
+#endif
+
+#if WD_WASM_PROFILE
+#include "wd_wasm_int.h"
+/* One line per function of inst's module that ran ("F index self calls inclusive"), per
+ * edge into one of them ("E caller-index callee-index calls inclusive"; the caller may be
+ * another module's), after a "T" line of process-wide totals; then resets the module's
+ * counters. bench/component/profile.py names and sorts them. */
+void wd_wasm_profile_dump(const wd_wasm_instance_t *inst, FILE *out)
+{
+    const wd_wasm_module_t *m = inst->module;
+    uint32_t n = m->nfuncs - m->nfuncs_imported;
+    fprintf(out, "T dispatches %llu fill %llu bytes %llu copy %llu bytes %llu host-calls %llu\n",
+            (unsigned long long)wd_prof_total, (unsigned long long)wd_prof_fill[1],
+            (unsigned long long)wd_prof_fill[0], (unsigned long long)wd_prof_copy[1],
+            (unsigned long long)wd_prof_copy[0], (unsigned long long)wd_prof_host);
+    for (uint32_t i = 0; i < n; i++) {
+        const wd_wasm_code_t *c = m->funcs[i].code;
+        if (c->prof_calls || c->prof_ops)
+            fprintf(out, "F %u %llu %llu %llu\n", c->func_index, (unsigned long long)c->prof_ops,
+                    (unsigned long long)c->prof_calls, (unsigned long long)c->prof_incl);
+    }
+    for (uint32_t i = 0; i < WD_PROF_EDGES; i++) {
+        const wd_wasm_code_t *to = wd_prof_edges[i].to;
+        if (to == NULL || to->func_index < m->nfuncs_imported || to->func_index >= m->nfuncs ||
+            m->funcs[to->func_index - m->nfuncs_imported].code != to)
+            continue;
+        fprintf(out, "E %u %u %llu %llu\n", wd_prof_edges[i].from->func_index, to->func_index,
+                (unsigned long long)wd_prof_edges[i].n, (unsigned long long)wd_prof_edges[i].incl);
+        wd_prof_edges[i].n = wd_prof_edges[i].incl = 0;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        wd_wasm_code_t *c = m->funcs[i].code;
+        c->prof_ops = c->prof_calls = c->prof_incl = 0;
+    }
 }
 #endif

@@ -165,6 +165,9 @@ typedef struct wd_wasm_code {
     uint32_t nlocals;             /* params + declared locals */
     uint32_t max_slots;           /* frame size in slots (locals + operand stack + call scratch) */
     uint32_t func_index;
+#if WD_WASM_PROFILE
+    uint64_t prof_ops, prof_calls, prof_incl;   /* see wd_wasm_profile_dump (make PROFILE=1) */
+#endif
 } wd_wasm_code_t;
 
 typedef struct wd_wasm_obj {
