@@ -163,6 +163,9 @@ struct wd_cabi_cx_s {
     uint8_t copy_views;             /* lifted strings / raw lists are copied into the arena */
     wd_cabi_scope_t call_scope;     /* the scope of a guest export call (export_begin/finish) */
     uint8_t lifted_own;             /* set when a lift removed an own handle */
+    uint8_t raw_handles;            /* own/borrow pass as the i32 they are, no table: the
+                                       callee keeps its own handle table (src/host/http's
+                                       resources, transcoded for another string encoding) */
     /* Lifting work bound: bytes of strings and lists decoded or copied (raw views are free)
        since the call began; past work_limit (0: WD_CABI_WORK_LIMIT) the lift traps ("value
        too large"), so nested lists pointing at the same guest bytes cannot make one call

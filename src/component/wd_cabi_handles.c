@@ -138,6 +138,10 @@ wd_cabi_lift_own(wd_cabi_cx_t *cx, const wd_comp_type_t *t, uint32_t idx, uint32
 {
     wd_cabi_handle_t h;
     const char *msg;
+    if (cx->raw_handles) {
+        *rep = idx;
+        return 0;
+    }
     if (!cx->table)
         return wd_cabi_trap(cx, "handle without a table");
     if (wd_cabi_table_remove(cx->table, idx, &h, &msg) < 0)
@@ -158,6 +162,10 @@ wd_cabi_lift_borrow(wd_cabi_cx_t *cx, const wd_comp_type_t *t, uint32_t idx, uin
 {
     const char *msg;
     wd_cabi_scope_t *s = cx->scope;
+    if (cx->raw_handles) {
+        *rep = idx;
+        return 0;
+    }
     if (!cx->table)
         return wd_cabi_trap(cx, "handle without a table");
     if (!s)
@@ -199,6 +207,10 @@ wd_cabi_lower_own(wd_cabi_cx_t *cx, const wd_comp_type_t *t, uint32_t rep, uint3
 {
     const char *msg;
     wd_cabi_handle_t h = { .rt = t->resource, .rep = rep, .own = 1 };
+    if (cx->raw_handles) {
+        *idx = rep;
+        return 0;
+    }
     if (!cx->table)
         return wd_cabi_trap(cx, "handle without a table");
     if (wd_cabi_table_add(cx->table, &h, idx, &msg) < 0)
@@ -210,6 +222,10 @@ int
 wd_cabi_lower_borrow(wd_cabi_cx_t *cx, const wd_comp_type_t *t, uint32_t rep, uint32_t *idx)
 {
     const char *msg;
+    if (cx->raw_handles) {
+        *idx = rep;
+        return 0;
+    }
     if (!cx->table)
         return wd_cabi_trap(cx, "handle without a table");
     if (!t->resource->host && cx->table->impl && t->resource->ud == cx->table->impl) {

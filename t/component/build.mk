@@ -16,6 +16,11 @@ COMP_HANDLERS := $(patsubst wasm-handlers/examples/%.c,objs/handlers/%.wasm,$(wi
 COMP_HANDLERS += $(patsubst %,objs/handlers/test-%.wasm,trapmid loop grow hello-std state stdio cgi-cmd)
 # t/kv's handler, wrapped with wasi:keyvalue / wasi:config imports (t/component/test_kv_comp.py)
 COMP_HANDLERS += objs/handlers/kv-test.wasm
+# t/component/enc/enc.c: a handler with UTF-16 (1) / latin1+UTF-16 (2) strings
+COMP_HANDLERS += objs/handlers/comp-enc1.wasm objs/handlers/comp-enc2.wasm
+objs/handlers/comp-enc%.wasm: t/component/enc/enc.c
+	@mkdir -p $(dir $@)
+	$(WASI_CC) $(HANDLER_CFLAGS) -DENC=$* -mexec-model=reactor $(HANDLER_LDFLAGS) -o $@ $<
 COMPT_BINS := $(B)/t/component/test_comp_names
 TEST_BINS += $(COMP_STAMP) $(COMPT_BINS)
 

@@ -12,6 +12,9 @@
 #   OUT/counter.comp.wasm, OUT/kv-test.comp.wasm  the keyvalue handlers (examples/counter.c,
 #                        t/kv/kv-test.c) wrapped with a world adding wasi:keyvalue@0.2.0-draft2
 #                        (store, atomics, batch) and wasi:config@0.2.0-draft (store) imports
+#   OUT/enc-utf16.comp.wasm, OUT/enc-latin1.comp.wasm  t/component/enc/enc.c (objs/handlers/
+#                        comp-enc{1,2}.wasm) by jco embed --string-encoding utf16 |
+#                        compact-utf16 (a world adding wasi:cli/environment) + jco new
 #   OUT/NAME.js.wasm     every t/component/js/NAME.js by `jco componentize` (WIT re-versioned
 #                        to @0.2.10, the version componentize-js 0.22's engine has)
 #   OUT/hostile/NAME.wasm, OUT/ok/NAME.wasm  every t/component/{hostile,ok}/NAME.wat assembled
@@ -51,6 +54,9 @@ mkdir -p "$OUT/wit-kv/deps/keyvalue" "$OUT/wit-kv/deps/config"
 cp "$KVREF"/*.wit "$OUT/wit-kv/deps/keyvalue/"; cp "$CFGREF"/*.wit "$OUT/wit-kv/deps/config/"
 chmod -R u+w "$OUT/wit-kv"
 printf 'package wasmd:handler;\n\nworld handler {\n  include wasi:http/proxy@0.2.0;\n  import wasi:keyvalue/store@0.2.0-draft2;\n  import wasi:keyvalue/atomics@0.2.0-draft2;\n  import wasi:keyvalue/batch@0.2.0-draft2;\n  import wasi:config/store@0.2.0-draft;\n}\n' > "$OUT/wit-kv/world.wit"
+# the wasi:http world plus wasi:cli/environment (t/component/enc/enc.c reads it)
+rm -rf "$OUT/wit-enc"; cp -r "$OUT/wit-0.2.0" "$OUT/wit-enc"
+printf 'package wasmd:handler;\n\nworld handler {\n  include wasi:http/proxy@0.2.0;\n  import wasi:cli/environment@0.2.0;\n}\n' > "$OUT/wit-enc/world.wit"
 wit_copy "$OUT/wit-0.2.10" 0.2.10
 sed -i '/@unstable(feature = network-error-code)/d' "$OUT/wit-0.2.10/deps/sockets/network.wit"
 
@@ -69,6 +75,11 @@ for w in objs/handlers/*.wasm; do
         jco new "$OUT/$n.embed.wasm" --wasi-reactor -o "$OUT/$n.comp.wasm"
         rm -f "$OUT/$n.embed.wasm" ;;
     kv-*) ;;
+    comp-enc1|comp-enc2)   # strings in UTF-16 / latin1+UTF-16
+        e=utf16; o=enc-utf16; [ "$n" = comp-enc2 ] && e=compact-utf16 && o=enc-latin1
+        jco embed --wit "$OUT/wit-enc" --string-encoding $e "$w" -o "$OUT/$n.embed.wasm"
+        jco new "$OUT/$n.embed.wasm" --wasi-reactor -o "$OUT/$o.comp.wasm"
+        rm -f "$OUT/$n.embed.wasm" ;;
     *)  jco embed --wit "$OUT/wit-0.2.0" "$w" -o "$OUT/$n.embed.wasm"
         jco new "$OUT/$n.embed.wasm" --wasi-reactor -o "$OUT/$n.comp.wasm"
         rm -f "$OUT/$n.embed.wasm" ;;

@@ -272,20 +272,21 @@ static wd_wasm_func_t *wd_hc_make(void *ud, wd_wasm_store_t *s, const wd_comp_ho
             snprintf(name, sizeof name, "[resource-drop]%s", hf->name);
         else
             snprintf(name, sizeof name, "%s", hf->name);
-        if (hf->kind == WD_COMP_HOST_LOWER && hf->opts.string_encoding != WD_COMP_STR_UTF8
-            && wd_hc_func_has_string(hf->type)) {
-            wd_hc_err(err, "\"%s#%s\" is lowered with %s strings; wasmd serves wasi:http "
-                      "functions with strings to UTF-8 components only", hf->interface, name,
-                      hf->opts.string_encoding == WD_COMP_STR_UTF16 ? "UTF-16"
-                      : "latin1+UTF-16");
-            return NULL;
-        }
+        int xcode = hf->kind == WD_COMP_HOST_LOWER
+                    && hf->opts.string_encoding != WD_COMP_STR_UTF8
+                    && wd_hc_func_has_string(hf->type);
         if (hc == NULL) {       /* checking only */
             if (wd_host_http_has(iface, name, &hf->core_type, msg, sizeof msg) <= 0) {
                 wd_hc_err(err, "component imports %s", msg);
                 return NULL;
             }
             return (wd_wasm_func_t *)hf;     /* not used: see wd_host_comp_check */
+        }
+        if (xcode) {            /* UTF-16 / latin1+UTF-16: through the Canonical ABI layer */
+            f = wd_hc_xcode_make(hc, s, hf, iface, name, bound, msg, sizeof msg);
+            if (f == NULL)
+                wd_hc_err(err, "component imports %s", msg);
+            return f;
         }
         f = wd_host_http_bind(hc->http, s, iface, name, &hf->core_type,
                               bound ? bound->memory : NULL, bound ? bound->realloc : NULL,

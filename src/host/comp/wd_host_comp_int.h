@@ -60,6 +60,11 @@ struct wd_host_comp {
     wd_hc_fd_t *fds;              /* wasi:filesystem (wd_host_comp_fs.c) */
     uint32_t nfds;
     wd_host_kv_t *kv;             /* wasi:keyvalue / wasi:config (src/host/kv) */
+    /* wd_host_comp_xcode.c: the scratch memory of transcoded wasi:http calls */
+    wd_wasm_memory_t *scratch;
+    uint32_t scratch_top;
+    wd_wasm_instance_t *xcaller;
+    uint8_t xtrapped;
 };
 
 /* wd_host_comp_fs.c */
@@ -77,11 +82,19 @@ typedef struct wd_hc_bind {
     const wd_comp_hostfunc_t *hf;
     wd_cabi_host_fn fn;
     void *fn_ud;                  /* ud for fn (NULL: this binding) */
+    wd_wasm_host_fn http_fn;      /* transcoded wasi:http function (wd_host_comp_xcode.c) */
     uint8_t kv;                   /* resource drop of a wasi:keyvalue resource */
     wd_wasm_memory_t *mem;
     wd_wasm_func_t *realloc;
     uint32_t resource;            /* resource intrinsics: plan index */
 } wd_hc_bind_t;
+
+/* wd_host_comp_xcode.c: the core function for a wasi:http-world lowering with UTF-16 or
+   latin1+UTF-16 strings (NULL with msg) */
+wd_wasm_func_t *wd_hc_xcode_make(wd_host_comp_t *hc, wd_wasm_store_t *s,
+                                 const wd_comp_hostfunc_t *hf, const char *iface,
+                                 const char *name, const wd_comp_bound_opts_t *bound,
+                                 char *msg, size_t msglen);
 
 /* The WIT-level function for iface (matched host name, with version) # name, or NULL. */
 wd_cabi_host_fn wd_hc_wit_find(const char *iface, const char *name, int *iface_known);

@@ -148,6 +148,17 @@ int wd_hh_alloc(wd_host_http_t *h, uint32_t align, uint64_t size, uint32_t *out)
         wd_hh_trap(h, "wasi:http: allocation too large");
         return -1;
     }
+    if (h->alloc) {               /* a host memory (wd_host_http_call_in) */
+        uint32_t p;
+        if (h->alloc(h->alloc_ud, align, (uint32_t)size, &p) < 0) {
+            wd_hh_trap(h, "wasi:http: out of memory for a transcoded value");
+            return -1;
+        }
+        if (wd_hh_mem(h, p, size) == NULL)
+            return -1;
+        *out = p;
+        return 0;
+    }
     if (h->realloc_fn == NULL) {
         wd_hh_trap(h, "wasi:http: result needs memory but the import has no realloc option");
         return -1;

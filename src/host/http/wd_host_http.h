@@ -240,6 +240,18 @@ wd_wasm_func_t *wd_host_http_bind(wd_host_http_t *h, wd_wasm_store_t *s, const c
                                   const char *name, const wd_wasm_functype_t *type,
                                   wd_wasm_memory_t *mem, wd_wasm_func_t *realloc, char *msg,
                                   size_t msglen);
+/* Components lowering with another string encoding (src/host/comp transcodes their values
+ * through the Canonical ABI layer): the hand-lowered function of IFACE#NAME whose core type
+ * is `type` (NULL with msg, as wd_host_http_bind), and a call of it whose strings, lists and
+ * return areas are in `mem` (a host scratch memory, UTF-8) and whose allocations go through
+ * alloc (0, or -1: no memory) instead of a guest realloc; handles are this context's. */
+typedef int (*wd_host_http_alloc_fn)(void *ud, uint32_t align, uint32_t size, uint32_t *ptr);
+wd_wasm_host_fn wd_host_http_fn(const char *iface, const char *name,
+                                const wd_wasm_functype_t *type, char *msg, size_t msglen);
+wd_wasm_host_rc_t wd_host_http_call_in(wd_host_http_t *h, wd_wasm_host_fn fn,
+                                       wd_wasm_instance_t *caller, wd_wasm_memory_t *mem,
+                                       wd_host_http_alloc_fn alloc, void *alloc_ud,
+                                       const uint64_t *a, uint64_t *r);
 /* Instead of wd_host_http_attach for a component: the lifted handle export's core function,
  * its canonopts and post-return (or NULL), and the core instance it is called in. */
 int wd_host_http_attach_export(wd_host_http_t *h, wd_wasm_instance_t *thread,

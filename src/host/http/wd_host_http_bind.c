@@ -103,6 +103,41 @@ wd_wasm_func_t *wd_host_http_bind(wd_host_http_t *h, wd_wasm_store_t *s, const c
     return fn;
 }
 
+wd_wasm_host_fn wd_host_http_fn(const char *iface, const char *name,
+                                const wd_wasm_functype_t *type, char *msg, size_t msglen)
+{
+    int known;
+    if (wd_host_http_has(iface, name, type, msg, msglen) <= 0)
+        return NULL;
+    return wd_hh_find_import(iface, strlen(iface), name, strlen(name), &known)->fn;
+}
+
+wd_wasm_host_rc_t wd_host_http_call_in(wd_host_http_t *h, wd_wasm_host_fn fn,
+                                       wd_wasm_instance_t *caller, wd_wasm_memory_t *mem,
+                                       wd_host_http_alloc_fn alloc, void *alloc_ud,
+                                       const uint64_t *a, uint64_t *r)
+{
+    wd_wasm_instance_t *pcaller = h->caller;
+    wd_wasm_memory_t *pmem = h->bound_mem, *pm = h->mem;
+    wd_wasm_func_t *prealloc = h->realloc_fn;
+    wd_host_http_alloc_fn palloc = h->alloc;
+    void *pud = h->alloc_ud;
+    h->caller = caller;
+    h->bound_mem = mem;
+    h->mem = mem;
+    h->realloc_fn = NULL;
+    h->alloc = alloc;
+    h->alloc_ud = alloc_ud;
+    wd_wasm_host_rc_t rc = fn(caller, a, r, h);
+    h->caller = pcaller;
+    h->bound_mem = pmem;
+    h->mem = pm;
+    h->realloc_fn = prealloc;
+    h->alloc = palloc;
+    h->alloc_ud = pud;
+    return rc;
+}
+
 void wd_hh_bindings_free(wd_host_http_t *h)
 {
     while (h->bindings) {

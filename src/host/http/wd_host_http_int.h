@@ -158,6 +158,8 @@ struct wd_host_http {
      * post-return; the bindings made, freed with the context */
     wd_wasm_instance_t *caller;
     wd_wasm_memory_t *bound_mem;
+    wd_host_http_alloc_fn alloc;  /* instead of realloc_fn (wd_host_http_call_in) */
+    void *alloc_ud;
     wd_host_http_file_read_fn file_read;   /* wasi:filesystem streams */
     void *file_ud;
     const char *const *args;      /* wasmd run */
