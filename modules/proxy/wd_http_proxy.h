@@ -81,6 +81,8 @@ typedef struct {
 
 typedef struct {
     wd_array_t *upstreams;                /* wd_http_proxy_upstream_t * */
+    wd_array_t *temp_paths;               /* wd_str_t: proxy_temp_path of proxy_pass locations
+                                             (made by the master for the workers' user) */
     wd_array_t *tls;                      /* wd_http_proxy_tls_t: one SSL_CTX per setting */
 } wd_http_proxy_main_conf_t;
 
@@ -110,6 +112,18 @@ typedef struct {
     wd_flag_t                  redirect;      /* proxy_redirect: 0 off */
     wd_array_t                *redirects;     /* wd_http_proxy_redirect_t; NULL: none */
     size_t                     buffer_size;   /* proxy_buffer_size: response head limit */
+    /* proxy_buffering on: what the client has not taken yet is held in memory up to
+     * proxy_buffers (N x size), then in a temporary file in proxy_temp_path up to
+     * proxy_max_temp_file_size (0: no file), so the upstream is read at its own pace */
+    wd_uint_t                  buffers_num;
+    size_t                     buffers_size;
+    size_t                     busy_buffers_size;     /* checked as nginx does */
+    size_t                     temp_file_write_size;  /* the most written per call */
+    off_t                      max_temp_file_size;
+    /* as written (UNSET: from the buffers' size, per level, as nginx computes them) */
+    size_t                     busy_conf, write_conf;
+    off_t                      max_temp_conf;
+    wd_str_t                   temp_path;             /* absolute */
     wd_flag_t                  ssl_verify, ssl_server_name;
     wd_str_t                   ssl_trusted_certificate;
     void                      *tls_ctx;       /* SSL_CTX (https), made at merge */

@@ -7,8 +7,11 @@
  * headers not named there), start a wd_hc exchange and stream:
  *   - the request body from the client (wd_http_body_read) to the upstream (wd_hc_write)
  *     once the connection is up, while less than 64 KiB waits to be sent to it;
- *   - the response body from wd_hc_read to wd_http_write, stopping on WD_AGAIN until the
- *     client drained (the client then stops reading the upstream at 64 KiB).
+ *   - the response body from wd_hc_read to wd_http_write; when the client falls behind
+ *     (WD_AGAIN), with proxy_buffering on, into proxy_buffers then a temporary file
+ *     (proxy_max_temp_file_size) so the upstream is read to its end and released early;
+ *     with it off (or the buffers and file full) reading stops until the client drained
+ *     (the client then stops reading the upstream at 64 KiB).
  * A failure before the response head (error, timeout, invalid header) or a status named
  * in proxy_next_upstream goes to the next peer while tries remain and nothing of the
  * request body was consumed (a non-idempotent request only with non_idempotent, or
@@ -16,6 +19,10 @@
  * head closes the client connection (the response is truncated, as nginx does).
  */
 #include <strings.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
 #include "wd_core.h"
 #include "wd_log.h"
 #include "wd_conf.h"
@@ -54,8 +61,15 @@ typedef struct {
     wd_msec_t                  start;
     uv_timer_t                 send_timer;
     int64_t                    body_len;    /* request body: -1 chunked */
+    /* proxy_buffering: the response bytes the client has not taken yet, oldest first:
+     * mem[mem_head .. mem_head + mem_len), then the temporary file [f_read, f_write) */
+    u_char                    *mem;
+    size_t                     mem_cap, mem_head, mem_len;
+    int                        tmp_fd;      /* -1: none yet */
+    off_t                      f_read, f_write, f_total;
     unsigned                   has_body:1, body_done:1, body_touched:1, head_sent:1,
-                               timer_on:1, buffered_body:1, nopool:1, https:1;
+                               timer_on:1, buffered_body:1, nopool:1, https:1,
+                               buffering:1, client_full:1, up_done:1, file_full:1;
 } wd_http_proxy_ctx_t;
 
 static void wd_http_proxy_notify(void *data);
@@ -475,6 +489,12 @@ wd_http_proxy_free(wd_http_proxy_ctx_t *ctx)
         wd_hc_close(ctx->hc);
         ctx->hc = NULL;
     }
+    if (ctx->tmp_fd >= 0) {
+        close(ctx->tmp_fd);             /* O_TMPFILE (or unlinked): the space goes with it */
+        ctx->tmp_fd = -1;
+    }
+    free(ctx->mem);
+    ctx->mem = NULL;
     if (ctx->r->ctx == ctx) {
         ctx->r->ctx = NULL;
     }
@@ -793,10 +813,19 @@ wd_http_proxy_head(wd_http_proxy_ctx_t *ctx)
         ctx->peer->fails = 0;
     }
     ctx->head_sent = 1;
+    ctx->buffering = ctx->plcf->buffering ? 1 : 0;
     wd_http_set_status(r, status);
     for (size_t i = 0, n = wd_hc_nheaders(ctx->hc); i < n; i++) {
         wd_hc_header_t h;
         wd_hc_header(ctx->hc, i, &h);
+        if (h.name_len == 17 && strncasecmp(h.name, "x-accel-buffering", 17) == 0) {
+            /* nginx: the upstream turns buffering on or off for its response */
+            if (h.value_len == 2 && strncasecmp(h.value, "no", 2) == 0) {
+                ctx->buffering = 0;
+            } else if (h.value_len == 3 && strncasecmp(h.value, "yes", 3) == 0) {
+                ctx->buffering = 1;
+            }
+        }
         if (wd_http_proxy_hidden(ctx->plcf, &h)) {
             continue;
         }
@@ -814,29 +843,216 @@ wd_http_proxy_head(wd_http_proxy_ctx_t *ctx)
         wd_http_proxy_finalize(ctx, WD_ERROR);
         return;
     }
+    /* proxy_buffers: allocated when the client first falls behind */
+    ctx->mem_cap = ctx->plcf->buffers_num * ctx->plcf->buffers_size;
     r->write_event_handler = wd_http_proxy_response_pump;
     wd_http_proxy_response_pump(r);
 }
 
+/* ---------------------------------------------------------------- the response body */
+
+/* The temporary file of a buffered response: an unnamed file (O_TMPFILE) in
+ * proxy_temp_path, or a named one unlinked at once where the filesystem has no O_TMPFILE. */
+static int
+wd_http_proxy_temp_open(wd_http_proxy_ctx_t *ctx)
+{
+    const char *dir = (const char *) ctx->plcf->temp_path.data;
+    static unsigned long seq;
+    char name[PATH_MAX];
+
+    ctx->tmp_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (ctx->tmp_fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+        for (int i = 0; i < 10 && ctx->tmp_fd < 0; i++) {
+            snprintf(name, sizeof(name), "%s/%010lu.%ld", dir, ++seq, (long) getpid());
+            ctx->tmp_fd = open(name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+            if (ctx->tmp_fd >= 0) {
+                (void) unlink(name);
+            } else if (errno != EEXIST) {
+                break;
+            }
+        }
+    }
+    if (ctx->tmp_fd < 0) {
+        wd_log_error(WD_LOG_CRIT, wd_http_log(ctx->r->hc), errno,
+                     "cannot create a temporary file in \"%s\" (proxy_temp_path)", dir);
+        return WD_ERROR;
+    }
+    wd_log_error(WD_LOG_WARN, wd_http_log(ctx->r->hc), 0,
+                 "an upstream response is buffered to a temporary file in %s while reading "
+                 "upstream, upstream: \"%.*s\"", dir, wd_str_pf(&ctx->peer->name));
+    return WD_OK;
+}
+
+/* How many more bytes the buffers take now (0: none; the upstream waits). */
+static size_t
+wd_http_proxy_room(wd_http_proxy_ctx_t *ctx)
+{
+    wd_http_proxy_loc_conf_t *plcf = ctx->plcf;
+    off_t left;
+
+    if (!ctx->buffering) {
+        return 0;
+    }
+    if (ctx->f_write == ctx->f_read && ctx->mem_len < ctx->mem_cap) {
+        return ctx->mem_cap - ctx->mem_len;     /* memory, while nothing waits in the file */
+    }
+    if (plcf->max_temp_file_size == 0 || ctx->file_full) {
+        return 0;
+    }
+    if (ctx->tmp_fd < 0 && wd_http_proxy_temp_open(ctx) != WD_OK) {
+        ctx->file_full = 1;             /* no file: the upstream waits for the client */
+        return 0;
+    }
+    left = plcf->max_temp_file_size - ctx->f_total;
+    if (left <= 0) {
+        return 0;
+    }
+    return (size_t) wd_min((off_t) plcf->temp_file_write_size, left);
+}
+
+/* Keeps n bytes the client cannot take now. WD_OK or WD_ERROR. */
+static int
+wd_http_proxy_keep(wd_http_proxy_ctx_t *ctx, const u_char *p, size_t n)
+{
+    if (ctx->f_write == ctx->f_read && ctx->mem_len + n <= ctx->mem_cap) {
+        if (ctx->mem == NULL && (ctx->mem = malloc(ctx->mem_cap)) == NULL) {
+            return WD_ERROR;
+        }
+        if (ctx->mem_head + ctx->mem_len + n > ctx->mem_cap) {
+            memmove(ctx->mem, ctx->mem + ctx->mem_head, ctx->mem_len);
+            ctx->mem_head = 0;
+        }
+        memcpy(ctx->mem + ctx->mem_head + ctx->mem_len, p, n);
+        ctx->mem_len += n;
+        return WD_OK;
+    }
+    while (n > 0) {
+        ssize_t w = pwrite(ctx->tmp_fd, p, n, ctx->f_write);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            wd_log_error(WD_LOG_CRIT, wd_http_log(ctx->r->hc), errno, "pwrite() to the "
+                         "temporary file of \"%s\" failed",
+                         (const char *) ctx->plcf->temp_path.data);
+            return WD_ERROR;
+        }
+        ctx->f_write += w;
+        ctx->f_total += w;
+        p += w;
+        n -= (size_t) w;
+    }
+    return WD_OK;
+}
+
+/* Gives the client what is buffered until it is full or nothing is left. WD_OK, WD_AGAIN
+ * (client full) or WD_ERROR. */
+static int
+wd_http_proxy_flush(wd_http_proxy_ctx_t *ctx, u_char *buf, size_t size)
+{
+    wd_http_request_t *r = ctx->r;
+    int rc;
+
+    while (ctx->mem_len || ctx->f_read < ctx->f_write) {
+        if (ctx->mem_len) {
+            size_t n = wd_min(ctx->mem_len, size);
+            rc = wd_http_write(r, ctx->mem + ctx->mem_head, n);
+            ctx->mem_head += n;
+            ctx->mem_len -= n;
+            if (ctx->mem_len == 0) {
+                ctx->mem_head = 0;
+            }
+        } else {
+            size_t want = (size_t) wd_min((off_t) size, ctx->f_write - ctx->f_read);
+            ssize_t n = pread(ctx->tmp_fd, buf, want, ctx->f_read);
+            if (n <= 0) {
+                if (n < 0 && errno == EINTR) {
+                    continue;
+                }
+                wd_log_error(WD_LOG_CRIT, wd_http_log(r->hc), n < 0 ? errno : 0, "pread() "
+                             "from the temporary file of \"%s\" failed",
+                             (const char *) ctx->plcf->temp_path.data);
+                return WD_ERROR;
+            }
+            ctx->f_read += n;
+            if (ctx->f_read == ctx->f_write) {
+                /* all sent: the file starts again (its blocks are given back) */
+                ctx->f_read = ctx->f_write = 0;
+                if (ftruncate(ctx->tmp_fd, 0) != 0) {
+                    wd_log_error(WD_LOG_WARN, wd_http_log(r->hc), errno, "ftruncate() of a "
+                                 "temporary file failed");
+                }
+            }
+            rc = wd_http_write(r, buf, (size_t) n);
+        }
+        if (rc != WD_OK) {
+            return rc;
+        }
+    }
+    return WD_OK;
+}
+
+/* Moves the response body: buffered bytes first, then the upstream's, straight to the
+ * client while it takes them; with proxy_buffering, into memory / the temporary file
+ * while it does not (the upstream is read at its own pace and released when done);
+ * otherwise the upstream waits for the client. */
 static void
 wd_http_proxy_response_pump(wd_http_request_t *r)
 {
     wd_http_proxy_ctx_t *ctx = r->ctx;
     u_char buf[WD_PROXY_PIECE];
+    int rc;
 
-    if (ctx == NULL || ctx->hc == NULL) {
+    if (ctx == NULL || (ctx->hc == NULL && !ctx->up_done)) {
         return;
     }
+    if (r->write_wait == 0) {
+        ctx->client_full = 0;           /* called for a drained connection (or the first time) */
+    }
     for (;;) {
-        long n = wd_hc_read(ctx->hc, buf, sizeof(buf));
-        if (n > 0) {
-            int rc = wd_http_write(r, buf, n);
+        if (!ctx->client_full) {
+            rc = wd_http_proxy_flush(ctx, buf, sizeof(buf));
             if (rc == WD_ERROR) {
                 wd_http_proxy_finalize(ctx, WD_ERROR);
                 return;
             }
             if (rc == WD_AGAIN) {
-                return;                 /* write_event_handler resumes */
+                ctx->client_full = 1;
+            }
+        }
+        if (ctx->up_done) {
+            if (!ctx->client_full && ctx->mem_len == 0 && ctx->f_read == ctx->f_write) {
+                wd_http_proxy_finalize(ctx, WD_OK);
+            }
+            return;                     /* write_event_handler resumes */
+        }
+        size_t want = sizeof(buf);
+        int direct = !ctx->client_full && ctx->mem_len == 0 && ctx->f_read == ctx->f_write;
+        if (!direct) {
+            want = wd_min(want, wd_http_proxy_room(ctx));
+            if (want == 0) {
+                return;                 /* the upstream waits for the client */
+            }
+        }
+        long n = wd_hc_read(ctx->hc, buf, want);
+        if (n > 0) {
+            if (direct) {
+                rc = wd_http_write(r, buf, n);
+                if (rc == WD_ERROR) {
+                    wd_http_proxy_finalize(ctx, WD_ERROR);
+                    return;
+                }
+                if (rc == WD_AGAIN) {
+                    ctx->client_full = 1;
+                    if (!ctx->buffering) {
+                        return;         /* write_event_handler resumes */
+                    }
+                }
+                continue;
+            }
+            if (wd_http_proxy_keep(ctx, buf, (size_t) n) != WD_OK) {
+                wd_http_proxy_finalize(ctx, WD_ERROR);      /* truncated, logged */
+                return;
             }
             continue;
         }
@@ -844,9 +1060,12 @@ wd_http_proxy_response_pump(wd_http_request_t *r)
             return;                     /* notify resumes */
         }
         if (n == -1) {
-            /* whole response: the connection goes back to the pool if it can */
-            wd_http_proxy_finalize(ctx, WD_OK);
-            return;
+            /* the whole response is read: the upstream connection goes back to the pool
+             * (or closes) now, whatever the client still has to take */
+            wd_hc_close(ctx->hc);
+            ctx->hc = NULL;
+            ctx->up_done = 1;
+            continue;
         }
         wd_log_error(WD_LOG_ERR, wd_http_log(r->hc), 0, "%s while reading upstream, "
                      "upstream: \"%.*s\"", wd_hc_error_text(ctx->hc),
@@ -992,6 +1211,7 @@ wd_http_proxy_handler(wd_http_request_t *r)
     ctx->r = r;
     ctx->plcf = plcf;
     ctx->vars = pv;
+    ctx->tmp_fd = -1;
     ctx->start = wd_http_proxy_now();
     uv_timer_init(&wd_worker->loop, &ctx->send_timer);
     ctx->send_timer.data = ctx;

@@ -17,6 +17,9 @@
 #include "wd_http_request.h"
 #include "wd_event_connect.h"
 #include "wd_http_proxy.h"
+#include "wd_sandbox.h"
+#include <sys/stat.h>
+#include <errno.h>
 
 static void *wd_http_proxy_create_main_conf(wd_conf_t *cf);
 static char *wd_http_proxy_init_main_conf(wd_conf_t *cf, void *conf);
@@ -30,6 +33,9 @@ static char *wd_http_proxy_next(wd_conf_t *cf, const wd_command_t *cmd, void *co
 static char *wd_http_proxy_upstream(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
 static char *wd_http_proxy_redirect(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
 static char *wd_http_proxy_unsupported(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
+static char *wd_http_proxy_buffers(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
+static char *wd_http_proxy_temp_path(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
+static int   wd_http_proxy_init_master(wd_cycle_t *cycle);
 
 #define MSL (WD_HTTP_MAIN_CONF | WD_HTTP_SRV_CONF | WD_HTTP_LOC_CONF)
 #define LOC WD_HTTP_LOC_CONF_OFFSET
@@ -50,6 +56,14 @@ static const wd_command_t wd_http_proxy_commands[] = {
     { "proxy_buffering", MSL | WD_CONF_FLAG, wd_conf_set_flag_slot, LOC, OFF(buffering), NULL },
     { "proxy_buffer_size", MSL | WD_CONF_TAKE1, wd_conf_set_size_slot, LOC, OFF(buffer_size),
       NULL },
+    { "proxy_buffers", MSL | WD_CONF_TAKE2, wd_http_proxy_buffers, LOC, 0, NULL },
+    { "proxy_busy_buffers_size", MSL | WD_CONF_TAKE1, wd_conf_set_size_slot, LOC,
+      OFF(busy_conf), NULL },
+    { "proxy_temp_file_write_size", MSL | WD_CONF_TAKE1, wd_conf_set_size_slot, LOC,
+      OFF(write_conf), NULL },
+    { "proxy_max_temp_file_size", MSL | WD_CONF_TAKE1, wd_conf_set_off_slot, LOC,
+      OFF(max_temp_conf), NULL },
+    { "proxy_temp_path", MSL | WD_CONF_TAKE1234, wd_http_proxy_temp_path, LOC, 0, NULL },
     { "proxy_next_upstream", MSL | WD_CONF_1MORE, wd_http_proxy_next, LOC, 0, NULL },
     { "proxy_next_upstream_tries", MSL | WD_CONF_TAKE1, wd_conf_set_uint_slot, LOC,
       OFF(next_upstream_tries), NULL },
@@ -81,7 +95,6 @@ static const wd_command_t wd_http_proxy_commands[] = {
     { "proxy_cache", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
     { "proxy_cache_path", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
     { "proxy_request_buffering", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
-    { "proxy_buffers", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
     { "proxy_method", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
     { "proxy_set_body", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
     { "proxy_bind", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
@@ -101,7 +114,38 @@ wd_module_t wd_http_proxy_module = {
     .type = WD_HTTP_MODULE,
     .commands = wd_http_proxy_commands,
     .ctx = &wd_http_proxy_module_ctx,
+    .init_master = wd_http_proxy_init_master,
 };
+
+/* master: proxy_temp_path directories (the last component, as nginx makes them), owned by
+ * the workers' user */
+static int
+wd_http_proxy_init_master(wd_cycle_t *cycle)
+{
+    wd_http_proxy_main_conf_t *pmcf = wd_http_cycle_get_module_main_conf(cycle,
+                                                                    wd_http_proxy_module);
+    wd_sandbox_conf_t *sc = cycle->sandbox;
+    wd_str_t *tp;
+
+    if (pmcf == NULL) {
+        return WD_OK;
+    }
+    tp = pmcf->temp_paths->elts;
+    for (wd_uint_t i = 0; i < pmcf->temp_paths->nelts; i++) {
+        const char *p = (const char *) tp[i].data;
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            wd_log_error(WD_LOG_EMERG, cycle->log, errno, "mkdir() \"%s\" failed", p);
+            return WD_ERROR;
+        }
+        if (sc && sc->change_user && cycle->master_process == 1 && geteuid() == 0
+            && chown(p, sc->uid, sc->gid) != 0) {
+            wd_log_error(WD_LOG_EMERG, cycle->log, errno, "chown(\"%s\", %u) failed", p,
+                         (unsigned) sc->uid);
+            return WD_ERROR;
+        }
+    }
+    return WD_OK;
+}
 
 static int
 wd_http_proxy_preconfiguration(wd_conf_t *cf)
@@ -117,7 +161,8 @@ wd_http_proxy_create_main_conf(wd_conf_t *cf)
     if (pmcf) {
         pmcf->upstreams = wd_array_create(cf->pool, 4, sizeof(wd_http_proxy_upstream_t *));
         pmcf->tls = wd_array_create(cf->pool, 2, sizeof(wd_http_proxy_tls_t));
-        if (pmcf->upstreams == NULL || pmcf->tls == NULL) {
+        pmcf->temp_paths = wd_array_create(cf->pool, 1, sizeof(wd_str_t));
+        if (pmcf->upstreams == NULL || pmcf->tls == NULL || pmcf->temp_paths == NULL) {
             return NULL;
         }
     }
@@ -751,6 +796,58 @@ wd_http_proxy_redirect(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
     return WD_CONF_OK;
 }
 
+/* proxy_buffers number size */
+static char *
+wd_http_proxy_buffers(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
+{
+    wd_http_proxy_loc_conf_t *plcf = conf;
+    wd_str_t *args = cf->args->elts;
+    wd_int_t n;
+    ssize_t size;
+
+    if (plcf->buffers_num != WD_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+    n = wd_atoi(args[1].data, args[1].len);
+    if (n <= 0) {
+        return wd_conf_invalid_value(cf, &args[1]);
+    }
+    size = wd_parse_size(&args[2]);
+    if (size <= 0) {
+        return wd_conf_invalid_value(cf, &args[2]);
+    }
+    plcf->buffers_num = (wd_uint_t) n;
+    plcf->buffers_size = (size_t) size;
+    return WD_CONF_OK;
+}
+
+/* proxy_temp_path path [level1 [level2 [level3]]]: the levels are accepted and checked
+ * (wasmd's temporary files have no names: O_TMPFILE, so no subdirectories are made) */
+static char *
+wd_http_proxy_temp_path(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
+{
+    wd_http_proxy_loc_conf_t *plcf = conf;
+    wd_str_t *args = cf->args->elts, path = args[1];
+
+    if (plcf->temp_path.data) {
+        return "is duplicate";
+    }
+    for (wd_uint_t i = 2; i < cf->args->nelts; i++) {
+        wd_int_t l = wd_atoi(args[i].data, args[i].len);
+        if (l < 1 || l > 2) {
+            return wd_conf_invalid_value(cf, &args[i]);
+        }
+    }
+    while (path.len > 1 && path.data[path.len - 1] == '/') {
+        path.len--;
+    }
+    if (wd_conf_full_name(cf->cycle, &path, 0) != WD_OK) {
+        return WD_CONF_ERROR;
+    }
+    plcf->temp_path = path;
+    return WD_CONF_OK;
+}
+
 static char *
 wd_http_proxy_unsupported(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
 {
@@ -780,6 +877,9 @@ wd_http_proxy_create_loc_conf(wd_conf_t *cf)
     c->next_upstream_tries = WD_CONF_UNSET_UINT;
     c->pass_request_headers = c->pass_request_body = WD_CONF_UNSET;
     c->buffer_size = WD_CONF_UNSET_SIZE;
+    c->buffers_num = WD_CONF_UNSET_UINT;
+    c->busy_conf = c->write_conf = WD_CONF_UNSET_SIZE;
+    c->max_temp_conf = WD_CONF_UNSET_OFF;
     c->ssl_verify = c->ssl_server_name = WD_CONF_UNSET;
     return c;
 }
@@ -900,6 +1000,79 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
     wd_conf_merge_value(c->pass_request_headers, prev->pass_request_headers, 1);
     wd_conf_merge_value(c->pass_request_body, prev->pass_request_body, 1);
     wd_conf_merge_size_value(c->buffer_size, prev->buffer_size, 4096);
+    if (c->buffers_num == WD_CONF_UNSET_UINT) {
+        c->buffers_num = prev->buffers_num == WD_CONF_UNSET_UINT ? 8 : prev->buffers_num;
+        c->buffers_size = prev->buffers_num == WD_CONF_UNSET_UINT ? 4096 : prev->buffers_size;
+    }
+    /* nginx's checks and defaults (ngx_http_proxy_merge_loc_conf) */
+    size_t one = wd_max(c->buffer_size, c->buffers_size);
+    if (c->buffers_num < 2) {
+        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "there must be at least 2 \"proxy_buffers\"");
+        return WD_CONF_ERROR;
+    }
+    wd_conf_merge_size_value(c->busy_conf, prev->busy_conf, WD_CONF_UNSET_SIZE);
+    c->busy_buffers_size = c->busy_conf == WD_CONF_UNSET_SIZE ? 2 * one : c->busy_conf;
+    if (c->busy_buffers_size < one) {
+        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "\"proxy_busy_buffers_size\" must be equal to "
+                          "or greater than the maximum of the value of \"proxy_buffer_size\" "
+                          "and one of the \"proxy_buffers\"");
+        return WD_CONF_ERROR;
+    }
+    if (c->busy_buffers_size > (c->buffers_num - 1) * c->buffers_size) {
+        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "\"proxy_busy_buffers_size\" must be less than "
+                          "the size of all \"proxy_buffers\" minus one buffer");
+        return WD_CONF_ERROR;
+    }
+    wd_conf_merge_size_value(c->write_conf, prev->write_conf, WD_CONF_UNSET_SIZE);
+    c->temp_file_write_size = c->write_conf == WD_CONF_UNSET_SIZE ? 2 * one : c->write_conf;
+    if (c->temp_file_write_size < one) {
+        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "\"proxy_temp_file_write_size\" must be equal "
+                          "to or greater than the maximum of the value of \"proxy_buffer_size\" "
+                          "and one of the \"proxy_buffers\"");
+        return WD_CONF_ERROR;
+    }
+    wd_conf_merge_off_value(c->max_temp_conf, prev->max_temp_conf, WD_CONF_UNSET_OFF);
+    c->max_temp_file_size = c->max_temp_conf == WD_CONF_UNSET_OFF ? (off_t) 1024 * 1024 * 1024
+                                                                  : c->max_temp_conf;
+    if (c->max_temp_file_size != 0 && c->max_temp_file_size < (off_t) one) {
+        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "\"proxy_max_temp_file_size\" must be equal to "
+                          "zero to disable temporary files usage or must be equal to or greater "
+                          "than the maximum of the value of \"proxy_buffer_size\" and one of "
+                          "the \"proxy_buffers\"");
+        return WD_CONF_ERROR;
+    }
+    if (c->temp_path.data == NULL) {
+        c->temp_path = prev->temp_path;
+    }
+    if (c->temp_path.data == NULL) {
+        wd_str_t t = wd_string("proxy_temp");
+        if (wd_conf_full_name(cf->cycle, &t, 0) != WD_OK) {
+            return WD_CONF_ERROR;
+        }
+        c->temp_path = t;
+    }
+    if (c->url.len && c->max_temp_file_size > 0) {
+        /* a proxy_pass location that may spill: its directory, made by the master and
+         * writable by the workers (Landlock) */
+        wd_http_proxy_main_conf_t *pm = wd_http_conf_get_module_main_conf(cf,
+                                                                     wd_http_proxy_module);
+        wd_str_t *tp = pm->temp_paths->elts;
+        wd_uint_t i;
+        for (i = 0; i < pm->temp_paths->nelts; i++) {
+            if (tp[i].len == c->temp_path.len
+                && memcmp(tp[i].data, c->temp_path.data, tp[i].len) == 0) {
+                break;
+            }
+        }
+        if (i == pm->temp_paths->nelts) {
+            tp = wd_array_push(pm->temp_paths);
+            if (tp == NULL || wd_sandbox_allow_path(cf->cycle, (char *) c->temp_path.data,
+                                                    WD_SANDBOX_MODIFY) != WD_OK) {
+                return WD_CONF_ERROR;
+            }
+            *tp = c->temp_path;
+        }
+    }
     wd_conf_merge_value(c->ssl_verify, prev->ssl_verify, 0);
     wd_conf_merge_value(c->ssl_server_name, prev->ssl_server_name, 0);
     wd_conf_merge_str_value(c->ssl_trusted_certificate, prev->ssl_trusted_certificate, "");

@@ -7,6 +7,7 @@ temporary file, bounded by proxy_max_temp_file_size).
 One http{} body serves wasmd (port 18300) and nginx (18350); the upstreams are started here.
 Ports 18300-18399.
 """
+import hashlib
 import json
 import os
 import socket
@@ -26,6 +27,9 @@ import upstreams                                 # noqa: E402
 
 W, N = 18300, 18350
 U1 = 18310          # "Loc": answers with the fields its query asks for (Location, Refresh)
+U2 = 18311          # "Big": /big/N sends N bytes and records when it was done
+MIB = 1 << 20
+BIGN = 32 * MIB
 
 BODY = """
     server {{
@@ -49,6 +53,12 @@ BODY = """
             proxy_redirect default;
         }}
         location ~ ^/r5/ {{ proxy_pass http://127.0.0.1:{U1}; }}
+        location /buf/ {{ proxy_pass http://127.0.0.1:{U2}; }}
+        location /nobuf/ {{ proxy_pass http://127.0.0.1:{U2}; proxy_buffering off; }}
+        location /small/ {{ proxy_pass http://127.0.0.1:{U2}; proxy_max_temp_file_size 2m; }}
+        location /nofile/ {{ proxy_pass http://127.0.0.1:{U2}; proxy_max_temp_file_size 0; }}
+        location /bigbufs/ {{ proxy_pass http://127.0.0.1:{U2}; proxy_max_temp_file_size 0;
+                              proxy_buffers 512 64k; proxy_busy_buffers_size 128k; }}
         location = /r6 {{ proxy_pass http://127.0.0.1:{U1}/up6; }}
     }}
     server {{
@@ -61,7 +71,7 @@ BODY = """
 
 
 def body_for(listen):
-    return BODY.format(LISTEN=listen, LISTEN2=listen + 1, U1=U1)
+    return BODY.format(LISTEN=listen, LISTEN2=listen + 1, U1=U1, U2=U2)
 
 
 class Loc(upstreams._Base):
@@ -85,6 +95,63 @@ class Loc(upstreams._Base):
                        % (302 if extra else 200, len(out), extra)).encode() + out)
 
 
+_CYCLE = bytes(range(251)) * (4 * 1024 + 2)     # > 1 MiB + 251
+
+
+_DIGESTS = {}
+
+
+def expected_digest(n):
+    if n not in _DIGESTS:
+        h, off = hashlib.sha256(), 0
+        while off < n:
+            k = min(1 << 20, n - off)
+            h.update(pattern(k, off))
+            off += k
+        _DIGESTS[n] = h.digest()
+    return _DIGESTS[n]
+
+
+def pattern(n, off=0):
+    # bytes off..off+n of the body Big sends: a 251-byte cycle (never aligned with buffers)
+    out = bytearray()
+    while len(out) < n:
+        k = (off + len(out)) % 251
+        out += _CYCLE[k:k + min(1 << 20, n - len(out))]
+    return bytes(out)
+
+
+class Big(upstreams._Base):
+    """GET /x/N[?accel=no|yes] -> 200 with N bytes; done[path] = the time it had sent all."""
+
+    def __init__(self, port):
+        self.done = {}
+        self.progress = {}
+        self.block = pattern(251 * 4096)
+        super().__init__(port)
+
+    def serve(self, s, cid):
+        head, rest = upstreams._read_head(s)
+        if head is None:
+            return
+        line, fields = upstreams._fields(head)
+        target = line.split(" ")[1]
+        n = int(target.split("?")[0].rsplit("/", 1)[1])
+        extra = ""
+        if "accel=" in target:
+            extra = "X-Accel-Buffering: %s\r\n" % target.split("accel=")[1].split("&")[0]
+        s.sendall(("HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n%s\r\n"
+                   % (n, extra)).encode())
+        sent = 0
+        while sent < n:
+            k = min(n - sent, len(self.block))
+            s.sendall(self.block[:k])
+            sent += k
+            self.progress[target] = sent
+        self.done[target] = time.time()
+        time.sleep(0.2)
+
+
 def get(port, path, headers="", timeout=10):
     raw = "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n" % (path, headers)
     with Conn(port, timeout) as c:
@@ -94,7 +161,8 @@ def get(port, path, headers="", timeout=10):
 
 class Env:
     def __init__(self):
-        self.ups = [Loc(U1)]
+        self.big = Big(U2)
+        self.ups = [Loc(U1), self.big]
         self.w = harness.Server(("http {\n" + body_for(W) + "\n}\n").replace("%", "%%"), W)
         self.n = sbs.NginxServer(body_for(N).replace("%", "%%"), N, {}) \
             if sbs.nginx_bin() else None
@@ -237,8 +305,142 @@ def test_proxy_redirect_conf(e):
     check(rc == 0, out)
 
 
+# ---------------------------------------------------------------- proxy_buffering
+
+def slow_fetch(e, port, path, pause):
+    """Requests path with a tiny receive window, reads the head, reads nothing for
+    `pause` seconds (then: did the upstream finish?), then reads the whole body and checks
+    every byte. Returns (upstream finished during the pause, seconds it took)."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.settimeout(60)
+    s.connect(("127.0.0.1", port))
+    t0 = time.time()
+    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        d = s.recv(4096)
+        check(d, path, "no head")
+        buf += d
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    check(head.startswith(b"HTTP/1.1 200"), path, head[:200])
+    n = int(path.split("?")[0].rsplit("/", 1)[1])
+    end = t0 + pause
+    while time.time() < end and path not in e.big.done:
+        time.sleep(0.05)
+    finished = path in e.big.done
+    took = e.big.done.get(path, time.time()) - t0
+    if os.environ.get("T_VERBOSE"):
+        print("     %d %s: upstream sent %d in %.2fs" % (port, path, e.big.progress.get(path, 0),
+                                                         took))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * MIB)
+    h = hashlib.sha256(rest)
+    got = len(rest)
+    mv = bytearray(1 << 20)
+    while True:
+        k = s.recv_into(mv)
+        if not k:
+            break
+        h.update(memoryview(mv)[:k])
+        got += k
+    s.close()
+    check(got == n, path, "got", got, "of", n)
+    check(h.digest() == expected_digest(n), path, "the body differs from the upstream's")
+    e.big.done.pop(path, None)
+    return finished, took
+
+
+BUFFERING = [
+    # path, does the upstream finish while the client reads nothing?
+    ("/buf/%d" % BIGN, True),                   # on (default): memory, then a temporary file
+    ("/nobuf/%d" % BIGN, False),                # off: the upstream waits for the client
+    ("/small/%d" % BIGN, False),                # the file stops at 2m
+    ("/nofile/%d" % BIGN, False),               # no file: 8 x 4k in memory only
+    ("/bigbufs/%d" % (24 * MIB), True),         # no file, but 32 MiB of proxy_buffers
+    ("/buf/%d?accel=no" % BIGN, False),         # X-Accel-Buffering: no from the upstream
+    ("/nobuf/%d?accel=yes" % BIGN, True),       # X-Accel-Buffering: yes
+]
+
+
+def test_proxy_buffering(e):
+    # every case on both servers at once (each fetch has its own tag for the upstream):
+    # the ones whose upstream must finish have `pause` seconds for it
+    pause = 12.0 if os.environ.get("SANITIZE") else 5.0
+    jobs = []
+    for i, (path, finishes) in enumerate(BUFFERING):
+        for name, port in ([("wasmd", W)] + ([("nginx", N)] if e.n else [])):
+            tagged = path + ("&" if "?" in path else "?") + "k=%s%d" % (name, i)
+            jobs.append((name, tagged, finishes, port))
+    results = {}
+
+    def run(job):
+        try:
+            results[job] = slow_fetch(e, job[3], job[1], pause)
+        except Exception as ex:             # reported below
+            results[job] = ex
+
+    threads = [threading.Thread(target=run, args=(j,)) for j in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    for job in jobs:
+        name, path, finishes, _ = job
+        r = results.get(job)
+        check(not isinstance(r, Exception) and r is not None, name, path, r)
+        fin, took = r
+        check(fin == finishes, name, path, "upstream finished" if fin else
+              "upstream still sending", "after %.1fs" % took)
+    log = e.w.error_log()
+    check("an upstream response is buffered to a temporary file" in log, log[-2000:])
+    left = os.listdir(os.path.join(e.w.prefix, "proxy_temp"))
+    check(left == [], "temporary files left", left)
+
+
+def test_proxy_buffering_workers(e):
+    # master + a worker (nobody when run as root, under Landlock and seccomp): the temporary
+    # directory is made by the master for the worker, which writes its files there
+    srv = harness.Server(("http {\n server {\n listen 127.0.0.1:%d;\n"
+                          " location /buf/ { proxy_pass http://127.0.0.1:%d; }\n }\n}\n"
+                          % (18391, U2)).replace("%", "%%"), 18391, master=True)
+    try:
+        srv.start()
+        fin, took = slow_fetch(e, 18391, "/buf/%d?k=master" % BIGN,
+                               12.0 if os.environ.get("SANITIZE") else 5.0)
+        check(fin, "upstream still sending after %.1fs" % took, srv.error_log()[-2000:])
+        check("buffered to a temporary file" in srv.error_log(), srv.error_log()[-2000:])
+        srv.stop()
+    finally:
+        srv.cleanup()
+
+
+def test_proxy_buffers_conf(e):
+    cases = [
+        ("location / { proxy_buffers 1 4k; }", 'there must be at least 2 "proxy_buffers"'),
+        ("location / { proxy_buffers 4 4k; proxy_busy_buffers_size 16k; }",
+         '"proxy_busy_buffers_size" must be less than the size of all "proxy_buffers" minus '
+         'one buffer'),
+        ("location / { proxy_busy_buffers_size 1k; }",
+         '"proxy_busy_buffers_size" must be equal to or greater than'),
+        ("location / { proxy_max_temp_file_size 1k; }",
+         '"proxy_max_temp_file_size" must be equal to zero'),
+        ("location / { proxy_temp_file_write_size 1k; }",
+         '"proxy_temp_file_write_size" must be equal to or greater than'),
+        ("location / { proxy_buffers 8 x; }", 'invalid value "x"'),
+        ("location / { proxy_temp_path /tmp/x 3; }", 'invalid value "3"'),
+    ]
+    for body, want in cases:
+        rc, out = conf_test(body)
+        check(rc != 0 and want in out, body, out)
+    rc, out = conf_test("location / { proxy_pass http://127.0.0.1:1; proxy_buffers 16 8k; "
+                        "proxy_busy_buffers_size 16k; proxy_temp_path proxy_tmp 1 2; "
+                        "proxy_max_temp_file_size 0; proxy_temp_file_write_size 32k; }")
+    check(rc == 0, out)
+
+
 TESTS = [test_auto_redirect, test_proxy_redirect, test_proxy_redirect_refresh,
-         test_proxy_redirect_conf]
+         test_proxy_redirect_conf, test_proxy_buffering, test_proxy_buffering_workers,
+         test_proxy_buffers_conf]
 
 
 def main():
