@@ -614,6 +614,12 @@ wd_oconn_attempt(wd_oconn_t *oc)
         rc = uv_tcp_connect(&oc->creq, &oc->tcp, a->ai_addr, wd_oconn_connect_cb);
         if (rc == 0) {
             oc->refs++;                       /* the connect request */
+            /* reading starts with the connect (libuv delivers nothing before the
+             * connect callback): the socket enters the poll set once for both
+             * events, instead of leaving it at the connect and coming back for
+             * reading (an EEXIST-failing EPOLL_CTL_ADD, then a MOD, per connection) */
+            oc->sock_reading = uv_read_start((uv_stream_t *) &oc->tcp, wd_oconn_alloc_cb,
+                                             wd_oconn_read_cb) == 0;
             return;
         }
         oc->last_err = rc == UV_ECONNREFUSED ? WD_OCONN_EREFUSED : WD_OCONN_ECONNECT;
