@@ -87,6 +87,11 @@ const wd_comp_host_t *wd_host_comp_host(wd_host_comp_t *hc);
 int wd_host_comp_attach(wd_host_comp_t *hc, const wd_comp_t *c, wd_comp_instance_t *ci,
                         wd_comp_error_t *err);
 
+/* The part of attach every instance needs (attach calls it): the destructors of resources
+ * the component defines (canon resource.drop of an own handle runs them). */
+int wd_host_comp_bind_instance(wd_host_comp_t *hc, const wd_comp_t *c, wd_comp_instance_t *ci,
+                               wd_comp_error_t *err);
+
 /* The request context of this instance: drive requests with wd_host_http_start & co. */
 wd_host_http_t *wd_host_comp_http(wd_host_comp_t *hc);
 /* After each request (with the restore of every core instance): drops every handle of

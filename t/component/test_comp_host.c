@@ -285,6 +285,36 @@ START_TEST(test_command_stdio)
 }
 END_TEST
 
+/* canon resource.drop of an own handle of a resource the component defines runs its dtor
+   with the rep (t/component/ok/dtor.wat: run returns dtors * 1000 + the rep seen) */
+START_TEST(test_guest_dtor)
+{
+    wd_comp_error_t err;
+    wd_wasm_limits_t lim;
+    wd_wasm_val_t res[1];
+    memset(&lim, 0, sizeof lim);
+    wd_comp_t *c = load("ok/dtor.wasm");
+    wd_host_comp_t *hc = wd_host_comp_new(NULL);
+    wd_wasm_store_t *s = wd_wasm_store_new();
+    wd_comp_instance_t *ci = wd_comp_instantiate(c, s, wd_host_comp_host(hc), &lim, &err);
+    ck_assert_msg(ci != NULL, "instantiate: %s", err.msg);
+    ck_assert_msg(wd_host_comp_bind_instance(hc, c, ci, &err) == 0, "bind: %s", err.msg);
+    const wd_comp_plan_t *p = wd_comp_get_plan(c);
+    ck_assert(p->nlifts == 1 && strcmp(p->lifts[0].name, "run") == 0);
+    wd_wasm_instance_t *in = wd_comp_instance_core(ci, p->lifts[0].func.instance);
+    const wd_comp_bound_lift_t *bl = wd_comp_instance_lift(ci, 0);
+    for (int i = 1; i <= 2; i++) {
+        wd_wasm_status_t st = wd_wasm_call(in, bl->func, NULL, 0, res, 1);
+        ck_assert_msg(st == WD_WASM_OK, "run: %s", st == WD_WASM_TRAP ? wd_wasm_last_trap(in)->msg : "");
+        ck_assert_int_eq(res[0].of.i32, i * 1000 + 42);
+    }
+    wd_comp_instance_free(ci);
+    wd_wasm_store_free(s);
+    wd_host_comp_free(hc);
+    wd_comp_free(c);
+}
+END_TEST
+
 /* ---- WIT-level interfaces through the Canonical ABI layer ----
    The host functions are made by the real resolver (make_func) for a function type built
    here from the WIT (deps/filesystem/types.wit, preopens.wit) and called from a small core module's instance
@@ -652,6 +682,7 @@ Suite *suite(void)
     tcase_add_test(tc, test_c_echo);
     tcase_add_test(tc, test_c_headers);
     tcase_add_test(tc, test_command_stdio);
+    tcase_add_test(tc, test_guest_dtor);
     suite_add_tcase(s, tc);
     TCase *tw = tcase_create("wit");
     tcase_add_loop_test(tw, test_wit_fs_encodings, 0, 3);

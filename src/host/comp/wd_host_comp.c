@@ -154,6 +154,7 @@ static wd_wasm_host_rc_t wd_hc_res_call(wd_wasm_instance_t *caller, const uint64
     const char *msg = NULL;
     uint32_t out = 0;
     int rc;
+    hc->xcaller = caller;         /* a destructor runs on this stack before attach */
     switch (b->hf->kind) {
     case WD_COMP_HOST_RESOURCE_NEW:
         rc = wd_cabi_resource_new(&hc->table, rt, (uint32_t)args[0], &out, &msg);
@@ -183,6 +184,33 @@ static int wd_hc_kv_dtor(void *ud, const wd_comp_resource_t *rt, uint32_t rep, c
     (void)msg;
     wd_host_kv_drop(b->hc->kv, b->hf->name, rep);
     return 0;
+}
+
+int wd_hc_guest_dtor(wd_host_comp_t *hc, const wd_comp_resource_t *rt, uint32_t rep,
+                     const char **msg)
+{
+    uint32_t i = rt->id;
+    if (i >= hc->nres || hc->res[i].dtor == NULL)
+        return 0;
+    wd_wasm_instance_t *th = hc->thread ? hc->thread : hc->xcaller;
+    if (th == NULL) {
+        *msg = "resource destructor with no instance to run in";
+        return -1;
+    }
+    wd_wasm_val_t a[1];
+    a[0].type = WD_WASM_I32;
+    a[0].of.i64 = 0;
+    a[0].of.i32 = rep;
+    wd_wasm_status_t st = wd_wasm_call(th, hc->res[i].dtor, a, 1, NULL, 0);
+    if (st == WD_WASM_OK)
+        return 0;
+    if (st == WD_WASM_SUSPENDED) {
+        wd_wasm_abort(th);
+        *msg = "resource destructor did not return";
+        return -1;
+    }
+    *msg = "resource destructor trapped";
+    return -1;
 }
 
 /* resource.drop of a resource imported from a WIT-level interface: the handle must be of
@@ -521,11 +549,39 @@ void wd_host_comp_reset(wd_host_comp_t *hc)
     wd_cabi_arena_reset(&hc->arena);
 }
 
+int wd_host_comp_bind_instance(wd_host_comp_t *hc, const wd_comp_t *c, wd_comp_instance_t *ci,
+                               wd_comp_error_t *err)
+{
+    const wd_comp_plan_t *p = wd_comp_get_plan(c);
+    for (uint32_t i = 0; i < p->nresources && i < hc->nres; i++) {
+        const wd_comp_plan_resource_t *r = &p->resources[i];
+        wd_wasm_extern_t x;
+        if (!r->has_dtor || !hc->res[i].made)   /* no intrinsics: it never has handles */
+            continue;
+        wd_wasm_instance_t *in = r->dtor.kind == WD_COMP_CD_EXPORT
+                                 ? wd_comp_instance_core(ci, r->dtor.instance) : NULL;
+        if (in == NULL || wd_wasm_instance_export(in, r->dtor.name, r->dtor.name_len, &x) != 0
+            || x.kind != WD_WASM_EXTERN_FUNC) {
+            wd_hc_err(err, "the destructor of resource %u is not a core function export", i);
+            return -1;
+        }
+        const wd_wasm_functype_t *ft = wd_wasm_func_type(x.of.func);
+        if (ft->nparams != 1 || ft->params[0] != WD_WASM_I32 || ft->nresults != 0) {
+            wd_hc_err(err, "the destructor of resource %u does not have type (i32) -> ()", i);
+            return -1;
+        }
+        hc->res[i].dtor = x.of.func;
+    }
+    return 0;
+}
+
 int wd_host_comp_attach(wd_host_comp_t *hc, const wd_comp_t *c, wd_comp_instance_t *ci,
                         wd_comp_error_t *err)
 {
     uint32_t idx;
     char msg[200];
+    if (wd_host_comp_bind_instance(hc, c, ci, err) != 0)
+        return -1;
     const wd_comp_lift_t *l = wd_hc_find_export(c, "wasi:http/incoming-handler", "handle", &idx);
     if (l == NULL)
         l = wd_hc_find_export(c, "wasi:cli/run", "run", &idx);

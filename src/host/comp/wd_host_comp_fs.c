@@ -135,8 +135,8 @@ void wd_hc_fs_close_all(wd_host_comp_t *hc)
 int wd_hc_fs_dtor(void *ud, const wd_comp_resource_t *rt, uint32_t rep, const char **msg)
 {
     wd_host_comp_t *hc = ud;
-    if (rt->ud == hc)             /* a resource the guest defines: its destructor is not run */
-        return 0;
+    if (rt->ud == hc)             /* a resource the guest defines: its destructor */
+        return wd_hc_guest_dtor(hc, rt, rep, msg);
     if (rep >= 1 && rep <= hc->nfds && hc->fds[rep - 1].kind)
         fd_close(&hc->fds[rep - 1]);
     return 0;

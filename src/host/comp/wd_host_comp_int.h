@@ -35,6 +35,7 @@ extern const uint32_t wd_hc_wit_nifaces;
 typedef struct {
     wd_comp_resource_t rt;
     uint8_t made;
+    wd_wasm_func_t *dtor;         /* its destructor (wd_host_comp_bind_instance), or NULL */
 } wd_hc_res_t;
 
 /* an open descriptor or directory-entry-stream of wasi:filesystem (rep = index + 1) */
@@ -74,6 +75,9 @@ long wd_hc_fs_file_read(void *ud, uint32_t file, uint64_t off, uint8_t *buf, siz
 wd_wasm_host_rc_t wd_hc_fs_read_via_stream(wd_wasm_instance_t *caller, const uint64_t *a,
                                            uint64_t *r, void *ud);
 int wd_hc_fs_dtor(void *ud, const wd_comp_resource_t *rt, uint32_t rep, const char **msg);
+/* canon resource.drop of an own handle of a resource the guest defines: its dtor (rep) */
+int wd_hc_guest_dtor(wd_host_comp_t *hc, const wd_comp_resource_t *rt, uint32_t rep,
+                     const char **msg);
 
 /* A WIT-level binding: the component's function type and canonopts. */
 typedef struct wd_hc_bind {
