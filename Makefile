@@ -53,7 +53,7 @@ CFLAGS_BASE := -std=gnu11 -g $(OPT) -Wall -Wextra -Wno-unused-parameter -Wno-sig
 INCS := -Isrc -Isrc/core -Isrc/event -Isrc/http -Isrc/wasm -Isrc/host -I$(LLHTTP_INC)
 CFLAGS := $(CFLAGS_BASE) $(INCS) $(UV_CFLAGS) $(SSL_CFLAGS) $(ZLIB_CFLAGS) $(SECCOMP_CFLAGS)
 LDFLAGS := $(HARDEN_LD) $(SAN_FLAGS) $(EXTRA_LDFLAGS)
-LIBS := $(UV_LIBS) $(SSL_LIBS) $(ZLIB_LIBS) $(SECCOMP_LIBS) $(LMDB_LIBS) -lpthread -lm
+LIBS := $(UV_LIBS) $(SSL_LIBS) $(ZLIB_LIBS) $(SECCOMP_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) -lpthread -lm
 
 # The engine: libc only; a static library so the spec runner, fuzzers and tools link it alone.
 WASM_SRCS := $(sort $(wildcard src/wasm/*.c src/wasm/*/*.c))

@@ -25,9 +25,10 @@
  * inside a write transaction loses that transaction only. Commits use MDB_NOSYNC: a write
  * that returned is in the shared map (the page cache), so it survives kill -9 of a worker or
  * the master and a restart; it is not fsync'ed, so a power loss may undo the last writes.
- * Every call runs on the worker's loop thread: reads are memory accesses in the map; a
- * write takes LMDB's writer lock (held by another worker only for its own short
- * transaction) and copies into the map, with no disk wait since nothing is synced.
+ * Reads run on the worker's loop thread (memory accesses in the map, one copy out). Writes
+ * run on libuv's thread pool (wd_kv_lmdb_submit): a write waits for LMDB's writer lock,
+ * which another worker or server may hold, so the handler is suspended meanwhile and the
+ * loop keeps serving. The Redis backend is wd_http_wasm_kv_redis.c.
  */
 #include "wd_sandbox.h"
 #include <errno.h>
@@ -53,141 +54,114 @@ typedef struct {
 
 /* ---------------------------------------------------------------- LMDB backend */
 
-static int
-wd_kv_lmdb_err(char *err, size_t errlen, const char *what, int rc, const wd_kv_lmdb_t *s)
+static void
+wd_kv_lmdb_fail(wd_kv_op_t *op, const char *what, int rc, const wd_kv_lmdb_t *s)
 {
+    op->rc = -1;
     if (rc == MDB_MAP_FULL) {
-        snprintf(err, errlen, "store is full (max_size=%zu bytes)", s->max_size);
+        snprintf(op->err, sizeof(op->err), "store is full (max_size=%zu bytes)", s->max_size);
     } else {
-        snprintf(err, errlen, "%s: %s", what, mdb_strerror(rc));
+        snprintf(op->err, sizeof(op->err), "%s: %s", what, mdb_strerror(rc));
     }
-    return -1;
 }
 
-static int
-wd_kv_lmdb_get(void *sd, const char *k, size_t kl, wd_kv_alloc_fn alloc, void *a, void **v,
-               size_t *vl, char *err, size_t errlen)
+static void
+wd_kv_lmdb_get(wd_kv_lmdb_t *s, wd_kv_op_t *op)
 {
-    wd_kv_lmdb_t *s = sd;
     MDB_txn *txn;
-    MDB_val key = { kl, (void *) k }, val;
+    MDB_val key = { op->kl, (void *) op->key }, val;
     int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
     if (rc != 0) {
-        return wd_kv_lmdb_err(err, errlen, "read", rc, s);
+        wd_kv_lmdb_fail(op, "read", rc, s);
+        return;
     }
     rc = mdb_get(txn, s->dbi, &key, &val);
     if (rc == MDB_NOTFOUND) {
-        mdb_txn_abort(txn);
-        return 0;
+        op->rc = 0;
+    } else if (rc != 0) {
+        wd_kv_lmdb_fail(op, "get", rc, s);
+    } else if ((op->v = malloc(val.mv_size ? val.mv_size : 1)) == NULL) {
+        op->rc = -1;
+        snprintf(op->err, sizeof(op->err), "out of memory");
+    } else {
+        /* one copy, out of the map (pages may be reused once the txn ends) */
+        memcpy(op->v, val.mv_data, val.mv_size);
+        op->rvl = val.mv_size;
+        op->rc = 1;
     }
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        return wd_kv_lmdb_err(err, errlen, "get", rc, s);
-    }
-    /* one copy, out of the map into the call's arena (the map may move after the txn) */
-    *v = alloc(a, val.mv_size);
-    if (*v == NULL) {
-        mdb_txn_abort(txn);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    memcpy(*v, val.mv_data, val.mv_size);
-    *vl = val.mv_size;
     mdb_txn_abort(txn);
-    return 1;
 }
 
-static int
-wd_kv_lmdb_write(wd_kv_lmdb_t *s, MDB_txn **txn, char *err, size_t errlen)
+static void
+wd_kv_lmdb_list(wd_kv_lmdb_t *s, wd_kv_op_t *op)
 {
-    int rc = mdb_txn_begin(s->env, NULL, 0, txn);
-    return rc ? wd_kv_lmdb_err(err, errlen, "write", rc, s) : 0;
-}
-
-static int
-wd_kv_lmdb_commit(wd_kv_lmdb_t *s, MDB_txn *txn, int rc, char *err, size_t errlen)
-{
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        return wd_kv_lmdb_err(err, errlen, "write", rc, s);
-    }
-    rc = mdb_txn_commit(txn);
-    return rc ? wd_kv_lmdb_err(err, errlen, "commit", rc, s) : 0;
-}
-
-static int
-wd_kv_lmdb_set(void *sd, const char *k, size_t kl, const void *v, size_t vl, char *err,
-               size_t errlen)
-{
-    wd_kv_lmdb_t *s = sd;
-    MDB_txn *txn;
-    MDB_val key = { kl, (void *) k }, val = { vl, (void *) v };
-    if (wd_kv_lmdb_write(s, &txn, err, errlen) < 0) {
-        return -1;
-    }
-    return wd_kv_lmdb_commit(s, txn, mdb_put(txn, s->dbi, &key, &val, 0), err, errlen);
-}
-
-static int
-wd_kv_lmdb_del(void *sd, const char *k, size_t kl, char *err, size_t errlen)
-{
-    wd_kv_lmdb_t *s = sd;
-    MDB_txn *txn;
-    MDB_val key = { kl, (void *) k };
-    if (wd_kv_lmdb_write(s, &txn, err, errlen) < 0) {
-        return -1;
-    }
-    int rc = mdb_del(txn, s->dbi, &key, NULL);
-    return wd_kv_lmdb_commit(s, txn, rc == MDB_NOTFOUND ? 0 : rc, err, errlen);
-}
-
-static int
-wd_kv_lmdb_list(void *sd, const char *after, size_t al, size_t max,
-                int (*emit)(void *u, const char *k, size_t kl), void *u, char *err,
-                size_t errlen)
-{
-    wd_kv_lmdb_t *s = sd;
     MDB_txn *txn;
     MDB_cursor *c;
-    MDB_val key = { al, (void *) after }, val;
-    size_t n = 0;
+    MDB_val key = { op->kl, (void *) op->key }, val;
+    size_t cap = 0, last = 0;
     int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
     if (rc != 0) {
-        return wd_kv_lmdb_err(err, errlen, "read", rc, s);
+        wd_kv_lmdb_fail(op, "read", rc, s);
+        return;
     }
     if ((rc = mdb_cursor_open(txn, s->dbi, &c)) != 0) {
         mdb_txn_abort(txn);
-        return wd_kv_lmdb_err(err, errlen, "cursor", rc, s);
+        wd_kv_lmdb_fail(op, "cursor", rc, s);
+        return;
     }
-    if (after && al > 0) {
+    /* the cursor is the last key of the previous page */
+    if (op->key && op->kl > 0) {
         rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
-        if (rc == 0 && key.mv_size == al && memcmp(key.mv_data, after, al) == 0) {
+        if (rc == 0 && key.mv_size == op->kl && memcmp(key.mv_data, op->key, op->kl) == 0) {
             rc = mdb_cursor_get(c, &key, &val, MDB_NEXT);
         }
     } else {
         rc = mdb_cursor_get(c, &key, &val, MDB_FIRST);
     }
-    int more = 0;
+    op->rc = 0;
     while (rc == 0) {
-        if (n == max) {
-            more = 1;
+        if (op->nkeys == op->max) {
+            /* more follow: the next page starts after the last key given */
+            uint32_t l;
+            memcpy(&l, op->keys + last, 4);
+            if ((op->cursor = malloc(l ? l : 1)) == NULL) {
+                goto oom;
+            }
+            memcpy(op->cursor, op->keys + last + 4, l);
+            op->cursor_len = l;
             break;
         }
-        if (emit(u, key.mv_data, key.mv_size) < 0) {
-            mdb_cursor_close(c);
-            mdb_txn_abort(txn);
-            snprintf(err, errlen, "out of memory");
-            return -1;
+        if (op->keys_len + 4 + key.mv_size > cap) {
+            size_t nc = cap ? cap * 2 : 4096;
+            while (nc < op->keys_len + 4 + key.mv_size) {
+                nc *= 2;
+            }
+            char *nk = realloc(op->keys, nc);
+            if (nk == NULL) {
+                goto oom;
+            }
+            op->keys = nk;
+            cap = nc;
         }
-        n++;
+        uint32_t l = (uint32_t) key.mv_size;
+        last = op->keys_len;
+        memcpy(op->keys + op->keys_len, &l, 4);
+        memcpy(op->keys + op->keys_len + 4, key.mv_data, l);
+        op->keys_len += 4 + l;
+        op->nkeys++;
         rc = mdb_cursor_get(c, &key, &val, MDB_NEXT);
     }
     mdb_cursor_close(c);
     mdb_txn_abort(txn);
     if (rc != 0 && rc != MDB_NOTFOUND) {
-        return wd_kv_lmdb_err(err, errlen, "list", rc, s);
+        wd_kv_lmdb_fail(op, "list", rc, s);
     }
-    return more;
+    return;
+oom:
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    op->rc = -1;
+    snprintf(op->err, sizeof(op->err), "out of memory");
 }
 
 /* ASCII decimal, as Redis INCRBY stores it: optional '-', 1..19 digits, no overflow */
@@ -217,74 +191,166 @@ wd_kv_parse_i64(const char *p, size_t n, int64_t *out)
     return 0;
 }
 
-static int
-wd_kv_lmdb_incr(void *sd, const char *k, size_t kl, int64_t delta, int64_t *out, char *err,
-                size_t errlen)
+/* one write transaction: set, delete, increment or compare-and-swap */
+static void
+wd_kv_lmdb_write(wd_kv_lmdb_t *s, wd_kv_op_t *op)
+{
+    MDB_txn *txn;
+    MDB_val key = { op->kl, (void *) op->key }, val;
+    char buf[24];
+    int64_t cur = 0;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc != 0) {
+        wd_kv_lmdb_fail(op, "write", rc, s);
+        return;
+    }
+    op->rc = 0;
+    switch (op->op) {
+    case WD_KV_OP_SET:
+        val.mv_size = op->vl;
+        val.mv_data = (void *) op->val;
+        rc = mdb_put(txn, s->dbi, &key, &val, 0);
+        break;
+    case WD_KV_OP_DEL:
+        rc = mdb_del(txn, s->dbi, &key, NULL);
+        rc = rc == MDB_NOTFOUND ? 0 : rc;
+        break;
+    case WD_KV_OP_INCR:
+        rc = mdb_get(txn, s->dbi, &key, &val);
+        if (rc == 0 && wd_kv_parse_i64(val.mv_data, val.mv_size, &cur) < 0) {
+            mdb_txn_abort(txn);
+            op->rc = -1;
+            snprintf(op->err, sizeof(op->err), "value is not an integer in ASCII decimal");
+            return;
+        }
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            break;
+        }
+        if (__builtin_add_overflow(cur, op->delta, &cur)) {
+            mdb_txn_abort(txn);
+            op->rc = -1;
+            snprintf(op->err, sizeof(op->err), "increment would overflow");
+            return;
+        }
+        val.mv_size = (size_t) snprintf(buf, sizeof(buf), "%lld", (long long) cur);
+        val.mv_data = buf;
+        rc = mdb_put(txn, s->dbi, &key, &val, 0);
+        op->out = cur;
+        break;
+    case WD_KV_OP_CAS:
+        rc = mdb_get(txn, s->dbi, &key, &val);
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            break;
+        }
+        if (op->had ? rc != 0 || val.mv_size != op->oldl
+                      || memcmp(val.mv_data, op->old, op->oldl) != 0
+                    : rc != MDB_NOTFOUND) {
+            mdb_txn_abort(txn);       /* changed since: nothing written */
+            return;
+        }
+        val.mv_size = op->vl;
+        val.mv_data = (void *) op->val;
+        rc = mdb_put(txn, s->dbi, &key, &val, 0);
+        op->rc = 1;
+        break;
+    default:
+        rc = EINVAL;
+        break;
+    }
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        wd_kv_lmdb_fail(op, "write", rc, s);
+        return;
+    }
+    if ((rc = mdb_txn_commit(txn)) != 0) {
+        wd_kv_lmdb_fail(op, "commit", rc, s);
+    }
+}
+
+static void
+wd_kv_lmdb_exec(void *sd, wd_kv_op_t *op)
 {
     wd_kv_lmdb_t *s = sd;
-    MDB_txn *txn;
-    MDB_val key = { kl, (void *) k }, val;
-    int64_t cur = 0;
-    char buf[24];
-    if (wd_kv_lmdb_write(s, &txn, err, errlen) < 0) {
-        return -1;
+    switch (op->op) {
+    case WD_KV_OP_GET:
+        wd_kv_lmdb_get(s, op);
+        break;
+    case WD_KV_OP_LIST:
+        wd_kv_lmdb_list(s, op);
+        break;
+    default:
+        wd_kv_lmdb_write(s, op);
+        break;
     }
-    int rc = mdb_get(txn, s->dbi, &key, &val);
-    if (rc == 0 && wd_kv_parse_i64(val.mv_data, val.mv_size, &cur) < 0) {
-        mdb_txn_abort(txn);
-        snprintf(err, errlen, "value is not an integer in ASCII decimal");
-        return -1;
+}
+
+/* Writes on libuv's thread pool (they wait for LMDB's writer lock, which another worker or
+ * server may hold); reads at once, on the loop (memory accesses in the shared map). */
+typedef struct {
+    uv_work_t req;
+    wd_kv_lmdb_t *s;
+    wd_kv_op_t *ops;
+    uint32_t n;
+    wd_kv_done_fn done;
+    void *u;
+} wd_kv_lmdb_job_t;
+
+static void
+wd_kv_lmdb_work(uv_work_t *req)
+{
+    wd_kv_lmdb_job_t *j = req->data;
+    for (uint32_t i = 0; i < j->n; i++) {
+        wd_kv_lmdb_exec(j->s, &j->ops[i]);
     }
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-        return wd_kv_lmdb_commit(s, txn, rc, err, errlen);
+}
+
+static void
+wd_kv_lmdb_after(uv_work_t *req, int status)
+{
+    wd_kv_lmdb_job_t *j = req->data;
+    if (status != 0) {                /* cancelled (the loop is closing) */
+        for (uint32_t i = 0; i < j->n; i++) {
+            j->ops[i].rc = -1;
+            snprintf(j->ops[i].err, sizeof(j->ops[i].err), "cancelled");
+        }
     }
-    if (__builtin_add_overflow(cur, delta, &cur)) {
-        mdb_txn_abort(txn);
-        snprintf(err, errlen, "increment would overflow");
-        return -1;
+    j->done(j->u);
+    free(j);
+}
+
+static int
+wd_kv_lmdb_submit(void *sd, wd_kv_op_t *ops, uint32_t n, wd_kv_done_fn done, void *u)
+{
+    wd_kv_lmdb_t *s = sd;
+    uint32_t writes = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        writes += ops[i].op != WD_KV_OP_GET && ops[i].op != WD_KV_OP_LIST;
     }
-    int len = snprintf(buf, sizeof(buf), "%lld", (long long) cur);
-    val.mv_size = (size_t) len;
-    val.mv_data = buf;
-    if (wd_kv_lmdb_commit(s, txn, mdb_put(txn, s->dbi, &key, &val, 0), err, errlen) < 0) {
-        return -1;
+    wd_kv_lmdb_job_t *j = writes ? calloc(1, sizeof(*j)) : NULL;
+    if (j == NULL) {
+        /* reads (or no memory for a job: then the writes run here after all) */
+        for (uint32_t i = 0; i < n; i++) {
+            wd_kv_lmdb_exec(s, &ops[i]);
+        }
+        return 1;
     }
-    *out = cur;
+    j->req.data = j;
+    j->s = s;
+    j->ops = ops;
+    j->n = n;
+    j->done = done;
+    j->u = u;
+    if (uv_queue_work(&wd_worker->loop, &j->req, wd_kv_lmdb_work, wd_kv_lmdb_after) != 0) {
+        free(j);
+        for (uint32_t i = 0; i < n; i++) {
+            wd_kv_lmdb_exec(s, &ops[i]);
+        }
+        return 1;
+    }
     return 0;
 }
 
-static int
-wd_kv_lmdb_cas(void *sd, const char *k, size_t kl, int had, const void *old, size_t oldl,
-               const void *v, size_t vl, char *err, size_t errlen)
-{
-    wd_kv_lmdb_t *s = sd;
-    MDB_txn *txn;
-    MDB_val key = { kl, (void *) k }, val;
-    if (wd_kv_lmdb_write(s, &txn, err, errlen) < 0) {
-        return -1;
-    }
-    int rc = mdb_get(txn, s->dbi, &key, &val);
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-        return wd_kv_lmdb_commit(s, txn, rc, err, errlen);
-    }
-    int same = had ? rc == 0 && val.mv_size == oldl && memcmp(val.mv_data, old, oldl) == 0
-                   : rc == MDB_NOTFOUND;
-    if (!same) {
-        mdb_txn_abort(txn);
-        return 0;
-    }
-    val.mv_size = vl;
-    val.mv_data = (void *) v;
-    if (wd_kv_lmdb_commit(s, txn, mdb_put(txn, s->dbi, &key, &val, 0), err, errlen) < 0) {
-        return -1;
-    }
-    return 1;
-}
-
-static const wd_kv_ops_t wd_kv_lmdb_ops = {
-    wd_kv_lmdb_get, wd_kv_lmdb_set, wd_kv_lmdb_del, wd_kv_lmdb_list, wd_kv_lmdb_incr,
-    wd_kv_lmdb_cas
-};
+static const wd_kv_ops_t wd_kv_lmdb_ops = { wd_kv_lmdb_exec, wd_kv_lmdb_submit };
 
 /* open (creating) the environment; msg on failure */
 static wd_kv_lmdb_t *
@@ -359,7 +425,7 @@ wd_http_wasm_kv_name_ok(const wd_str_t *n)
 
 static wd_http_wasm_kvstore_t *
 wd_http_wasm_kv_add(wd_conf_t *cf, wd_http_wasm_main_conf_t *mcf, const wd_str_t *name,
-                    wd_str_t path, size_t max_size)
+                    wd_str_t path, size_t max_size, void *redis)
 {
     wd_http_wasm_kvstore_t *st = mcf->kv_stores.elts;
     for (wd_uint_t i = 0; i < mcf->kv_stores.nelts; i++) {
@@ -370,7 +436,7 @@ wd_http_wasm_kv_add(wd_conf_t *cf, wd_http_wasm_main_conf_t *mcf, const wd_str_t
             return NULL;
         }
     }
-    if (wd_conf_full_name(cf->cycle, &path, 0) != WD_OK) {
+    if (redis == NULL && wd_conf_full_name(cf->cycle, &path, 0) != WD_OK) {
         return NULL;
     }
     wd_http_wasm_kvstore_t *s = wd_array_push(&mcf->kv_stores);
@@ -383,13 +449,14 @@ wd_http_wasm_kv_add(wd_conf_t *cf, wd_http_wasm_main_conf_t *mcf, const wd_str_t
     s->path.data = (u_char *) wd_pstrdup(cf->pool, &path);
     s->path.len = path.len;
     s->max_size = max_size;
+    s->redis = redis;
     s->file = cf->conf_file->name;
     s->line = cf->conf_file->line;
     if (s->name.data == NULL || s->path.data == NULL) {
         return NULL;
     }
     /* the workers' Landlock set: the store's directory, read-write */
-    if (wd_sandbox_allow_path(cf->cycle, (const char *) s->path.data, WD_SANDBOX_MODIFY)
+    if (redis == NULL && wd_sandbox_allow_path(cf->cycle, (const char *) s->path.data, WD_SANDBOX_MODIFY)
         != WD_OK) {
         return NULL;
     }
@@ -409,13 +476,25 @@ wd_http_wasm_kv_store_cmd(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
         return WD_CONF_ERROR;
     }
     if (wd_str_eq(&args[2], "redis")) {
-        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "keyvalue_store \"%.*s\": the redis backend is "
-                          "not available in this build (use lmdb)", wd_str_pf(&args[1]));
-        return WD_CONF_ERROR;
+        char msg[300];
+        void *r = NULL;
+        if (cf->args->nelts < 4) {
+            wd_conf_log_error(WD_LOG_EMERG, cf, 0, "keyvalue_store \"%.*s\": redis needs a url "
+                              "(redis://[:password@]host:port[/db])", wd_str_pf(&args[1]));
+            return WD_CONF_ERROR;
+        }
+        if (wd_http_wasm_kv_redis_parse(cf->pool, &args[3], &args[4], cf->args->nelts - 4, &r,
+                                        msg, sizeof(msg)) < 0) {
+            wd_conf_log_error(WD_LOG_EMERG, cf, 0, "keyvalue_store \"%.*s\": %s",
+                              wd_str_pf(&args[1]), msg);
+            return WD_CONF_ERROR;
+        }
+        return wd_http_wasm_kv_add(cf, mcf, &args[1], args[3], 0, r) ? WD_CONF_OK
+                                                                     : WD_CONF_ERROR;
     }
     if (!wd_str_eq(&args[2], "lmdb")) {
         wd_conf_log_error(WD_LOG_EMERG, cf, 0, "keyvalue_store \"%.*s\": unknown backend "
-                          "\"%.*s\" (lmdb)", wd_str_pf(&args[1]), wd_str_pf(&args[2]));
+                          "\"%.*s\" (lmdb, redis)", wd_str_pf(&args[1]), wd_str_pf(&args[2]));
         return WD_CONF_ERROR;
     }
     if (cf->args->nelts < 4 || args[3].len == 0) {
@@ -442,7 +521,7 @@ wd_http_wasm_kv_store_cmd(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
                           "\"%.*s\" (max_size=SIZE)", wd_str_pf(&args[1]), wd_str_pf(&args[i]));
         return WD_CONF_ERROR;
     }
-    return wd_http_wasm_kv_add(cf, mcf, &args[1], args[3], max_size) ? WD_CONF_OK
+    return wd_http_wasm_kv_add(cf, mcf, &args[1], args[3], max_size, NULL) ? WD_CONF_OK
                                                                        : WD_CONF_ERROR;
 }
 
@@ -582,7 +661,7 @@ wd_http_wasm_kv_merge(wd_conf_t *cf, wd_http_wasm_loc_conf_t *prev, wd_http_wasm
     if (mcf->kv_stores.nelts == 0 && !mcf->kv_default && uses_kv) {
         wd_str_t name = wd_string("default"), path = wd_string("kv/default");
         mcf->kv_default = 1;
-        if (wd_http_wasm_kv_add(cf, mcf, &name, path, WD_KV_DEFAULT_MAX_SIZE) == NULL) {
+        if (wd_http_wasm_kv_add(cf, mcf, &name, path, WD_KV_DEFAULT_MAX_SIZE, NULL) == NULL) {
             return WD_CONF_ERROR;
         }
     }
@@ -635,6 +714,9 @@ wd_http_wasm_kv_init_master(wd_cycle_t *cycle, wd_http_wasm_main_conf_t *mcf)
 
     for (wd_uint_t i = 0; i < mcf->kv_stores.nelts; i++) {
         char *p = (char *) st[i].path.data;
+        if (st[i].redis) {
+            continue;                 /* nothing to create; workers connect when used */
+        }
         /* parents of the implicit default store (PREFIX/kv) */
         char *slash = strrchr(p, '/');
         if (slash && slash != p) {
@@ -676,6 +758,11 @@ wd_http_wasm_kv_patch(wd_http_wasm_main_conf_t *mcf)
     wd_http_wasm_kvstore_t *st = mcf->kv_stores.elts;
     for (wd_uint_t r = 0; r < mcf->routes.nelts; r++) {
         for (size_t i = 0; i < routes[r]->kv_nstores && i < mcf->kv_stores.nelts; i++) {
+            if (st[i].redis) {
+                routes[r]->kv_stores[i].ops = st[i].redis_ops;
+                routes[r]->kv_stores[i].data = st[i].redis_ops ? st[i].redis : NULL;
+                continue;
+            }
             routes[r]->kv_stores[i].ops = st[i].env ? &wd_kv_lmdb_ops : NULL;
             routes[r]->kv_stores[i].data = st[i].env;
         }
@@ -690,6 +777,14 @@ wd_http_wasm_kv_init_worker(wd_cycle_t *cycle, wd_http_wasm_main_conf_t *mcf)
     char msg[512];
 
     for (wd_uint_t i = 0; i < mcf->kv_stores.nelts; i++) {
+        if (st[i].redis) {
+            st[i].redis_ops = wd_http_wasm_kv_redis_worker(st[i].redis, msg, sizeof(msg));
+            if (st[i].redis_ops == NULL) {
+                wd_log_error(WD_LOG_ALERT, cycle->log, 0, "keyvalue_store \"%s\": %s",
+                             (const char *) st[i].name.data, msg);
+            }
+            continue;
+        }
         st[i].env = wd_kv_lmdb_open((const char *) st[i].path.data, st[i].max_size, msg,
                                     sizeof(msg));
         if (st[i].env == NULL) {
@@ -707,8 +802,11 @@ wd_http_wasm_kv_exit_worker(wd_http_wasm_main_conf_t *mcf)
 {
     wd_http_wasm_kvstore_t *st = mcf->kv_stores.elts;
     for (wd_uint_t i = 0; i < mcf->kv_stores.nelts; i++) {
-        wd_kv_lmdb_close(st[i].env);
+        if (st[i].redis == NULL) {
+            wd_kv_lmdb_close(st[i].env);
+        }
         st[i].env = NULL;
+        st[i].redis_ops = NULL;
     }
     wd_http_wasm_kv_patch(mcf);
 }

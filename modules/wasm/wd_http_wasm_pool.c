@@ -114,6 +114,16 @@ wd_http_wasm_stderr_write(void *ud, const uint8_t *buf, size_t len)
     return wd_http_wasm_out_write(ud, 1, buf, len);
 }
 
+/* a keyvalue operation the handler waits for completed (from the loop) */
+static void
+wd_http_wasm_kv_wake(void *ud)
+{
+    wd_http_wasm_inst_t *it = ud;
+    if (it->ctx) {
+        wd_http_wasm_ctx_wake(it->ctx);
+    }
+}
+
 /* preview1 poll_oneoff clock waits: suspend the instance instead of sleeping the worker
  * (the module file arms the request's timer for it->sleep_until and resumes). */
 static int
@@ -302,6 +312,7 @@ wd_http_wasm_inst_new(wd_http_wasm_loc_conf_t *conf, wd_wasm_error_t *err)
             wd_http_wasm_err(err, "out of memory");
             goto fail;
         }
+        wd_host_kv_set_wake(it->kv, wd_http_wasm_kv_wake, it);
     }
     /* WASI preview1: environment, preopens, stdio through this instance's request */
     if (conf->env_n && wd_host_wasi_set_env(it->wasi, (int) conf->env_n, conf->env_v) != 0) {

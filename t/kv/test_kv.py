@@ -7,6 +7,7 @@ file:line."""
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -148,6 +149,57 @@ def test_open_flood(s):
 def test_list_paging(s):
     check(body(s, "/fill?s=big&k=p&n=2500") == "ok")
     check(body(s, "/list?s=big") == "ok 2500 3", "1000 keys a page, cursor to the end")
+
+
+def lmdb_hold_writer(path, seconds):
+    """Another process holding the store's LMDB writer lock for a while (a write transaction
+    begun through liblmdb and kept open), as a slow writer in another worker or server would."""
+    code = r'''
+import ctypes, sys, time
+l = ctypes.CDLL("liblmdb.so.0")
+env, txn = ctypes.c_void_p(), ctypes.c_void_p()
+assert l.mdb_env_create(ctypes.byref(env)) == 0
+l.mdb_env_set_mapsize(env, ctypes.c_size_t(256 << 20))
+l.mdb_env_set_maxreaders(env, 1024)
+assert l.mdb_env_open(env, sys.argv[1].encode(), 0x10000 | 0x200000, 0o600) == 0
+assert l.mdb_txn_begin(env, None, 0, ctypes.byref(txn)) == 0
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+l.mdb_txn_abort(txn)
+'''
+    p = subprocess.Popen([sys.executable, "-c", code, path, str(seconds)],
+                         stdout=subprocess.PIPE)
+    check(p.stdout.readline().strip() == b"held", "writer lock taken")
+    return p
+
+
+def test_writes_do_not_block_the_loop(s):
+    """A write waiting for LMDB's writer lock suspends its request on libuv's thread pool;
+    the worker (one here) keeps answering reads meanwhile, and the write lands after."""
+    check(body(s, "/set?k=rd&v=there") == "ok")
+    holder = lmdb_hold_writer(os.path.join(s.prefix, "kv", "default"), 2.0)
+    res = {}
+
+    def writer():
+        t0 = time.time()
+        with harness.Conn(s.port, 10.0) as c:
+            c.send(b"GET /set?k=waits&v=done HTTP/1.1\r\nHost: t\r\n\r\n")
+            res["r"] = c.recv_response()
+        res["t"] = time.time() - t0
+    try:
+        th = threading.Thread(target=writer)
+        th.start()
+        time.sleep(0.1)
+        t0 = time.time()
+        check(body(s, "/config?k=greeting") == "hello")
+        check(body(s, "/get?k=rd") == "there", "reads go on while a write waits")
+        check(time.time() - t0 < 1.0, "served at once", time.time() - t0)
+        th.join(5)
+        check(res["r"].status == 200 and res["t"] >= 1.5, "the write waited for the lock",
+              res["r"].status, res["t"])
+        check(body(s, "/get?k=waits") == "done")
+    finally:
+        holder.wait()
 
 
 def test_config_errors(s):

@@ -18,8 +18,14 @@ typedef struct {
     size_t vl;
 } wd_kv_cas_t;
 
+typedef struct wd_kv_batch wd_kv_batch_t;
+
 struct wd_host_kv {
     wd_host_kv_conf_t conf;
+    wd_kv_batch_t *pend;          /* the operations of a suspended call */
+    wd_kv_batch_t *spent;         /* the last call's, freed at the next call or reset */
+    void (*wake)(void *ud);
+    void *wake_ud;
     wd_cabi_arena_t arena;
     wd_cabi_table_t table;        /* core modules: bucket and cas handles */
     wd_wasm_memory_t *mem;
@@ -104,11 +110,6 @@ static wd_comp_func_type_t ft_cget_all = WD_CT_FUNC_NOPARAMS(&r_cget_all);
 
 /* ---------------------------------------------------------------- helpers */
 
-static void *wd_kv_alloc(void *a, size_t n)
-{
-    return wd_cabi_arena_alloc(a, n ? n : 1, 8);
-}
-
 static wd_cabi_val_t *wd_kv_vals(wd_cabi_cx_t *cx, uint32_t n)
 {
     wd_cabi_val_t *v = wd_cabi_arena_alloc(cx->arena, (n ? n : 1) * sizeof *v, 8);
@@ -191,15 +192,7 @@ static int wd_kv_value_bad(wd_host_kv_t *kv, wd_cabi_cx_t *cx, uint32_t n, wd_ca
     return 0;
 }
 
-#define KV_STORE(rep)                                                          \
-    wd_host_kv_t *kv = ud;                                                     \
-    const wd_host_kv_store_t *st = wd_kv_store(kv, cx, (rep));                 \
-    char berr[200];                                                            \
-    berr[0] = '\0';                                                            \
-    if (st == NULL)                                                            \
-        return wd_kv_err(cx, res, 2, "bucket is not usable");
-
-/* ---------------------------------------------------------------- wasi:keyvalue/store */
+/* ---------------------------------------------------------------- open */
 
 static wd_cabi_rc_t wd_kv_open(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
                                void *ud)
@@ -237,104 +230,284 @@ static wd_cabi_rc_t wd_kv_some_bytes(wd_cabi_cx_t *cx, wd_cabi_val_t *res, int f
     return wd_kv_ok(cx, res, &o[0]);
 }
 
-static wd_cabi_rc_t wd_kv_get(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
-                              void *ud)
-{
-    KV_STORE(a[0].u);
-    void *v = NULL;
-    size_t vl = 0;
-    if (wd_kv_key_bad(kv, cx, &a[1], res))
-        return WD_CABI_OK;
-    int rc = st->ops->get(st->data, a[1].str, a[1].n, wd_kv_alloc, cx->arena, &v, &vl, berr,
-                          sizeof berr);
-    if (rc < 0)
-        return wd_kv_err(cx, res, 2, berr);
-    return wd_kv_some_bytes(cx, res, rc, v, vl);
-}
+/* ---------------------------------------------------------------- operations in flight */
 
-static wd_cabi_rc_t wd_kv_set(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
-                              void *ud)
-{
-    KV_STORE(a[0].u);
-    if (wd_kv_key_bad(kv, cx, &a[1], res) || wd_kv_value_bad(kv, cx, a[2].n, res))
-        return WD_CABI_OK;
-    if (st->ops->set(st->data, a[1].str, a[1].n, a[2].p, a[2].n, berr, sizeof berr) < 0)
-        return wd_kv_err(cx, res, 2, berr);
-    return wd_kv_ok(cx, res, NULL);
-}
+/* The operations of one host call. While the backend works on them the guest is suspended;
+ * the engine's re-invocation of the same function finds them complete (kv->pend) and
+ * answers from their results. If the request ends first, the batch is orphaned (kv NULL)
+ * and freed by its completion. */
+struct wd_kv_batch {
+    wd_host_kv_t *kv;             /* NULL: orphaned */
+    wd_cabi_host_fn fn;           /* the host function that started it */
+    int done;
+    uint32_t n;
+    wd_kv_op_t ops[];
+};
 
-static wd_cabi_rc_t wd_kv_delete(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
-                                 void *ud)
+static void wd_kv_batch_free(wd_kv_batch_t *b)
 {
-    KV_STORE(a[0].u);
-    if (wd_kv_key_bad(kv, cx, &a[1], res))
-        return WD_CABI_OK;
-    if (st->ops->del(st->data, a[1].str, a[1].n, berr, sizeof berr) < 0)
-        return wd_kv_err(cx, res, 2, berr);
-    return wd_kv_ok(cx, res, NULL);
-}
-
-static wd_cabi_rc_t wd_kv_exists(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
-                                 void *ud)
-{
-    KV_STORE(a[0].u);
-    void *v;
-    size_t vl;
-    if (wd_kv_key_bad(kv, cx, &a[1], res))
-        return WD_CABI_OK;
-    int rc = st->ops->get(st->data, a[1].str, a[1].n, wd_kv_alloc, cx->arena, &v, &vl, berr,
-                          sizeof berr);
-    if (rc < 0)
-        return wd_kv_err(cx, res, 2, berr);
-    wd_cabi_val_t *b = wd_kv_vals(cx, 1);
     if (b == NULL)
-        return wd_cabi_trap(cx, "out of memory for values"), WD_CABI_TRAP;
-    *b = wd_cabi_v_u(WD_CT_BOOL, rc == 1);
-    return wd_kv_ok(cx, res, b);
+        return;
+    for (uint32_t i = 0; i < b->n; i++) {
+        wd_kv_op_t *o = &b->ops[i];
+        free((void *)o->key);
+        free((void *)o->val);
+        free((void *)o->old);
+        free(o->v);
+        free(o->keys);
+        free(o->cursor);
+    }
+    free(b);
 }
 
-typedef struct {
-    wd_cabi_cx_t *cx;
-    wd_cabi_val_t *keys;
-    uint32_t n, cap;
-} wd_kv_list_t;
-
-static int wd_kv_emit(void *u, const char *k, size_t kl)
+static void wd_kv_batch_done(void *u)
 {
-    wd_kv_list_t *l = u;
-    if (l->n == l->cap)
+    wd_kv_batch_t *b = u;
+    if (b->kv == NULL) {
+        wd_kv_batch_free(b);
+        return;
+    }
+    b->done = 1;
+    if (b->kv->wake)
+        b->kv->wake(b->kv->wake_ud);
+}
+
+static wd_kv_batch_t *wd_kv_batch_new(uint32_t n)
+{
+    wd_kv_batch_t *b = calloc(1, sizeof *b + (size_t)n * sizeof(wd_kv_op_t));
+    if (b)
+        b->n = n;
+    return b;
+}
+
+/* a copy the batch owns; 0 on success */
+static int wd_kv_dup(const void **dst, const void *src, size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (p == NULL)
         return -1;
-    char *s = wd_cabi_arena_alloc(l->cx->arena, kl ? kl : 1, 1);
-    if (s == NULL)
-        return -1;
-    memcpy(s, k, kl);
-    l->keys[l->n++] = wd_cabi_v_str(s, (uint32_t)kl);
+    if (n)
+        memcpy(p, src, n);
+    *dst = p;
     return 0;
 }
 
+static int wd_kv_op_key(wd_kv_op_t *o, wd_kv_opcode_t op, const char *k, size_t kl)
+{
+    o->op = op;
+    o->kl = kl;
+    return wd_kv_dup((const void **)&o->key, k, kl);
+}
+
+/* The batch this call (fn) left when it suspended: 1 complete (in *out, kept in kv->spent
+ * until the next call or the reset), 2 still in progress, 0 none. */
+static int wd_kv_take(wd_host_kv_t *kv, wd_cabi_host_fn fn, wd_kv_batch_t **out)
+{
+    wd_kv_batch_free(kv->spent);
+    kv->spent = NULL;
+    wd_kv_batch_t *b = kv->pend;
+    if (b == NULL)
+        return 0;
+    if (b->fn != fn) {            /* not ours (cannot happen: the guest waits for it) */
+        if (b->done)
+            wd_kv_batch_free(b);
+        else
+            b->kv = NULL;
+        kv->pend = NULL;
+        return 0;
+    }
+    if (!b->done)
+        return 2;
+    kv->pend = NULL;
+    kv->spent = b;
+    *out = b;
+    return 1;
+}
+
+/* Start b on st: 1 complete (b is kv->spent), 0 suspended (b is kv->pend), -1 not
+ * possible here (b freed, msg set). */
+static int wd_kv_start(wd_host_kv_t *kv, const wd_host_kv_store_t *st, wd_kv_batch_t *b,
+                       wd_cabi_host_fn fn, const char **msg)
+{
+    b->fn = fn;
+    b->kv = kv;
+    if (st->ops->submit && kv->wake) {
+        if (st->ops->submit(st->data, b->ops, b->n, wd_kv_batch_done, b) == 1) {
+            kv->spent = b;
+            return 1;
+        }
+        kv->pend = b;
+        return 0;
+    }
+    if (st->ops->exec == NULL) {
+        wd_kv_batch_free(b);
+        *msg = "this store needs the server's event loop";
+        return -1;
+    }
+    for (uint32_t i = 0; i < b->n; i++)
+        st->ops->exec(st->data, &b->ops[i]);
+    kv->spent = b;
+    return 1;
+}
+
+/* Common head of the calls on a bucket: st, and either the completed batch (*b) or a
+ * return value for the host function (*rc, when the result says so). */
+#define KV_BEGIN(rep)                                                          \
+    wd_host_kv_t *kv = ud;                                                     \
+    const wd_host_kv_store_t *st = wd_kv_store(kv, cx, (rep));                 \
+    wd_kv_batch_t *b = NULL;                                                   \
+    if (st == NULL)                                                            \
+        return wd_kv_err(cx, res, 2, "bucket is not usable");                  \
+    int taken = wd_kv_take(kv, KV_FN, &b);                                     \
+    if (taken == 2)                                                            \
+        return WD_CABI_SUSPEND;
+
+/* after the batch b was filled: run it, or suspend */
+#define KV_RUN()                                                               \
+    do {                                                                       \
+        const char *why = NULL;                                                \
+        int started = wd_kv_start(kv, st, b, KV_FN, &why);                     \
+        if (started < 0)                                                       \
+            return wd_kv_err(cx, res, 2, why);                                 \
+        if (started == 0)                                                      \
+            return WD_CABI_SUSPEND;                                            \
+    } while (0)
+
+#define KV_OOM() return wd_kv_batch_free(b), wd_kv_err(cx, res, 2, "out of memory")
+
+/* ---------------------------------------------------------------- wasi:keyvalue/store */
+
+static wd_cabi_rc_t wd_kv_get(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
+                              void *ud);
+#define KV_FN wd_kv_get
+static wd_cabi_rc_t wd_kv_get(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
+                              void *ud)
+{
+    KV_BEGIN(a[0].u);
+    if (!taken) {
+        if (wd_kv_key_bad(kv, cx, &a[1], res))
+            return WD_CABI_OK;
+        if ((b = wd_kv_batch_new(1)) == NULL || wd_kv_op_key(&b->ops[0], WD_KV_OP_GET, a[1].str,
+                                                             a[1].n) < 0)
+            KV_OOM();
+        KV_RUN();
+    }
+    wd_kv_op_t *o = &b->ops[0];
+    if (o->rc < 0)
+        return wd_kv_err(cx, res, 2, o->err);
+    return wd_kv_some_bytes(cx, res, o->rc == 1, o->v, o->rvl);
+}
+#undef KV_FN
+
+static wd_cabi_rc_t wd_kv_exists(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
+                                 void *ud);
+#define KV_FN wd_kv_exists
+static wd_cabi_rc_t wd_kv_exists(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
+                                 void *ud)
+{
+    KV_BEGIN(a[0].u);
+    if (!taken) {
+        if (wd_kv_key_bad(kv, cx, &a[1], res))
+            return WD_CABI_OK;
+        if ((b = wd_kv_batch_new(1)) == NULL || wd_kv_op_key(&b->ops[0], WD_KV_OP_GET, a[1].str,
+                                                             a[1].n) < 0)
+            KV_OOM();
+        KV_RUN();
+    }
+    wd_kv_op_t *o = &b->ops[0];
+    if (o->rc < 0)
+        return wd_kv_err(cx, res, 2, o->err);
+    wd_cabi_val_t *v = wd_kv_vals(cx, 1);
+    if (v == NULL)
+        return wd_cabi_trap(cx, "out of memory for values"), WD_CABI_TRAP;
+    *v = wd_cabi_v_u(WD_CT_BOOL, o->rc == 1);
+    return wd_kv_ok(cx, res, v);
+}
+#undef KV_FN
+
+static wd_cabi_rc_t wd_kv_set(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
+                              void *ud);
+#define KV_FN wd_kv_set
+static wd_cabi_rc_t wd_kv_set(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
+                              void *ud)
+{
+    KV_BEGIN(a[0].u);
+    if (!taken) {
+        if (wd_kv_key_bad(kv, cx, &a[1], res) || wd_kv_value_bad(kv, cx, a[2].n, res))
+            return WD_CABI_OK;
+        if ((b = wd_kv_batch_new(1)) == NULL
+            || wd_kv_op_key(&b->ops[0], WD_KV_OP_SET, a[1].str, a[1].n) < 0
+            || wd_kv_dup(&b->ops[0].val, a[2].p, a[2].n) < 0)
+            KV_OOM();
+        b->ops[0].vl = a[2].n;
+        KV_RUN();
+    }
+    if (b->ops[0].rc < 0)
+        return wd_kv_err(cx, res, 2, b->ops[0].err);
+    return wd_kv_ok(cx, res, NULL);
+}
+#undef KV_FN
+
+static wd_cabi_rc_t wd_kv_delete(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
+                                 void *ud);
+#define KV_FN wd_kv_delete
+static wd_cabi_rc_t wd_kv_delete(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
+                                 void *ud)
+{
+    KV_BEGIN(a[0].u);
+    if (!taken) {
+        if (wd_kv_key_bad(kv, cx, &a[1], res))
+            return WD_CABI_OK;
+        if ((b = wd_kv_batch_new(1)) == NULL || wd_kv_op_key(&b->ops[0], WD_KV_OP_DEL, a[1].str,
+                                                             a[1].n) < 0)
+            KV_OOM();
+        KV_RUN();
+    }
+    if (b->ops[0].rc < 0)
+        return wd_kv_err(cx, res, 2, b->ops[0].err);
+    return wd_kv_ok(cx, res, NULL);
+}
+#undef KV_FN
+
+static wd_cabi_rc_t wd_kv_list_keys(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
+                                    void *ud);
+#define KV_FN wd_kv_list_keys
 static wd_cabi_rc_t wd_kv_list_keys(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
                                     void *ud)
 {
-    KV_STORE(a[0].u);
-    /* the cursor is the last key of the previous page */
-    const char *after = a[1].n == 1 ? a[1].vals[0].str : NULL;
-    size_t al = a[1].n == 1 ? a[1].vals[0].n : 0;
-    wd_kv_list_t l = { cx, wd_kv_vals(cx, WD_HOST_KV_LIST_PAGE), 0, WD_HOST_KV_LIST_PAGE };
-    wd_cabi_val_t *r = wd_kv_vals(cx, 4);
-    if (l.keys == NULL || r == NULL)
+    KV_BEGIN(a[0].u);
+    if (!taken) {
+        if ((b = wd_kv_batch_new(1)) == NULL)
+            KV_OOM();
+        b->ops[0].op = WD_KV_OP_LIST;
+        b->ops[0].max = WD_HOST_KV_LIST_PAGE;
+        if (a[1].n == 1 && (wd_kv_dup((const void **)&b->ops[0].key, a[1].vals[0].str,
+                                      a[1].vals[0].n) < 0))
+            KV_OOM();
+        b->ops[0].kl = a[1].n == 1 ? a[1].vals[0].n : 0;
+        KV_RUN();
+    }
+    wd_kv_op_t *o = &b->ops[0];
+    if (o->rc < 0)
+        return wd_kv_err(cx, res, 2, o->err);
+    wd_cabi_val_t *keys = wd_kv_vals(cx, o->nkeys), *r = wd_kv_vals(cx, 4);
+    if (keys == NULL || r == NULL)
         return wd_cabi_trap(cx, "out of memory for values"), WD_CABI_TRAP;
-    int more = st->ops->list(st->data, after, al, WD_HOST_KV_LIST_PAGE, wd_kv_emit, &l, berr,
-                             sizeof berr);
-    if (more < 0)
-        return wd_kv_err(cx, res, 2, berr);
-    r[1] = wd_cabi_v_vals(WD_CT_LIST, l.keys, l.n);
-    if (more && l.n > 0) {
-        r[3] = l.keys[l.n - 1];
+    size_t off = 0;
+    for (uint32_t i = 0; i < o->nkeys; i++) {
+        uint32_t l;
+        memcpy(&l, o->keys + off, 4);
+        keys[i] = wd_cabi_v_str(o->keys + off + 4, l);
+        off += 4 + l;
+    }
+    if (o->cursor) {
+        r[3] = wd_cabi_v_str(o->cursor, (uint32_t)o->cursor_len);
         r[2] = wd_cabi_v_case(WD_CT_OPTION, 1, &r[3]);
     } else {
         r[2] = wd_cabi_v_case(WD_CT_OPTION, 0, NULL);
     }
     /* record fields must be contiguous: keys, cursor */
+    r[1] = wd_cabi_v_vals(WD_CT_LIST, keys, o->nkeys);
     wd_cabi_val_t *f = wd_kv_vals(cx, 2);
     if (f == NULL)
         return wd_cabi_trap(cx, "out of memory for values"), WD_CABI_TRAP;
@@ -343,24 +516,35 @@ static wd_cabi_rc_t wd_kv_list_keys(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd
     r[0] = wd_cabi_v_vals(WD_CT_RECORD, f, 2);
     return wd_kv_ok(cx, res, &r[0]);
 }
+#undef KV_FN
 
 /* ---------------------------------------------------------------- wasi:keyvalue/atomics */
 
 static wd_cabi_rc_t wd_kv_increment(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
+                                    void *ud);
+#define KV_FN wd_kv_increment
+static wd_cabi_rc_t wd_kv_increment(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
                                     void *ud)
 {
-    KV_STORE(a[0].u);
-    int64_t out;
-    if (wd_kv_key_bad(kv, cx, &a[1], res))
-        return WD_CABI_OK;
-    if (st->ops->incr(st->data, a[1].str, a[1].n, a[2].s, &out, berr, sizeof berr) < 0)
-        return wd_kv_err(cx, res, 2, berr);
+    KV_BEGIN(a[0].u);
+    if (!taken) {
+        if (wd_kv_key_bad(kv, cx, &a[1], res))
+            return WD_CABI_OK;
+        if ((b = wd_kv_batch_new(1)) == NULL || wd_kv_op_key(&b->ops[0], WD_KV_OP_INCR,
+                                                             a[1].str, a[1].n) < 0)
+            KV_OOM();
+        b->ops[0].delta = a[2].s;
+        KV_RUN();
+    }
+    if (b->ops[0].rc < 0)
+        return wd_kv_err(cx, res, 2, b->ops[0].err);
     wd_cabi_val_t *v = wd_kv_vals(cx, 1);
     if (v == NULL)
         return wd_cabi_trap(cx, "out of memory for values"), WD_CABI_TRAP;
-    *v = wd_cabi_v_s(WD_CT_S64, out);
+    *v = wd_cabi_v_s(WD_CT_S64, b->ops[0].out);
     return wd_kv_ok(cx, res, v);
 }
+#undef KV_FN
 
 static void wd_kv_cas_free(wd_kv_cas_t *c)
 {
@@ -370,25 +554,31 @@ static void wd_kv_cas_free(wd_kv_cas_t *c)
 }
 
 static wd_cabi_rc_t wd_kv_cas_new(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
+                                  void *ud);
+#define KV_FN wd_kv_cas_new
+static wd_cabi_rc_t wd_kv_cas_new(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
                                   void *ud)
 {
-    KV_STORE(a[0].u);
-    void *v = NULL;
-    size_t vl = 0;
+    KV_BEGIN(a[0].u);
     uint32_t i;
-    if (wd_kv_key_bad(kv, cx, &a[1], res))
-        return WD_CABI_OK;
+    if (!taken) {
+        if (wd_kv_key_bad(kv, cx, &a[1], res))
+            return WD_CABI_OK;
+        if ((b = wd_kv_batch_new(1)) == NULL || wd_kv_op_key(&b->ops[0], WD_KV_OP_GET, a[1].str,
+                                                             a[1].n) < 0)
+            KV_OOM();
+        KV_RUN();
+    }
     for (i = 0; i < WD_HOST_KV_MAX_CAS && kv->cas[i].used; i++)
         ;
     if (i == WD_HOST_KV_MAX_CAS)
         return wd_kv_err(cx, res, 2, "too many cas handles in this request");
-    int rc = st->ops->get(st->data, a[1].str, a[1].n, wd_kv_alloc, cx->arena, &v, &vl, berr,
-                          sizeof berr);
-    if (rc < 0)
-        return wd_kv_err(cx, res, 2, berr);
+    wd_kv_op_t *o = &b->ops[0];
+    if (o->rc < 0)
+        return wd_kv_err(cx, res, 2, o->err);
     wd_kv_cas_t *c = &kv->cas[i];
     c->key = malloc(a[1].n);
-    c->val = malloc(vl ? vl : 1);
+    c->val = malloc(o->rvl ? o->rvl : 1);
     if (c->key == NULL || c->val == NULL) {
         wd_kv_cas_free(c);
         return wd_kv_err(cx, res, 2, "out of memory");
@@ -397,16 +587,17 @@ static wd_cabi_rc_t wd_kv_cas_new(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_c
     c->store = (uint32_t)a[0].u;
     memcpy(c->key, a[1].str, a[1].n);
     c->kl = a[1].n;
-    c->had = rc == 1;
-    if (vl)
-        memcpy(c->val, v, vl);
-    c->vl = vl;
+    c->had = o->rc == 1;
+    if (o->rvl)
+        memcpy(c->val, o->v, o->rvl);
+    c->vl = o->rvl;
     wd_cabi_val_t *h = wd_kv_vals(cx, 1);
     if (h == NULL)
         return wd_cabi_trap(cx, "out of memory for values"), WD_CABI_TRAP;
     *h = wd_cabi_v_u(WD_CT_OWN, i + 1);
     return wd_kv_ok(cx, res, h);
 }
+#undef KV_FN
 
 static wd_kv_cas_t *wd_kv_cas_get(wd_host_kv_t *kv, uint64_t rep)
 {
@@ -425,11 +616,19 @@ static wd_cabi_rc_t wd_kv_cas_current(wd_cabi_cx_t *cx, const wd_cabi_val_t *a,
     return wd_kv_some_bytes(cx, res, c->had, c->val, c->vl);
 }
 
+/* swap(own<cas>, value): one batch of [cas, get] (the get refreshes the handle when the
+ * value changed: cas-failed gives it back to the guest for a retry). Suspending after the
+ * own handle was lifted: the handle goes back into the guest's table (the index the lift
+ * just freed, so the engine's re-invocation lifts the same handle again). */
+static wd_cabi_rc_t wd_kv_swap(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
+                               void *ud);
+#define KV_FN wd_kv_swap
 static wd_cabi_rc_t wd_kv_swap(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
                                void *ud)
 {
     wd_host_kv_t *kv = ud;
     wd_kv_cas_t *c = wd_kv_cas_get(kv, a[0].u);
+    wd_kv_batch_t *b = NULL;
     char berr[200];
     wd_cabi_val_t *e = wd_kv_vals(cx, 3);
     if (e == NULL)
@@ -447,33 +646,55 @@ static wd_cabi_rc_t wd_kv_swap(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi
     const wd_host_kv_store_t *st = wd_kv_store(kv, cx, c->store);
     if (st == NULL)
         SWAP_STORE_ERR("bucket is not usable");
-    if (a[1].n > wd_kv_value_max(kv)) {
-        snprintf(berr, sizeof berr, "value of %u bytes is larger than the limit of %zu",
-                 a[1].n, wd_kv_value_max(kv));
-        SWAP_STORE_ERR(berr);
+    int taken = wd_kv_take(kv, KV_FN, &b);
+    if (!taken) {
+        if (a[1].n > wd_kv_value_max(kv)) {
+            snprintf(berr, sizeof berr, "value of %u bytes is larger than the limit of %zu",
+                     a[1].n, wd_kv_value_max(kv));
+            SWAP_STORE_ERR(berr);
+        }
+        if ((b = wd_kv_batch_new(2)) == NULL
+            || wd_kv_op_key(&b->ops[0], WD_KV_OP_CAS, c->key, c->kl) < 0
+            || wd_kv_dup(&b->ops[0].val, a[1].p, a[1].n) < 0
+            || wd_kv_dup(&b->ops[0].old, c->val, c->vl) < 0
+            || wd_kv_op_key(&b->ops[1], WD_KV_OP_GET, c->key, c->kl) < 0) {
+            wd_kv_batch_free(b);
+            SWAP_STORE_ERR("out of memory");
+        }
+        b->ops[0].vl = a[1].n;
+        b->ops[0].oldl = c->vl;
+        b->ops[0].had = c->had;
+        const char *why = NULL;
+        taken = wd_kv_start(kv, st, b, KV_FN, &why);
+        if (taken < 0)
+            SWAP_STORE_ERR(why);
     }
-    int rc = st->ops->cas(st->data, c->key, c->kl, c->had, c->val, c->vl, a[1].p, a[1].n, berr,
-                          sizeof berr);
-    if (rc < 0)
-        SWAP_STORE_ERR(berr);
-    if (rc == 0) {
+    if (taken != 1) {             /* wait: the handle goes back where it was */
+        uint32_t idx;
+        const char *m = NULL;
+        if (cx->table && cx->lifted_own
+            && wd_cabi_resource_new(cx->table, &wd_kv_cas_rt, (uint32_t)a[0].u, &idx, &m) < 0)
+            return wd_cabi_trap(cx, m ? m : "handle table"), WD_CABI_TRAP;
+        cx->lifted_own = 0;
+        return WD_CABI_SUSPEND;
+    }
+    wd_kv_op_t *o = &b->ops[0], *g = &b->ops[1];
+    if (o->rc < 0)
+        SWAP_STORE_ERR(o->err);
+    if (o->rc == 0) {
         /* cas-failed(cas): the handle goes back to the guest with the value now stored,
            so a retry loop can call current() and swap again */
-        void *v = NULL;
-        size_t vl = 0;
-        int g = st->ops->get(st->data, c->key, c->kl, wd_kv_alloc, cx->arena, &v, &vl, berr,
-                             sizeof berr);
-        if (g < 0)
-            SWAP_STORE_ERR(berr);
-        void *nv = malloc(vl ? vl : 1);
+        if (g->rc < 0)
+            SWAP_STORE_ERR(g->err);
+        void *nv = malloc(g->rvl ? g->rvl : 1);
         if (nv == NULL)
             SWAP_STORE_ERR("out of memory");
-        if (vl)
-            memcpy(nv, v, vl);
+        if (g->rvl)
+            memcpy(nv, g->v, g->rvl);
         free(c->val);
         c->val = nv;
-        c->vl = vl;
-        c->had = g == 1;
+        c->vl = g->rvl;
+        c->had = g->rc == 1;
         e[1] = wd_cabi_v_u(WD_CT_OWN, a[0].u);
         e[0] = wd_cabi_v_case(WD_CT_VARIANT, 1, &e[1]);
         *res = wd_cabi_v_case(WD_CT_RESULT, 1, &e[0]);
@@ -483,74 +704,109 @@ static wd_cabi_rc_t wd_kv_swap(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi
     return wd_kv_ok(cx, res, NULL);
 #undef SWAP_STORE_ERR
 }
+#undef KV_FN
 
 /* ---------------------------------------------------------------- wasi:keyvalue/batch */
 
 static wd_cabi_rc_t wd_kv_get_many(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
+                                   void *ud);
+#define KV_FN wd_kv_get_many
+static wd_cabi_rc_t wd_kv_get_many(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
                                    void *ud)
 {
-    KV_STORE(a[0].u);
+    KV_BEGIN(a[0].u);
     uint32_t n = a[1].n;
+    if (!taken) {
+        for (uint32_t i = 0; i < n; i++)
+            if (wd_kv_key_bad(kv, cx, &a[1].vals[i], res))
+                return WD_CABI_OK;
+        if ((b = wd_kv_batch_new(n)) == NULL)
+            KV_OOM();
+        for (uint32_t i = 0; i < n; i++)
+            if (wd_kv_op_key(&b->ops[i], WD_KV_OP_GET, a[1].vals[i].str, a[1].vals[i].n) < 0)
+                KV_OOM();
+        KV_RUN();
+    }
     wd_cabi_val_t *out = wd_kv_vals(cx, n * 4 + 1);
     if (out == NULL)
         return wd_cabi_trap(cx, "out of memory for values"), WD_CABI_TRAP;
-    wd_cabi_val_t *opts = out + 1, *tup = out + 1 + n;   /* tup: n pairs */
-    for (uint32_t i = 0; i < n; i++) {
-        const wd_cabi_val_t *k = &a[1].vals[i];
-        void *v = NULL;
-        size_t vl = 0;
-        if (wd_kv_key_bad(kv, cx, k, res))
-            return WD_CABI_OK;
-        int rc = st->ops->get(st->data, k->str, k->n, wd_kv_alloc, cx->arena, &v, &vl, berr,
-                              sizeof berr);
-        if (rc < 0)
-            return wd_kv_err(cx, res, 2, berr);
-        if (rc == 0) {
+    wd_cabi_val_t *opts = out + 1;
+    for (uint32_t i = 0; i < n && i < b->n; i++) {
+        wd_kv_op_t *o = &b->ops[i];
+        if (o->rc < 0)
+            return wd_kv_err(cx, res, 2, o->err);
+        if (o->rc == 0) {
             opts[i] = wd_cabi_v_case(WD_CT_OPTION, 0, NULL);
             continue;
         }
         wd_cabi_val_t *pair = wd_kv_vals(cx, 3);
         if (pair == NULL)
             return wd_cabi_trap(cx, "out of memory for values"), WD_CABI_TRAP;
-        pair[1] = *k;
-        pair[2] = wd_cabi_v_bytes(v, (uint32_t)vl);
+        pair[1] = a[1].vals[i];
+        pair[2] = wd_cabi_v_bytes(o->v, (uint32_t)o->rvl);
         pair[0] = wd_cabi_v_vals(WD_CT_TUPLE, &pair[1], 2);
         opts[i] = wd_cabi_v_case(WD_CT_OPTION, 1, &pair[0]);
     }
-    (void)tup;
     out[0] = wd_cabi_v_vals(WD_CT_LIST, opts, n);
     return wd_kv_ok(cx, res, &out[0]);
 }
+#undef KV_FN
 
+static wd_cabi_rc_t wd_kv_set_many(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
+                                   void *ud);
+#define KV_FN wd_kv_set_many
 static wd_cabi_rc_t wd_kv_set_many(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi_val_t *res,
                                    void *ud)
 {
-    KV_STORE(a[0].u);
-    for (uint32_t i = 0; i < a[1].n; i++) {
-        const wd_cabi_val_t *p = a[1].vals[i].vals;
-        if (wd_kv_key_bad(kv, cx, &p[0], res) || wd_kv_value_bad(kv, cx, p[1].n, res))
-            return WD_CABI_OK;
+    KV_BEGIN(a[0].u);
+    if (!taken) {
+        for (uint32_t i = 0; i < a[1].n; i++) {
+            const wd_cabi_val_t *p = a[1].vals[i].vals;
+            if (wd_kv_key_bad(kv, cx, &p[0], res) || wd_kv_value_bad(kv, cx, p[1].n, res))
+                return WD_CABI_OK;
+        }
+        if ((b = wd_kv_batch_new(a[1].n)) == NULL)
+            KV_OOM();
+        for (uint32_t i = 0; i < a[1].n; i++) {
+            const wd_cabi_val_t *p = a[1].vals[i].vals;
+            if (wd_kv_op_key(&b->ops[i], WD_KV_OP_SET, p[0].str, p[0].n) < 0
+                || wd_kv_dup(&b->ops[i].val, p[1].p, p[1].n) < 0)
+                KV_OOM();
+            b->ops[i].vl = p[1].n;
+        }
+        KV_RUN();
     }
-    for (uint32_t i = 0; i < a[1].n; i++) {
-        const wd_cabi_val_t *p = a[1].vals[i].vals;
-        if (st->ops->set(st->data, p[0].str, p[0].n, p[1].p, p[1].n, berr, sizeof berr) < 0)
-            return wd_kv_err(cx, res, 2, berr);
-    }
+    for (uint32_t i = 0; i < b->n; i++)
+        if (b->ops[i].rc < 0)
+            return wd_kv_err(cx, res, 2, b->ops[i].err);
     return wd_kv_ok(cx, res, NULL);
 }
+#undef KV_FN
 
+static wd_cabi_rc_t wd_kv_delete_many(wd_cabi_cx_t *cx, const wd_cabi_val_t *a,
+                                      wd_cabi_val_t *res, void *ud);
+#define KV_FN wd_kv_delete_many
 static wd_cabi_rc_t wd_kv_delete_many(wd_cabi_cx_t *cx, const wd_cabi_val_t *a,
                                       wd_cabi_val_t *res, void *ud)
 {
-    KV_STORE(a[0].u);
-    for (uint32_t i = 0; i < a[1].n; i++)
-        if (wd_kv_key_bad(kv, cx, &a[1].vals[i], res))
-            return WD_CABI_OK;
-    for (uint32_t i = 0; i < a[1].n; i++)
-        if (st->ops->del(st->data, a[1].vals[i].str, a[1].vals[i].n, berr, sizeof berr) < 0)
-            return wd_kv_err(cx, res, 2, berr);
+    KV_BEGIN(a[0].u);
+    if (!taken) {
+        for (uint32_t i = 0; i < a[1].n; i++)
+            if (wd_kv_key_bad(kv, cx, &a[1].vals[i], res))
+                return WD_CABI_OK;
+        if ((b = wd_kv_batch_new(a[1].n)) == NULL)
+            KV_OOM();
+        for (uint32_t i = 0; i < a[1].n; i++)
+            if (wd_kv_op_key(&b->ops[i], WD_KV_OP_DEL, a[1].vals[i].str, a[1].vals[i].n) < 0)
+                KV_OOM();
+        KV_RUN();
+    }
+    for (uint32_t i = 0; i < b->n; i++)
+        if (b->ops[i].rc < 0)
+            return wd_kv_err(cx, res, 2, b->ops[i].err);
     return wd_kv_ok(cx, res, NULL);
 }
+#undef KV_FN
 
 /* ---------------------------------------------------------------- wasi:config/store */
 
@@ -784,6 +1040,8 @@ static wd_wasm_host_rc_t wd_kv_core_call(wd_wasm_instance_t *caller, const uint6
     wd_cabi_rc_t rc = wd_cabi_host_call(&cx, b->f->ft, args, results, b->f->fn, kv);
     if (rc == WD_CABI_OK)
         return WD_WASM_HOST_OK;
+    if (rc == WD_CABI_SUSPEND)
+        return WD_WASM_HOST_SUSPEND;
     snprintf(msg, sizeof msg, "%s#%s: %s", b->f->iface, b->f->name, cx.trap ? cx.trap : "trap");
     wd_wasm_host_trap(caller, msg);
     return WD_WASM_HOST_TRAP;
@@ -812,10 +1070,30 @@ wd_host_kv_t *wd_host_kv_new(const wd_host_kv_conf_t *conf)
     return kv;
 }
 
+void wd_host_kv_set_wake(wd_host_kv_t *kv, void (*wake)(void *ud), void *ud)
+{
+    kv->wake = wake;
+    kv->wake_ud = ud;
+}
+
+int wd_host_kv_waiting(const wd_host_kv_t *kv)
+{
+    return kv && kv->pend && !kv->pend->done;
+}
+
 void wd_host_kv_reset(wd_host_kv_t *kv)
 {
     if (kv == NULL)
         return;
+    if (kv->pend) {               /* in progress: its completion frees it */
+        if (kv->pend->done)
+            wd_kv_batch_free(kv->pend);
+        else
+            kv->pend->kv = NULL;
+        kv->pend = NULL;
+    }
+    wd_kv_batch_free(kv->spent);
+    kv->spent = NULL;
     wd_cabi_table_reset(&kv->table);
     for (uint32_t i = 0; i < WD_HOST_KV_MAX_CAS; i++)
         if (kv->cas[i].used)

@@ -12,7 +12,10 @@
  *     ud = the wd_host_kv_t of the instance (cx->table is the component's table; reps of
  *     bucket/cas are this context's).
  *
- * Storage is behind wd_kv_ops_t (the server's backends: modules/wasm/wd_http_wasm_kv.c).
+ * Storage is behind wd_kv_ops_t (the server's backends: modules/wasm/wd_http_wasm_kv.c for
+ * LMDB, wd_http_wasm_kv_redis.c for Redis). Every call may suspend (see wd_host_kv_set_wake);
+ * swap, which takes an own<cas>, puts the handle back before suspending, so the engine's
+ * re-invocation lifts it again.
  * Resources: bucket rep = store index + 1 (no state: opening a store 100,000 times only
  * fills the bounded handle table); cas rep = slot + 1 of WD_HOST_KV_MAX_CAS slots (key and
  * the value seen), freed by swap, drop or reset.
@@ -29,28 +32,49 @@
 #define WD_HOST_KV_MAX_HANDLES  4096
 #define WD_HOST_KV_LIST_PAGE    1000    /* keys per list-keys page */
 
-/* allocator handed to backends for values they return */
-typedef void *(*wd_kv_alloc_fn)(void *a, size_t n);
+/* One storage operation, with its inputs (copies owned by the host until it completes) and
+ * its results (filled by the backend; v, keys and cursor malloc'd, freed by the host). */
+typedef enum {
+    WD_KV_OP_GET = 0,   /* rc 1 found (v, vl), 0 not found */
+    WD_KV_OP_SET,       /* key = val */
+    WD_KV_OP_DEL,       /* absent keys are fine */
+    WD_KV_OP_LIST,      /* keys after cursor (key: NULL from the start), at most max; rc 0 */
+    WD_KV_OP_INCR,      /* ASCII decimal (absent: 0) + delta, stored back; out = new value */
+    WD_KV_OP_CAS        /* set val if the value is exactly (had, old): rc 1 swapped, 0 changed */
+} wd_kv_opcode_t;
 
-/* A backend. Every function returns -1 with a message in err on failure. */
 typedef struct {
-    /* 1 found (*v, *vl allocated with alloc), 0 not found */
-    int (*get)(void *sd, const char *k, size_t kl, wd_kv_alloc_fn alloc, void *a,
-               void **v, size_t *vl, char *err, size_t errlen);
-    int (*set)(void *sd, const char *k, size_t kl, const void *v, size_t vl,
-               char *err, size_t errlen);
-    int (*del)(void *sd, const char *k, size_t kl, char *err, size_t errlen);
-    /* keys strictly after `after` (NULL: from the start), at most max, each through emit;
-       returns 1 if more keys follow the last one emitted, 0 if not */
-    int (*list)(void *sd, const char *after, size_t al, size_t max,
-                int (*emit)(void *u, const char *k, size_t kl), void *u,
-                char *err, size_t errlen);
-    /* value as ASCII decimal (absent: 0) + delta, stored back; *out the new value */
-    int (*incr)(void *sd, const char *k, size_t kl, int64_t delta, int64_t *out,
-                char *err, size_t errlen);
-    /* set v if the current value is exactly (had, old): 1 swapped, 0 changed since */
-    int (*cas)(void *sd, const char *k, size_t kl, int had, const void *old, size_t oldl,
-               const void *v, size_t vl, char *err, size_t errlen);
+    wd_kv_opcode_t op;
+    const char *key;              /* list: the cursor (NULL: first page) */
+    size_t kl;
+    const void *val, *old;
+    size_t vl, oldl;
+    int had;
+    int64_t delta;
+    size_t max;                   /* list: keys per page */
+    /* results */
+    int rc;                       /* -1: failed, err says why */
+    void *v;                      /* get: the value */
+    size_t rvl;
+    int64_t out;                  /* incr */
+    char *keys;                   /* list: nkeys keys, each a u32 length then its bytes */
+    size_t keys_len;
+    uint32_t nkeys;
+    char *cursor;                 /* list: where the next page starts (NULL: last page) */
+    size_t cursor_len;
+    char err[200];
+} wd_kv_op_t;
+
+typedef void (*wd_kv_done_fn)(void *u);
+
+/* A backend. exec runs one op now (NULL: the backend is asynchronous only). submit starts
+ * n ops (NULL: exec only): returns 1 if they are all complete already, 0 if done(u) will be
+ * called once, later, from the worker's loop, after all of them completed (the ops stay
+ * valid until then, even if the request that asked for them is gone). Storage never makes
+ * the loop wait: what cannot complete at once goes through submit. */
+typedef struct {
+    void (*exec)(void *sd, wd_kv_op_t *op);
+    int (*submit)(void *sd, wd_kv_op_t *ops, uint32_t n, wd_kv_done_fn done, void *u);
 } wd_kv_ops_t;
 
 typedef struct {
@@ -72,8 +96,17 @@ typedef struct wd_host_kv wd_host_kv_t;
 
 wd_host_kv_t *wd_host_kv_new(const wd_host_kv_conf_t *conf);
 void wd_host_kv_free(wd_host_kv_t *kv);
-/* after each request: drops every handle and cas slot */
+/* after each request: drops every handle and cas slot; an operation still in progress is
+ * left to finish on its own (its result is dropped) */
 void wd_host_kv_reset(wd_host_kv_t *kv);
+/* Asynchronous backends: a host function whose operation cannot complete at once returns
+ * WD_CABI_SUSPEND (core modules: WD_WASM_HOST_SUSPEND) and remembers the operation; when
+ * it completes, wake(ud) is called from the loop and the engine's re-invocation of the same
+ * function (same arguments) returns its result. Without a wake hook (no event loop), stores
+ * that need one answer other("..."). */
+void wd_host_kv_set_wake(wd_host_kv_t *kv, void (*wake)(void *ud), void *ud);
+/* 1 while a suspended call waits for its operation (the embedder waits for wake). */
+int wd_host_kv_waiting(const wd_host_kv_t *kv);
 
 /* 1 if the import module name is one of our interfaces (versioned or not). */
 int wd_host_kv_owns(const char *module, size_t mlen);
