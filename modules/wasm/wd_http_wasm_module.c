@@ -1004,7 +1004,8 @@ wd_http_wasm_after(wd_http_wasm_ctx_t *ctx, wd_host_http_run_t st)
         wd_http_wasm_arm_timer(ctx, wd_min(until, ctx->deadline_ns));
         return;
     }
-    if (st == WD_HOST_HTTP_YIELD && wd_host_kv_waiting(ctx->it->kv)) {
+    if (st == WD_HOST_HTTP_YIELD
+        && wd_host_kv_waiting(ctx->it->hc ? wd_host_comp_kv(ctx->it->hc) : ctx->it->kv)) {
         /* a keyvalue operation in progress (Redis, an LMDB write): its completion wakes it;
            the timer keeps its deadline */
         ctx->state = WD_HTTP_WASM_WAITING;

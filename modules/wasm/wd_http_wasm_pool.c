@@ -248,6 +248,7 @@ wd_http_wasm_comp_inst_new(wd_http_wasm_loc_conf_t *conf, wd_http_wasm_inst_t *i
         wd_http_wasm_err(err, "out of memory");
         goto fail;
     }
+    wd_host_kv_set_wake(wd_host_comp_kv(it->hc), wd_http_wasm_kv_wake, it);
     memset(&lim, 0, sizeof(lim));
     lim.max_memory_bytes = conf->memory_limit;
     lim.fuel = (uint64_t) conf->fuel;

@@ -147,6 +147,7 @@ wd_cabi_lift_own(wd_cabi_cx_t *cx, const wd_comp_type_t *t, uint32_t idx, uint32
     if (wd_cabi_table_remove(cx->table, idx, &h, &msg) < 0)
         return wd_cabi_trap(cx, msg);
     cx->lifted_own = 1;
+    cx->lifted_rt = h.rt;
     if (h.rt != t->resource)
         return wd_cabi_trap(cx, "handle of the wrong resource type");
     if (h.lends)

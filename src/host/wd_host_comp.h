@@ -94,6 +94,8 @@ int wd_host_comp_bind_instance(wd_host_comp_t *hc, const wd_comp_t *c, wd_comp_i
 
 /* The request context of this instance: drive requests with wd_host_http_start & co. */
 wd_host_http_t *wd_host_comp_http(wd_host_comp_t *hc);
+/* Its wasi:keyvalue / wasi:config context (wake hook, waiting: see kv/wd_host_kv.h). */
+wd_host_kv_t *wd_host_comp_kv(wd_host_comp_t *hc);
 /* After each request (with the restore of every core instance): drops every handle of
  * host and guest resources and per-request state (calls wd_host_http_reset). */
 void wd_host_comp_reset(wd_host_comp_t *hc);

@@ -535,6 +535,11 @@ wd_host_http_t *wd_host_comp_http(wd_host_comp_t *hc)
     return hc->http;
 }
 
+wd_host_kv_t *wd_host_comp_kv(wd_host_comp_t *hc)
+{
+    return hc->kv;
+}
+
 wd_wasm_instance_t *wd_host_comp_thread(wd_host_comp_t *hc)
 {
     return hc->thread;

@@ -673,7 +673,8 @@ static wd_cabi_rc_t wd_kv_swap(wd_cabi_cx_t *cx, const wd_cabi_val_t *a, wd_cabi
         uint32_t idx;
         const char *m = NULL;
         if (cx->table && cx->lifted_own
-            && wd_cabi_resource_new(cx->table, &wd_kv_cas_rt, (uint32_t)a[0].u, &idx, &m) < 0)
+            && wd_cabi_resource_new(cx->table, cx->lifted_rt ? cx->lifted_rt : &wd_kv_cas_rt,
+                                    (uint32_t)a[0].u, &idx, &m) < 0)
             return wd_cabi_trap(cx, m ? m : "handle table"), WD_CABI_TRAP;
         cx->lifted_own = 0;
         return WD_CABI_SUSPEND;
