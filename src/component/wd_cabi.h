@@ -166,7 +166,7 @@ struct wd_cabi_cx_s {
     uint8_t raw_handles;            /* own/borrow pass as the i32 they are, no table: the
                                        callee keeps its own handle table (src/host/http's
                                        resources, transcoded for another string encoding) */
-    const wd_comp_resource_t *lifted_rt;   /* ... and its resource type (a host function
+    const wd_comp_resource_t *lifted_rt;   /* the resource type of the last own lifted (a host function
                                        that suspends puts the handle back with it) */
     /* Lifting work bound: bytes of strings and lists decoded or copied (raw views are free)
        since the call began; past work_limit (0: WD_CABI_WORK_LIMIT) the lift traps ("value
