@@ -70,7 +70,7 @@ for w in objs/handlers/*.wasm; do
         rm -f "$OUT/$n.embed.wasm" ;;
     test-cgi-cmd) jco new "$w" --wasi-command -o "$OUT/cgi-cmd.comp.wasm" ;;   # wasmd run
     test-*|hostile-*|ops-*) ;;
-    counter|kv-test)    # import wasi:keyvalue / wasi:config
+    counter|kv-test|shorten)    # import wasi:keyvalue / wasi:config
         jco embed --wit "$OUT/wit-kv" "$w" -o "$OUT/$n.embed.wasm"
         jco new "$OUT/$n.embed.wasm" --wasi-reactor -o "$OUT/$n.comp.wasm"
         rm -f "$OUT/$n.embed.wasm" ;;

@@ -343,5 +343,110 @@ def test_counter_example_zero_setup(s):
         a.cleanup()
 
 
+SHORT = r'''
+http {
+    access_log off;
+    keyvalue_store links lmdb %(store)s;
+    server {
+        listen 127.0.0.1:%%(port)d;
+        location /s/ { wasm_handler @H@/shorten.wasm; wasm_keyvalue links;
+                       wasm_config store links; wasm_config base_url https://sho.rt/s; }
+        location /h/ { wasm_handler @H@/shorten.wasm; wasm_keyvalue links;
+                       wasm_config store links; }
+    }
+}
+'''.replace("@H@", H)
+
+
+def post(s, path, data):
+    return s.request(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: t\r\nContent-Length: "
+                     + str(len(data)).encode() + b"\r\n\r\n" + data)
+
+
+def test_url_shortener_example(s):
+    """wasm-handlers/examples/shorten.c end to end: links made by POST (body or ?url=), the
+    base URL from wasm_config (or the Host), redirects, visit counts, bad URLs, unknown
+    codes, distinct codes from two workers, links kept across a restart."""
+    store = os.path.join(s.prefix, "kv", "links")
+    a = harness.Server(SHORT % {"store": store}, s.port + 45, master=True)
+    with open(a.conf_path) as f:
+        text = f.read().replace("worker_processes 1;", "worker_processes 2;")
+    with open(a.conf_path, "w") as f:
+        f.write(text)
+    try:
+        a.start()
+        r = post(a, "/s/", b"https://example.com/a/very/long/path?x=1\n")
+        check(r.status == 201, r.status, r.body)
+        link = r.body.decode().strip()
+        check(link.startswith("https://sho.rt/s/") and r.header("location") == link, link,
+              "wasm_config base_url gives the link")
+        code = link.rsplit("/", 1)[1]
+        r = get(a, "/s/" + code)
+        check(r.status == 302 and r.header("location") == "https://example.com/a/very/long/path?x=1",
+              r.status, r.header("location"))
+        get(a, "/s/" + code)
+        check(body(a, "/s/%s.stats" % code) == "visits 2\n", "visits counted")
+        r = post(a, "/h/?url=http%3A%2F%2Fexample.org%2Fq", b"")
+        check(r.status == 201 and r.body.decode().startswith("http://t/s/"), r.status, r.body,
+              "without base_url: http://HOST/s")
+        code2 = r.body.decode().strip().rsplit("/", 1)[1]
+        check(code2 != code, "a new code per link")
+        r = get(a, "/h/" + code2)
+        check(r.status == 302 and r.header("location") == "http://example.org/q", r.header("location"))
+        for bad in (b"ftp://x/y", b"not a url", b"https://", b"https://a b", b"http://x/" + b"a" * 2100):
+            r = post(a, "/s/", bad)
+            check(r.status == 400, bad[:40], r.status)
+        check(get(a, "/s/zzzzzz").status == 404, "unknown code")
+        check(get(a, "/s/a%2fb").status == 404, "not a code")
+        check(a.request(b"DELETE /s/x HTTP/1.1\r\nHost: t\r\n\r\n").status == 405)
+        # many links from many connections (two workers): all distinct, all resolving
+        codes, errs = {}, []
+
+        def make(i):
+            try:
+                with harness.Conn(a.port, 10.0) as c:
+                    for j in range(25):
+                        u = b"https://e.example/%d/%d" % (i, j)
+                        c.send(b"POST /s/ HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%s"
+                               % (len(u), u))
+                        r = c.recv_response()
+                        if r.status != 201:
+                            errs.append(r.status)
+                        else:
+                            codes[r.body.decode().strip()] = u
+            except Exception as e:
+                errs.append(repr(e))
+        ts = [threading.Thread(target=make, args=(i,)) for i in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        check(not errs and len(codes) == 200, errs[:3], len(codes), "200 distinct links")
+        some = list(codes.items())[::37]
+        for l, u in some:
+            r = get(a, "/s/" + l.rsplit("/", 1)[1])
+            check(r.status == 302 and r.header("location") == u.decode(), l, r.header("location"))
+        a.stop()
+    finally:
+        a.cleanup()
+    # restarted, and served by the same example wrapped as a component (mkcomp.sh)
+    comp = os.path.join(harness.ROOT, "objs", "component", "shorten.comp.wasm")
+    check(os.path.exists(comp), "objs/component/shorten.comp.wasm is built (make components)")
+    b = harness.Server((SHORT % {"store": store}).replace(H + "/shorten.wasm", comp),
+                       s.port + 46, master=True)
+    try:
+        b.start()
+        r = get(b, "/s/" + code)
+        check(r.status == 302, "links survive a restart", r.status)
+        r = post(b, "/s/", b"https://component.example/x")
+        check(r.status == 201, r.status, r.body)
+        r = get(b, "/s/" + r.body.decode().strip().rsplit("/", 1)[1])
+        check(r.status == 302 and r.header("location") == "https://component.example/x",
+              "the component shortens and redirects", r.status)
+        b.stop()
+    finally:
+        b.cleanup()
+
+
 if __name__ == "__main__":
     harness.main(CONF, globals(), port=19600, master=True, per_test_timeout=60)
