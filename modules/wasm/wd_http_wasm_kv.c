@@ -738,7 +738,9 @@ wd_http_wasm_kv_init_master(wd_cycle_t *cycle, wd_http_wasm_main_conf_t *mcf)
             return WD_ERROR;
         }
         wd_kv_lmdb_close(s);
-        if (sc && sc->change_user && geteuid() == 0) {
+        /* workers switch to their user; a single process (master_process off) keeps its
+           identity (without the capability to ignore file modes), so keeps the files */
+        if (sc && sc->change_user && geteuid() == 0 && cycle->master_process) {
             static const char *const names[] = { "", "/data.mdb", "/lock.mdb" };
             for (int k = 0; k < 3; k++) {
                 snprintf(f, sizeof(f), "%s%s", p, names[k]);

@@ -343,6 +343,20 @@ def test_counter_example_zero_setup(s):
         a.cleanup()
 
 
+def test_single_process_store(s):
+    """master_process off (one process, which keeps its identity): the store it created is
+    usable (as root, the files used to be given to the workers' user and then refused)."""
+    store = os.path.join(s.prefix, "kv", "single")
+    a = harness.Server(SHARED % {"store": store}, s.port + 47, master=False)
+    try:
+        a.start()
+        check(body(a, "/incr?s=shared&k=one") == "1")
+        check(body(a, "/incr?s=shared&k=one") == "2")
+        a.stop()
+    finally:
+        a.cleanup()
+
+
 SHORT = r'''
 http {
     access_log off;
