@@ -46,10 +46,17 @@
 #define WD_KV_DEFAULT_VALUE_MAX ((size_t) 1 << 20)
 #define WD_KV_LMDB_KEY_MAX      511     /* mdb_env_get_maxkeysize of the default build */
 
+typedef struct wd_kv_lmdb_job_s wd_kv_lmdb_job_t;
+
 typedef struct {
     MDB_env *env;
     MDB_dbi dbi;
     size_t max_size;
+    /* worker: writes on libuv's thread pool, one job at a time (wd_kv_lmdb_submit) */
+    uv_work_t req;
+    wd_kv_lmdb_job_t *running;    /* in the pool now, oldest first */
+    wd_kv_lmdb_job_t *queue;      /* waiting for it, newest first */
+    int busy;
 } wd_kv_lmdb_t;
 
 /* ---------------------------------------------------------------- LMDB backend */
@@ -286,36 +293,71 @@ wd_kv_lmdb_exec(void *sd, wd_kv_op_t *op)
 
 /* Writes on libuv's thread pool (they wait for LMDB's writer lock, which another worker or
  * server may hold); reads at once, on the loop (memory accesses in the shared map). */
-typedef struct {
-    uv_work_t req;
-    wd_kv_lmdb_t *s;
+/* One submit's writes. While the store's thread-pool job runs, later submits queue up and
+ * go together in the next job: under load, one thread hand-off and one loop wake-up serve
+ * many requests. */
+struct wd_kv_lmdb_job_s {
+    wd_kv_lmdb_job_t *next;
     wd_kv_op_t *ops;
     uint32_t n;
     wd_kv_done_fn done;
     void *u;
-} wd_kv_lmdb_job_t;
+};
+
+static void wd_kv_lmdb_start(wd_kv_lmdb_t *s);
 
 static void
 wd_kv_lmdb_work(uv_work_t *req)
 {
-    wd_kv_lmdb_job_t *j = req->data;
-    for (uint32_t i = 0; i < j->n; i++) {
-        wd_kv_lmdb_exec(j->s, &j->ops[i]);
+    wd_kv_lmdb_t *s = req->data;
+    for (wd_kv_lmdb_job_t *j = s->running; j; j = j->next) {
+        for (uint32_t i = 0; i < j->n; i++) {
+            wd_kv_lmdb_exec(s, &j->ops[i]);
+        }
     }
 }
 
 static void
 wd_kv_lmdb_after(uv_work_t *req, int status)
 {
-    wd_kv_lmdb_job_t *j = req->data;
-    if (status != 0) {                /* cancelled (the loop is closing) */
-        for (uint32_t i = 0; i < j->n; i++) {
-            j->ops[i].rc = -1;
-            snprintf(j->ops[i].err, sizeof(j->ops[i].err), "cancelled");
+    wd_kv_lmdb_t *s = req->data;
+    wd_kv_lmdb_job_t *j = s->running, *next;
+    s->running = NULL;
+    s->busy = 0;
+    for (; j; j = next) {
+        next = j->next;
+        if (status != 0) {            /* cancelled (the loop is closing) */
+            for (uint32_t i = 0; i < j->n; i++) {
+                j->ops[i].rc = -1;
+                snprintf(j->ops[i].err, sizeof(j->ops[i].err), "cancelled");
+            }
         }
+        j->done(j->u);
+        free(j);
     }
-    j->done(j->u);
-    free(j);
+    if (s->queue && !s->busy && status == 0) {   /* (a callback may have started one) */
+        wd_kv_lmdb_start(s);
+    }
+}
+
+/* the queued jobs, in arrival order, to the thread pool */
+static void
+wd_kv_lmdb_start(wd_kv_lmdb_t *s)
+{
+    wd_kv_lmdb_job_t *rev = NULL, *j, *next;
+    for (j = s->queue; j; j = next) {     /* the queue is newest first */
+        next = j->next;
+        j->next = rev;
+        rev = j;
+    }
+    s->queue = NULL;
+    s->running = rev;
+    s->busy = 1;
+    s->req.data = s;
+    if (uv_queue_work(&wd_worker->loop, &s->req, wd_kv_lmdb_work, wd_kv_lmdb_after) != 0) {
+        wd_kv_lmdb_work(&s->req);         /* cannot happen with a live loop: run them here */
+        wd_kv_lmdb_after(&s->req, 0);
+    }
 }
 
 static int
@@ -334,18 +376,14 @@ wd_kv_lmdb_submit(void *sd, wd_kv_op_t *ops, uint32_t n, wd_kv_done_fn done, voi
         }
         return 1;
     }
-    j->req.data = j;
-    j->s = s;
     j->ops = ops;
     j->n = n;
     j->done = done;
     j->u = u;
-    if (uv_queue_work(&wd_worker->loop, &j->req, wd_kv_lmdb_work, wd_kv_lmdb_after) != 0) {
-        free(j);
-        for (uint32_t i = 0; i < n; i++) {
-            wd_kv_lmdb_exec(s, &ops[i]);
-        }
-        return 1;
+    j->next = s->queue;
+    s->queue = j;
+    if (!s->busy) {
+        wd_kv_lmdb_start(s);
     }
     return 0;
 }
@@ -367,7 +405,7 @@ wd_kv_lmdb_open(const char *path, size_t max_size, char *msg, size_t msglen)
     if ((rc = mdb_env_create(&s->env)) != 0
         || (rc = mdb_env_set_mapsize(s->env, max_size)) != 0
         || (rc = mdb_env_set_maxreaders(s->env, 1024)) != 0
-        || (rc = mdb_env_open(s->env, path, MDB_NOSYNC | MDB_NOTLS, 0600)) != 0) {
+        || (rc = mdb_env_open(s->env, path, MDB_NOSYNC | MDB_NOTLS | MDB_WRITEMAP, 0600)) != 0) {
         snprintf(msg, msglen, "lmdb \"%s\": %s", path, mdb_strerror(rc));
         goto fail;
     }
