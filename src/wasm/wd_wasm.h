@@ -334,8 +334,10 @@ int wd_wasm_snapshot(wd_wasm_instance_t *inst);
 int wd_wasm_restore(wd_wasm_instance_t *inst);
 /* Restores keep the pages they copy back populated (no fault next time): up to
  * 48 private 4 KiB copies per instance (WD_WASM_KEPT_MAX). For an instance that
- * went idle: drop them (one madvise), so it costs the shared image again.
- * Only on a restored instance; returns the bytes released (0: nothing kept). */
+ * went idle: drop them (one madvise), so it costs the shared image again; the
+ * call stack pages a call left populated go too (one more madvise, once per
+ * instance that ran a call since). Only on a restored instance; returns the bytes
+ * of memory released (0: nothing kept). */
 size_t wd_wasm_trim(wd_wasm_instance_t *inst);
 
 /* Build facts, for diagnostics and benchmarks: "computed-goto" or "switch", bounds strategy,

@@ -180,14 +180,11 @@ struct wd_wasm_store {
 };
 
 struct wd_wasm_func {
-    wd_wasm_obj_t obj;
-    /* what a call reads, together in the 48 bytes after obj: copies of the code's (or the
+    /* what a call reads, together in the first 32 bytes: copies of the code's (or the
      * host type's) call-path facts, so a call loads no other object (the interpreter's
      * call path was missing the cache on f->type and the type for every host call) */
     const uint32_t *body;         /* code->cells + 2: past the entry FUEL cell; NULL: host */
     wd_wasm_instance_t *inst;     /* wasm functions: owner instance */
-    wd_wasm_host_fn host;
-    void *ud;
     uint32_t max_slots, nparams;
     union {
         uint32_t nlocals;         /* wasm functions */
@@ -199,8 +196,16 @@ struct wd_wasm_func {
     uint32_t index;
     const wd_wasm_functype_t *type;
     wd_wasm_code_t *code;         /* NULL for host functions */
-    wd_wasm_functype_t own_type;  /* host functions: copy of the type */
+    /* host functions only. A function defined by a module lives in its instance's block
+     * as the WD_WASM_FUNC_DEF_SIZE bytes above (12,705 functions of a componentize-js
+     * handler: 56 bytes less each per pooled instance); nothing reads these fields of a
+     * function with a body. */
+    wd_wasm_host_fn host;
+    void *ud;
+    wd_wasm_obj_t obj;
+    wd_wasm_functype_t own_type;  /* a copy of the type */
 };
+#define WD_WASM_FUNC_DEF_SIZE offsetof(struct wd_wasm_func, host)
 
 struct wd_wasm_global {
     wd_wasm_obj_t obj;
@@ -259,9 +264,11 @@ struct wd_wasm_memory {
     uint32_t decl_max;
     uint8_t has_max;
     size_t reserved;              /* bytes reserved at base */
-    int memfd;                    /* snapshot image, or -1 */
+    int memfd;                    /* snapshot image (not shared), or -1 */
     uint64_t snap_size;
     const uint8_t *image;         /* the memfd mapped shared read-only (snap_size bytes): restore's source */
+    const void *owner;            /* the module that defined it (key of shared images), or NULL */
+    struct wd_wasm_image *shared; /* the image when shared with other memories (it owns image/fd) */
     /* dirty tracking (see WD_WASM_DIRTY_MAP) */
     uint32_t ndirty;              /* entries in dirty[] */
     uint32_t nfresh;              /* pages marked WD_WASM_FRESH */
@@ -300,6 +307,7 @@ struct wd_wasm_instance {
     size_t stack_bytes;
     wd_wasm_frame_t *frames;
     uint32_t max_depth, depth;
+    uint8_t stack_used;           /* a call ran since the last wd_wasm_trim (pages populated) */
     int64_t fuel;                 /* remaining; INT64_MAX when unlimited */
     wd_wasm_func_t *live_func;    /* guard pages: function running (for a fault's trap) */
     uint32_t live_depth;          /* guard pages: frame depth while it runs */
@@ -349,6 +357,9 @@ int64_t wd_wasm_memory_grow_pages(wd_wasm_memory_t *mem, uint32_t delta);
 int64_t wd_wasm_table_grow_n(wd_wasm_table_t *t, uint32_t n, uint64_t init);
 /* Record a write to [off, off+len) (clamped to the memory) in the dirty map and list. */
 void wd_wasm_memory_mark(wd_wasm_memory_t *mem, uint64_t off, uint64_t len);
+/* Drop the memory's snapshot image (its own, or its reference to a shared one). */
+void wd_wasm_memory_image_drop(wd_wasm_memory_t *mem);
+
 static inline uint8_t *wd_wasm_dirty_map(const wd_wasm_memory_t *mem) { return mem->base - WD_WASM_DIRTY_MAP; }
 /* The map's fast test: nonzero when both granules holding [ea, ea+w) are already dirty. */
 #define WD_WASM_DIRTY_BOTH(base, ea, w) \

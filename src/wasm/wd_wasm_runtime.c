@@ -164,7 +164,7 @@ static void wd_wasm_plain_free(wd_wasm_obj_t *o) { wd_wasm_free(o); }
 
 static void wd_wasm_hostfn_free(wd_wasm_obj_t *o)
 {
-    wd_wasm_func_t *f = (wd_wasm_func_t *)o;
+    wd_wasm_func_t *f = (wd_wasm_func_t *)((char *)o - offsetof(wd_wasm_func_t, obj));
     wd_wasm_free((void *)f->own_type.params);
     wd_wasm_free(f);
 }
@@ -338,8 +338,7 @@ static void wd_wasm_memory_free_obj(wd_wasm_obj_t *o)
 {
     wd_wasm_memory_t *mem = (wd_wasm_memory_t *)o;
     if (mem->base) munmap(mem->base - WD_WASM_DIRTY_MAP, WD_WASM_DIRTY_MAP + mem->reserved);
-    if (mem->image) munmap((void *)mem->image, (size_t)mem->snap_size);
-    if (mem->memfd >= 0) close(mem->memfd);
+    wd_wasm_memory_image_drop(mem);
     wd_wasm_free(mem);
 }
 
@@ -588,7 +587,7 @@ wd_wasm_instance_t *wd_wasm_instantiate(wd_wasm_store_t *s, const wd_wasm_module
     size_t o_tables = sz;      sz += (size_t)m->ntables * sizeof(void *);
     size_t o_globals = sz;     sz += (size_t)m->nglobals * sizeof(void *);
     sz = (sz + 15) & ~(size_t)15;
-    size_t o_fdef = sz;        sz += (size_t)ndef * sizeof(wd_wasm_func_t);
+    size_t o_fdef = sz;        sz += (size_t)ndef * WD_WASM_FUNC_DEF_SIZE;
     size_t o_gdef = sz;        sz += (size_t)ngdef * sizeof(wd_wasm_global_t);
     size_t o_elen = sz;        sz += (size_t)m->nelems * sizeof(uint32_t);
     size_t o_dlen = sz;        sz += (size_t)m->ndatas * sizeof(uint32_t);
@@ -624,9 +623,8 @@ wd_wasm_instance_t *wd_wasm_instantiate(wd_wasm_store_t *s, const wd_wasm_module
         case WD_WASM_EXTERN_GLOBAL: inst->globals[gi++] = x->of.global; break;
         }
     }
-    wd_wasm_func_t *fdef = (wd_wasm_func_t *)(blk + o_fdef);
     for (uint32_t i = 0; i < ndef; i++) {
-        wd_wasm_func_t *f = &fdef[i];
+        wd_wasm_func_t *f = (wd_wasm_func_t *)(blk + o_fdef + (size_t)i * WD_WASM_FUNC_DEF_SIZE);
         uint32_t tix = m->funcs[i].type_index;
         f->type = &m->types[tix];
         f->canon = m->type_canon[tix];
@@ -656,6 +654,7 @@ wd_wasm_instance_t *wd_wasm_instantiate(wd_wasm_store_t *s, const wd_wasm_module
         }
         inst->mem = wd_wasm_memory_create(s, md->min, md->max, md->has_max, inst->max_memory_bytes);
         if (inst->mem == NULL) { wd_wasm_set_error(err, -1, -1, "out of memory (linear memory)"); return NULL; }
+        inst->mem->owner = m;     /* instances of m may share a snapshot image */
     }
     wd_wasm_global_t *gdef = (wd_wasm_global_t *)(blk + o_gdef);
     for (uint32_t i = m->nglobals_imported; i < m->nglobals; i++) {
@@ -701,7 +700,17 @@ wd_wasm_instance_t *wd_wasm_instantiate(wd_wasm_store_t *s, const wd_wasm_module
             }
             if (e->nitems) memcpy(t->elems + off, inst->elem_items[i], (size_t)e->nitems * sizeof(uint64_t));
         }
-        if (e->mode != WD_WASM_SEG_PASSIVE) inst->elem_len[i] = 0;
+        if (e->mode != WD_WASM_SEG_PASSIVE) {
+            /* dropped for good (restores bring back length 0): keep no copy of its items */
+            inst->elem_len[i] = 0;
+            if (e->nitems) {
+                uint64_t *none = wd_wasm_calloc(1, sizeof(uint64_t));
+                if (none) {
+                    wd_wasm_free(inst->elem_items[i]);
+                    inst->elem_items[i] = none;
+                }
+            }
+        }
     }
     for (uint32_t i = 0; i < m->ndatas; i++) {
         const wd_wasm_data_decl_t *d = &m->datas[i];
@@ -773,6 +782,7 @@ static wd_wasm_status_t wd_wasm_call_raw(wd_wasm_instance_t *inst, wd_wasm_func_
 {
     uint64_t *base = wd_wasm_call_base(inst);
     *res_at = base;
+    inst->stack_used = 1;         /* its pages are populated now (wd_wasm_trim drops them) */
     if (f->code == NULL) {
         const wd_wasm_functype_t *ft = f->type;
         uint64_t *res = base + ft->nparams;

@@ -29,13 +29,105 @@
  * The copies a memcpy restore leaves populated are private RSS: the embedder
  * calls wd_wasm_trim() on instances that stayed idle for a while to drop them.
  *
+ * Shared images: instances of one module usually snapshot the very same bytes
+ * (a pool of one handler; 5.5 MB of non-zero pages for a componentize-js one).
+ * A memory the module defined looks for an image published by an earlier
+ * snapshot of the same module and size and, when every byte is equal, maps
+ * that memfd instead of writing its own: one image per module in the process
+ * (and in the workers a master forks after making one), reference-counted,
+ * freed with its last memory. The first image of a (module, size) is the one
+ * published; a memory whose bytes differ keeps a private image as before.
+ *
  * Globals, tables (size and contents) and the dropped state of element and
  * data segments are small and are copied.
  */
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include "wd_wasm_rt.h"
+
+/* A snapshot image shared by memories of one module (see the top comment). */
+typedef struct wd_wasm_image {
+    struct wd_wasm_image *next;
+    const void *owner;            /* the module: a key only (bytes are compared) */
+    uint64_t size;
+    int fd;
+    const uint8_t *map;           /* the memfd mapped shared read-only */
+    uint32_t refs;                /* memories using it */
+} wd_wasm_image_t;
+
+static pthread_mutex_t wd_wasm_images_lock = PTHREAD_MUTEX_INITIALIZER;
+static wd_wasm_image_t *wd_wasm_images;
+
+static void wd_wasm_image_unref(wd_wasm_image_t *im)
+{
+    pthread_mutex_lock(&wd_wasm_images_lock);
+    int last = --im->refs == 0;
+    if (last) {
+        wd_wasm_image_t **pp = &wd_wasm_images;
+        while (*pp != im) pp = &(*pp)->next;
+        *pp = im->next;
+    }
+    pthread_mutex_unlock(&wd_wasm_images_lock);
+    if (last) {
+        munmap((void *)im->map, (size_t)im->size);
+        close(im->fd);
+        wd_wasm_free(im);
+    }
+}
+
+/* The published image of (owner, size), with a reference taken, or NULL. */
+static wd_wasm_image_t *wd_wasm_image_find(const void *owner, uint64_t size)
+{
+    pthread_mutex_lock(&wd_wasm_images_lock);
+    wd_wasm_image_t *im = wd_wasm_images;
+    while (im && !(im->owner == owner && im->size == size)) im = im->next;
+    if (im) im->refs++;
+    pthread_mutex_unlock(&wd_wasm_images_lock);
+    return im;
+}
+
+/* Publish a memory's private image as the shared one of (owner, size) unless there is
+ * one already; on success the memory's image and fd belong to it. */
+static void wd_wasm_image_publish(wd_wasm_memory_t *mem)
+{
+    wd_wasm_image_t *im = wd_wasm_calloc(1, sizeof(*im));
+    if (im == NULL) return;
+    im->owner = mem->owner;
+    im->size = mem->snap_size;
+    im->fd = mem->memfd;
+    im->map = mem->image;
+    im->refs = 1;
+    pthread_mutex_lock(&wd_wasm_images_lock);
+    wd_wasm_image_t *o = wd_wasm_images;
+    while (o && !(o->owner == im->owner && o->size == im->size)) o = o->next;
+    if (o == NULL) {
+        im->next = wd_wasm_images;
+        wd_wasm_images = im;
+    }
+    pthread_mutex_unlock(&wd_wasm_images_lock);
+    if (o != NULL) {
+        wd_wasm_free(im);
+        return;
+    }
+    mem->shared = im;
+    mem->memfd = -1;
+}
+
+void wd_wasm_memory_image_drop(wd_wasm_memory_t *mem)
+{
+    if (mem->shared) {
+        wd_wasm_image_unref(mem->shared);
+    } else {
+        if (mem->image) munmap((void *)mem->image, (size_t)mem->snap_size);
+        if (mem->memfd >= 0) close(mem->memfd);
+    }
+    mem->shared = NULL;
+    mem->image = NULL;
+    mem->memfd = -1;
+    mem->snap_size = 0;
+}
 
 /* Forget every mark for granules below `bytes` (the whole memory: nothing above
  * it is ever marked). With `release` (snapshot: an idle instance should not hold
@@ -88,11 +180,26 @@ static int wd_wasm_page_is_zero(const uint8_t *p)
 
 static int wd_wasm_snap_memory(wd_wasm_memory_t *mem)
 {
-    if (mem->image) {
-        munmap((void *)mem->image, (size_t)mem->snap_size);
-        mem->image = NULL;
+    /* the same bytes as the image an instance of the same module published: map that */
+    wd_wasm_image_t *im = mem->owner && mem->size ? wd_wasm_image_find(mem->owner, mem->size) : NULL;
+    if (im && memcmp(mem->base, im->map, (size_t)mem->size) != 0) {
+        wd_wasm_image_unref(im);
+        im = NULL;
     }
-    mem->snap_size = 0;
+    if (im) {
+        void *p = mmap(mem->base, (size_t)mem->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, im->fd, 0);
+        if (p == MAP_FAILED) {
+            wd_wasm_image_unref(im);
+            return -1;
+        }
+        wd_wasm_memory_image_drop(mem);     /* the previous one (maybe im: referenced twice) */
+        wd_wasm_dirty_reset(mem, mem->size, 1);
+        mem->shared = im;
+        mem->image = im->map;
+        mem->snap_size = mem->size;
+        return 0;
+    }
+    wd_wasm_memory_image_drop(mem);
     wd_wasm_dirty_reset(mem, mem->size, 1);
     if (mem->size == 0) return 0;
     /* a new memfd each time: the memory may still be a private mapping of the old
@@ -113,12 +220,12 @@ static int wd_wasm_snap_memory(wd_wasm_memory_t *mem)
     }
     void *p = mmap(mem->base, (size_t)mem->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0);
     if (p == MAP_FAILED) goto fail;
-    if (mem->memfd >= 0) close(mem->memfd);
     mem->memfd = fd;
     p = mmap(NULL, (size_t)mem->size, PROT_READ, MAP_SHARED, mem->memfd, 0);
     if (p == MAP_FAILED) return -1;
     mem->image = p;
     mem->snap_size = mem->size;
+    if (mem->owner) wd_wasm_image_publish(mem);
     return 0;
 fail:
     close(fd);
@@ -197,6 +304,10 @@ int wd_wasm_snapshot(wd_wasm_instance_t *inst)
 size_t wd_wasm_trim(wd_wasm_instance_t *inst)
 {
     wd_wasm_memory_t *mem = inst->mem;
+    /* the pages of the call stack a call left populated: nothing lives there between calls */
+    if (inst->stack_used && !inst->suspended && inst->depth == 0 &&
+        madvise(inst->stack, inst->stack_bytes, MADV_DONTNEED) == 0)
+        inst->stack_used = 0;
     if (!inst->has_snap || inst->suspended || mem == NULL || mem->image == NULL ||
         mem->nkept == 0 || mem->ndirty != 0 || mem->size != mem->snap_size)
         return 0;

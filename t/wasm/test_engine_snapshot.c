@@ -588,6 +588,41 @@ START_TEST(test_trim)
 }
 END_TEST
 
+/* wd_wasm_trim also drops the call stack pages a deep call left populated (an idle
+ * pooled instance of a big guest kept ~100 KiB of them), once: a second trim makes no
+ * system call and the instance runs again after it. */
+START_TEST(test_trim_stack)
+{
+    wd_wasm_error_t err;
+    wd_wasm_module_t *m = load_text(
+        "(module (memory 1)"
+        " (func $r (export \"r\") (param i32) (result i32) (local i64 i64 i64 i64 i64 i64 i64 i64)"
+        "   (if (result i32) (local.get 0)"
+        "     (then (i32.add (i32.const 1) (call $r (i32.sub (local.get 0) (i32.const 1)))))"
+        "     (else (i32.const 0)))))");
+    wd_wasm_store_t *s = wd_wasm_store_new();
+    wd_wasm_instance_t *inst = wd_wasm_instantiate(s, m, NULL, 0, NULL, &err);
+    ck_assert_ptr_nonnull(inst);
+    ck_assert_int_eq(wd_wasm_snapshot(inst), 0);
+    for (int round = 0; round < 2; round++) {
+        wd_wasm_val_t a = { .type = WD_WASM_I32 }, r[1];
+        a.of.i32 = 15000;                       /* ~15000 frames of ~14 slots: > 1.5 MiB */
+        ck_assert_int_eq(wd_wasm_call(inst, fn(inst, "r"), &a, 1, r, 1), WD_WASM_OK);
+        ck_assert_uint_eq(r[0].of.i32, 15000);
+        ck_assert_int_eq(wd_wasm_restore(inst), 0);
+        long before = rss_pages();
+        wd_wasm_trim(inst);
+        long after = rss_pages();
+        ck_assert_msg(before - after >= 256, "RSS %ld -> %ld pages after trim", before, after);
+        ck_assert_uint_eq(inst->stack_used, 0);
+        wd_wasm_trim(inst);                     /* nothing left: no madvise */
+        ck_assert_uint_eq(inst->stack_used, 0);
+    }
+    wd_wasm_store_free(s);
+    wd_wasm_module_free(m);
+}
+END_TEST
+
 /* A second snapshot replaces the first: pages that became zero read as zeros
  * after both kinds of restore, pages written before it are kept. */
 START_TEST(test_resnapshot)
@@ -615,6 +650,54 @@ START_TEST(test_resnapshot)
 }
 END_TEST
 
+/* Instances of one module whose memories hold the same bytes at snapshot time share
+ * one image (one memfd mapped by all): a write in one is seen by no other, each
+ * restores to the image, an instance with other bytes keeps its own image, and the
+ * image outlives the store of the instance that published it. */
+START_TEST(test_shared_image)
+{
+    wd_wasm_error_t err;
+    wd_wasm_module_t *m = load_text(
+        "(module (memory (export \"mem\") 4) (data (i32.const 100) \"pristine\")"
+        " (func (export \"poke\") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))");
+    wd_wasm_store_t *s1 = wd_wasm_store_new(), *s2 = wd_wasm_store_new();
+    wd_wasm_instance_t *a = wd_wasm_instantiate(s1, m, NULL, 0, NULL, &err);
+    wd_wasm_instance_t *b = wd_wasm_instantiate(s2, m, NULL, 0, NULL, &err);
+    wd_wasm_instance_t *c = wd_wasm_instantiate(s2, m, NULL, 0, NULL, &err);
+    ck_assert(a && b && c);
+    wd_wasm_memory_data(c->mem)[200] = 7;       /* c differs from a and b before its snapshot */
+    ck_assert_int_eq(wd_wasm_snapshot(a), 0);
+    ck_assert_int_eq(wd_wasm_snapshot(b), 0);
+    ck_assert_int_eq(wd_wasm_snapshot(c), 0);
+    ck_assert_ptr_nonnull(a->mem->image);
+    ck_assert_ptr_eq(a->mem->image, b->mem->image);         /* one image for a and b */
+    ck_assert_ptr_ne(c->mem->image, a->mem->image);         /* c's bytes differ: its own */
+    wd_wasm_val_t r[1], args[2] = { { .type = WD_WASM_I32 }, { .type = WD_WASM_I32 } };
+    args[0].of.i32 = 100;
+    args[1].of.i32 = 'X';
+    ck_assert_int_eq(wd_wasm_call(a, fn(a, "poke"), args, 2, r, 0), WD_WASM_OK);
+    args[0].of.i32 = 4 * 65536 - 1;
+    ck_assert_int_eq(wd_wasm_call(b, fn(b, "poke"), args, 2, r, 0), WD_WASM_OK);
+    ck_assert_uint_eq(a->mem->base[100], 'X');
+    ck_assert_uint_eq(b->mem->base[100], 'p');              /* a's write is a's only */
+    ck_assert_uint_eq(a->mem->base[4 * 65536 - 1], 0);      /* and b's is b's */
+    ck_assert_uint_eq(a->mem->image[100], 'p');
+    ck_assert_int_eq(wd_wasm_restore(a), 0);
+    ck_assert_uint_eq(a->mem->base[100], 'p');
+    wd_wasm_store_free(s1);                                 /* a published the image */
+    ck_assert_int_eq(wd_wasm_restore(b), 0);
+    ck_assert_uint_eq(b->mem->base[4 * 65536 - 1], 0);
+    ck_assert_int_eq(memcmp(b->mem->base + 100, "pristine", 8), 0);
+    ck_assert_uint_eq(c->mem->base[200], 7);
+    ck_assert_int_eq(wd_wasm_call(c, fn(c, "poke"), args, 2, r, 0), WD_WASM_OK);
+    ck_assert_int_eq(wd_wasm_restore(c), 0);
+    ck_assert_uint_eq(c->mem->base[200], 7);
+    ck_assert_uint_eq(c->mem->base[4 * 65536 - 1], 0);
+    wd_wasm_store_free(s2);
+    wd_wasm_module_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("engine-snapshot");
@@ -629,6 +712,8 @@ int main(void)
     tcase_add_test(tc, test_dirty_fallback);
     tcase_add_test(tc, test_trim);
     tcase_add_test(tc, test_resnapshot);
+    tcase_add_test(tc, test_shared_image);
+    tcase_add_test(tc, test_trim_stack);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
