@@ -145,7 +145,7 @@ static void wd_prof_edge(const wd_wasm_code_t *from, const wd_wasm_code_t *to, u
 #if WD_WASM_SWITCH_DISPATCH
 #error "WD_WASM_PROFILE instruments the direct-threaded dispatch only"
 #endif
-#define NEXT() do { cur->code->prof_ops++; wd_prof_total++; goto *(void *)((char *)&&L_BAD + (int32_t)*ip); } while (0)
+#define NEXT() do { wd_wasm_fn_code(cur)->prof_ops++; wd_prof_total++; goto *(void *)((char *)&&L_BAD + (int32_t)*ip); } while (0)
 #else
 #define NEXT() goto *(void *)((char *)&&L_BAD + (int32_t)*ip)
 #endif
@@ -470,8 +470,8 @@ dispatch:
         f = (wd_wasm_func_t *)(uintptr_t)t->elems[i];
         if (f == NULL) { trap_aux = i; TRAP(WD_TRAP_UNINIT_ELEMENT); }
         const wd_wasm_module_t *m = inst->module;
-        if (!(f->module == m && f->body && f->canon == m->type_canon[ip[1]]) &&
-            !wd_wasm_types_equal(f->type, &m->types[ip[1]]))
+        if (!(f->body && (f->inst == inst || f->inst->module == m) && f->canon == m->type_canon[ip[1]]) &&
+            !wd_wasm_types_equal(wd_wasm_fn_type(f), &m->types[ip[1]]))
             TRAP(WD_TRAP_INDIRECT_TYPE);
         nfp = fp + ip[3];
         ip += 5;
@@ -484,8 +484,8 @@ do_return:;
 #if WD_WASM_PROFILE
         if (fr->func != NULL) {
             uint64_t in = wd_prof_total - wd_prof_start[depth & 0xffff];
-            cur->code->prof_incl += in;
-            wd_prof_edge(wd_prof_caller[depth & 0xffff], cur->code, in);
+            wd_wasm_fn_code(cur)->prof_incl += in;
+            wd_prof_edge(wd_prof_caller[depth & 0xffff], wd_wasm_fn_code(cur), in);
         }
 #endif
         if (fr->func == NULL) {
@@ -801,9 +801,9 @@ do_call:
             goto fuel_out;
         }
 #if WD_WASM_PROFILE
-        f->code->prof_calls++;
+        wd_wasm_fn_code(f)->prof_calls++;
         wd_prof_start[depth & 0xffff] = wd_prof_total;
-        wd_prof_caller[depth & 0xffff] = cur->code;
+        wd_prof_caller[depth & 0xffff] = wd_wasm_fn_code(cur);
 #endif
         frames[depth].ret_ip = ip;
         frames[depth].fp = fp;

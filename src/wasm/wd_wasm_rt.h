@@ -191,15 +191,13 @@ struct wd_wasm_func {
         uint32_t nresults;        /* host functions */
     };
     uint32_t entry_fuel;
-    const wd_wasm_module_t *module;
-    uint32_t canon;               /* canonical type index in module (wasm functions) */
-    uint32_t index;
-    const wd_wasm_functype_t *type;
-    wd_wasm_code_t *code;         /* NULL for host functions */
+    uint32_t canon;               /* canonical type index in its module (wasm functions) */
+    uint32_t index;               /* in its module's function index space */
     /* host functions only. A function defined by a module lives in its instance's block
-     * as the WD_WASM_FUNC_DEF_SIZE bytes above (12,705 functions of a componentize-js
-     * handler: 56 bytes less each per pooled instance); nothing reads these fields of a
-     * function with a body. */
+     * as the WD_WASM_FUNC_DEF_SIZE (40) bytes above (12,705 functions of a componentize-js
+     * handler: 80 bytes less each per pooled instance than with every field); nothing
+     * reads these fields of a function with a body. Its module, type and code are its
+     * instance's module's (wd_wasm_fn_type, wd_wasm_fn_code). */
     wd_wasm_host_fn host;
     void *ud;
     wd_wasm_obj_t obj;
@@ -357,6 +355,19 @@ int64_t wd_wasm_memory_grow_pages(wd_wasm_memory_t *mem, uint32_t delta);
 int64_t wd_wasm_table_grow_n(wd_wasm_table_t *t, uint32_t n, uint64_t init);
 /* Record a write to [off, off+len) (clamped to the memory) in the dirty map and list. */
 void wd_wasm_memory_mark(wd_wasm_memory_t *mem, uint64_t off, uint64_t len);
+/* A function's type (host functions: their copy) and a defined function's code. */
+static inline const wd_wasm_functype_t *wd_wasm_fn_type(const wd_wasm_func_t *f)
+{
+    if (f->body == NULL) return &f->own_type;
+    const wd_wasm_module_t *m = f->inst->module;
+    return &m->types[m->func_types[f->index]];
+}
+static inline wd_wasm_code_t *wd_wasm_fn_code(const wd_wasm_func_t *f)
+{
+    const wd_wasm_module_t *m = f->inst->module;
+    return m->funcs[f->index - m->nfuncs_imported].code;
+}
+
 /* Drop the memory's snapshot image (its own, or its reference to a shared one). */
 void wd_wasm_memory_image_drop(wd_wasm_memory_t *mem);
 

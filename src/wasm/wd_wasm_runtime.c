@@ -184,7 +184,6 @@ wd_wasm_func_t *wd_wasm_func_new_host(wd_wasm_store_t *s, const wd_wasm_functype
     f->own_type.nresults = type->nresults;
     f->own_type.params = types;
     f->own_type.results = types + type->nparams;
-    f->type = &f->own_type;
     f->nparams = type->nparams;
     f->nresults = type->nresults;
     f->host = fn;
@@ -193,7 +192,7 @@ wd_wasm_func_t *wd_wasm_func_new_host(wd_wasm_store_t *s, const wd_wasm_functype
     return f;
 }
 
-const wd_wasm_functype_t *wd_wasm_func_type(const wd_wasm_func_t *f) { return f->type; }
+const wd_wasm_functype_t *wd_wasm_func_type(const wd_wasm_func_t *f) { return wd_wasm_fn_type(f); }
 
 void wd_wasm_host_trap(wd_wasm_instance_t *caller, const char *msg)
 {
@@ -559,7 +558,7 @@ wd_wasm_instance_t *wd_wasm_instantiate(wd_wasm_store_t *s, const wd_wasm_module
         if (x->kind != d->kind || x->of.func == NULL) {
             ok = 0;
         } else if (d->kind == WD_WASM_EXTERN_FUNC) {
-            const wd_wasm_functype_t *a = x->of.func->type, *e = &m->types[m->import_type_index[i]];
+            const wd_wasm_functype_t *a = wd_wasm_fn_type(x->of.func), *e = &m->types[m->import_type_index[i]];
             ok = a->nparams == e->nparams && a->nresults == e->nresults &&
                  !memcmp(a->params, e->params, a->nparams) && !memcmp(a->results, e->results, a->nresults);
         } else if (d->kind == WD_WASM_EXTERN_TABLE) {
@@ -626,17 +625,15 @@ wd_wasm_instance_t *wd_wasm_instantiate(wd_wasm_store_t *s, const wd_wasm_module
     for (uint32_t i = 0; i < ndef; i++) {
         wd_wasm_func_t *f = (wd_wasm_func_t *)(blk + o_fdef + (size_t)i * WD_WASM_FUNC_DEF_SIZE);
         uint32_t tix = m->funcs[i].type_index;
-        f->type = &m->types[tix];
+        const wd_wasm_code_t *code = m->funcs[i].code;
         f->canon = m->type_canon[tix];
         f->inst = inst;
-        f->module = m;
         f->index = m->nfuncs_imported + i;
-        f->code = m->funcs[i].code;
-        f->body = f->code->cells + 2;
-        f->max_slots = f->code->max_slots;
-        f->nparams = f->code->nparams;
-        f->nlocals = f->code->nlocals;
-        f->entry_fuel = f->code->entry_fuel;
+        f->body = code->cells + 2;
+        f->max_slots = code->max_slots;
+        f->nparams = code->nparams;
+        f->nlocals = code->nlocals;
+        f->entry_fuel = code->entry_fuel;
         inst->funcs[fi++] = f;
     }
     for (uint32_t i = m->ntables_imported; i < m->ntables; i++) {
@@ -783,8 +780,8 @@ static wd_wasm_status_t wd_wasm_call_raw(wd_wasm_instance_t *inst, wd_wasm_func_
     uint64_t *base = wd_wasm_call_base(inst);
     *res_at = base;
     inst->stack_used = 1;         /* its pages are populated now (wd_wasm_trim drops them) */
-    if (f->code == NULL) {
-        const wd_wasm_functype_t *ft = f->type;
+    if (f->body == NULL) {
+        const wd_wasm_functype_t *ft = &f->own_type;
         uint64_t *res = base + ft->nparams;
         if (res + ft->nresults + 1 > inst->stack_end) return wd_wasm_trap_set(inst, WD_TRAP_STACK_EXHAUSTED, f), WD_WASM_TRAP;
         uint64_t *saved = inst->s_direct_args;
@@ -814,7 +811,7 @@ static wd_wasm_status_t wd_wasm_call_raw(wd_wasm_instance_t *inst, wd_wasm_func_
         wd_wasm_trap_set(inst, WD_TRAP_HOST, f);
         return WD_WASM_TRAP;
     }
-    const wd_wasm_code_t *code = f->code;
+    const wd_wasm_code_t *code = wd_wasm_fn_code(f);
     if (inst->depth + 2 > inst->max_depth || base + code->max_slots > inst->stack_end) {
         wd_wasm_trap_set(inst, WD_TRAP_STACK_EXHAUSTED, f);
         return WD_WASM_TRAP;
@@ -862,7 +859,7 @@ wd_wasm_status_t wd_wasm_call(wd_wasm_instance_t *inst, wd_wasm_func_t *f,
 {
     if (inst->suspended && inst->s_direct_args == NULL)
         return wd_wasm_api_trap(inst, "instance has a suspended call (resume or abort it first)");
-    const wd_wasm_functype_t *ft = f->type;
+    const wd_wasm_functype_t *ft = wd_wasm_fn_type(f);
     if (nargs != ft->nparams) return wd_wasm_api_trap(inst, "argument count mismatch");
     if (nresults < ft->nresults) return wd_wasm_api_trap(inst, "result buffer too small");
     uint64_t *base = wd_wasm_call_base(inst);
@@ -893,7 +890,7 @@ wd_wasm_status_t wd_wasm_resume(wd_wasm_instance_t *inst, wd_wasm_val_t *results
     if (!inst->suspended) return wd_wasm_api_trap(inst, "no suspended call");
     wd_wasm_func_t *entry = inst->s_entry;
     uint64_t *base = inst->s_entry_base;
-    const wd_wasm_functype_t *ft = entry->type;
+    const wd_wasm_functype_t *ft = wd_wasm_fn_type(entry);
     if (nresults < ft->nresults) return wd_wasm_api_trap(inst, "result buffer too small");
     wd_wasm_status_t st;
     inst->yielded = 0;

@@ -49,6 +49,13 @@ $(COMPT_HOST_BIN): t/component/test_comp_host.c $(SRV_OBJS) $(HOST_OBJS) $(LLHTT
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS)
 
+# what an idle pooled JS instance costs (shared snapshot image, RSS per instance)
+COMPT_MEM_BIN := $(B)/t/component/test_comp_pool_mem
+TEST_BINS += $(COMPT_MEM_BIN)
+$(COMPT_MEM_BIN): t/component/test_comp_pool_mem.c $(SRV_OBJS) $(HOST_OBJS) $(LLHTTP_OBJS) $(WASM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS)
+
 # bench/component/micro: component load, per-request and idle-instance benchmarks (built by
 # bench/component/run; not a test).
 $(B)/bench/component/micro: bench/component/micro.c $(HOST_OBJS) $(WASM_LIB)

@@ -248,7 +248,7 @@ static void call_ok(snapt_t *t, const char *name, const wd_wasm_val_t *a, uint32
 /* Does f's translated code contain internal opcode xop? (the fused forms must really be tested) */
 static int code_has(wd_wasm_func_t *f, int xop)
 {
-    const wd_wasm_code_t *c = f->code;
+    const wd_wasm_code_t *c = wd_wasm_fn_code(f);
     for (uint32_t i = 0; i < c->ncells; i++)
         if (c->cells[i] == wd_wasm_xop_cell[xop]) return 1;
     return 0;
@@ -261,8 +261,8 @@ static int code_has(wd_wasm_func_t *f, int xop)
  * plus a MOV of the dead add result to itself (3 cells), the same 8 cells. */
 static void code_fuse(wd_wasm_func_t *f, int add, int store, int fused)
 {
-    uint32_t *c = f->code->cells;
-    for (uint32_t i = 0; i + 8 <= f->code->ncells; i++) {
+    uint32_t *c = wd_wasm_fn_code(f)->cells;
+    for (uint32_t i = 0; i + 8 <= wd_wasm_fn_code(f)->ncells; i++) {
         if (c[i] != wd_wasm_xop_cell[add] || c[i + 4] != wd_wasm_xop_cell[store] || c[i + 5] != c[i + 1])
             continue;
         uint32_t dst = c[i + 1], a = c[i + 2], b = c[i + 3], val = c[i + 6], off = c[i + 7];
