@@ -10,7 +10,8 @@
  *   /f/timeout GET URL with request-options timeouts X-T: "connect,first,between" (ms)
  *   /f/trap    GET URL, wait for the head, then trap
  *   /f/trailers GET URL, the body then "|x-t=<response trailer x-t>"; POST with X-Body:
- *              the body "abc" sent chunked with the trailer "x-req-t: <X-Body>" */
+ *              the body "abc" sent chunked with the trailer "x-req-t: <X-Body>" (with
+ *              X-Body-CL too: declared Content-Length: 3, the trailer given all the same) */
 #include <string.h>
 #include "wasmd.h"
 
@@ -141,7 +142,11 @@ void wasmd_handle(wasmd_request *req, wasmd_response *resp)
         __builtin_trap();         /* the request's instance dies with an open exchange */
     } else if (strncmp(path, "/f/trailers", 11) == 0) {
         const char *rb = wasmd_header(req, "x-body");
-        wasmd_fetch *f = wasmd_fetch_start(rb ? "POST" : "GET", url, hdrs, rb != NULL);
+        /* X-Body-CL: the body declared with Content-Length: 3 (no room for trailers) */
+        const char *clh[] = { "x-test", x ? x : "none", "content-length", "3", NULL };
+        wasmd_fetch *f = wasmd_fetch_start(rb ? "POST" : "GET", url,
+                                           wasmd_header(req, "x-body-cl") ? clh : hdrs,
+                                           rb != NULL);
         if (rb) {
             const char *trl[] = { "x-req-t", rb, NULL };
             wasmd_fetch_write(f, "abc", 3);
