@@ -130,9 +130,14 @@ def main():
             running.append((name, port) + hb.start_server(name, cmd, port, pfx))
         for conns in CONNS:
             # a warm-up run each, not counted: wasmd grows its instance pool on demand
-            # (wasm_pool 64 1024: ~1000 instantiations at -c1000), nginx its upstream pool
+            # (wasm_pool 64 1024: ~1000 instantiations at -c1000), nginx its upstream pool.
+            # WARMUP_DURATION (10s): long enough for the pool to stop growing on a loaded
+            # 2-core machine (a 2-3 s warm-up left ~250 instantiations, snapshot included,
+            # inside the first measured -c1000 runs: strace counted memfd_create)
+            d, hb.DURATION = hb.DURATION, os.environ.get("WARMUP_DURATION", "10s")
             for name, port, proc, log in running if WARMUP else []:
                 hb.run_wrk(port, conns)
+            hb.DURATION = d
             for i in range(RUNS):
                 for name, port, proc, log in running:
                     runs.setdefault((name, conns), []).append(hb.one_run(name, proc, port,
