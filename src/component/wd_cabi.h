@@ -107,6 +107,11 @@ typedef struct {
     uint32_t no_leave;              /* the spec's !may_leave: set while this instance runs its
                                        realloc or post-return for the layer; a host call made
                                        then traps */
+    /* optional: indices come from an embedder's index space shared with other handles
+       (take: 0 or -1 with *msg; give: the index is free again); slots then sparse */
+    int (*ix_take)(void *ud, uint32_t *idx, const char **msg);
+    void (*ix_give)(void *ud, uint32_t idx);
+    void *ix_ud;
     const void *impl;               /* the component whose table this is (set by the runtime):
                                        a borrow of a guest resource (rt->host == 0) with
                                        rt->ud == impl is lowered as its rep, not a handle */

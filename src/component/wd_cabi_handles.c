@@ -19,6 +19,8 @@ wd_cabi_table_init(wd_cabi_table_t *t)
 void
 wd_cabi_table_reset(wd_cabi_table_t *t)
 {
+    if (t->ix_take && t->slots)   /* sparse: later indices may land anywhere below n */
+        memset(t->slots, 0, (size_t)t->n * sizeof *t->slots);
     t->n = 1;
     t->free_head = 0;
     t->no_leave = 0;
@@ -38,7 +40,26 @@ wd_cabi_table_add(wd_cabi_table_t *t, const wd_cabi_handle_t *h, uint32_t *idx,
                   const char **msg)
 {
     uint32_t i;
-    if (t->free_head) {
+    if (t->ix_take) {
+        if (t->ix_take(t->ix_ud, &i, msg) < 0)
+            return -1;
+        if (i >= t->cap) {
+            uint32_t nc = t->cap ? t->cap : 16;
+            while (nc <= i)
+                nc *= 2;
+            wd_cabi_handle_t *s = wd_wasm_realloc(t->slots, (size_t)nc * sizeof *s);
+            if (!s) {
+                t->ix_give(t->ix_ud, i);
+                *msg = "out of memory for handles";
+                return -1;
+            }
+            memset(s + t->cap, 0, (size_t)(nc - t->cap) * sizeof *s);
+            t->slots = s;
+            t->cap = nc;
+        }
+        if (i >= t->n)
+            t->n = i + 1;
+    } else if (t->free_head) {
         i = t->free_head;
         t->free_head = t->slots[i].next_free;
     } else {
@@ -83,6 +104,10 @@ wd_cabi_table_remove(wd_cabi_table_t *t, uint32_t idx, wd_cabi_handle_t *out, co
         return -1;
     *out = *h;
     h->rt = NULL;
+    if (t->ix_give) {
+        t->ix_give(t->ix_ud, idx);
+        return 0;
+    }
     h->next_free = t->free_head;
     t->free_head = idx;
     return 0;

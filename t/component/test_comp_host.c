@@ -598,6 +598,18 @@ START_TEST(test_wit_fs_encodings)
     ck_assert(memcmp(wt_mem(&w, rd32(r + 4), 8), "content\n", 8) == 0);
     ck_assert_int_eq(wt_call(&w, 4, ba, 3), WD_WASM_OK);
     ck_assert(r[0] == 1 && r[4] == 1);                    /* err(closed) */
+    /* one handle table for the instance: the input-stream (src/host/http's) and the
+       descriptors (the component host's) have distinct indices, and each kind passed where
+       the other is expected traps */
+    uint32_t stream = (uint32_t)ba[0];
+    ck_assert_msg(stream != desc && stream != file, "stream %u, descriptors %u %u", stream, desc,
+                  file);
+    uint64_t bd[3] = { desc, 100, 200 };
+    ck_assert_int_eq(wt_call(&w, 4, bd, 3), WD_WASM_TRAP);
+    ck_assert_msg(strstr(wd_wasm_last_trap(w.inst)->msg, "expected input-stream") != NULL, "%s",
+                  wd_wasm_last_trap(w.inst)->msg);
+    uint64_t rs[4] = { stream, 100, 5, 160 };
+    ck_assert_int_eq(wt_call(&w, 2, rs, 4), WD_WASM_TRAP);
     va[0] = desc;                                         /* a directory: is-directory */
     ck_assert_int_eq(wt_call(&w, 3, va, 3), WD_WASM_OK);
     ck_assert(wt_mem(&w, 192, 8)[0] == 1 && wt_mem(&w, 192, 8)[4] == 14);

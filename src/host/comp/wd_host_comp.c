@@ -472,6 +472,26 @@ int wd_host_comp_check(const wd_comp_t *c, wd_comp_error_t *err)
 
 /* ---------------------------------------------------------------- life */
 
+/* One handle index space per component instance: the Canonical ABI table's indices
+   (guest resources, filesystem, keyvalue) are reserved in src/host/http's table, which
+   keeps the wasi:http handles. */
+static int wd_hc_ix_take(void *ud, uint32_t *idx, const char **msg)
+{
+    wd_host_comp_t *hc = ud;
+    *idx = wd_host_http_reserve_handle(hc->http);
+    if (*idx == 0) {
+        *msg = "too many handles";
+        return -1;
+    }
+    return 0;
+}
+
+static void wd_hc_ix_give(void *ud, uint32_t idx)
+{
+    wd_host_comp_t *hc = ud;
+    wd_host_http_release_handle(hc->http, idx);
+}
+
 wd_host_comp_t *wd_host_comp_new(const wd_host_comp_conf_t *conf)
 {
     wd_host_comp_t *hc = wd_wasm_calloc(1, sizeof *hc);
@@ -502,7 +522,9 @@ wd_host_comp_t *wd_host_comp_new(const wd_host_comp_conf_t *conf)
     hc->table.impl = hc;
     hc->table.dtor = wd_hc_fs_dtor;      /* own handles of host resources dropped */
     hc->table.dtor_ud = hc;
-    hc->table.max = WD_HOST_COMP_MAX_HANDLES;
+    hc->table.ix_take = wd_hc_ix_take;
+    hc->table.ix_give = wd_hc_ix_give;
+    hc->table.ix_ud = hc;
     return hc;
 }
 

@@ -13,9 +13,6 @@
 #include "wd_host_comp.h"
 #include "component/wd_cabi.h"
 
-/* handles of one component instance's table (guest resources, filesystem, keyvalue):
-   bounded, so a guest opening a bucket 100,000 times traps instead of growing the table */
-#define WD_HOST_COMP_MAX_HANDLES 65536
 
 /* One WIT-level host function of an interface described as data. */
 typedef struct {

@@ -348,7 +348,7 @@ static const char *const wd_hh_type_names[WD_HH_NTYPES] = {
     "free", "fields", "incoming-request", "incoming-body", "future-trailers",
     "outgoing-response", "outgoing-body", "response-outparam", "input-stream",
     "output-stream", "pollable", "error", "outgoing-request", "request-options",
-    "incoming-response", "future-incoming-response"
+    "incoming-response", "future-incoming-response", "component resource"
 };
 
 const char *wd_hh_type_name(uint8_t type)
@@ -415,6 +415,19 @@ void wd_hh_remove(wd_host_http_t *h, uint32_t idx)
     h->free_head = idx;
     h->live--;
     wd_hh_obj_release(h, o);
+}
+
+uint32_t wd_host_http_reserve_handle(wd_host_http_t *h)
+{
+    if (!h->free_head && h->ntab >= WD_HH_MAX_HANDLES)
+        return 0;
+    return wd_hh_new(h, WD_HH_FOREIGN, 0, NULL);
+}
+
+void wd_host_http_release_handle(wd_host_http_t *h, uint32_t idx)
+{
+    if (idx && idx < h->ntab && h->tab[idx].type == WD_HH_FOREIGN)
+        wd_hh_remove(h, idx);
 }
 
 uint32_t wd_host_http_live_handles(const wd_host_http_t *h)

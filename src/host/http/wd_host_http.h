@@ -285,6 +285,13 @@ void wd_host_http_cancel(wd_host_http_t *h, int why);
 const wd_host_http_outcome_t *wd_host_http_outcome(const wd_host_http_t *h);
 /* Drop every handle and per-request object (call after each request, with wd_wasm_restore). */
 void wd_host_http_reset(wd_host_http_t *h);
+/* Components: one handle index space for the whole component instance. The component host
+ * keeps its own resources' handles (guest-defined, filesystem, keyvalue) at indices
+ * reserved here, so no index names two handles and a handle of one kind passed where the
+ * other is expected traps. 0: the table is full (WD_HH_MAX_HANDLES live handles in all).
+ * Released indices are reused; wd_host_http_reset releases all. */
+uint32_t wd_host_http_reserve_handle(wd_host_http_t *h);
+void wd_host_http_release_handle(wd_host_http_t *h, uint32_t idx);
 /* Number of live handles (tests). */
 uint32_t wd_host_http_live_handles(const wd_host_http_t *h);
 

@@ -43,6 +43,8 @@ enum {
     WD_HH_REQOPTS,
     WD_HH_INRESP,         /* obj: the exchange (wd_hh_exch_t) */
     WD_HH_FUTINRESP,      /* obj: the exchange */
+    WD_HH_FOREIGN,        /* an index of a component's resource kept by src/host/comp (one
+                             index space per component instance) */
     WD_HH_NTYPES
 };
 
