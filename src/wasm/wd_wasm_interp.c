@@ -155,10 +155,13 @@ static void wd_prof_edge(const wd_wasm_code_t *from, const wd_wasm_code_t *to, u
 #define U32(k) ((uint32_t)fp[ip[k]])
 #define REL(k) ((int32_t)ip[k])
 
-#define RELOAD_INST() do { \
-        funcs = inst->funcs; globals = inst->globals; \
+#define RELOAD_MEM() do { \
         if (inst->mem) { mem_base = inst->mem->base; mem_size = inst->mem->size; } \
         else { mem_base = NULL; mem_size = 0; } \
+    } while (0)
+#define RELOAD_INST() do { \
+        funcs = inst->funcs; globals = inst->globals; \
+        RELOAD_MEM(); \
         WD_GUARD_SET_MEM(inst->mem); \
     } while (0)
 
