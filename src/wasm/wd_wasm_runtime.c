@@ -700,13 +700,8 @@ wd_wasm_instance_t *wd_wasm_instantiate(wd_wasm_store_t *s, const wd_wasm_module
         if (e->mode != WD_WASM_SEG_PASSIVE) {
             /* dropped for good (restores bring back length 0): keep no copy of its items */
             inst->elem_len[i] = 0;
-            if (e->nitems) {
-                uint64_t *none = wd_wasm_calloc(1, sizeof(uint64_t));
-                if (none) {
-                    wd_wasm_free(inst->elem_items[i]);
-                    inst->elem_items[i] = none;
-                }
-            }
+            wd_wasm_free(inst->elem_items[i]);
+            inst->elem_items[i] = NULL;     /* table.init copies nothing from a length-0 segment */
         }
     }
     for (uint32_t i = 0; i < m->ndatas; i++) {
