@@ -14,47 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <time.h>
-#include "wd_wasm.h"
-
-static uint8_t *wat(const char *text, size_t *len)
-{
-    char dir[] = "/tmp/wdtestXXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char in[128], out[128], cmd[512];
-    snprintf(in, sizeof in, "%s/m.wat", dir);
-    snprintf(out, sizeof out, "%s/m.wasm", dir);
-    FILE *f = fopen(in, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "wat2wasm %s -o %s", in, out);
-    ck_assert_int_eq(system(cmd), 0);
-    f = fopen(out, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n);
-    ck_assert_int_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    unlink(in);
-    unlink(out);
-    rmdir(dir);
-    *len = (size_t)n;
-    return b;
-}
-
-static wd_wasm_module_t *load(const char *text)
-{
-    size_t len;
-    uint8_t *b = wat(text, &len);
-    wd_wasm_error_t err;
-    wd_wasm_module_t *m = wd_wasm_module_load(b, len, NULL, &err);
-    free(b);
-    if (m == NULL) fprintf(stderr, "load: %s at %lld\n", err.msg, (long long)err.offset);
-    ck_assert_ptr_nonnull(m);
-    return m;
-}
+#define WD_TEST_WAT_FLAGS ""
+#include "wd_test_wat.h"
 
 static wd_wasm_func_t *export_func(wd_wasm_instance_t *inst, const char *name)
 {
@@ -83,7 +44,7 @@ static const char *REC =
 
 START_TEST(test_deep_recursion)
 {
-    wd_wasm_module_t *m = load(REC);
+    wd_wasm_module_t *m = wd_test_load(REC);
     wd_wasm_store_t *s = wd_wasm_store_new();
     wd_wasm_error_t err;
     wd_wasm_instance_t *inst = wd_wasm_instantiate(s, m, NULL, 0, NULL, &err);
@@ -136,7 +97,7 @@ START_TEST(test_trap_messages)
         { "uninit", "uninitialized element", WD_TRAP_UNINIT_ELEMENT },
         { "undef", "undefined element", WD_TRAP_UNDEFINED_ELEMENT },
     };
-    wd_wasm_module_t *m = load(TRAPS);
+    wd_wasm_module_t *m = wd_test_load(TRAPS);
     wd_wasm_store_t *s = wd_wasm_store_new();
     wd_wasm_instance_t *inst = wd_wasm_instantiate(s, m, NULL, 0, NULL, NULL);
     ck_assert_ptr_nonnull(inst);
@@ -164,7 +125,7 @@ static const char *LOOP =
 
 START_TEST(test_fuel)
 {
-    wd_wasm_module_t *m = load(LOOP);
+    wd_wasm_module_t *m = wd_test_load(LOOP);
     wd_wasm_store_t *s = wd_wasm_store_new();
     wd_wasm_instance_t *inst = wd_wasm_instantiate(s, m, NULL, 0, NULL, NULL);
     ck_assert_ptr_nonnull(inst);
@@ -185,7 +146,7 @@ START_TEST(test_fuel)
     ck_assert_int_eq(call1(inst, "count", 2000, &r), WD_WASM_OK);
     ck_assert_uint_gt(wd_wasm_fuel_used(inst), used1000 + 1000);
     /* a start function that loops forever does not hang instantiate when fuel is set */
-    wd_wasm_module_t *m2 = load("(module (func $s (loop $l (br $l))) (start $s))");
+    wd_wasm_module_t *m2 = wd_test_load("(module (func $s (loop $l (br $l))) (start $s))");
     wd_wasm_limits_t lim = { .fuel = 50000 };
     wd_wasm_error_t err;
     ck_assert_ptr_null(wd_wasm_instantiate(s, m2, NULL, 0, &lim, &err));
@@ -209,7 +170,7 @@ static void *interrupter(void *arg)
 
 START_TEST(test_interrupt)
 {
-    wd_wasm_module_t *m = load(LOOP);
+    wd_wasm_module_t *m = wd_test_load(LOOP);
     wd_wasm_store_t *s = wd_wasm_store_new();
     wd_wasm_instance_t *inst = wd_wasm_instantiate(s, m, NULL, 0, NULL, NULL);
     pthread_t th;
@@ -241,7 +202,7 @@ END_TEST
 START_TEST(test_stack_bytes_limit)
 {
     /* a ~20-slot frame: a 64 KiB stack (8192 slots) runs out long before the depth limit */
-    wd_wasm_module_t *m = load("(module (func $r (export \"rec\") (param i32) (result i32) (local i64 i64 i64 i64 i64 i64 i64 i64)"
+    wd_wasm_module_t *m = wd_test_load("(module (func $r (export \"rec\") (param i32) (result i32) (local i64 i64 i64 i64 i64 i64 i64 i64)"
         "  (local $big i64) (local $pad f64) (local $more i32)"
         "  (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))"
         "    (else (i32.add (i32.const 1) (call $r (i32.sub (local.get 0) (i32.const 1))))))))");
@@ -262,7 +223,7 @@ END_TEST
 
 START_TEST(test_memory_limit)
 {
-    wd_wasm_module_t *m = load("(module (memory 2)"
+    wd_wasm_module_t *m = wd_test_load("(module (memory 2)"
         " (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0))))");
     wd_wasm_store_t *s = wd_wasm_store_new();
     wd_wasm_limits_t lim = { .max_memory_bytes = 4 * 65536 };
@@ -297,7 +258,7 @@ static wd_wasm_host_rc_t host_maybe_suspend(wd_wasm_instance_t *caller, const ui
 
 START_TEST(test_suspend_resume)
 {
-    wd_wasm_module_t *m = load("(module (import \"env\" \"h\" (func $h (param i32) (result i32)))"
+    wd_wasm_module_t *m = wd_test_load("(module (import \"env\" \"h\" (func $h (param i32) (result i32)))"
         " (memory 1)"
         " (func $inner (param i32) (result i32) (i32.add (call $h (local.get 0)) (i32.const 1)))"
         " (func $mid (param i32) (result i32) (local i32) (local.set 1 (i32.const 100))"
@@ -359,7 +320,7 @@ static wd_wasm_host_rc_t host_misc(wd_wasm_instance_t *caller, const uint64_t *a
 
 START_TEST(test_host_functions)
 {
-    wd_wasm_module_t *m = load("(module (import \"env\" \"h\" (func $h (param i32) (result i32)))"
+    wd_wasm_module_t *m = wd_test_load("(module (import \"env\" \"h\" (func $h (param i32) (result i32)))"
         " (func (export \"via\") (param i32) (result i32) (i32.add (call $h (local.get 0)) (i32.const 1000)))"
         " (func (export \"sq\") (param i32) (result i32) (i32.mul (local.get 0) (local.get 0))))");
     wd_wasm_store_t *s = wd_wasm_store_new();
@@ -427,7 +388,7 @@ static const char *SNAP =
 
 START_TEST(test_snapshot_restore)
 {
-    wd_wasm_module_t *m = load(SNAP);
+    wd_wasm_module_t *m = wd_test_load(SNAP);
     wd_wasm_store_t *s = wd_wasm_store_new();
     wd_wasm_instance_t *inst = wd_wasm_instantiate(s, m, NULL, 0, NULL, NULL);
     ck_assert_ptr_nonnull(inst);
@@ -457,9 +418,9 @@ END_TEST
 
 START_TEST(test_cross_instance)
 {
-    wd_wasm_module_t *a = load("(module (memory (export \"m\") 1) (global (export \"g\") (mut i32) (i32.const 3))"
+    wd_wasm_module_t *a = wd_test_load("(module (memory (export \"m\") 1) (global (export \"g\") (mut i32) (i32.const 3))"
         " (func (export \"peek\") (param i32) (result i32) (i32.add (global.get 0) (i32.load (local.get 0)))))");
-    wd_wasm_module_t *b = load("(module (import \"a\" \"peek\" (func $p (param i32) (result i32)))"
+    wd_wasm_module_t *b = wd_test_load("(module (import \"a\" \"peek\" (func $p (param i32) (result i32)))"
         " (memory 1)"
         " (func (export \"run\") (param i32) (result i32)"
         "   (i32.store (i32.const 0) (i32.const 1000))"

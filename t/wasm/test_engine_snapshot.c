@@ -22,7 +22,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "wd_wasm.h"
+#define WD_TEST_WAT_FLAGS ""
+#include "wd_test_wat.h"
 #include "wd_wasm_rt.h"      /* white box: memory base, restore statistics, translated code */
 
 static const char *WAT =
@@ -31,48 +32,7 @@ static const char *WAT =
     " (func (export \"touch\") (param i32)"
     "   (memory.fill (local.get 0) (i32.const 0x5a) (i32.const 65536))))";
 
-/* compile WAT with wat2wasm (wabt) */
-static uint8_t *wat(const char *text, size_t *len)
-{
-    char dir[] = "/tmp/wdsnapXXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char in[128], out[128], cmd[512];
-    snprintf(in, sizeof in, "%s/m.wat", dir);
-    snprintf(out, sizeof out, "%s/m.wasm", dir);
-    FILE *f = fopen(in, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "wat2wasm %s -o %s", in, out);
-    ck_assert_int_eq(system(cmd), 0);
-    f = fopen(out, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n);
-    ck_assert_int_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    unlink(in);
-    unlink(out);
-    rmdir(dir);
-    *len = (size_t)n;
-    return b;
-}
-
-static wd_wasm_module_t *load_text(const char *text)
-{
-    size_t len;
-    uint8_t *b = wat(text, &len);
-    wd_wasm_error_t err;
-    wd_wasm_module_t *m = wd_wasm_module_load(b, len, NULL, &err);
-    free(b);
-    if (m == NULL) fprintf(stderr, "%s at %lld\n", err.msg, (long long)err.offset);
-    ck_assert_ptr_nonnull(m);
-    return m;
-}
-
-static wd_wasm_module_t *load_mod(void) { return load_text(WAT); }
+static wd_wasm_module_t *load_mod(void) { return wd_test_load(WAT); }
 
 static double now_us(void)
 {
@@ -175,7 +135,7 @@ static wd_wasm_host_rc_t host_poke_suspend(wd_wasm_instance_t *caller, const uin
 
 static void snapt_init(snapt_t *t, const char *text)
 {
-    t->m = load_text(text);
+    t->m = wd_test_load(text);
     t->s = wd_wasm_store_new();
     wd_wasm_extern_t imp[2] = { { .kind = WD_WASM_EXTERN_FUNC }, { .kind = WD_WASM_EXTERN_FUNC } };
     uint8_t p[2] = { WD_WASM_I32, WD_WASM_I32 };
@@ -594,7 +554,7 @@ END_TEST
 START_TEST(test_trim_stack)
 {
     wd_wasm_error_t err;
-    wd_wasm_module_t *m = load_text(
+    wd_wasm_module_t *m = wd_test_load(
         "(module (memory 1)"
         " (func $r (export \"r\") (param i32) (result i32) (local i64 i64 i64 i64 i64 i64 i64 i64)"
         "   (if (result i32) (local.get 0)"
@@ -657,7 +617,7 @@ END_TEST
 START_TEST(test_shared_image)
 {
     wd_wasm_error_t err;
-    wd_wasm_module_t *m = load_text(
+    wd_wasm_module_t *m = wd_test_load(
         "(module (memory (export \"mem\") 4) (data (i32.const 100) \"pristine\")"
         " (func (export \"poke\") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))");
     wd_wasm_store_t *s1 = wd_wasm_store_new(), *s2 = wd_wasm_store_new();

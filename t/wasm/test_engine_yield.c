@@ -17,47 +17,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "wd_wasm.h"
-
-static uint8_t *wat(const char *text, size_t *len)
-{
-    char dir[] = "/tmp/wdyieldXXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char in[128], out[128], cmd[512];
-    snprintf(in, sizeof in, "%s/m.wat", dir);
-    snprintf(out, sizeof out, "%s/m.wasm", dir);
-    FILE *f = fopen(in, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "wat2wasm %s -o %s", in, out);
-    ck_assert_int_eq(system(cmd), 0);
-    f = fopen(out, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n);
-    ck_assert_int_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    unlink(in);
-    unlink(out);
-    rmdir(dir);
-    *len = (size_t)n;
-    return b;
-}
-
-static wd_wasm_module_t *load(const char *text)
-{
-    size_t len;
-    uint8_t *b = wat(text, &len);
-    wd_wasm_error_t err;
-    wd_wasm_module_t *m = wd_wasm_module_load(b, len, NULL, &err);
-    free(b);
-    if (m == NULL) fprintf(stderr, "load: %s at %lld\n", err.msg, (long long)err.offset);
-    ck_assert_ptr_nonnull(m);
-    return m;
-}
+#define WD_TEST_WAT_FLAGS ""
+#include "wd_test_wat.h"
 
 static wd_wasm_func_t *export_func(wd_wasm_instance_t *inst, const char *name)
 {
@@ -187,7 +148,7 @@ static uint32_t call0(wd_wasm_instance_t *inst, const char *name)
 
 START_TEST(test_yield_loop_same_result)
 {
-    wd_wasm_module_t *m = load(WORK);
+    wd_wasm_module_t *m = wd_test_load(WORK);
     work_t a, b;
     work_new(&a, m);
     work_new(&b, m);
@@ -240,7 +201,7 @@ END_TEST
 /* yields at depth: every level of a recursion, and inside another instance's function */
 START_TEST(test_yield_nested_calls)
 {
-    wd_wasm_module_t *m = load(WORK);
+    wd_wasm_module_t *m = wd_test_load(WORK);
     work_t a, b;
     work_new(&a, m);
     work_new(&b, m);
@@ -267,7 +228,7 @@ START_TEST(test_yield_nested_calls)
         "     (local.set $i (i32.add (local.get $i) (i32.const 1)))"
         "     (br_if $l (i32.lt_u (local.get $i) (local.get $n))))"
         "   (i32.add (i32.add (local.get $acc) (global.get $k)) (i32.load (i32.const 8)))))";
-    wd_wasm_module_t *mo = load(OUTER);
+    wd_wasm_module_t *mo = wd_test_load(OUTER);
     uint32_t res[2];
     for (int k = 0; k < 2; k++) {
         work_t w;
@@ -318,7 +279,7 @@ static void *yielder(void *arg)
 
 START_TEST(test_yield_from_thread)
 {
-    wd_wasm_module_t *m = load(WORK);
+    wd_wasm_module_t *m = wd_test_load(WORK);
     work_t a, b;
     work_new(&a, m);
     work_new(&b, m);
@@ -363,7 +324,7 @@ static wd_wasm_host_rc_t host_reenter(wd_wasm_instance_t *caller, const uint64_t
 
 START_TEST(test_yield_in_host_reentry)
 {
-    wd_wasm_module_t *m = load(WORK);
+    wd_wasm_module_t *m = wd_test_load(WORK);
     const char *HOSTER =
         "(module (import \"env\" \"re\" (func $re (param i32) (result i32)))"
         " (func (export \"f\") (param $n i32) (result i32) (local $i i32) (local $acc i32)"
@@ -372,7 +333,7 @@ START_TEST(test_yield_in_host_reentry)
         "     (local.set $i (i32.add (local.get $i) (i32.const 1)))"
         "     (br_if $l (i32.lt_u (local.get $i) (local.get $n))))"
         "   (local.get $acc)))";
-    wd_wasm_module_t *mh = load(HOSTER);
+    wd_wasm_module_t *mh = wd_test_load(HOSTER);
     uint32_t res[2], ys[2];
     for (int k = 0; k < 2; k++) {
         work_t w;
@@ -409,7 +370,7 @@ END_TEST
 
 START_TEST(test_yield_abort_restore)
 {
-    wd_wasm_module_t *m = load(WORK);
+    wd_wasm_module_t *m = wd_test_load(WORK);
     work_t a, b;
     work_new(&a, m);
     work_new(&b, m);
@@ -454,7 +415,7 @@ END_TEST
 
 START_TEST(test_yield_fuel)
 {
-    wd_wasm_module_t *m = load(WORK);
+    wd_wasm_module_t *m = wd_test_load(WORK);
     work_t a, b;
     work_new(&a, m);
     work_new(&b, m);
@@ -536,7 +497,7 @@ static uint32_t run_sliced(wd_wasm_instance_t *inst, wd_wasm_func_t *f, const wd
 
 START_TEST(test_yield_slice)
 {
-    wd_wasm_module_t *m = load(WORK);
+    wd_wasm_module_t *m = wd_test_load(WORK);
     work_t a, b;
     work_new(&a, m);
     work_new(&b, m);
@@ -588,7 +549,7 @@ END_TEST
 /* interrupt and yield both pending: the interrupt wins */
 START_TEST(test_yield_interrupt_wins)
 {
-    wd_wasm_module_t *m = load(WORK);
+    wd_wasm_module_t *m = wd_test_load(WORK);
     work_t b;
     work_new(&b, m);
     wd_wasm_val_t arg = i32(100000), r[1];
@@ -642,7 +603,7 @@ static wd_wasm_host_rc_t host_suspend_once(wd_wasm_instance_t *caller, const uin
 
 START_TEST(test_host_suspend_is_not_yield)
 {
-    wd_wasm_module_t *m = load(WORK);
+    wd_wasm_module_t *m = wd_test_load(WORK);
     wd_wasm_store_t *s = wd_wasm_store_new();
     uint8_t p[1] = { WD_WASM_I32 };
     wd_wasm_functype_t ft = { 1, 0, p, NULL };

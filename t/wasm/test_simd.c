@@ -13,47 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "wd_wasm.h"
-
-static uint8_t *wat(const char *text, size_t *len)
-{
-    char dir[] = "/tmp/wdsimdXXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char in[128], out[128], cmd[512];
-    snprintf(in, sizeof in, "%s/m.wat", dir);
-    snprintf(out, sizeof out, "%s/m.wasm", dir);
-    FILE *f = fopen(in, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "wat2wasm --enable-all %s -o %s", in, out);
-    ck_assert_int_eq(system(cmd), 0);
-    f = fopen(out, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n);
-    ck_assert_int_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    unlink(in);
-    unlink(out);
-    rmdir(dir);
-    *len = (size_t)n;
-    return b;
-}
-
-static wd_wasm_module_t *load(const char *text)
-{
-    size_t len;
-    uint8_t *b = wat(text, &len);
-    wd_wasm_error_t err;
-    wd_wasm_module_t *m = wd_wasm_module_load(b, len, NULL, &err);
-    free(b);
-    if (m == NULL) fprintf(stderr, "load: %s at %lld\n", err.msg, (long long)err.offset);
-    ck_assert_ptr_nonnull(m);
-    return m;
-}
+#define WD_TEST_WAT_FLAGS "--enable-all"
+#include "wd_test_wat.h"
 
 static wd_wasm_extern_t export_of(wd_wasm_instance_t *inst, const char *name)
 {
@@ -116,7 +77,7 @@ static const char *frames_wat =
 
 START_TEST(test_simd_frames)
 {
-    wd_wasm_module_t *m = load(frames_wat);
+    wd_wasm_module_t *m = wd_test_load(frames_wat);
     wd_wasm_store_t *s = wd_wasm_store_new();
     wd_wasm_error_t err;
     wd_wasm_instance_t *inst = wd_wasm_instantiate(s, m, NULL, 0, NULL, &err);
@@ -174,7 +135,7 @@ static wd_wasm_host_rc_t host_nop(wd_wasm_instance_t *caller, const uint64_t *ar
 
 START_TEST(test_simd_globals_snapshot)
 {
-    wd_wasm_module_t *m = load(globals_wat);
+    wd_wasm_module_t *m = wd_test_load(globals_wat);
     wd_wasm_store_t *s = wd_wasm_store_new();
     wd_wasm_error_t err;
     wd_wasm_extern_t imp = { .kind = WD_WASM_EXTERN_GLOBAL };
@@ -229,7 +190,7 @@ static const char *loop_wat =
 
 START_TEST(test_simd_fuel_yield)
 {
-    wd_wasm_module_t *m = load(loop_wat);
+    wd_wasm_module_t *m = wd_test_load(loop_wat);
     wd_wasm_store_t *s = wd_wasm_store_new();
     wd_wasm_error_t err;
     wd_wasm_instance_t *inst = wd_wasm_instantiate(s, m, NULL, 0, NULL, &err);
