@@ -9,6 +9,8 @@ JCO_STAMP := objs/npm/.stamp-jco-$(JCO_VERSION)
 COMP_OUT := objs/component
 COMP_STAMP := $(COMP_OUT)/.stamp
 COMP_INPUTS := $(wildcard t/component/js/*.js t/component/hostile/*.wat t/component/ok/*.wat)
+# the JS example handlers (wasm-handlers/examples/*.js: componentized with wasi:keyvalue/config)
+COMP_INPUTS += $(wildcard wasm-handlers/examples/*.js)
 COMP_OBJS := $(filter $(B)/src/component/%,$(HOST_OBJS))
 # wasm-handlers/build.mk is read after this file: name the example handlers from their sources
 COMP_HANDLERS := $(patsubst wasm-handlers/examples/%.c,objs/handlers/%.wasm,$(wildcard wasm-handlers/examples/*.c))

@@ -16,7 +16,9 @@
 #                        comp-enc{1,2}.wasm) by jco embed --string-encoding utf16 |
 #                        compact-utf16 (a world adding wasi:cli/environment) + jco new
 #   OUT/NAME.js.wasm     every t/component/js/NAME.js by `jco componentize` (WIT re-versioned
-#                        to @0.2.10, the version componentize-js 0.22's engine has)
+#                        to @0.2.10, the version componentize-js 0.22's engine has), and every
+#                        wasm-handlers/examples/NAME.js (the JS counter and URL shortener) with
+#                        that world plus the wasi:keyvalue / wasi:config imports (OUT/wit-kv-js)
 #   OUT/hostile/NAME.wasm, OUT/ok/NAME.wasm  every t/component/{hostile,ok}/NAME.wat assembled
 #                        by `jco parse` (component text format)
 # jco runs its bundled wasm-tools under preview2-shim, which sees no files without a preopen:
@@ -59,6 +61,12 @@ rm -rf "$OUT/wit-enc"; cp -r "$OUT/wit-0.2.0" "$OUT/wit-enc"
 printf 'package wasmd:handler;\n\nworld handler {\n  include wasi:http/proxy@0.2.0;\n  import wasi:cli/environment@0.2.0;\n}\n' > "$OUT/wit-enc/world.wit"
 wit_copy "$OUT/wit-0.2.10" 0.2.10
 sed -i '/@unstable(feature = network-error-code)/d' "$OUT/wit-0.2.10/deps/sockets/network.wit"
+# the JS examples' world: wasi:http 0.2.10 plus wasi:keyvalue and wasi:config
+rm -rf "$OUT/wit-kv-js"; cp -r "$OUT/wit-0.2.10" "$OUT/wit-kv-js"
+mkdir -p "$OUT/wit-kv-js/deps/keyvalue" "$OUT/wit-kv-js/deps/config"
+cp "$KVREF"/*.wit "$OUT/wit-kv-js/deps/keyvalue/"; cp "$CFGREF"/*.wit "$OUT/wit-kv-js/deps/config/"
+chmod -R u+w "$OUT/wit-kv-js"
+printf 'package wasmd:handler;\n\nworld handler {\n  include wasi:http/proxy@0.2.10;\n  import wasi:keyvalue/store@0.2.0-draft2;\n  import wasi:keyvalue/atomics@0.2.0-draft2;\n  import wasi:keyvalue/batch@0.2.0-draft2;\n  import wasi:config/store@0.2.0-draft;\n}\n' > "$OUT/wit-kv-js/world.wit"
 
 for w in objs/handlers/*.wasm; do
     n=$(basename "$w" .wasm)
@@ -89,6 +97,11 @@ for j in t/component/js/*.js; do
     n=$(basename "$j" .js)
     [ -f "$OUT/$n.js.wasm" ] && [ "$OUT/$n.js.wasm" -nt "$j" ] && continue
     jco componentize "$j" --wit "$OUT/wit-0.2.10" -n handler -o "$OUT/$n.js.wasm"
+done
+for j in wasm-handlers/examples/*.js; do
+    n=$(basename "$j" .js)
+    [ -f "$OUT/$n.js.wasm" ] && [ "$OUT/$n.js.wasm" -nt "$j" ] && continue
+    jco componentize "$j" --wit "$OUT/wit-kv-js" -n handler -o "$OUT/$n.js.wasm"
 done
 rm -rf "$OUT/hostile" "$OUT/ok"
 mkdir -p "$OUT/hostile" "$OUT/ok"

@@ -193,6 +193,28 @@ void wasmd_handle(wasmd_request *req, wasmd_response *resp)
         l += wasmd_fmt_int(out + l, (long long)pages);
         out[l] = 0;
         answer(resp, 0, out);
+    } else if (OP("page")) {            /* one list-keys page from cursor c (none: the
+                                           first): "ok CURSOR\n" (- : the last) then a key a line */
+        size_t cl = 0;
+        char *c = param(req, "c", &cl);
+        const wasmd_kv_str *keys;
+        const char *next;
+        size_t nk, nl;
+        if ((rc = wasmd_kv_list_keys(b, c, cl, &keys, &nk, &next, &nl))) {
+            answer(resp, rc, "");
+            return;
+        }
+        wasmd_set_status(resp, 200);
+        wasmd_write(resp, "ok ", 3);
+        if (next)
+            wasmd_write(resp, next, nl);
+        else
+            wasmd_write(resp, "-", 1);
+        for (size_t i = 0; i < nk; i++) {
+            wasmd_write(resp, "\n", 1);
+            wasmd_write(resp, keys[i].ptr, keys[i].len);
+        }
+        wasmd_finish(resp);
     } else if (OP("batch")) {           /* set-many 3, get-many 4 (one absent), delete-many */
         wasmd_kv_pair kvs[3] = { { { "b1", 2 }, (const uint8_t *)"one", 3 },
                                  { { "b2", 2 }, (const uint8_t *)"two", 3 },

@@ -146,9 +146,32 @@ def test_open_flood(s):
     check(body(s, "/openmany?n=1000&v=keep") == "ok", "and freed on reset")
 
 
+def walk_pages(s, store, between=None):
+    """list-keys page by page, one request each (the cursor goes back through the client, as
+    a guest paging across requests would): the pages' keys. between(i) runs after page i."""
+    import urllib.parse
+    pages, cur = [], None
+    while True:
+        path = "/page?s=" + store + ("&c=" + urllib.parse.quote(cur, safe="") if cur else "")
+        lines = body(s, path).split("\n")
+        check(lines[0].startswith("ok "), lines[0])
+        pages.append(lines[1:])
+        if between:
+            between(len(pages) - 1)
+        cur = lines[0][3:]
+        if cur == "-":
+            return pages
+        check(len(pages) < 100, "the cursor ends")
+
+
 def test_list_paging(s):
     check(body(s, "/fill?s=big&k=p&n=2500") == "ok")
     check(body(s, "/list?s=big") == "ok 2500 3", "1000 keys a page, cursor to the end")
+    pages = walk_pages(s, "big")
+    keys = [k for p in pages for k in p]
+    check([len(p) for p in pages] == [1000, 1000, 500], [len(p) for p in pages])
+    check(keys == sorted(set(keys)) and len(keys) == 2500 and keys[0] == "p000000"
+          and keys[-1] == "p002499", "every key once, in byte order", len(keys), len(set(keys)))
 
 
 def lmdb_hold_writer(path, seconds):
@@ -377,6 +400,65 @@ def post(s, path, data):
                      + str(len(data)).encode() + b"\r\n\r\n" + data)
 
 
+def shortener_checks(a, conns=8, per=25):
+    """The URL shortener (shorten.c, shorten.js) on server a (/s/ with base_url
+    https://sho.rt/s, /h/ without): links, redirects, visit counts, bad URLs, unknown codes,
+    conns x per links made concurrently all distinct and resolving. Returns a code."""
+    r = post(a, "/s/", b"https://example.com/a/very/long/path?x=1\n")
+    check(r.status == 201, r.status, r.body)
+    link = r.body.decode().strip()
+    check(link.startswith("https://sho.rt/s/") and r.header("location") == link, link,
+          "wasm_config base_url gives the link")
+    code = link.rsplit("/", 1)[1]
+    r = get(a, "/s/" + code)
+    check(r.status == 302 and r.header("location") == "https://example.com/a/very/long/path?x=1",
+          r.status, r.header("location"))
+    get(a, "/s/" + code)
+    check(body(a, "/s/%s.stats" % code) == "visits 2\n", "visits counted")
+    r = post(a, "/h/?url=http%3A%2F%2Fexample.org%2Fq", b"")
+    check(r.status == 201 and r.body.decode().startswith("http://t/s/"), r.status, r.body,
+          "without base_url: http://HOST/s")
+    code2 = r.body.decode().strip().rsplit("/", 1)[1]
+    check(code2 != code, "a new code per link")
+    r = get(a, "/h/" + code2)
+    check(r.status == 302 and r.header("location") == "http://example.org/q", r.header("location"))
+    for bad in (b"ftp://x/y", b"not a url", b"https://", b"https://a b", b"http://x/" + b"a" * 2100):
+        r = post(a, "/s/", bad)
+        check(r.status == 400, bad[:40], r.status)
+    check(get(a, "/s/zzzzzz").status == 404, "unknown code")
+    check(get(a, "/s/a%2fb").status == 404, "not a code")
+    check(a.request(b"DELETE /s/x HTTP/1.1\r\nHost: t\r\n\r\n").status == 405)
+    # many links from many connections (two workers): all distinct, all resolving
+    codes, errs = {}, []
+
+    def make(i):
+        try:
+            with harness.Conn(a.port, 30.0) as c:
+                for j in range(per):
+                    u = b"https://e.example/%d/%d" % (i, j)
+                    c.send(b"POST /s/ HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%s"
+                           % (len(u), u))
+                    r = c.recv_response()
+                    if r.status != 201:
+                        errs.append(r.status)
+                    else:
+                        codes[r.body.decode().strip()] = u
+        except Exception as e:
+            errs.append(repr(e))
+    ts = [threading.Thread(target=make, args=(i,)) for i in range(conns)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    check(not errs and len(codes) == conns * per, errs[:3], len(codes),
+          "%d distinct links" % (conns * per))
+    some = list(codes.items())[::max(1, conns * per // 6)]
+    for l, u in some:
+        r = get(a, "/s/" + l.rsplit("/", 1)[1])
+        check(r.status == 302 and r.header("location") == u.decode(), l, r.header("location"))
+    return code
+
+
 def test_url_shortener_example(s):
     """wasm-handlers/examples/shorten.c end to end: links made by POST (body or ?url=), the
     base URL from wasm_config (or the Host), redirects, visit counts, bad URLs, unknown
@@ -389,57 +471,7 @@ def test_url_shortener_example(s):
         f.write(text)
     try:
         a.start()
-        r = post(a, "/s/", b"https://example.com/a/very/long/path?x=1\n")
-        check(r.status == 201, r.status, r.body)
-        link = r.body.decode().strip()
-        check(link.startswith("https://sho.rt/s/") and r.header("location") == link, link,
-              "wasm_config base_url gives the link")
-        code = link.rsplit("/", 1)[1]
-        r = get(a, "/s/" + code)
-        check(r.status == 302 and r.header("location") == "https://example.com/a/very/long/path?x=1",
-              r.status, r.header("location"))
-        get(a, "/s/" + code)
-        check(body(a, "/s/%s.stats" % code) == "visits 2\n", "visits counted")
-        r = post(a, "/h/?url=http%3A%2F%2Fexample.org%2Fq", b"")
-        check(r.status == 201 and r.body.decode().startswith("http://t/s/"), r.status, r.body,
-              "without base_url: http://HOST/s")
-        code2 = r.body.decode().strip().rsplit("/", 1)[1]
-        check(code2 != code, "a new code per link")
-        r = get(a, "/h/" + code2)
-        check(r.status == 302 and r.header("location") == "http://example.org/q", r.header("location"))
-        for bad in (b"ftp://x/y", b"not a url", b"https://", b"https://a b", b"http://x/" + b"a" * 2100):
-            r = post(a, "/s/", bad)
-            check(r.status == 400, bad[:40], r.status)
-        check(get(a, "/s/zzzzzz").status == 404, "unknown code")
-        check(get(a, "/s/a%2fb").status == 404, "not a code")
-        check(a.request(b"DELETE /s/x HTTP/1.1\r\nHost: t\r\n\r\n").status == 405)
-        # many links from many connections (two workers): all distinct, all resolving
-        codes, errs = {}, []
-
-        def make(i):
-            try:
-                with harness.Conn(a.port, 10.0) as c:
-                    for j in range(25):
-                        u = b"https://e.example/%d/%d" % (i, j)
-                        c.send(b"POST /s/ HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%s"
-                               % (len(u), u))
-                        r = c.recv_response()
-                        if r.status != 201:
-                            errs.append(r.status)
-                        else:
-                            codes[r.body.decode().strip()] = u
-            except Exception as e:
-                errs.append(repr(e))
-        ts = [threading.Thread(target=make, args=(i,)) for i in range(8)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join()
-        check(not errs and len(codes) == 200, errs[:3], len(codes), "200 distinct links")
-        some = list(codes.items())[::37]
-        for l, u in some:
-            r = get(a, "/s/" + l.rsplit("/", 1)[1])
-            check(r.status == 302 and r.header("location") == u.decode(), l, r.header("location"))
+        code = shortener_checks(a)
         a.stop()
     finally:
         a.cleanup()
