@@ -69,13 +69,16 @@ typedef struct {
     off_t                      f_read, f_write, f_total;
     unsigned                   has_body:1, body_done:1, body_touched:1, head_sent:1,
                                timer_on:1, buffered_body:1, nopool:1, https:1,
-                               buffering:1, client_full:1, up_done:1, file_full:1;
+                               buffering:1, client_full:1, up_done:1, file_full:1,
+                               tunnel:1;
 } wd_http_proxy_ctx_t;
 
 static void wd_http_proxy_notify(void *data);
 static void wd_http_proxy_next_peer(wd_http_proxy_ctx_t *ctx, int ft);
 static void wd_http_proxy_response_pump(wd_http_request_t *r);
 static void wd_http_proxy_body_pump(wd_http_request_t *r);
+static void wd_http_proxy_tunnel_pump(wd_http_request_t *r);
+static void wd_http_proxy_tunnel_head(wd_http_proxy_ctx_t *ctx);
 
 static wd_msec_t
 wd_http_proxy_now(void)
@@ -812,6 +815,10 @@ wd_http_proxy_head(wd_http_proxy_ctx_t *ctx)
     } else if (ctx->peer && ctx->up) {
         ctx->peer->fails = 0;
     }
+    if (status == 101 && wd_hc_tunnel(ctx->hc)) {
+        wd_http_proxy_tunnel_head(ctx);
+        return;
+    }
     ctx->head_sent = 1;
     ctx->buffering = ctx->plcf->buffering ? 1 : 0;
     wd_http_set_status(r, status);
@@ -1075,6 +1082,134 @@ wd_http_proxy_response_pump(wd_http_request_t *r)
     }
 }
 
+/* ---------------------------------------------------------------- upgraded connections */
+
+/* The upstream answered 101 to a request that asked to upgrade: the client gets the 101
+ * (the upstream's headers as for any response, Connection: upgrade and its Upgrade), then
+ * bytes go both ways unchanged until either side closes, as nginx's upgraded mode. */
+static void
+wd_http_proxy_tunnel_head(wd_http_proxy_ctx_t *ctx)
+{
+    wd_http_request_t *r = ctx->r;
+    const char *up = NULL;
+    size_t up_len = 0;
+
+    ctx->head_sent = 1;
+    ctx->tunnel = 1;
+    for (size_t i = 0, n = wd_hc_nheaders(ctx->hc); i < n; i++) {
+        wd_hc_header_t h;
+        wd_hc_header(ctx->hc, i, &h);
+        if (h.name_len == 7 && strncasecmp(h.name, "upgrade", 7) == 0) {
+            up = h.value;
+            up_len = h.value_len;
+            continue;
+        }
+        if (wd_http_proxy_hidden(ctx->plcf, &h)) {
+            continue;
+        }
+        if (wd_http_add_header(r, h.name, h.name_len, h.value, h.value_len) != WD_OK) {
+            wd_log_error(WD_LOG_ERR, wd_http_log(r->hc), 0, "upstream header \"%.*s\" not "
+                         "passed", (int) h.name_len, h.name);
+        }
+    }
+    if (up == NULL) {
+        wd_log_error(WD_LOG_ERR, wd_http_log(r->hc), 0, "upstream sent 101 without an "
+                     "\"Upgrade\" header, upstream: \"%.*s\"", wd_str_pf(&ctx->peer->name));
+        wd_http_proxy_finalize(ctx, 502);
+        return;
+    }
+    if (wd_http_tunnel_start(r, up, up_len) != WD_OK) {
+        wd_http_proxy_finalize(ctx, WD_ERROR);
+        return;
+    }
+    r->read_event_handler = wd_http_proxy_tunnel_pump;
+    r->write_event_handler = wd_http_proxy_tunnel_pump;
+    wd_http_proxy_tunnel_pump(r);
+}
+
+/* Moves bytes both ways while each receiver keeps up: upstream -> client until the
+ * client's output queue is full (the upstream's socket is then not read past 64 KiB),
+ * client -> upstream while less than 64 KiB waits for the upstream (the client's socket
+ * is then not read past its buffer). Either side's end, once what it sent has been passed
+ * on, ends both; a failure or proxy_read_timeout of idleness closes both at once. */
+static void
+wd_http_proxy_tunnel_pump(wd_http_request_t *r)
+{
+    wd_http_proxy_ctx_t *ctx = r->ctx;
+    u_char buf[WD_PROXY_PIECE];
+    int client_eof = 0;
+
+    if (ctx == NULL || ctx->hc == NULL) {
+        return;
+    }
+    if (r->write_wait == 0) {
+        ctx->client_full = 0;
+    }
+    while (!ctx->client_full && !ctx->up_done) {
+        long n = wd_hc_read(ctx->hc, buf, sizeof(buf));
+        if (n > 0) {
+            int rc = wd_http_write(r, buf, (size_t) n);
+            if (rc == WD_ERROR) {
+                wd_http_proxy_finalize(ctx, WD_ERROR);
+                return;
+            }
+            if (rc == WD_AGAIN) {
+                ctx->client_full = 1;
+            }
+            continue;
+        }
+        if (n == 0) {
+            break;
+        }
+        if (n == -1) {
+            ctx->up_done = 1;           /* the upstream closed its side */
+            break;
+        }
+        if (wd_hc_error(ctx->hc) == WD_HC_E_BETWEEN_BYTES_TIMEOUT) {
+            wd_log_error(WD_LOG_ERR, wd_http_log(r->hc), 0, "upstream timed out (110: "
+                         "Connection timed out) while proxying upgraded connection, "
+                         "upstream: \"%.*s\"", wd_str_pf(&ctx->peer->name));
+        } else {
+            wd_log_error(WD_LOG_ERR, wd_http_log(r->hc), 0, "%s while proxying upgraded "
+                         "connection, upstream: \"%.*s\"", wd_hc_error_text(ctx->hc),
+                         wd_str_pf(&ctx->peer->name));
+        }
+        wd_http_proxy_finalize(ctx, WD_ERROR);
+        return;
+    }
+    if (ctx->up_done) {
+        /* what the client has not taken yet is flushed by the server, then it closes */
+        wd_http_proxy_finalize(ctx, WD_OK);
+        return;
+    }
+    while (wd_hc_pending(ctx->hc) < WD_PROXY_PENDING_MAX) {
+        ssize_t n = wd_http_tunnel_read(r, buf, sizeof(buf));
+        if (n > 0) {
+            if (wd_hc_write(ctx->hc, buf, (size_t) n) != 0) {
+                break;                  /* failed: the notify that follows says why */
+            }
+            continue;
+        }
+        if (n == 0) {
+            client_eof = 1;
+        } else if (n == WD_ERROR) {
+            wd_http_proxy_finalize(ctx, WD_ERROR);
+            return;
+        }
+        break;
+    }
+    if (wd_hc_state(ctx->hc) == WD_HC_FAILED) {
+        wd_log_error(WD_LOG_ERR, wd_http_log(r->hc), 0, "%s while proxying upgraded "
+                     "connection, upstream: \"%.*s\"", wd_hc_error_text(ctx->hc),
+                     wd_str_pf(&ctx->peer->name));
+        wd_http_proxy_finalize(ctx, WD_ERROR);
+        return;
+    }
+    if (client_eof && wd_hc_pending(ctx->hc) == 0) {
+        wd_http_proxy_finalize(ctx, WD_OK);     /* all the client sent is with the upstream */
+    }
+}
+
 /* Another peer for a failed attempt (the caller checked wd_http_proxy_can_retry). */
 static void
 wd_http_proxy_next_peer(wd_http_proxy_ctx_t *ctx, int ft)
@@ -1142,6 +1277,10 @@ wd_http_proxy_notify(void *data)
     wd_http_request_t *r = ctx->r;
 
     if (ctx->hc == NULL) {
+        return;
+    }
+    if (ctx->tunnel) {
+        wd_http_proxy_tunnel_pump(r);
         return;
     }
     if (ctx->head_sent) {
@@ -1327,6 +1466,8 @@ wd_http_proxy_handler(wd_http_request_t *r)
     ctx->rq.notify = wd_http_proxy_notify;
     ctx->rq.data = ctx;
     ctx->rq.http10 = plcf->http_version == 10;
+    /* nginx switches to a tunnel on a 101 only when the client asked to upgrade */
+    ctx->rq.upgrade = !ctx->has_body && wd_http_find_header(&r->headers_in, "upgrade", 7) != NULL;
     /* nginx caches connections only for upstream blocks with `keepalive`; whether one is
      * kept then depends on the response (an upstream told "Connection: close" closes) */
     ctx->rq.pool_max = ctx->up == NULL || ctx->up->keepalive == 0 ? -1 : (int) ctx->up->keepalive;

@@ -4,7 +4,8 @@
  * Response head: the bytes are gathered in q->hbuf until the blank line (at most
  * max_head), checked by wd_hc_check_head (line ends, obs-fold, names, framing headers),
  * then given to llhttp in one piece, so the header pointers llhttp reports stay valid in
- * hbuf. Interim 1xx heads are checked and skipped (101 is refused). The body is fed to
+ * hbuf. Interim 1xx heads are checked and skipped; 101 is refused unless the request
+ * asked to upgrade (rq.upgrade), then the exchange becomes a raw tunnel. The body is fed to
  * the same llhttp parser as it arrives; on_body appends to q->rbuf. While rbuf holds
  * WD_HC_RBUF_HIGH bytes or more the socket is not read (back-pressure to the upstream),
  * so a response of any size runs in bounded memory.
@@ -89,7 +90,8 @@ struct wd_hc_req_s {
     void          *data;
     unsigned       body:1, chunked_req:1, body_finished:1, head_done:1, msg_done:1,
                    keepalive:1, closed:1, paused:1, head_req:1, got_byte:1, chunked:1,
-                   retried:1, reused:1, needs_eof:1, head_out:1, fl_on:1;
+                   retried:1, reused:1, needs_eof:1, head_out:1, fl_on:1,
+                   upgrade:1, tunnel:1;
 };
 
 static unsigned wd_hc_nactive;
@@ -433,9 +435,9 @@ wd_hc_on_headers_complete(llhttp_t *p)
     q->head_done = 1;
     q->chunked = (p->flags & F_CHUNKED) != 0;
     q->keepalive = llhttp_should_keep_alive(p);
-    if (q->head_req) {
+    if (q->head_req || q->tunnel) {
         q->chunked = 0;
-        return 1;                   /* a response to HEAD has no body */
+        return 1;                   /* a response to HEAD (or a 101) has no body */
     }
     /* a chunked body is ours to decode (below): llhttp stops after the head */
     return q->chunked ? HPE_PAUSED : 0;
@@ -624,6 +626,13 @@ wd_hc_feed_body(wd_hc_req_t *q, const char *p, size_t n)
     if (n == 0 || q->state == WD_HC_FAILED) {
         return;
     }
+    if (q->tunnel) {
+        /* raw bytes of the new protocol */
+        if (wd_hc_append(&q->rbuf, &q->rlen, &q->rcap, p, n) < 0) {
+            wd_hc_fail(q, WD_HC_E_INTERNAL, "out of memory");
+        }
+        return;
+    }
     if (q->msg_done) {
         /* bytes after the response: the connection cannot be reused */
         q->keepalive = 0;
@@ -690,12 +699,16 @@ wd_hc_head(wd_hc_req_t *q, size_t end)
     /* interim responses: checked, then skipped (101 switches protocols: refused) */
     if (end >= 12 && memcmp(q->hbuf, "HTTP/1.", 7) == 0 && q->hbuf[9] == '1') {
         if (memcmp(q->hbuf + 9, "101", 3) == 0) {
-            wd_hc_fail(q, WD_HC_E_UPGRADE, "upstream switched protocols (101)");
+            if (!q->upgrade || q->body) {
+                wd_hc_fail(q, WD_HC_E_UPGRADE, "upstream switched protocols (101)");
+                return;
+            }
+            q->tunnel = 1;          /* parsed below as a head with no body */
+        } else {
+            memmove(q->hbuf, q->hbuf + end, q->hlen - end);
+            q->hlen -= end;
             return;
         }
-        memmove(q->hbuf, q->hbuf + end, q->hlen - end);
-        q->hlen -= end;
-        return;
     }
     llhttp_init(&q->parser, HTTP_RESPONSE, &wd_hc_settings);
     q->parser.data = q;
@@ -703,6 +716,8 @@ wd_hc_head(wd_hc_req_t *q, size_t end)
     llhttp_errno_t e = llhttp_execute(&q->parser, q->hbuf, end);
     if (e == HPE_PAUSED) {
         llhttp_resume(&q->parser);
+    } else if (e == HPE_PAUSED_UPGRADE && q->tunnel) {
+        llhttp_resume_after_upgrade(&q->parser);
     } else if (e != HPE_OK) {
         wd_hc_parse_error(q);
         return;
@@ -712,6 +727,13 @@ wd_hc_head(wd_hc_req_t *q, size_t end)
         return;
     }
     q->head_end = end;
+    if (q->tunnel) {
+        q->msg_done = 0;            /* the tunnel ends when the upstream closes */
+        q->keepalive = 0;
+        q->state = WD_HC_BODY;
+        wd_hc_feed_body(q, q->hbuf + end, q->hlen - end);
+        return;
+    }
     q->needs_eof = llhttp_message_needs_eof(&q->parser);
     q->state = q->msg_done ? WD_HC_DONE : WD_HC_BODY;
     wd_hc_feed_body(q, q->hbuf + end, q->hlen - end);
@@ -824,6 +846,13 @@ wd_hc_on_read(wd_oconn_t *oc, const char *p, size_t n, int err)
         q->reused = 0;
         q->head_out = 0;
         wd_hc_connect(q);
+        return;
+    }
+    if (err == WD_OCONN_EOF && q->tunnel) {
+        q->msg_done = 1;            /* the upstream closed its side of the tunnel */
+        q->state = WD_HC_DONE;
+        uv_timer_stop(&q->timer);
+        wd_hc_notify(q);
         return;
     }
     if (err == WD_OCONN_EOF && q->head_done && !q->msg_done && q->needs_eof) {
@@ -1032,7 +1061,9 @@ wd_hc_timer_cb(uv_timer_t *t)
         wd_hc_fail(q, WD_HC_E_FIRST_BYTE_TIMEOUT, "no response within the first-byte timeout");
         break;
     case WD_HC_BODY:
-        wd_hc_fail(q, WD_HC_E_BETWEEN_BYTES_TIMEOUT, "response stalled (between-bytes timeout)");
+        wd_hc_fail(q, WD_HC_E_BETWEEN_BYTES_TIMEOUT, q->tunnel
+                   ? "tunnel idle (no byte either way within the timeout)"
+                   : "response stalled (between-bytes timeout)");
         break;
     default:
         return;
@@ -1115,6 +1146,7 @@ wd_hc_start(uv_loop_t *loop, const wd_hc_request_t *rq)
     q->notify = rq->notify;
     q->data = rq->data;
     q->pool_max = rq->pool_max;
+    q->upgrade = rq->upgrade != 0;
     q->head_req = strcmp(rq->method, "HEAD") == 0;
     q->keepalive = 0;
     snprintf(key, sizeof(key), "%d|%s|%u|%p", rq->https, rq->host, rq->port,
@@ -1235,11 +1267,31 @@ wd_hc_read(wd_hc_req_t *q, void *buf, size_t len)
 }
 
 int
+wd_hc_tunnel(wd_hc_req_t *q)
+{
+    return q->tunnel;
+}
+
+int
 wd_hc_write(wd_hc_req_t *q, const void *p, size_t n)
 {
     char fr[24];
     uv_buf_t parts[3];
     unsigned np = 0;
+
+    if (q->tunnel) {
+        if (q->state == WD_HC_FAILED || q->conn == NULL) {
+            return -1;
+        }
+        if (n == 0) {
+            return 0;
+        }
+        parts[0] = uv_buf_init((char *) p, (unsigned) n);
+        if (q->state == WD_HC_BODY && !q->paused) {
+            wd_hc_arm(q);           /* the idle time counts both directions */
+        }
+        return wd_hc_emit(q, parts, 1, 1) < 0 ? -1 : 0;
+    }
 
     if (q->state == WD_HC_FAILED || !q->body || q->body_finished) {
         return -1;

@@ -84,6 +84,8 @@ typedef struct {
     int           pool_max;      /* 0: the pool's limits; -1: never pool this connection;
                                     N > 0: at most N idle connections for this upstream */
     /* authority NULL: no Host header is sent */
+    int           upgrade;       /* the request asks to switch protocols: a 101 answer
+                                    makes the exchange a tunnel (below), not an error */
 } wd_hc_request_t;
 
 /* Starts an exchange (copies everything it needs). NULL: out of memory. */
@@ -115,6 +117,14 @@ int          wd_hc_reused(wd_hc_req_t *q);
 /* Ends the exchange: a connection that finished cleanly goes back to the pool, any
  * other is closed. notify is never called again. */
 void         wd_hc_close(wd_hc_req_t *q);
+
+/* Tunnel (rq.upgrade and the upstream answered 101; the reverse proxy's WebSocket):
+ * wd_hc_tunnel is 1 once the 101 head is here (state BODY). From then wd_hc_read gives
+ * the raw bytes the upstream sends (-1: it closed its side, -2: failed), wd_hc_write
+ * sends raw bytes at once (wd_hc_pending for back-pressure, notify when drained);
+ * between_bytes_timeout_ms is the idle time: no byte in either direction for that long
+ * fails the exchange with WD_HC_E_BETWEEN_BYTES_TIMEOUT. Never pooled. */
+int          wd_hc_tunnel(wd_hc_req_t *q);
 
 /* Pool tuning (per worker) and accounting (tests, wasm_status). */
 void     wd_hc_pool_config(unsigned max_idle_per_upstream, unsigned max_idle, uint64_t idle_ms);

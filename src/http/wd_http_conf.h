@@ -215,6 +215,11 @@ wd_http_core_loc_conf_t *wd_http_find_named_location(wd_http_core_srv_conf_t *sr
  * a decoded NUL, ".." above the root. */
 int wd_http_normalize_uri(const u_char *in, size_t len, u_char *out, size_t *out_len);
 
+/* Compiles a POSIX extended regex (REG_EXTENDED | cflags) after refusing patterns whose
+ * compilation would explode (nested quantifiers); freed with the configuration's pool.
+ * NULL after logging why. */
+regex_t *wd_http_regex_compile_flags(wd_conf_t *cf, const wd_str_t *src, int cflags);
+
 /* Compiles src ("$name" and "${name}" refer to variables; "$" not followed by a name is
  * literal) into cv. WD_OK, or WD_ERROR after logging `unknown variable "$x"` with file:line. */
 int wd_http_complex_value_compile(wd_conf_t *cf, const wd_str_t *src,

@@ -261,6 +261,12 @@ wd_http_regex_cost(const u_char *p, size_t len)
 static regex_t *
 wd_http_regex_compile(wd_conf_t *cf, const wd_str_t *src, int caseless)
 {
+    return wd_http_regex_compile_flags(cf, src, REG_NOSUB | (caseless ? REG_ICASE : 0));
+}
+
+regex_t *
+wd_http_regex_compile_flags(wd_conf_t *cf, const wd_str_t *src, int cflags)
+{
     wd_pool_cleanup_t *cln;
     regex_t *re;
     char errbuf[256];
@@ -276,8 +282,13 @@ wd_http_regex_compile(wd_conf_t *cf, const wd_str_t *src, int caseless)
                           "(nested or repeated quantifiers)", wd_str_pf(src));
         return NULL;
     }
-    rc = regcomp(re, (const char *) src->data,
-                 REG_EXTENDED | REG_NOSUB | (caseless ? REG_ICASE : 0));
+    char *z = wd_pnalloc(cf->pool, src->len + 1);
+    if (z == NULL) {
+        return NULL;
+    }
+    memcpy(z, src->data, src->len);
+    z[src->len] = '\0';
+    rc = regcomp(re, z, REG_EXTENDED | cflags);
     if (rc != 0) {
         regerror(rc, re, errbuf, sizeof(errbuf));
         wd_conf_log_error(WD_LOG_EMERG, cf, 0, "regcomp() failed: %s in \"%.*s\"", errbuf,

@@ -39,6 +39,7 @@
 #define WD_HTTP_ALLOW  "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS"
 #define WD_HTTP_INITIAL_BUF   4096
 
+int wd_http_is_field_value(const u_char *p, size_t len);   /* wd_http_parse.c */
 static void wd_http_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void wd_http_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void wd_http_timer_cb(uv_timer_t *t);
@@ -600,6 +601,13 @@ wd_http_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         default:
             break;
         }
+        if (r->tunnel) {
+            /* a tunnel's client closed its side: the handler reads the end */
+            if (r->read_event_handler) {
+                r->read_event_handler(r);
+            }
+            return;
+        }
         /* HANDLER: the body cannot complete any more; an asynchronous handler that has
          * not finished its response loses its client */
         if (r->body_state == WD_HTTP_BODY_PENDING && hc->pos == hc->last) {
@@ -646,6 +654,12 @@ wd_http_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         break;
 
     case WD_HTTP_PHASE_HANDLER:
+        if (r->tunnel) {
+            if (r->read_event_handler) {
+                r->read_event_handler(r);
+            }
+            break;
+        }
         if (r->body_state == WD_HTTP_BODY_PENDING && r->body_reading) {
             if (!hc->writing) {
                 wd_http_set_timer(hc, wd_http_clcf(hc)->client_body_timeout);
@@ -1553,6 +1567,60 @@ wd_http_body_read(wd_http_request_t *r, void *buf, size_t len)
             return produced;
         }
     }
+}
+
+/* ---- tunnel ---- */
+
+int
+wd_http_tunnel_start(wd_http_request_t *r, const char *upgrade, size_t len)
+{
+    if (r->header_sent || r->hc->closed || r->aborted || r->http_version < 1001
+        || (r->body_state != WD_HTTP_BODY_NONE && r->body_state != WD_HTTP_BODY_DONE)
+        || len == 0 || !wd_http_is_field_value((const u_char *) upgrade, len))
+    {
+        return WD_ERROR;
+    }
+    r->upgrade.data = wd_pnalloc(r->pool, len);
+    if (r->upgrade.data == NULL) {
+        return WD_ERROR;
+    }
+    memcpy(r->upgrade.data, upgrade, len);
+    r->upgrade.len = len;
+    r->status = 101;
+    r->tunnel = 1;
+    return wd_http_output_header(r);
+}
+
+ssize_t
+wd_http_tunnel_read(wd_http_request_t *r, void *buf, size_t len)
+{
+    wd_http_connection_t *hc = r->hc;
+    size_t n;
+
+    if (hc->closed || r->aborted || !r->tunnel) {
+        return WD_ERROR;
+    }
+    if (hc->pos < hc->last && len > 0) {
+        n = wd_min(len, hc->last - hc->pos);
+        memcpy(buf, hc->buf + hc->pos, n);
+        hc->pos += n;
+        r->request_length += n;
+        if (hc->pos == hc->last) {
+            hc->pos = hc->last = 0;
+        }
+        if (!hc->reading && !hc->eof && hc->last < hc->size) {
+            wd_http_read_start(hc);
+        }
+        return (ssize_t) n;
+    }
+    if (hc->pos == hc->last) {
+        hc->pos = hc->last = 0;
+        if (hc->eof) {
+            return 0;
+        }
+    }
+    wd_http_read_start(hc);
+    return WD_AGAIN;
 }
 
 static void

@@ -214,6 +214,8 @@ struct wd_http_request_s {
     unsigned                uri_changes:4;      /* internal redirects so far (at most 10) */
     unsigned                limit_req_status:3; /* $limit_req_status (modules/limit) */
     unsigned                limit_conn_status:2;/* $limit_conn_status */
+    unsigned                tunnel:1;           /* 101 sent: raw bytes both ways */
+    wd_str_t                upgrade;            /* the 101's Upgrade value */
 
     /* ---- parser state (wd_http_parse.c) ---- */
     llhttp_t                parser;
@@ -311,6 +313,19 @@ const char *wd_http_status_text(unsigned status);
 #define WD_HTTP_URL_RAW   2
 int     wd_http_redirect_url(wd_http_request_t *r, const u_char *uri, size_t len, int flags,
                              wd_str_t *url);
+
+/* ---- tunnel (a 101 Switching Protocols response, e.g. a proxied WebSocket) ----
+ * wd_http_tunnel_start(r, upgrade, len) sends "101 Switching Protocols" with
+ * "Connection: upgrade" and "Upgrade: <upgrade>" plus the headers added before (the
+ * request must be HTTP/1.1 with no unread body). From then on the connection carries raw
+ * bytes: wd_http_write sends them unframed (WD_AGAIN / write_event_handler as for a
+ * body), wd_http_tunnel_read reads what the client sends -- > 0 bytes, 0 the client
+ * closed its side, WD_AGAIN (r->read_event_handler(r) is called when bytes or the end
+ * arrive; the socket is read only while the connection buffer has room), WD_ERROR.
+ * wd_http_finalize_request(r, WD_OK) flushes what is queued and closes the connection;
+ * the client's send_timeout applies to writes, no read timeout (the handler has its own). */
+int     wd_http_tunnel_start(wd_http_request_t *r, const char *upgrade, size_t len);
+ssize_t wd_http_tunnel_read(wd_http_request_t *r, void *buf, size_t len);
 
 /* ---- the content phase ----
  * wd_http_run_location(r) runs the location in r->loc_conf: its `return`, else the

@@ -269,6 +269,13 @@ wd_http_send_header(wd_http_request_t *r)
     if (r->method == HTTP_HEAD) {
         r->header_only = 1;
     }
+    if (r->tunnel) {
+        /* 101: what follows is the new protocol's, unframed; the connection ends with it */
+        r->filter_body = 0;
+        r->header_only = 0;
+        r->content_length_out = -1;
+        r->keepalive = 0;
+    }
 
     /* Expect: 100-continue answered without reading the body (RFC 9110 10.1.1): a client
      * that has started sending it anyway gets it read and discarded (the connection goes
@@ -292,7 +299,7 @@ wd_http_send_header(wd_http_request_t *r)
     }
     /* framing */
     r->chunked_out = 0;
-    if (r->content_length_out < 0 && !r->header_only) {
+    if (r->content_length_out < 0 && !r->header_only && !r->tunnel) {
         if (r->http_minor >= 1) {
             r->chunked_out = 1;
         } else {
@@ -324,6 +331,9 @@ wd_http_send_header(wd_http_request_t *r)
           + sizeof("Date: \r\n") - 1 + wd_cached_http_time.len
           + sizeof("Connection: keep-alive\r\n") - 1
           + sizeof("\r\n") - 1;
+    if (r->tunnel) {
+        len += sizeof("Upgrade: \r\n") - 1 + r->upgrade.len;
+    }
     if (r->content_type.len) {
         len += sizeof("Content-Type: \r\n") - 1 + r->content_type.len;
     }
@@ -410,7 +420,11 @@ wd_http_send_header(wd_http_request_t *r)
             p = wd_http_put_lit(p, "\r\n");
         }
     }
-    if (r->keepalive) {
+    if (r->tunnel) {
+        p = wd_http_put_lit(p, "Connection: upgrade\r\nUpgrade: ");
+        p = wd_http_put(p, r->upgrade.data, r->upgrade.len);
+        p = wd_http_put_lit(p, "\r\n");
+    } else if (r->keepalive) {
         p = wd_http_put_lit(p, "Connection: keep-alive\r\n");
     } else {
         p = wd_http_put_lit(p, "Connection: close\r\n");

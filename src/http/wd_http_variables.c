@@ -373,7 +373,7 @@ static const wd_http_variable_t wd_http_core_variables[] = {
     { wd_string("arg_"), wd_http_var_arg, 1 },
 };
 
-#define WD_HTTP_MAX_MODULE_VARS 64
+#define WD_HTTP_MAX_MODULE_VARS 256
 static wd_http_variable_t wd_http_module_variables[WD_HTTP_MAX_MODULE_VARS];
 static unsigned wd_http_nmodule_variables;
 
@@ -436,7 +436,8 @@ wd_http_add_variable(const char *name, wd_http_variable_get_pt get, int prefix)
     v->name.data = (u_char *) copy;
     v->name.len = len;
     v->get = get;
-    v->prefix = prefix ? 1 : 0;
+    v->prefix = prefix == 1;
+    v->named = prefix == WD_HTTP_VAR_NAMED;
     return WD_OK;
 }
 
@@ -449,6 +450,9 @@ wd_http_variable_compile(wd_pool_t *pool, const u_char *name, size_t len, wd_htt
         return WD_ERROR;
     }
     ref->var = v;
+    if (v->named) {
+        ref->arg = v->name;         /* one getter for many variables (map) */
+    }
     if (v->prefix) {
         /* the argument is compared against lowercased names with '-' as '_' */
         u_char *a = wd_pnalloc(pool, ref->arg.len + 1);

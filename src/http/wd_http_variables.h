@@ -23,6 +23,7 @@ typedef struct {
     wd_str_t                 name;
     wd_http_variable_get_pt  get;
     unsigned                 prefix:1;   /* name is a prefix: "http_" */
+    unsigned                 named:1;    /* the getter's arg is the variable's own name */
 } wd_http_variable_t;
 
 typedef struct {
@@ -30,7 +31,10 @@ typedef struct {
     wd_str_t                  arg;       /* for prefix variables: the rest of the name */
 } wd_http_var_ref_t;
 
-/* Registers a variable (name copied); WD_OK, or WD_ERROR if the name exists. */
+/* Registers a variable (name copied); WD_OK, or WD_ERROR if the name exists.
+ * prefix: 1 a prefix variable; WD_HTTP_VAR_NAMED: the getter receives the variable's
+ * name as its arg (one getter serving variables named by the configuration: map). */
+#define WD_HTTP_VAR_NAMED 2
 int wd_http_add_variable(const char *name, wd_http_variable_get_pt get, int prefix);
 
 /* Resolves a name (without '$'); WD_OK or WD_ERROR (unknown variable). pool: for the
