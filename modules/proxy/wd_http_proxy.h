@@ -71,12 +71,31 @@ typedef struct {
 typedef struct {
     wd_http_complex_value_t    pattern;
     wd_http_complex_value_t    replacement;
+    /* "~regex" / "~*regex" rules: the value (after "url=" in a Refresh) is searched for
+     * the regex; on a match the whole of it becomes the replacement, whose parts are
+     * text with variables or captures ($0..$9) */
+    regex_t                   *re;
+    wd_array_t                *parts;     /* wd_http_proxy_rpart_t */
 } wd_http_proxy_redirect_t;
 
 typedef struct {
+    wd_http_complex_value_t    text;
+    int                        capture;   /* -1: text */
+} wd_http_proxy_rpart_t;
+
+/* the proxy_ssl_* settings a client context is made of (one context per distinct set) */
+typedef struct {
     wd_str_t    ca;                       /* proxy_ssl_trusted_certificate ("" none) */
-    wd_flag_t   verify, sni;
-    void       *tls_ctx;
+    wd_str_t    cert, key;                /* proxy_ssl_certificate[_key] ("" none) */
+    wd_str_t    ciphers;                  /* proxy_ssl_ciphers */
+    wd_uint_t   protocols;                /* proxy_ssl_protocols: WD_OCONN_* bits */
+    wd_flag_t   verify, sni, session_reuse;
+    wd_uint_t   verify_depth;
+} wd_http_proxy_tls_conf_t;
+
+typedef struct {
+    wd_http_proxy_tls_conf_t  conf;
+    void                     *tls_ctx;
 } wd_http_proxy_tls_t;
 
 typedef struct {
@@ -124,8 +143,11 @@ typedef struct {
     size_t                     busy_conf, write_conf;
     off_t                      max_temp_conf;
     wd_str_t                   temp_path;             /* absolute */
-    wd_flag_t                  ssl_verify, ssl_server_name;
+    wd_flag_t                  ssl_verify, ssl_server_name, ssl_session_reuse;
     wd_str_t                   ssl_trusted_certificate;
+    wd_str_t                   ssl_certificate, ssl_certificate_key, ssl_ciphers;
+    wd_uint_t                  ssl_protocols, ssl_verify_depth;
+    wd_http_complex_value_t   *ssl_name;      /* proxy_ssl_name (NULL: $proxy_host) */
     void                      *tls_ctx;       /* SSL_CTX (https), made at merge */
 } wd_http_proxy_loc_conf_t;
 

@@ -722,6 +722,61 @@ wd_http_proxy_can_retry(wd_http_proxy_ctx_t *ctx, int ft)
     return 0;
 }
 
+/* A "~regex replacement" rule on the value from `prefix`: WD_DECLINED (no match), WD_OK
+ * with the new whole value in *out, or WD_ERROR. */
+static int
+wd_http_proxy_redirect_regex(wd_http_request_t *r, wd_http_proxy_redirect_t *rd,
+                             const wd_hc_header_t *h, size_t prefix, wd_str_t *out)
+{
+    regmatch_t m[10];
+    size_t n = h->value_len - prefix, total = prefix;
+    wd_http_proxy_rpart_t *rp = rd->parts->elts;
+    wd_str_t *vals;
+    char *z;
+    u_char *p;
+
+    z = wd_pnalloc(r->pool, n + 1);
+    vals = wd_palloc(r->pool, (rd->parts->nelts + 1) * sizeof(wd_str_t));
+    if (z == NULL || vals == NULL) {
+        return WD_ERROR;
+    }
+    memcpy(z, h->value + prefix, n);
+    z[n] = '\0';
+    if (memchr(z, '\0', n) != NULL || regexec(rd->re, z, 10, m, 0) != 0) {
+        return WD_DECLINED;
+    }
+    for (wd_uint_t i = 0; i < rd->parts->nelts; i++) {
+        if (rp[i].capture < 0) {
+            if (wd_http_complex_value(r, &rp[i].text, &vals[i]) != WD_OK) {
+                return WD_ERROR;
+            }
+        } else if (m[rp[i].capture].rm_so >= 0) {
+            vals[i].data = (u_char *) z + m[rp[i].capture].rm_so;
+            vals[i].len = m[rp[i].capture].rm_eo - m[rp[i].capture].rm_so;
+        } else {
+            vals[i].len = 0;
+            vals[i].data = NULL;
+        }
+        total += vals[i].len;
+    }
+    p = wd_pnalloc(r->pool, total + 1);
+    if (p == NULL) {
+        return WD_ERROR;
+    }
+    out->data = p;
+    memcpy(p, h->value, prefix);
+    p += prefix;
+    for (wd_uint_t i = 0; i < rd->parts->nelts; i++) {
+        if (vals[i].len) {
+            memcpy(p, vals[i].data, vals[i].len);
+            p += vals[i].len;
+        }
+    }
+    *p = '\0';
+    out->len = total;
+    return WD_OK;
+}
+
 /* proxy_redirect: a Location, or the url= of a Refresh, starting with a rule's redirect
  * gets that prefix replaced by the rule's replacement (the first rule that matches);
  * a rewritten Location that is then relative is made absolute, as nginx's header filter
@@ -757,6 +812,22 @@ wd_http_proxy_rewrite_redirect(wd_http_request_t *r, wd_http_proxy_loc_conf_t *p
         prefix = u + 4 - h->value;
     }
     for (wd_uint_t i = 0; i < plcf->redirects->nelts; i++) {
+        if (rd[i].re) {
+            int rc = wd_http_proxy_redirect_regex(r, &rd[i], h, prefix, buf);
+            if (rc == WD_DECLINED) {
+                continue;
+            }
+            if (rc != WD_OK) {
+                return WD_ERROR;
+            }
+            if (location && buf->len && buf->data[0] == '/'
+                && wd_http_redirect_url(r, buf->data, buf->len, WD_HTTP_URL_RAW, buf) != WD_OK) {
+                return WD_ERROR;
+            }
+            h->value = (const char *) buf->data;
+            h->value_len = buf->len;
+            return WD_OK;
+        }
         if (wd_http_complex_value(r, &rd[i].pattern, &pat) != WD_OK) {
             return WD_ERROR;
         }
@@ -1441,6 +1512,39 @@ wd_http_proxy_handler(wd_http_request_t *r)
     ctx->has_body = plcf->pass_request_body && r->body_state != WD_HTTP_BODY_NONE;
     ctx->rq.https = https;
     ctx->rq.tls_ctx = plcf->tls_ctx;
+    if (https) {
+        /* proxy_ssl_name (default $proxy_host), its port stripped as nginx does: the name
+         * verified in the upstream's certificate and sent as SNI */
+        wd_str_t nm = pv->proxy_host;
+        u_char *p, *e;
+        char *z;
+        if (plcf->ssl_name && wd_http_complex_value(r, plcf->ssl_name, &nm) != WD_OK) {
+            goto fail500;
+        }
+        p = nm.data;
+        e = nm.data + nm.len;
+        if (nm.len && p[0] == '[') {
+            u_char *rb = memchr(p, ']', nm.len);
+            if (rb) {
+                nm.data++;
+                nm.len = rb - nm.data;      /* an IPv6 literal, without its brackets */
+                p = e;
+            }
+        }
+        if (p < e) {
+            u_char *colon = memchr(p, ':', e - p);
+            if (colon) {
+                nm.len = colon - nm.data;
+            }
+        }
+        z = wd_pnalloc(r->pool, nm.len + 1);
+        if (z == NULL) {
+            goto fail500;
+        }
+        memcpy(z, nm.data, nm.len);
+        z[nm.len] = '\0';
+        ctx->rq.tls_name = nm.len ? z : NULL;
+    }
     {
         char *m = wd_pnalloc(r->pool, r->method_name.len + 1);
         if (m == NULL) {

@@ -36,6 +36,9 @@ static char *wd_http_proxy_unsupported(wd_conf_t *cf, const wd_command_t *cmd, v
 static char *wd_http_proxy_buffers(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
 static char *wd_http_proxy_temp_path(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
 static int   wd_http_proxy_init_master(wd_cycle_t *cycle);
+static char *wd_http_proxy_ssl_name(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
+static char *wd_http_proxy_ssl_file(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
+static char *wd_http_proxy_ssl_protocols(wd_conf_t *cf, const wd_command_t *cmd, void *conf);
 
 #define MSL (WD_HTTP_MAIN_CONF | WD_HTTP_SRV_CONF | WD_HTTP_LOC_CONF)
 #define LOC WD_HTTP_LOC_CONF_OFFSET
@@ -82,18 +85,54 @@ static const wd_command_t wd_http_proxy_commands[] = {
       OFF(ssl_server_name), NULL },
     { "proxy_ssl_trusted_certificate", MSL | WD_CONF_TAKE1, wd_conf_set_str_slot, LOC,
       OFF(ssl_trusted_certificate), NULL },
+    { "proxy_ssl_name", MSL | WD_CONF_TAKE1, wd_http_proxy_ssl_name, LOC, 0, NULL },
+    { "proxy_ssl_certificate", MSL | WD_CONF_TAKE1, wd_http_proxy_ssl_file, LOC,
+      OFF(ssl_certificate), NULL },
+    { "proxy_ssl_certificate_key", MSL | WD_CONF_TAKE1, wd_http_proxy_ssl_file, LOC,
+      OFF(ssl_certificate_key), NULL },
+    { "proxy_ssl_protocols", MSL | WD_CONF_1MORE, wd_http_proxy_ssl_protocols, LOC, 0, NULL },
+    { "proxy_ssl_ciphers", MSL | WD_CONF_TAKE1, wd_conf_set_str_slot, LOC, OFF(ssl_ciphers),
+      NULL },
+    { "proxy_ssl_verify_depth", MSL | WD_CONF_TAKE1, wd_conf_set_uint_slot, LOC,
+      OFF(ssl_verify_depth), NULL },
+    { "proxy_ssl_session_reuse", MSL | WD_CONF_FLAG, wd_conf_set_flag_slot, LOC,
+      OFF(ssl_session_reuse), NULL },
     /* nginx's, not (yet) wasmd's: named by -t rather than silently ignored */
-    { "proxy_ssl_name", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
-    { "proxy_ssl_certificate", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
-    { "proxy_ssl_certificate_key", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
-    { "proxy_ssl_protocols", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
-    { "proxy_ssl_ciphers", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
-    { "proxy_ssl_verify_depth", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
-    { "proxy_ssl_session_reuse", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_ssl_password_file", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_ssl_crl", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_ssl_conf_command", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_ssl_key_log", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_ssl_certificate_cache", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0,
+      NULL },
     { "proxy_pass_header", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
     { "proxy_intercept_errors", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
     { "proxy_cache", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
     { "proxy_cache_path", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_cache_background_update", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_cache_bypass", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_cache_convert_head", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_cache_key", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_cache_lock", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_cache_lock_age", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_cache_lock_timeout", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_cache_max_range_offset", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_cache_methods", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_cache_min_uses", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_cache_revalidate", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_cache_use_stale", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_cache_valid", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_no_cache", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_store", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_store_access", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_cookie_domain", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_cookie_flags", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_cookie_path", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_force_ranges", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_ignore_client_abort", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_ignore_headers", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_limit_rate", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_send_lowat", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
+    { "proxy_socket_keepalive", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
     { "proxy_request_buffering", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
     { "proxy_method", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
     { "proxy_set_body", MSL | WD_CONF_ANY, wd_http_proxy_unsupported, LOC, 0, NULL },
@@ -783,10 +822,62 @@ wd_http_proxy_redirect(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
         return wd_http_proxy_default_redirect(cf, plcf, rd) == WD_OK ? WD_CONF_OK
                                                                      : WD_CONF_ERROR;
     }
+    memset(rd, 0, sizeof(*rd));
     if (args[1].len && args[1].data[0] == '~') {
-        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "\"proxy_redirect\" with a regular expression "
-                          "(\"%.*s\") is not supported by wasmd", wd_str_pf(&args[1]));
-        return WD_CONF_ERROR;
+        /* nginx: "~" case-sensitive, "~*" caseless; POSIX extended regular expressions */
+        int icase = args[1].len > 1 && args[1].data[1] == '*';
+        wd_str_t src = { args[1].len - 1 - icase, args[1].data + 1 + icase };
+        const u_char *p = args[2].data, *e = args[2].data + args[2].len, *lit = p;
+        if (src.len == 0) {
+            wd_conf_log_error(WD_LOG_EMERG, cf, 0, "empty regular expression in "
+                              "\"proxy_redirect\"");
+            return WD_CONF_ERROR;
+        }
+        rd->re = wd_http_regex_compile_flags(cf, &src, icase ? REG_ICASE : 0);
+        rd->parts = wd_array_create(cf->pool, 4, sizeof(wd_http_proxy_rpart_t));
+        if (rd->re == NULL || rd->parts == NULL) {
+            return WD_CONF_ERROR;
+        }
+        /* the replacement: captures ($0..$9) between pieces of text with variables */
+        while (p <= e) {
+            int cap = -1;
+            size_t skip = 0;
+            if (p < e && p[0] == '$' && p + 1 < e && p[1] >= '0' && p[1] <= '9') {
+                cap = p[1] - '0';
+                skip = 2;
+            }
+            if (cap >= 0 || p == e) {
+                wd_http_proxy_rpart_t *rp;
+                if (p > lit) {
+                    wd_str_t t = { p - lit, (u_char *) lit };
+                    rp = wd_array_push(rd->parts);
+                    if (rp == NULL || wd_http_complex_value_compile(cf, &t, &rp->text) != WD_OK) {
+                        return WD_CONF_ERROR;
+                    }
+                    rp->capture = -1;
+                }
+                if (p == e) {
+                    break;
+                }
+                if ((size_t) cap > rd->re->re_nsub) {
+                    wd_conf_log_error(WD_LOG_EMERG, cf, 0, "\"proxy_redirect\" replacement "
+                                      "refers to capture $%d, the regular expression has %zu",
+                                      cap, rd->re->re_nsub);
+                    return WD_CONF_ERROR;
+                }
+                rp = wd_array_push(rd->parts);
+                if (rp == NULL) {
+                    return WD_CONF_ERROR;
+                }
+                memset(rp, 0, sizeof(*rp));
+                rp->capture = cap;
+                p += skip;
+                lit = p;
+                continue;
+            }
+            p++;
+        }
+        return WD_CONF_OK;
     }
     if (wd_http_complex_value_compile(cf, &args[1], &rd->pattern) != WD_OK
         || wd_http_complex_value_compile(cf, &args[2], &rd->replacement) != WD_OK)
@@ -848,6 +939,88 @@ wd_http_proxy_temp_path(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
     return WD_CONF_OK;
 }
 
+static int
+wd_http_proxy_str_same(const wd_str_t *a, const wd_str_t *b)
+{
+    return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+}
+
+static char *
+wd_http_proxy_ssl_name(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
+{
+    wd_http_proxy_loc_conf_t *plcf = conf;
+    wd_str_t *args = cf->args->elts;
+
+    if (plcf->ssl_name != WD_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+    plcf->ssl_name = wd_pcalloc(cf->pool, sizeof(wd_http_complex_value_t));
+    if (plcf->ssl_name == NULL
+        || wd_http_complex_value_compile(cf, &args[1], plcf->ssl_name) != WD_OK) {
+        return WD_CONF_ERROR;
+    }
+    return WD_CONF_OK;
+}
+
+/* proxy_ssl_certificate[_key] FILE: read by the master when the context is made */
+static char *
+wd_http_proxy_ssl_file(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
+{
+    wd_str_t *args = cf->args->elts;
+    wd_str_t *field = (wd_str_t *) ((char *) conf + cmd->offset);
+
+    if (field->data) {
+        return "is duplicate";
+    }
+    if (memchr(args[1].data, '$', args[1].len)) {
+        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "variables in \"%s\" are not supported by "
+                          "wasmd (a file name is)", cmd->name);
+        return WD_CONF_ERROR;
+    }
+    if (args[1].len > 5 && memcmp(args[1].data, "data:", 5) == 0) {
+        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "\"data:\" in \"%s\" is not supported by "
+                          "wasmd (a file name is)", cmd->name);
+        return WD_CONF_ERROR;
+    }
+    *field = args[1];
+    return wd_conf_full_name(cf->cycle, field, 1) == WD_OK ? WD_CONF_OK : WD_CONF_ERROR;
+}
+
+static char *
+wd_http_proxy_ssl_protocols(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
+{
+    static const struct { const char *name; wd_uint_t bit; } protos[] = {
+        { "SSLv2", WD_OCONN_SSLv2 }, { "SSLv3", WD_OCONN_SSLv3 }, { "TLSv1", WD_OCONN_TLSv1 },
+        { "TLSv1.1", WD_OCONN_TLSv1_1 }, { "TLSv1.2", WD_OCONN_TLSv1_2 },
+        { "TLSv1.3", WD_OCONN_TLSv1_3 }, { NULL, 0 } };
+    wd_http_proxy_loc_conf_t *plcf = conf;
+    wd_str_t *args = cf->args->elts;
+
+    if (plcf->ssl_protocols != WD_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+    plcf->ssl_protocols = 0;
+    for (wd_uint_t i = 1; i < cf->args->nelts; i++) {
+        int k;
+        for (k = 0; protos[k].name; k++) {
+            if (wd_str_eq(&args[i], protos[k].name)) {
+                break;
+            }
+        }
+        if (protos[k].name == NULL) {
+            wd_conf_log_error(WD_LOG_EMERG, cf, 0, "invalid value \"%.*s\" in \"%s\" "
+                              "directive", wd_str_pf(&args[i]), cmd->name);
+            return WD_CONF_ERROR;
+        }
+        if (protos[k].bit == WD_OCONN_SSLv2) {
+            wd_conf_log_error(WD_LOG_WARN, cf, 0, "SSLv2 is not supported by OpenSSL: "
+                              "ignored in \"%s\"", cmd->name);
+        }
+        plcf->ssl_protocols |= protos[k].bit;
+    }
+    return WD_CONF_OK;
+}
+
 static char *
 wd_http_proxy_unsupported(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
 {
@@ -880,7 +1053,9 @@ wd_http_proxy_create_loc_conf(wd_conf_t *cf)
     c->buffers_num = WD_CONF_UNSET_UINT;
     c->busy_conf = c->write_conf = WD_CONF_UNSET_SIZE;
     c->max_temp_conf = WD_CONF_UNSET_OFF;
-    c->ssl_verify = c->ssl_server_name = WD_CONF_UNSET;
+    c->ssl_verify = c->ssl_server_name = c->ssl_session_reuse = WD_CONF_UNSET;
+    c->ssl_protocols = c->ssl_verify_depth = WD_CONF_UNSET_UINT;
+    c->ssl_name = WD_CONF_UNSET_PTR;
     return c;
 }
 
@@ -1075,36 +1250,75 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
     }
     wd_conf_merge_value(c->ssl_verify, prev->ssl_verify, 0);
     wd_conf_merge_value(c->ssl_server_name, prev->ssl_server_name, 0);
+    wd_conf_merge_value(c->ssl_session_reuse, prev->ssl_session_reuse, 1);
     wd_conf_merge_str_value(c->ssl_trusted_certificate, prev->ssl_trusted_certificate, "");
+    wd_conf_merge_str_value(c->ssl_certificate, prev->ssl_certificate, "");
+    wd_conf_merge_str_value(c->ssl_certificate_key, prev->ssl_certificate_key, "");
+    wd_conf_merge_str_value(c->ssl_ciphers, prev->ssl_ciphers, "DEFAULT");
+    wd_conf_merge_uint_value(c->ssl_protocols, prev->ssl_protocols,
+                             WD_OCONN_TLSv1_2 | WD_OCONN_TLSv1_3);
+    wd_conf_merge_uint_value(c->ssl_verify_depth, prev->ssl_verify_depth, 1);
+    wd_conf_merge_ptr_value(c->ssl_name, prev->ssl_name, NULL);
+    if (c->ssl_certificate.len && c->ssl_certificate_key.len == 0) {
+        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "no \"proxy_ssl_certificate_key\" is defined "
+                          "for certificate \"%.*s\"", wd_str_pf(&c->ssl_certificate));
+        return WD_CONF_ERROR;
+    }
 
     /* https upstreams (or variables, which may name one): a client context, made here in
-     * the master so workers never read certificate stores */
+     * the master so workers never read certificate stores or keys */
     if ((c->https || c->url_cv) && c->tls_ctx == NULL) {
-        char err[256];
-        wd_str_t ca = c->ssl_trusted_certificate;
+        char err[300];
+        wd_http_proxy_tls_conf_t tc;
         wd_http_proxy_main_conf_t *pmcf = wd_http_conf_get_module_main_conf(cf,
                                                                        wd_http_proxy_module);
         wd_http_proxy_tls_t *t = pmcf->tls->elts;
-        if (c->ssl_verify && ca.len == 0) {
+        if (c->ssl_verify && c->ssl_trusted_certificate.len == 0) {
             wd_conf_log_error(WD_LOG_EMERG, cf, 0,
                               "no proxy_ssl_trusted_certificate for proxy_ssl_verify");
             return WD_CONF_ERROR;
         }
-        /* one context per (trusted certificates, verify, SNI): loading the system store
-         * is the expensive part of a configuration */
+        memset(&tc, 0, sizeof(tc));
+        tc.ca = c->ssl_trusted_certificate;
+        tc.cert = c->ssl_certificate;
+        tc.key = c->ssl_certificate.len ? c->ssl_certificate_key : tc.key;
+        tc.ciphers = c->ssl_ciphers;
+        tc.protocols = c->ssl_protocols;
+        tc.verify = c->ssl_verify;
+        tc.sni = c->ssl_server_name;
+        tc.session_reuse = c->ssl_session_reuse;
+        tc.verify_depth = c->ssl_verify_depth;
+        /* one context per distinct set of settings: loading the system store is the
+         * expensive part of a configuration */
         for (wd_uint_t i = 0; i < pmcf->tls->nelts; i++) {
-            if (t[i].verify == c->ssl_verify && t[i].sni == c->ssl_server_name
-                && t[i].ca.len == ca.len && memcmp(t[i].ca.data, ca.data, ca.len) == 0) {
+            wd_http_proxy_tls_conf_t *o = &t[i].conf;
+            if (o->verify == tc.verify && o->sni == tc.sni
+                && o->session_reuse == tc.session_reuse && o->protocols == tc.protocols
+                && o->verify_depth == tc.verify_depth && wd_http_proxy_str_same(&o->ca, &tc.ca)
+                && wd_http_proxy_str_same(&o->cert, &tc.cert) && wd_http_proxy_str_same(&o->key, &tc.key)
+                && wd_http_proxy_str_same(&o->ciphers, &tc.ciphers)) {
                 c->tls_ctx = t[i].tls_ctx;
                 return WD_CONF_OK;
             }
         }
+        wd_str_t ca = tc.ca;
         if (ca.len && wd_conf_full_name(cf->cycle, &ca, 1) != WD_OK) {
             return WD_CONF_ERROR;
         }
-        c->tls_ctx = wd_oconn_tls_ctx(ca.len ? (char *) ca.data : NULL, err, sizeof(err));
+        wd_oconn_tls_conf_t oc;
+        memset(&oc, 0, sizeof(oc));
+        oc.ca_file = ca.len ? (char *) ca.data : NULL;
+        oc.cert = tc.cert.len ? (char *) tc.cert.data : NULL;
+        oc.key = tc.key.len ? (char *) tc.key.data : NULL;
+        oc.ciphers = (char *) tc.ciphers.data;
+        oc.protocols = (unsigned) tc.protocols;
+        oc.verify = (int) tc.verify;
+        oc.sni = (int) tc.sni;
+        oc.verify_depth = (int) tc.verify_depth;
+        oc.session_reuse = (int) tc.session_reuse;
+        c->tls_ctx = wd_oconn_tls_ctx_conf(&oc, err, sizeof(err));
         if (c->tls_ctx == NULL) {
-            wd_conf_log_error(WD_LOG_EMERG, cf, 0, "proxy_ssl_trusted_certificate: %s", err);
+            wd_conf_log_error(WD_LOG_EMERG, cf, 0, "proxy_ssl_*: %s", err);
             return WD_CONF_ERROR;
         }
         wd_pool_cleanup_t *cln = wd_pool_cleanup_add(cf->pool, sizeof(void *));
@@ -1114,14 +1328,11 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
         }
         cln->handler = wd_http_proxy_tls_free;
         *(void **) cln->data = c->tls_ctx;
-        wd_oconn_tls_ctx_options(c->tls_ctx, (int) c->ssl_verify, (int) c->ssl_server_name);
         t = wd_array_push(pmcf->tls);
         if (t == NULL) {
             return WD_CONF_ERROR;
         }
-        t->ca = c->ssl_trusted_certificate;
-        t->verify = c->ssl_verify;
-        t->sni = c->ssl_server_name;
+        t->conf = tc;
         t->tls_ctx = c->tls_ctx;
     }
     return WD_CONF_OK;

@@ -36,6 +36,8 @@ struct wd_oconn_s {
     SSL                *ssl;
     BIO                *rbio, *wbio;
     char               *host;
+    char               *tls_name;   /* SNI and verification name (NULL: host) */
+    char               *sess_key;   /* session reuse: "ctx name|host|port" */
     unsigned            port;
     int                 state;
     int                 refs;
@@ -120,6 +122,8 @@ wd_oconn_unref(wd_oconn_t *oc)
         SSL_free(oc->ssl);
     }
     free(oc->host);
+    free(oc->tls_name);
+    free(oc->sess_key);
     free(oc);
     wd_oconn_live--;
 }
@@ -504,10 +508,63 @@ wd_oconn_is_ip(const char *host)
     return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
 }
 
+/* ---------------------------------------------------------------- TLS session reuse
+ * A context made with session_reuse keeps, per process, the latest session of each
+ * (context, name, host, port) -- what the server sent in its NewSessionTicket (TLS 1.3) or
+ * at the end of the handshake (1.2) -- and offers it on the next connection there. */
+typedef struct wd_oconn_sess_s wd_oconn_sess_t;
+struct wd_oconn_sess_s {
+    wd_oconn_sess_t *next;
+    SSL_CTX         *ctx;
+    char            *key;
+    SSL_SESSION     *sess;
+};
+static wd_oconn_sess_t *wd_oconn_sessions;
+static int wd_oconn_ex_key = -1;
+
+static wd_oconn_sess_t *
+wd_oconn_sess_find(SSL_CTX *ctx, const char *key)
+{
+    for (wd_oconn_sess_t *e = wd_oconn_sessions; e; e = e->next) {
+        if (e->ctx == ctx && strcmp(e->key, key) == 0) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+static int
+wd_oconn_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+    const char *key = wd_oconn_ex_key >= 0 ? SSL_get_ex_data(ssl, wd_oconn_ex_key) : NULL;
+    SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
+    wd_oconn_sess_t *e;
+
+    if (key == NULL || !SSL_SESSION_is_resumable(sess)) {
+        return 0;
+    }
+    e = wd_oconn_sess_find(ctx, key);
+    if (e == NULL) {
+        e = calloc(1, sizeof(*e));
+        if (e == NULL || (e->key = strdup(key)) == NULL) {
+            free(e);
+            return 0;
+        }
+        e->ctx = ctx;
+        e->next = wd_oconn_sessions;
+        wd_oconn_sessions = e;
+    } else if (e->sess) {
+        SSL_SESSION_free(e->sess);
+    }
+    e->sess = sess;
+    return 1;                       /* the reference is ours */
+}
+
 static int
 wd_oconn_tls_start(wd_oconn_t *oc, SSL_CTX *ctx)
 {
     static const unsigned char alpn[] = "\x08http/1.1";
+    const char *name = oc->tls_name ? oc->tls_name : oc->host;
 
     oc->ssl = SSL_new(ctx);
     if (oc->ssl == NULL) {
@@ -523,22 +580,34 @@ wd_oconn_tls_start(wd_oconn_t *oc, SSL_CTX *ctx)
     SSL_set_bio(oc->ssl, oc->rbio, oc->wbio);
     SSL_set_connect_state(oc->ssl);
     SSL_set_alpn_protos(oc->ssl, alpn, sizeof(alpn) - 1);
+    if (SSL_CTX_get_session_cache_mode(ctx) & SSL_SESS_CACHE_CLIENT) {
+        char key[600];
+        snprintf(key, sizeof(key), "%s|%s|%u", name, oc->host, oc->port);
+        oc->sess_key = strdup(key);
+        if (oc->sess_key && wd_oconn_ex_key >= 0) {
+            wd_oconn_sess_t *e = wd_oconn_sess_find(ctx, key);
+            SSL_set_ex_data(oc->ssl, wd_oconn_ex_key, oc->sess_key);
+            if (e && e->sess) {
+                SSL_set_session(oc->ssl, e->sess);
+            }
+        }
+    }
     if (SSL_CTX_get_verify_mode(ctx) == SSL_VERIFY_NONE) {
         /* a context made unverified by wd_oconn_tls_ctx_options (proxy_ssl_verify off) */
-        if (SSL_CTX_get_app_data(ctx) == NULL && !wd_oconn_is_ip(oc->host)) {
-            SSL_set_tlsext_host_name(oc->ssl, oc->host);
+        if (SSL_CTX_get_app_data(ctx) == NULL && !wd_oconn_is_ip(name)) {
+            SSL_set_tlsext_host_name(oc->ssl, name);
         }
         SSL_set_verify(oc->ssl, SSL_VERIFY_NONE, NULL);
         return 0;
     }
-    if (wd_oconn_is_ip(oc->host)) {
-        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(oc->ssl), oc->host);
+    if (wd_oconn_is_ip(name)) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(oc->ssl), name);
     } else {
         if (SSL_CTX_get_app_data(ctx) == NULL) {
-            SSL_set_tlsext_host_name(oc->ssl, oc->host);
+            SSL_set_tlsext_host_name(oc->ssl, name);
         }
         SSL_set_hostflags(oc->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-        if (SSL_set1_host(oc->ssl, oc->host) != 1) {
+        if (SSL_set1_host(oc->ssl, name) != 1) {
             return -1;
         }
     }
@@ -659,11 +728,23 @@ wd_oconn_t *
 wd_oconn_connect(uv_loop_t *loop, const char *host, unsigned port, void *tls_ctx,
                  const wd_oconn_handler_t *h, void *data)
 {
+    return wd_oconn_connect_name(loop, host, port, tls_ctx, NULL, h, data);
+}
+
+wd_oconn_t *
+wd_oconn_connect_name(uv_loop_t *loop, const char *host, unsigned port, void *tls_ctx,
+                      const char *tls_name, const wd_oconn_handler_t *h, void *data)
+{
     struct addrinfo hints;
     char serv[16];
     wd_oconn_t *oc = calloc(1, sizeof(*oc));
 
     if (oc == NULL || (oc->host = strdup(host)) == NULL) {
+        free(oc);
+        return NULL;
+    }
+    if (tls_name && (oc->tls_name = strdup(tls_name)) == NULL) {
+        free(oc->host);
         free(oc);
         return NULL;
     }
@@ -795,5 +876,110 @@ wd_oconn_tls_ctx_options(void *ctx, int verify, int sni)
 void
 wd_oconn_tls_ctx_free(void *ctx)
 {
+    for (wd_oconn_sess_t **pp = &wd_oconn_sessions; *pp; ) {
+        wd_oconn_sess_t *e = *pp;
+        if (e->ctx == ctx) {
+            *pp = e->next;
+            SSL_SESSION_free(e->sess);
+            free(e->key);
+            free(e);
+        } else {
+            pp = &e->next;
+        }
+    }
     SSL_CTX_free(ctx);
+}
+
+static int
+wd_oconn_tls_err(char *err, size_t errlen, const char *what, const char *arg)
+{
+    char eb[160];
+    ERR_error_string_n(ERR_peek_last_error(), eb, sizeof(eb));
+    ERR_clear_error();
+    snprintf(err, errlen, "%s \"%s\": %s", what, arg, eb);
+    return -1;
+}
+
+void *
+wd_oconn_tls_ctx_conf(const wd_oconn_tls_conf_t *c, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = wd_oconn_tls_ctx(c->ca_file, err, errlen);
+    static const struct { unsigned bit; int version; } vers[] = {
+        { WD_OCONN_TLSv1, TLS1_VERSION }, { WD_OCONN_TLSv1_1, TLS1_1_VERSION },
+        { WD_OCONN_TLSv1_2, TLS1_2_VERSION }, { WD_OCONN_TLSv1_3, TLS1_3_VERSION } };
+    static const struct { unsigned bit; unsigned long op; } no[] = {
+        { WD_OCONN_TLSv1, SSL_OP_NO_TLSv1 }, { WD_OCONN_TLSv1_1, SSL_OP_NO_TLSv1_1 },
+        { WD_OCONN_TLSv1_2, SSL_OP_NO_TLSv1_2 }, { WD_OCONN_TLSv1_3, SSL_OP_NO_TLSv1_3 } };
+
+    if (ctx == NULL) {
+        return NULL;
+    }
+    ERR_clear_error();
+    if (c->protocols) {
+        int lo = 0, hi = 0;
+        if (c->protocols & WD_OCONN_SSLv3) {
+            lo = SSL3_VERSION;
+            hi = SSL3_VERSION;
+        }
+        for (size_t i = 0; i < sizeof(vers) / sizeof(vers[0]); i++) {
+            if (c->protocols & vers[i].bit) {
+                lo = lo ? lo : vers[i].version;
+                hi = vers[i].version;
+            }
+        }
+        if (lo == 0) {
+            snprintf(err, errlen, "no protocol this OpenSSL can use");
+            goto fail;
+        }
+        SSL_CTX_set_min_proto_version(ctx, lo);
+        SSL_CTX_set_max_proto_version(ctx, hi);
+        for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+            if (!(c->protocols & no[i].bit)) {
+                SSL_CTX_set_options(ctx, no[i].op);     /* a gap in the list */
+            }
+        }
+    }
+    if (c->ciphers && SSL_CTX_set_cipher_list(ctx, c->ciphers) != 1) {
+        wd_oconn_tls_err(err, errlen, "invalid cipher list", c->ciphers);
+        goto fail;
+    }
+    if (c->cert) {
+        if (SSL_CTX_use_certificate_chain_file(ctx, c->cert) != 1) {
+            wd_oconn_tls_err(err, errlen, "cannot load certificate", c->cert);
+            goto fail;
+        }
+        if (SSL_CTX_use_PrivateKey_file(ctx, c->key, SSL_FILETYPE_PEM) != 1) {
+            wd_oconn_tls_err(err, errlen, "cannot load certificate key", c->key);
+            goto fail;
+        }
+        if (SSL_CTX_check_private_key(ctx) != 1) {
+            wd_oconn_tls_err(err, errlen, "the key does not match the certificate", c->key);
+            goto fail;
+        }
+    }
+    if (c->verify_depth >= 0) {
+        SSL_CTX_set_verify_depth(ctx, c->verify_depth);
+    }
+    if (c->session_reuse) {
+        if (wd_oconn_ex_key < 0) {
+            wd_oconn_ex_key = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+        }
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT
+                                            | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+        SSL_CTX_sess_set_new_cb(ctx, wd_oconn_new_session);
+    } else {
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    }
+    wd_oconn_tls_ctx_options(ctx, c->verify, c->sni);
+    return ctx;
+fail:
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+int
+wd_oconn_tls_reused(wd_oconn_t *oc)
+{
+    return oc->ssl && SSL_session_reused(oc->ssl);
 }

@@ -50,6 +50,11 @@ typedef struct {
  * allocation failure. */
 wd_oconn_t *wd_oconn_connect(uv_loop_t *loop, const char *host, unsigned port,
                              void *tls_ctx, const wd_oconn_handler_t *h, void *data);
+/* The same, verifying the server's certificate for (and sending as SNI) tls_name instead of
+ * host when it is not NULL (nginx's proxy_ssl_name). */
+wd_oconn_t *wd_oconn_connect_name(uv_loop_t *loop, const char *host, unsigned port,
+                                  void *tls_ctx, const char *tls_name,
+                                  const wd_oconn_handler_t *h, void *data);
 void  *wd_oconn_data(wd_oconn_t *oc);
 void   wd_oconn_set_handler(wd_oconn_t *oc, const wd_oconn_handler_t *h, void *data);
 /* Send bytes: what the socket takes at once goes with one write(2)/writev(2), the rest is
@@ -75,5 +80,25 @@ void  *wd_oconn_tls_ctx(const char *ca_file, char *err, size_t errlen);
  * Contexts not passed here verify and send SNI, as described above. */
 void   wd_oconn_tls_ctx_options(void *ctx, int verify, int sni);
 void   wd_oconn_tls_ctx_free(void *ctx);
+
+/* A client context with every setting of nginx's proxy_ssl_* (made in the master). */
+#define WD_OCONN_SSLv2    0x01
+#define WD_OCONN_SSLv3    0x02
+#define WD_OCONN_TLSv1    0x04
+#define WD_OCONN_TLSv1_1  0x08
+#define WD_OCONN_TLSv1_2  0x10
+#define WD_OCONN_TLSv1_3  0x20
+typedef struct {
+    const char *ca_file;        /* trusted besides the system store (NULL: none) */
+    const char *cert, *key;     /* client certificate chain and its key, PEM (NULL: none) */
+    const char *ciphers;        /* OpenSSL cipher list for TLS <= 1.2 (NULL: OpenSSL's) */
+    unsigned    protocols;      /* WD_OCONN_* bits; 0: TLS 1.2 and 1.3 */
+    int         verify, sni;    /* as wd_oconn_tls_ctx_options */
+    int         verify_depth;   /* -1: OpenSSL's */
+    int         session_reuse;  /* keep and offer each server's latest session */
+} wd_oconn_tls_conf_t;
+void  *wd_oconn_tls_ctx_conf(const wd_oconn_tls_conf_t *c, char *err, size_t errlen);
+/* The TLS session of this connection was resumed (tests, logs). */
+int    wd_oconn_tls_reused(wd_oconn_t *oc);
 
 #endif /* WD_EVENT_CONNECT_H */

@@ -57,7 +57,7 @@ struct wd_hc_req_s {
     uv_timer_t     timer;
     wd_hc_conn_t  *conn;
     llhttp_t       parser;
-    char          *key, *host, *head;
+    char          *key, *host, *head, *tls_name;
     size_t         head_len;
     unsigned       port;
     void          *tls_ctx;
@@ -1110,8 +1110,8 @@ wd_hc_connect(wd_hc_req_t *q)
     }
     c->q = q;
     c->requests = 1;
-    c->oc = wd_oconn_connect(q->loop, q->host, q->port, q->https ? q->tls_ctx : NULL,
-                             &wd_hc_conn_handler, c);
+    c->oc = wd_oconn_connect_name(q->loop, q->host, q->port, q->https ? q->tls_ctx : NULL,
+                                  q->tls_name, &wd_hc_conn_handler, c);
     if (c->oc == NULL) {
         free(c->key);
         free(c);
@@ -1149,10 +1149,16 @@ wd_hc_start(uv_loop_t *loop, const wd_hc_request_t *rq)
     q->upgrade = rq->upgrade != 0;
     q->head_req = strcmp(rq->method, "HEAD") == 0;
     q->keepalive = 0;
-    snprintf(key, sizeof(key), "%d|%s|%u|%p", rq->https, rq->host, rq->port,
-             rq->https ? rq->tls_ctx : NULL);
+    snprintf(key, sizeof(key), "%d|%s|%u|%p|%s", rq->https, rq->host, rq->port,
+             rq->https ? rq->tls_ctx : NULL, rq->https && rq->tls_name ? rq->tls_name : "");
     q->key = strdup(key);
     q->host = strdup(rq->host);
+    if (rq->https && rq->tls_name && (q->tls_name = strdup(rq->tls_name)) == NULL) {
+        free(q->key);
+        free(q->host);
+        free(q);
+        return NULL;
+    }
     /* the request head */
     char *h = NULL;
     size_t hl = 0, hc = 0;
@@ -1195,6 +1201,7 @@ wd_hc_start(uv_loop_t *loop, const wd_hc_request_t *rq)
         free(h);
         free(q->key);
         free(q->host);
+        free(q->tls_name);
         free(q);
         return NULL;
     }
@@ -1382,6 +1389,7 @@ wd_hc_free_cb(uv_handle_t *hd)
     free(q->head);
     free(q->key);
     free(q->host);
+    free(q->tls_name);
     free(q);
 }
 

@@ -84,6 +84,7 @@ typedef struct {
     int           pool_max;      /* 0: the pool's limits; -1: never pool this connection;
                                     N > 0: at most N idle connections for this upstream */
     /* authority NULL: no Host header is sent */
+    const char   *tls_name;      /* https: the name verified and sent as SNI (NULL: host) */
     int           upgrade;       /* the request asks to switch protocols: a 101 answer
                                     makes the exchange a tunnel (below), not an error */
 } wd_hc_request_t;

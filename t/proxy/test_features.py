@@ -60,6 +60,13 @@ BODY = """
         location /bigbufs/ {{ proxy_pass http://127.0.0.1:{U2}; proxy_max_temp_file_size 0;
                               proxy_buffers 512 64k; proxy_busy_buffers_size 128k; }}
         location = /r6 {{ proxy_pass http://127.0.0.1:{U1}/up6; }}
+        location /x1/ {{
+            proxy_pass http://127.0.0.1:{U1}/up/;
+            proxy_redirect ~^http://[^/]+/up/(.*)$ /x1/$1;
+            proxy_redirect ~*^HTTP://ci\.example/([a-z]+)/(.*)$ https://$host/$2/$1;
+            proxy_redirect ~/nocap/ /fixed;
+            proxy_redirect default;
+        }}
     }}
     server {{
         listen 127.0.0.1:{LISTEN2};
@@ -244,6 +251,12 @@ REDIRECTS = [
     (0, "/r6", UP + "/up6/k", "http://127.0.0.1:PORT/r6/k"),           # exact location
     (1, "/s1/a", UP + "/up/k", "http://127.0.0.1:PORT/srv/up/k"),      # inherited from server
     (1, "/s2/a", UP + "/up/k", "http://127.0.0.1:PORT/s2/k"),          # own rule replaces it
+    # regex rules (~ and ~*): captures, variables, the whole value replaced, order
+    (0, "/x1/a", UP + "/up/k/l?m=1", "http://127.0.0.1:PORT/x1/k/l?m=1"),
+    (0, "/x1/a", "http://ci.EXAMPLE/abc/rest", "https://127.0.0.1/rest/abc"),
+    (0, "/x1/a", "http://ci.example/ABC/rest", "https://127.0.0.1/rest/ABC"),  # ~*: [a-z] too
+    (0, "/x1/a", "http://h/a/nocap/b", "http://127.0.0.1:PORT/fixed"),   # found inside
+    (0, "/x1/a", "http://h/a/b", "http://h/a/b"),                        # no rule matches
 ]
 
 
@@ -262,6 +275,7 @@ def test_proxy_redirect(e):
 
 def test_proxy_redirect_refresh(e):
     for path, sent, want in [("/r1/a", "5; url=" + UP + "/up/y", "5; url=/r1/y"),
+                             ("/x1/a", "5; url=" + UP + "/up/y", "5; url=/x1/y"),
                              ("/r1/a", "5; URL=" + UP + "/up/y", "5; URL=/r1/y"),
                              ("/r3/a", "5; url=" + UP + "/up/y", "5; url=" + UP + "/up/y"),
                              ("/r1/a", "5", "5")]:
@@ -294,14 +308,18 @@ def test_proxy_redirect_conf(e):
         ("location / { proxy_pass http://127.0.0.1:1/; proxy_redirect off; "
          "proxy_redirect http://a/ /; }", '"proxy_redirect" directive is duplicate'),
         ("location / { proxy_redirect foo; }", 'invalid parameter "foo"'),
-        ("location / { proxy_redirect ~^http://a/(.*) /$1; }", "regular expression"),
+        ("location / { proxy_redirect ~^http://a/(.* /$1; }", "regcomp() failed"),
+        ("location / { proxy_redirect ~^http://a/(.*) /$2; }", "refers to capture $2"),
+        ("location / { proxy_redirect \"~(a{999}){999}\" /; }", "too complex"),
+        ("location / { proxy_redirect ~^http://a/(.*) /$1$nosuchvar; }", 'unknown variable'),
         ("location / { proxy_redirect http://a/ $nosuchvar; }", 'unknown variable'),
     ]
     for body, want in cases:
         rc, out = conf_test(body)
         check(rc != 0 and want in out, body, out)
     rc, out = conf_test("location / { proxy_pass http://127.0.0.1:1/a/; proxy_redirect default; "
-                        "proxy_redirect http://x/ http://$host/; }")
+                        "proxy_redirect http://x/ http://$host/; "
+                        "proxy_redirect ~*^http://y/(.*)$ http://$host/$1; }")
     check(rc == 0, out)
 
 
