@@ -178,6 +178,13 @@ struct wd_cabi_cx_s {
        too large"), so nested lists pointing at the same guest bytes cannot make one call
        decode gigabytes. wd_cabi_host_call / wd_cabi_export_finish reset it. */
     uint64_t work, work_limit;
+    /* stream/future handles: the component-model async runtime (wd_comp_async.h sets these
+       with wd_comp_async_cx); NULL: lifting or lowering one traps */
+    void *async;
+    int (*async_lift)(void *async, const wd_comp_type_t *t, uint32_t idx, uint64_t *out,
+                      const char **msg);
+    int (*async_lower)(void *async, const wd_comp_type_t *t, uint64_t v, uint32_t *idx,
+                       const char **msg);
     const char *trap;               /* message of the last trap */
     char trapbuf[96];
 };
@@ -196,6 +203,13 @@ int wd_cabi_lift_flat(wd_cabi_cx_t *cx, const wd_comp_type_t *t, const uint64_t 
                       uint32_t *pos, wd_cabi_val_t *out);
 int wd_cabi_lower_flat(wd_cabi_cx_t *cx, const wd_comp_type_t *t, const wd_cabi_val_t *v,
                        uint64_t *flat, uint32_t *pos);
+
+/* stream/future handles (through cx->async, wd_comp_async.h): lifting gives the host the
+   readable end (.u), lowering gives the guest one */
+int wd_cabi_lift_async(wd_cabi_cx_t *cx, const wd_comp_type_t *t, uint32_t idx,
+                       wd_cabi_val_t *out);
+int wd_cabi_lower_async(wd_cabi_cx_t *cx, const wd_comp_type_t *t, const wd_cabi_val_t *v,
+                        uint32_t *idx);
 
 /* Strings, list-style: lift a string from (ptr, tagged code units) per cx->enc (the spec's
    load_string_from_range), lower a host UTF-8 string (store_string_into_range with a utf8

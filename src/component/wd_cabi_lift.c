@@ -248,9 +248,24 @@ load_at(wd_cabi_cx_t *cx, const wd_comp_type_t *t, const uint8_t *p, wd_cabi_val
         out->u = rep;
         return 0;
     }
+    case WD_CT_STREAM:
+    case WD_CT_FUTURE:
+        return wd_cabi_lift_async(cx, t, rd32(p), out);
     default:
         return wd_cabi_trap(cx, "lifting this type is not supported");
     }
+}
+
+/* lift_stream / lift_future: the readable end leaves the guest's table for the host */
+int
+wd_cabi_lift_async(wd_cabi_cx_t *cx, const wd_comp_type_t *t, uint32_t idx, wd_cabi_val_t *out)
+{
+    const char *msg = NULL;
+    if (cx->async == NULL || cx->async_lift == NULL)
+        return wd_cabi_trap(cx, "streams and futures need the component-model async runtime");
+    if (cx->async_lift(cx->async, t, idx, &out->u, &msg) < 0)
+        return wd_cabi_trap(cx, msg ? msg : "bad stream or future handle");
+    return 0;
 }
 
 int
@@ -353,6 +368,11 @@ wd_cabi_lift_flat(wd_cabi_cx_t *cx, const wd_comp_type_t *t, const uint64_t *fla
         out->u = rep;
         break;
     }
+    case WD_CT_STREAM:
+    case WD_CT_FUTURE:
+        if (wd_cabi_lift_async(cx, t, (uint32_t)x, out) < 0)
+            return -1;
+        break;
     default:
         return wd_cabi_trap(cx, "lifting this type is not supported");
     }

@@ -234,9 +234,31 @@ store_at(wd_cabi_cx_t *cx, const wd_comp_type_t *t, const wd_cabi_val_t *v, uint
         wr32(p, idx);
         return 0;
     }
+    case WD_CT_STREAM:
+    case WD_CT_FUTURE: {
+        uint32_t idx;
+        if (wd_cabi_lower_async(cx, t, v, &idx) < 0)
+            return -1;
+        if (!(p = at(cx, off, 4)))
+            return wd_cabi_trap(cx, "store out of bounds");
+        wr32(p, idx);
+        return 0;
+    }
     default:
         return wd_cabi_trap(cx, "lowering this type is not supported");
     }
+}
+
+/* lower_stream / lower_future: a readable end the host made joins the guest's table */
+int
+wd_cabi_lower_async(wd_cabi_cx_t *cx, const wd_comp_type_t *t, const wd_cabi_val_t *v, uint32_t *idx)
+{
+    const char *msg = NULL;
+    if (cx->async == NULL || cx->async_lower == NULL)
+        return wd_cabi_trap(cx, "streams and futures need the component-model async runtime");
+    if (cx->async_lower(cx->async, t, v->u, idx, &msg) < 0)
+        return wd_cabi_trap(cx, msg ? msg : "bad stream or future");
+    return 0;
 }
 
 int
@@ -356,6 +378,14 @@ wd_cabi_lower_flat(wd_cabi_cx_t *cx, const wd_comp_type_t *t, const wd_cabi_val_
         if ((t->kind == WD_CT_OWN ? wd_cabi_lower_own : wd_cabi_lower_borrow)(cx, t,
                                                                              (uint32_t)v->u,
                                                                              &idx) < 0)
+            return -1;
+        flat[i] = idx;
+        break;
+    }
+    case WD_CT_STREAM:
+    case WD_CT_FUTURE: {
+        uint32_t idx;
+        if (wd_cabi_lower_async(cx, t, v, &idx) < 0)
             return -1;
         flat[i] = idx;
         break;

@@ -72,15 +72,37 @@ typedef enum {
 typedef struct {
     uint8_t string_encoding;      /* wd_comp_string_encoding_t */
     uint8_t has_memory, has_realloc, has_post_return;
-    wd_comp_coredef_t memory, realloc, post_return;
+    uint8_t async, has_callback;  /* 🔀 async; (callback f) of an async lift */
+    wd_comp_coredef_t memory, realloc, post_return, callback;
 } wd_comp_canonopts_t;
 
 typedef enum {
     WD_COMP_HOST_LOWER = 0,       /* canon lower of an imported function */
     WD_COMP_HOST_RESOURCE_NEW,    /* resource intrinsics: local resource `resource` */
     WD_COMP_HOST_RESOURCE_REP,
-    WD_COMP_HOST_RESOURCE_DROP    /* local resource, or an imported one (interface + name) */
+    WD_COMP_HOST_RESOURCE_DROP,   /* local resource, or an imported one (interface + name) */
+    WD_COMP_HOST_BUILTIN          /* 🔀 async built-in: `builtin` is its canon opcode (Binary.md:
+                                     0x05 task.cancel .. 0x25 backpressure.dec, WD_COMP_BI_*) */
 } wd_comp_host_kind_t;
+
+/* canon opcodes of the async built-ins (Binary.md `canon`) */
+enum {
+    WD_COMP_BI_TASK_CANCEL = 0x05, WD_COMP_BI_SUBTASK_CANCEL = 0x06, WD_COMP_BI_TASK_RETURN = 0x09,
+    WD_COMP_BI_CONTEXT_GET = 0x0a, WD_COMP_BI_CONTEXT_SET = 0x0b, WD_COMP_BI_YIELD = 0x0c,
+    WD_COMP_BI_SUBTASK_DROP = 0x0d, WD_COMP_BI_STREAM_NEW = 0x0e, WD_COMP_BI_STREAM_READ = 0x0f,
+    WD_COMP_BI_STREAM_WRITE = 0x10, WD_COMP_BI_STREAM_CANCEL_READ = 0x11,
+    WD_COMP_BI_STREAM_CANCEL_WRITE = 0x12, WD_COMP_BI_STREAM_DROP_READABLE = 0x13,
+    WD_COMP_BI_STREAM_DROP_WRITABLE = 0x14, WD_COMP_BI_FUTURE_NEW = 0x15,
+    WD_COMP_BI_FUTURE_READ = 0x16, WD_COMP_BI_FUTURE_WRITE = 0x17,
+    WD_COMP_BI_FUTURE_CANCEL_READ = 0x18, WD_COMP_BI_FUTURE_CANCEL_WRITE = 0x19,
+    WD_COMP_BI_FUTURE_DROP_READABLE = 0x1a, WD_COMP_BI_FUTURE_DROP_WRITABLE = 0x1b,
+    WD_COMP_BI_ERROR_NEW = 0x1c, WD_COMP_BI_ERROR_DEBUG_MESSAGE = 0x1d, WD_COMP_BI_ERROR_DROP = 0x1e,
+    WD_COMP_BI_WSET_NEW = 0x1f, WD_COMP_BI_WSET_WAIT = 0x20, WD_COMP_BI_WSET_POLL = 0x21,
+    WD_COMP_BI_WSET_DROP = 0x22, WD_COMP_BI_WAITABLE_JOIN = 0x23, WD_COMP_BI_BACKPRESSURE_INC = 0x24,
+    WD_COMP_BI_BACKPRESSURE_DEC = 0x25
+};
+/* The canon name of a built-in opcode ("stream.read"), or NULL. */
+const char *wd_comp_builtin_name(unsigned op);
 
 typedef struct {
     uint8_t kind;                 /* wd_comp_host_kind_t */
@@ -90,7 +112,13 @@ typedef struct {
     const wd_comp_func_type_t *type; /* LOWER: the component function type */
     int32_t resource;             /* local resource index, or -1 */
     wd_wasm_functype_t core_type; /* the flattened core type the guest sees */
-    wd_comp_canonopts_t opts;     /* LOWER */
+    wd_comp_canonopts_t opts;     /* LOWER; BUILTIN (memory of waitable-set.wait|poll too) */
+    uint8_t builtin;              /* BUILTIN: WD_COMP_BI_* */
+    uint8_t flag;                 /* BUILTIN: async? (subtask.cancel, *.cancel-*) or
+                                     cancellable? (waitable-set.wait|poll, yield) */
+    uint32_t imm;                 /* BUILTIN: context.get|set slot */
+    const wd_comp_type_t *vtype;  /* BUILTIN: the stream/future type; task.return's result
+                                     type (NULL: none) */
 } wd_comp_hostfunc_t;
 
 typedef struct {
@@ -190,6 +218,7 @@ typedef struct {
     wd_wasm_func_t *func;
     wd_wasm_memory_t *memory;
     wd_wasm_func_t *realloc, *post_return;
+    wd_wasm_func_t *callback;     /* 🔀 async lift with a callback */
 } wd_comp_bound_lift_t;
 
 /* Build every core instance of the plan in store s (in plan order). */

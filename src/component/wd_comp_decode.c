@@ -1005,8 +1005,8 @@ wd_comp_section_types(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc)
 
 /* ---- canon ---- */
 
-static const char *
-wd_comp_canon_async_name(uint8_t op)
+const char *
+wd_comp_builtin_name(unsigned op)
 {
     static const char *const names[] = {
         [0x05] = "task.cancel", [0x06] = "subtask.cancel", [0x07] = "resource.drop async",
@@ -1043,6 +1043,8 @@ wd_comp_has_ptr_params(const wd_comp_func_type_t *ft)
 }
 
 /* opts for lift (lift != 0) or lower of ft; checks each option and what ft needs */
+/* opts for lift (lift == 1), lower (0) or a built-in (2: no post-return, no callback);
+ * checks each option; what the function type needs is checked by the caller */
 static int
 wd_comp_canonopts(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc, int lift,
                   wd_comp_canon_t *o, int64_t off)
@@ -1106,7 +1108,7 @@ wd_comp_canonopts(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc, int 
                 o->has_realloc = 1;
                 o->realloc = idx;
             } else {
-                if (!lift) {
+                if (lift != 1) {
                     wd_comp_err(x->err, oo, "post-return is only allowed on canon lift");
                     return -1;
                 }
@@ -1115,15 +1117,47 @@ wd_comp_canonopts(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc, int 
             }
             break;
         case 0x06:
-            wd_comp_err(x->err, oo, "the async canonical option (component-model async) is not supported");
-            return -1;
-        case 0x07:
-            wd_comp_err(x->err, oo, "the callback canonical option (component-model async) is not supported");
-            return -1;
+            if (o->async_) {
+                wd_comp_err(x->err, oo, "duplicate async canonical option");
+                return -1;
+            }
+            o->async_ = 1;
+            break;
+        case 0x07: {
+            static const wd_wasm_functype_t cb_t = { 3, 1, i32x4, i32x4 };
+            if (o->has_callback) {
+                wd_comp_err(x->err, oo, "duplicate callback canonical option");
+                return -1;
+            }
+            if (wd_comp_rd_u32(r, &idx) != 0 || (it = wd_comp_get_item(x, sc, WD_SP_CORE_FUNC, idx, oo)) == NULL) {
+                return -1;
+            }
+            if (lift != 1) {
+                wd_comp_err(x->err, oo, "callback is only allowed on canon lift");
+                return -1;
+            }
+            if (!wd_comp_functype_eq(&it->type->core, &cb_t)) {
+                char b[160];
+                wd_comp_functype_str(&it->type->core, b, sizeof(b));
+                wd_comp_err(x->err, oo, "callback (core func %u) has type %s, not (i32 i32 i32) -> (i32)", idx, b);
+                return -1;
+            }
+            o->has_callback = 1;
+            o->callback = idx;
+            break;
+        }
         default:
             wd_comp_err(x->err, oo, "invalid canonical option 0x%02x", k);
             return -1;
         }
+    }
+    if (o->has_callback && !o->async_) {
+        wd_comp_err(x->err, off, "the callback canonical option needs async");
+        return -1;
+    }
+    if (o->async_ && o->has_post_return) {
+        wd_comp_err(x->err, off, "post-return may not be given with async");
+        return -1;
     }
     return 0;
 }
@@ -1171,6 +1205,298 @@ wd_comp_canon_needs(wd_comp_pctx_t *x, const wd_comp_func_type_t *ft, const wd_c
     return 0;
 }
 
+/* flatten_functype(opts, ft, 'lift'|'lower') with opts.async_ (CanonicalABI.md): lift passes
+ * params flat up to MAX_FLAT_PARAMS (results go through task.return: none, or the callback
+ * code); lower passes at most MAX_FLAT_ASYNC_PARAMS (4), a result pointer when there is a
+ * result, and returns the subtask state */
+static int
+wd_comp_async_flat(wd_comp_pctx_t *x, const wd_comp_func_type_t *ft, int lift, int callback,
+                   wd_wasm_functype_t *out)
+{
+    static const uint8_t i32[1] = { 0x7f };
+    uint8_t p[WD_CABI_MAX_FLAT_PARAMS + 1];
+    uint32_t n = 0;
+    if (ft->flat_params_n > (lift ? WD_CABI_MAX_FLAT_PARAMS : 4)) {
+        p[n++] = 0x7f;
+    } else {
+        memcpy(p, ft->lift_params, ft->flat_params_n);
+        n = ft->flat_params_n;
+    }
+    if (!lift && ft->result != NULL && ft->result->flat_n > 0) {
+        p[n++] = 0x7f;
+    }
+    return wd_comp_copy_flat(x, out, p, n, i32, lift ? (callback ? 1 : 0) : 1);
+}
+
+/* options an async lift/lower of ft needs: strings/lists in params or result, spilled params,
+ * a result stored through a pointer (lower) or passed to task.return spilled (lift) */
+static int
+wd_comp_async_needs(wd_comp_pctx_t *x, const wd_comp_func_type_t *ft, const wd_comp_canon_t *o,
+                    int lift, int64_t off)
+{
+    int ptr_params = wd_comp_has_ptr_params(ft);
+    int ptr_result = ft->result && ft->result->has_ptr;
+    int spill = ft->flat_params_n > (lift ? WD_CABI_MAX_FLAT_PARAMS : 4);
+    int res_mem = ft->result && (lift ? ft->result->flat_n > WD_CABI_MAX_FLAT_PARAMS : 1);
+    if ((ptr_params || ptr_result || spill || res_mem) && !o->has_memory) {
+        wd_comp_err(x->err, off, "canon %s async: the function type passes values through memory, "
+                    "but no memory canonical option is given", lift ? "lift" : "lower");
+        return -1;
+    }
+    if ((lift ? (ptr_params || spill) : ptr_result) && !o->has_realloc) {
+        wd_comp_err(x->err, off, "canon %s async: the function type needs a realloc canonical option",
+                    lift ? "lift" : "lower");
+        return -1;
+    }
+    if (o->has_realloc && !o->has_memory) {
+        wd_comp_err(x->err, off, "canon %s: realloc given without memory", lift ? "lift" : "lower");
+        return -1;
+    }
+    return 0;
+}
+
+/* the (stream t?) / (future t?) type a built-in names */
+static const wd_comp_type_t *
+wd_comp_builtin_vtype(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc, unsigned kind,
+                      const char *name)
+{
+    int64_t to = WD_COMP_OFF(r);
+    uint32_t tidx;
+    wd_comp_item_t *it;
+    if (wd_comp_rd_u32(r, &tidx) != 0 || (it = wd_comp_get_item(x, sc, WD_SP_TYPE, tidx, to)) == NULL) {
+        return NULL;
+    }
+    if (it->type->kind != WD_DT_VAL || it->type->val->kind != kind) {
+        wd_comp_err(x->err, to, "canon %s: type %u is not a %s type", name, tidx,
+                    kind == WD_CT_STREAM ? "stream" : "future");
+        return NULL;
+    }
+    return it->type->val;
+}
+
+/* One async built-in (Binary.md canon 0x05..0x25, CanonicalABI.md "Canonical definitions"):
+ * its immediates, options and the core function type it is given. */
+static int
+wd_comp_canon_builtin(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc, uint8_t k, int64_t off)
+{
+    static const uint8_t I[3] = { 0x7f, 0x7f, 0x7f };
+    static const uint8_t L[1] = { 0x7e };
+    const char *name = wd_comp_builtin_name(k);
+    const wd_comp_type_t *vt = NULL;
+    wd_comp_canon_t o;
+    uint8_t flag = 0, np = 0, nr = 0, b;
+    const uint8_t *rt = I;
+    uint32_t imm = 0;
+    wd_comp_deftype_t *d;
+    wd_comp_item_t *it;
+    int64_t fo;
+
+    memset(&o, 0, sizeof(o));
+    switch (k) {
+    case 0x05: case 0x24: case 0x25:                      /* task.cancel, backpressure.inc|dec: (func) */
+        break;
+    case 0x06: case 0x0c:                                 /* subtask.cancel async?, yield cancellable? */
+        fo = WD_COMP_OFF(r);
+        if (wd_comp_rd_byte(r, &flag) != 0) {
+            return -1;
+        }
+        if (flag > 1) {
+            wd_comp_err(x->err, fo, "canon %s: invalid %s byte 0x%02x", name, k == 0x06 ? "async?" : "cancel?", flag);
+            return -1;
+        }
+        np = k == 0x06;
+        nr = 1;
+        break;
+    case 0x09: {                                          /* task.return (result t)? opts */
+        fo = WD_COMP_OFF(r);
+        if (wd_comp_rd_byte(r, &b) != 0) {
+            return -1;
+        }
+        if (b == 0x00) {
+            uint32_t w;
+            if (wd_comp_decode_valtype(x, r, sc, &vt, &w) != 0) {
+                return -1;
+            }
+            if (vt->has_borrow) {
+                wd_comp_err(x->err, fo, "canon task.return: a result may not contain a borrow handle");
+                return -1;
+            }
+        } else if (b == 0x01) {
+            if (wd_comp_rd_byte(r, &b) != 0) {
+                return -1;
+            }
+            if (b != 0) {
+                wd_comp_err(x->err, fo, "canon task.return: named results are not allowed");
+                return -1;
+            }
+        } else {
+            wd_comp_err(x->err, fo, "canon task.return: invalid result list 0x%02x", b);
+            return -1;
+        }
+        if (wd_comp_canonopts(x, r, sc, 2, &o, off) != 0) {
+            return -1;
+        }
+        if (o.has_realloc || o.async_) {
+            wd_comp_err(x->err, off, "canon task.return: only memory and string-encoding options are allowed");
+            return -1;
+        }
+        if (vt != NULL && (vt->has_ptr || vt->flat_n > WD_CABI_MAX_FLAT_PARAMS) && !o.has_memory) {
+            wd_comp_err(x->err, off, "canon task.return: the result is passed through memory, but no memory "
+                        "canonical option is given");
+            return -1;
+        }
+        d = wd_comp_new_deftype(x, WD_DT_CORE_FUNC);
+        if (d == NULL) {
+            goto oom;
+        }
+        if (vt == NULL) {
+            d->core.nparams = 0;
+        } else if (vt->flat_n > WD_CABI_MAX_FLAT_PARAMS) {
+            d->core.nparams = 1;
+            d->core.params = I;
+        } else {
+            d->core.nparams = vt->flat_n;
+            d->core.params = vt->flat;
+        }
+        goto add;
+    }
+    case 0x0a: case 0x0b: {                               /* context.get|set i32 i */
+        fo = WD_COMP_OFF(r);
+        if (wd_comp_rd_byte(r, &b) != 0 || wd_comp_rd_u32(r, &imm) != 0) {
+            return -1;
+        }
+        if (b != 0x7f) {
+            wd_comp_err(x->err, fo, "canon %s: the type must be i32 (got 0x%02x)", name, b);
+            return -1;
+        }
+        if (imm >= 2) {
+            wd_comp_err(x->err, fo, "canon %s: slot %u (only 0 and 1 exist)", name, imm);
+            return -1;
+        }
+        np = k == 0x0b;
+        nr = k == 0x0a;
+        break;
+    }
+    case 0x0d: case 0x1e: case 0x22:                      /* subtask.drop, error-context.drop, waitable-set.drop */
+        np = 1;
+        break;
+    case 0x0e: case 0x15:                                 /* stream.new / future.new t */
+        if ((vt = wd_comp_builtin_vtype(x, r, sc, k == 0x0e ? WD_CT_STREAM : WD_CT_FUTURE, name)) == NULL) {
+            return -1;
+        }
+        nr = 1;
+        rt = L;
+        break;
+    case 0x0f: case 0x10: case 0x16: case 0x17: {         /* stream|future.read|write t opts */
+        int stream = k <= 0x10, rd = k == 0x0f || k == 0x16;
+        if ((vt = wd_comp_builtin_vtype(x, r, sc, stream ? WD_CT_STREAM : WD_CT_FUTURE, name)) == NULL
+            || wd_comp_canonopts(x, r, sc, 2, &o, off) != 0) {
+            return -1;
+        }
+        if (vt->elem != NULL && !o.has_memory) {
+            wd_comp_err(x->err, off, "canon %s: the element type needs a memory canonical option", name);
+            return -1;
+        }
+        if (vt->elem != NULL && rd && vt->elem->has_ptr && !o.has_realloc) {
+            wd_comp_err(x->err, off, "canon %s: the element type needs a realloc canonical option", name);
+            return -1;
+        }
+        if (o.has_realloc && !o.has_memory) {
+            wd_comp_err(x->err, off, "canon %s: realloc given without memory", name);
+            return -1;
+        }
+        np = stream ? 3 : 2;
+        nr = 1;
+        break;
+    }
+    case 0x11: case 0x12: case 0x18: case 0x19:          /* *.cancel-read|write t async? */
+    case 0x13: case 0x14: case 0x1a: case 0x1b:          /* *.drop-readable|writable t */
+        if ((vt = wd_comp_builtin_vtype(x, r, sc, k <= 0x14 ? WD_CT_STREAM : WD_CT_FUTURE, name)) == NULL) {
+            return -1;
+        }
+        np = 1;
+        if (k == 0x11 || k == 0x12 || k == 0x18 || k == 0x19) {
+            fo = WD_COMP_OFF(r);
+            if (wd_comp_rd_byte(r, &flag) != 0) {
+                return -1;
+            }
+            if (flag > 1) {
+                wd_comp_err(x->err, fo, "canon %s: invalid async? byte 0x%02x", name, flag);
+                return -1;
+            }
+            nr = 1;
+        }
+        break;
+    case 0x1c: case 0x1d:                                 /* error-context.new|debug-message opts */
+        if (wd_comp_canonopts(x, r, sc, 2, &o, off) != 0) {
+            return -1;
+        }
+        if (o.async_) {
+            wd_comp_err(x->err, off, "canon %s: the async option is not allowed", name);
+            return -1;
+        }
+        if (!o.has_memory || (k == 0x1d && !o.has_realloc)) {
+            wd_comp_err(x->err, off, "canon %s: needs the memory%s canonical option%s", name,
+                        k == 0x1d ? " and realloc" : "", k == 0x1d ? "s" : "");
+            return -1;
+        }
+        np = 2;
+        nr = k == 0x1c;
+        break;
+    case 0x1f:                                            /* waitable-set.new */
+        nr = 1;
+        break;
+    case 0x20: case 0x21: {                               /* waitable-set.wait|poll cancel? (memory m) */
+        uint32_t m;
+        fo = WD_COMP_OFF(r);
+        if (wd_comp_rd_byte(r, &flag) != 0) {
+            return -1;
+        }
+        if (flag > 1) {
+            wd_comp_err(x->err, fo, "canon %s: invalid cancel? byte 0x%02x", name, flag);
+            return -1;
+        }
+        fo = WD_COMP_OFF(r);
+        if (wd_comp_rd_u32(r, &m) != 0 || wd_comp_get_item(x, sc, WD_SP_CORE_MEMORY, m, fo) == NULL) {
+            return -1;
+        }
+        o.has_memory = 1;
+        o.memory = m;
+        np = 2;
+        nr = 1;
+        break;
+    }
+    case 0x23:                                            /* waitable.join */
+        np = 2;
+        break;
+    default:
+        wd_comp_err(x->err, off, "invalid canonical definition 0x%02x", k);
+        return -1;
+    }
+    d = wd_comp_new_deftype(x, WD_DT_CORE_FUNC);
+    if (d == NULL) {
+        goto oom;
+    }
+    d->core.nparams = np;
+    d->core.params = I;
+    d->core.nresults = nr;
+    d->core.results = rt;
+add:
+    if ((it = wd_comp_add_item(x, sc, WD_SP_CORE_FUNC, WD_DEF_BUILTIN, off)) == NULL) {
+        return -1;
+    }
+    it->a = k;
+    it->b = imm;
+    it->flag = flag;
+    it->vtype = vt;
+    it->canon = o;
+    it->type = d;
+    return 0;
+oom:
+    wd_comp_err(x->err, off, "out of memory");
+    return -1;
+}
+
 static int
 wd_comp_section_canon(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc)
 {
@@ -1215,8 +1541,13 @@ wd_comp_section_canon(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc)
                 return -1;
             }
             ft = it->type->func;
-            if (wd_comp_copy_flat(x, &want, ft->lift_params, ft->lift_params_n, ft->lift_results,
-                                  ft->lift_results_n) != 0) {
+            if (o.async_ && !ft->async) {
+                wd_comp_err(x->err, off, "canon lift: the async option needs an async function type");
+                return -1;
+            }
+            if ((o.async_ ? wd_comp_async_flat(x, ft, 1, o.has_callback, &want)
+                 : wd_comp_copy_flat(x, &want, ft->lift_params, ft->lift_params_n, ft->lift_results,
+                                     ft->lift_results_n)) != 0) {
                 wd_comp_err(x->err, off, "out of memory");
                 return -1;
             }
@@ -1240,7 +1571,7 @@ wd_comp_section_canon(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc)
                     return -1;
                 }
             }
-            if (wd_comp_canon_needs(x, ft, &o, 1, off) != 0) {
+            if ((o.async_ ? wd_comp_async_needs(x, ft, &o, 1, off) : wd_comp_canon_needs(x, ft, &o, 1, off)) != 0) {
                 return -1;
             }
             if ((it = wd_comp_add_item(x, sc, WD_SP_FUNC, WD_DEF_LIFT, off)) == NULL) {
@@ -1249,6 +1580,7 @@ wd_comp_section_canon(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc)
             it->a = idx;
             it->b = tidx;
             it->canon = o;
+            it->lift_core = want;
             it->type = sc->sp[WD_SP_TYPE].items[tidx].type;
             break;
         }
@@ -1269,16 +1601,17 @@ wd_comp_section_canon(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc)
                 return -1;
             }
             ft = src->type->func;
-            if (ft->async) {
-                wd_comp_err(x->err, off, "canon lower of an async function is not supported");
+            if (o.async_ && !ft->async) {
+                wd_comp_err(x->err, off, "canon lower: the async option needs an async function type");
                 return -1;
             }
-            if (wd_comp_canon_needs(x, ft, &o, 0, off) != 0) {
+            if ((o.async_ ? wd_comp_async_needs(x, ft, &o, 0, off) : wd_comp_canon_needs(x, ft, &o, 0, off)) != 0) {
                 return -1;
             }
             d = wd_comp_new_deftype(x, WD_DT_CORE_FUNC);
-            if (d == NULL || wd_comp_copy_flat(x, &d->core, ft->lower_params, ft->lower_params_n,
-                                               ft->lower_results, ft->lower_results_n) != 0) {
+            if (d == NULL || (o.async_ ? wd_comp_async_flat(x, ft, 0, 0, &d->core)
+                              : wd_comp_copy_flat(x, &d->core, ft->lower_params, ft->lower_params_n,
+                                                  ft->lower_results, ft->lower_results_n)) != 0) {
                 wd_comp_err(x->err, off, "out of memory");
                 return -1;
             }
@@ -1324,10 +1657,19 @@ wd_comp_section_canon(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc)
             it->type = d;
             break;
         }
+        case 0x05: case 0x06: case 0x09: case 0x0a: case 0x0b: case 0x0c: case 0x0d:
+        case 0x0e: case 0x0f: case 0x10: case 0x11: case 0x12: case 0x13: case 0x14:
+        case 0x15: case 0x16: case 0x17: case 0x18: case 0x19: case 0x1a: case 0x1b:
+        case 0x1c: case 0x1d: case 0x1e: case 0x1f: case 0x20: case 0x21: case 0x22:
+        case 0x23: case 0x24: case 0x25:
+            if (wd_comp_canon_builtin(x, r, sc, k, off) != 0) {
+                return -1;
+            }
+            break;
         default:
-            an = wd_comp_canon_async_name(k);
+            an = wd_comp_builtin_name(k);
             if (an) {
-                wd_comp_err(x->err, off, "canon %s (component-model async/threads, WASI 0.3) is not supported", an);
+                wd_comp_err(x->err, off, "canon %s (component-model threads) is not supported", an);
             } else {
                 wd_comp_err(x->err, off, "invalid canonical definition 0x%02x", k);
             }

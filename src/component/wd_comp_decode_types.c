@@ -156,8 +156,7 @@ wd_comp_decode_valtype(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc,
         if (b >= 0x73 && b <= 0x7f) {
             *out = wd_comp_prim(WD_CT_BOOL + (0x7f - b));
         } else if (b == WD_CB_ERROR_CONTEXT) {
-            wd_comp_err(x->err, off, "error-context (component-model async) is not supported");
-            return -1;
+            *out = wd_comp_prim(WD_CT_ERROR_CONTEXT);
         } else {
             wd_comp_err(x->err, off, "invalid value type 0x%02x", b);
             return -1;
@@ -377,11 +376,26 @@ wd_comp_decode_defvaltype(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *
         }
         break;
     case WD_CB_STREAM:
-    case WD_CB_FUTURE:
+    case WD_CB_FUTURE:            /* (stream t?) / (future t?): an i32 handle (CanonicalABI.md) */
+        t->kind = code == WD_CB_STREAM ? WD_CT_STREAM : WD_CT_FUTURE;
+        if (wd_comp_opt_valtype(x, r, sc, &t->elem, &w) != 0) {
+            return -1;
+        }
+        if (t->elem && t->elem->has_borrow) {
+            wd_comp_err(x->err, off, "a %s element may not contain a borrow handle",
+                        code == WD_CB_STREAM ? "stream" : "future");
+            return -1;
+        }
+        if (code == WD_CB_STREAM && t->elem && t->elem->kind == WD_CT_CHAR) {
+            /* Explainer.md: stream<char> is reserved (a future string stream) */
+            wd_comp_err(x->err, off, "stream<char> is not allowed");
+            return -1;
+        }
+        weight = wd_comp_wadd(weight, w);
+        break;
     case WD_CB_ERROR_CONTEXT:
-        wd_comp_err(x->err, off, "%s types (component-model async, WASI 0.3) are not supported",
-                    code == WD_CB_STREAM ? "stream" : code == WD_CB_FUTURE ? "future" : "error-context");
-        return -1;
+        t->kind = WD_CT_ERROR_CONTEXT;
+        break;
     case WD_CB_MAP:
         wd_comp_err(x->err, off, "map types are not supported");
         return -1;
@@ -409,7 +423,7 @@ oom:
 
 static int
 wd_comp_decode_functype(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc, int64_t off,
-                        wd_comp_deftype_t *d)
+                        wd_comp_deftype_t *d, int async)
 {
     wd_comp_arena_t *a = &x->c->arena;
     wd_comp_func_type_t *ft = wd_comp_alloc(a, sizeof(*ft));
@@ -423,6 +437,7 @@ wd_comp_decode_functype(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc
         return -1;
     }
     ft->nparams = n;
+    ft->async = (uint8_t) async;
     ft->params = wd_comp_alloc(a, (n ? n : 1) * sizeof(*ft->params));
     labels = wd_comp_alloc(a, (n ? n : 1) * sizeof(*labels));
     if (ft->params == NULL || labels == NULL) {
@@ -858,13 +873,11 @@ wd_comp_decode_deftype(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc,
     }
     switch (k) {
     case WD_CB_FUNC:
-        if (wd_comp_decode_functype(x, r, sc, off, d) != 0) {
+    case WD_CB_FUNC_ASYNC:
+        if (wd_comp_decode_functype(x, r, sc, off, d, k == WD_CB_FUNC_ASYNC) != 0) {
             return -1;
         }
         break;
-    case WD_CB_FUNC_ASYNC:
-        wd_comp_err(x->err, off, "async function types (component-model async) are not supported");
-        return -1;
     case WD_CB_COMPONENT:
     case WD_CB_INSTANCE: {
         wd_comp_static_t *ts = wd_comp_new_scope(x, sc, off);

@@ -59,7 +59,8 @@ wd_comp_make_host(wd_comp_instance_t *ci, const wd_comp_plan_t *p, uint32_t slot
                   wd_comp_error_t *err)
 {
     const wd_comp_hostfunc_t *hf = &p->hostfuncs[slot];
-    const char *want = hf->interface ? hf->interface : hf->resource < 0 ? hf->name : NULL;
+    const char *want = hf->kind == WD_COMP_HOST_BUILTIN ? NULL
+                       : hf->interface ? hf->interface : hf->resource < 0 ? hf->name : NULL;
     const char *matched = NULL;
     wd_comp_bound_opts_t bound;
     wd_wasm_extern_t e;
@@ -80,7 +81,7 @@ wd_comp_make_host(wd_comp_instance_t *ci, const wd_comp_plan_t *p, uint32_t slot
         }
         matched = host->interfaces[i];
     }
-    if (hf->kind == WD_COMP_HOST_LOWER) {
+    if (hf->kind == WD_COMP_HOST_LOWER || hf->kind == WD_COMP_HOST_BUILTIN) {
         if (hf->opts.has_memory) {
             if (wd_comp_resolve_cd(ci, &hf->opts.memory, &e, err) != 0) {
                 return -1;
@@ -188,6 +189,12 @@ wd_comp_instantiate(const wd_comp_t *c, wd_wasm_store_t *s, const wd_comp_host_t
                 goto fail;
             }
             ci->lifts[i].post_return = e.of.func;
+        }
+        if (l->opts.has_callback) {
+            if (wd_comp_resolve_cd(ci, &l->opts.callback, &e, err) != 0) {
+                goto fail;
+            }
+            ci->lifts[i].callback = e.of.func;
         }
     }
     wd_wasm_free(imports);

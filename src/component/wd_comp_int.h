@@ -124,7 +124,9 @@ typedef enum {
     WD_DEF_LOWER,                 /* a = func, canon */
     WD_DEF_RESOURCE_NEW,          /* a = type index */
     WD_DEF_RESOURCE_DROP,
-    WD_DEF_RESOURCE_REP
+    WD_DEF_RESOURCE_REP,
+    WD_DEF_BUILTIN                /* async built-in (task.return, stream.read, ...):
+                                     a = canon opcode, b = immediate, vtype, flag, canon */
 } wd_comp_def_kind_t;
 
 typedef struct {
@@ -136,7 +138,9 @@ typedef struct {
 typedef struct {
     uint8_t string_encoding;
     uint8_t has_memory, has_realloc, has_post_return;
+    uint8_t async_, has_callback;
     uint32_t memory, realloc, post_return;   /* core memory / core func indices */
+    uint32_t callback;
 } wd_comp_canon_t;
 
 typedef struct wd_comp_static wd_comp_static_t;
@@ -153,6 +157,9 @@ typedef struct {
     uint32_t nargs;
     wd_comp_arg_t *args;
     wd_comp_canon_t canon;
+    const wd_comp_type_t *vtype;  /* DEF_BUILTIN: the stream/future type, task.return's result */
+    uint8_t flag;                 /* DEF_BUILTIN: async? / cancellable? */
+    wd_wasm_functype_t lift_core; /* DEF_LIFT: the core type of the lifted function */
 } wd_comp_item_t;
 
 enum {

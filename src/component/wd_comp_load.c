@@ -115,6 +115,13 @@ wd_comp_dump_opts(FILE *out, const wd_comp_canonopts_t *o)
         fprintf(out, " post-return=");
         wd_comp_dump_cd(out, &o->post_return);
     }
+    if (o->async) {
+        fprintf(out, " async");
+    }
+    if (o->has_callback) {
+        fprintf(out, " callback=");
+        wd_comp_dump_cd(out, &o->callback);
+    }
 }
 
 void
@@ -157,7 +164,8 @@ wd_comp_dump(const wd_comp_t *c, FILE *out)
             }
         } else {
             const wd_comp_hostfunc_t *hf = &p->hostfuncs[op->index];
-            static const char *const kinds[] = { "lower", "resource.new", "resource.rep", "resource.drop" };
+            static const char *const kinds[] = { "lower", "resource.new", "resource.rep", "resource.drop",
+                                                 "builtin" };
             wd_comp_functype_str(&hf->core_type, buf, sizeof(buf));
             fprintf(out, "  host[%u] = %s ", op->index, kinds[hf->kind]);
             if (hf->resource >= 0) {
@@ -168,6 +176,19 @@ wd_comp_dump(const wd_comp_t *c, FILE *out)
             }
             fprintf(out, " core %s", buf);
             if (hf->kind == WD_COMP_HOST_LOWER) {
+                wd_comp_dump_opts(out, &hf->opts);
+            } else if (hf->kind == WD_COMP_HOST_BUILTIN) {
+                if (hf->vtype) {
+                    wd_comp_type_str(hf->vtype, buf, sizeof(buf));
+                    fprintf(out, " type %s", buf);
+                }
+                if (hf->flag) {
+                    fprintf(out, " %s", hf->builtin == WD_COMP_BI_WSET_WAIT || hf->builtin == WD_COMP_BI_WSET_POLL
+                            || hf->builtin == WD_COMP_BI_YIELD ? "cancellable" : "async");
+                }
+                if (hf->builtin == WD_COMP_BI_CONTEXT_GET || hf->builtin == WD_COMP_BI_CONTEXT_SET) {
+                    fprintf(out, " slot %u", hf->imm);
+                }
                 wd_comp_dump_opts(out, &hf->opts);
             }
             fprintf(out, "\n");

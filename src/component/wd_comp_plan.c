@@ -176,6 +176,16 @@ wd_comp_resolve_opts(wd_comp_planner_t *p, wd_comp_frame_t *f, const wd_comp_can
         out->has_post_return = 1;
         out->post_return = v->cd;
     }
+    out->async = o->async_;
+    if (o->has_callback) {
+        const wd_comp_val_t *v = wd_comp_val(f, WD_SP_CORE_FUNC, o->callback);
+        if (v->k != WD_V_CORE) {
+            wd_comp_err(p->err, off, "canonical option callback does not resolve to a core function");
+            return -1;
+        }
+        out->has_callback = 1;
+        out->callback = v->cd;
+    }
     return 0;
 }
 
@@ -425,10 +435,7 @@ wd_comp_eval_def(wd_comp_planner_t *p, wd_comp_frame_t *f, int sp, uint32_t idx)
         if (wd_comp_resolve_opts(p, f, &it->canon, off, &l->opts) != 0) {
             return -1;
         }
-        l->core_type.nparams = l->type->lift_params_n;
-        l->core_type.params = l->type->lift_params;
-        l->core_type.nresults = l->type->lift_results_n;
-        l->core_type.results = l->type->lift_results;
+        l->core_type = it->lift_core;
         v->k = WD_V_LIFTED;
         v->lift = l;
         return 0;
@@ -456,6 +463,25 @@ wd_comp_eval_def(wd_comp_planner_t *p, wd_comp_frame_t *f, int sp, uint32_t idx)
         hf->interface = fv->s;
         hf->name = fv->s2;
         hf->type = f->st->sp[WD_SP_FUNC].items[it->a].type->func;
+        hf->opts = o;
+        *v = nv;
+        return 0;
+    }
+    case WD_DEF_BUILTIN: {
+        wd_comp_val_t nv;
+        wd_comp_hostfunc_t *hf;
+        wd_comp_canonopts_t o;
+        if (wd_comp_resolve_opts(p, f, &it->canon, off, &o) != 0) {
+            return -1;
+        }
+        if ((hf = wd_comp_new_hostfunc(p, WD_COMP_HOST_BUILTIN, it, &nv)) == NULL) {
+            return -1;
+        }
+        hf->name = wd_comp_builtin_name(it->a);
+        hf->builtin = (uint8_t) it->a;
+        hf->imm = it->b;
+        hf->flag = it->flag;
+        hf->vtype = it->vtype;
         hf->opts = o;
         *v = nv;
         return 0;

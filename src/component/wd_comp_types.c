@@ -329,6 +329,9 @@ wd_comp_type_layout(wd_comp_type_t *t)
     case WD_CT_FUTURE:
         if (t->elem && (err = child_ok(t, t->elem)))
             return err;
+        /* a handle: what the element holds is not in this value's memory */
+        t->has_ptr = t->has_borrow = 0;
+        t->has_resource = 1;
         t->align = 4;
         t->size = 4;
         t->flat_n = 1;

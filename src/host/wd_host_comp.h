@@ -99,6 +99,10 @@ wd_host_kv_t *wd_host_comp_kv(wd_host_comp_t *hc);
 /* After each request (with the restore of every core instance): drops every handle of
  * host and guest resources and per-request state (calls wd_host_http_reset). */
 void wd_host_comp_reset(wd_host_comp_t *hc);
+/* WASI 0.3 and the component-model async runtime of this instance (src/host/p3):
+ * wasmd run drives a wasi:cli/run@0.3.x command with wd_host_p3_run. */
+struct wd_host_p3;
+struct wd_host_p3 *wd_host_comp_p3(wd_host_comp_t *hc);
 /* The core instance the export runs in (fuel, interrupt, yield, traps). */
 wd_wasm_instance_t *wd_host_comp_thread(wd_host_comp_t *hc);
 

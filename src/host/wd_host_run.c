@@ -28,6 +28,7 @@
 #include "wd_host_run.h"
 #include "component/wd_comp.h"
 #include "wd_host_comp.h"
+#include "p3/wd_host_p3.h"
 
 int (*wd_run_sandbox)(int n, const char *const *paths, const int *rw);
 
@@ -50,6 +51,7 @@ typedef struct {
     int no_sandbox;
     char **args;               /* argv for the guest: FILE then ARGS */
     int nargs;
+    const char *argv0;         /* --argv0: the guest's argv[0] instead of FILE */
 } wd_run_opts_t;
 
 static void wd_run_usage(FILE *f)
@@ -61,6 +63,7 @@ static void wd_run_usage(FILE *f)
         "  --env NAME=VALUE         set a guest environment variable (NAME alone: copy the host's)\n"
         "  --dir HOST[::GUEST]      preopen a host directory read-only (as GUEST, default HOST)\n"
         "  --dir-rw HOST[::GUEST]   preopen a host directory read-write\n"
+        "  --argv0 NAME             the guest's first argument (default: FILE)\n"
         "  --no-sandbox             do not confine the process (seccomp, Landlock, capabilities)\n"
         "  --invoke NAME [ARGS...]  call export NAME with ARGS (parsed by its parameter types)\n"
         "                           instead of _start; prints the results one per line\n"
@@ -141,6 +144,8 @@ static int wd_run_parse(int argc, char **argv, wd_run_opts_t *o)
                 fprintf(stderr, "wasmd: invalid --max-memory value \"%s\"\n", v);
                 return -1;
             }
+        } else if ((v = wd_run_optval(argc, argv, &i, "--argv0"))) {
+            o->argv0 = v;
         } else if ((v = wd_run_optval(argc, argv, &i, "--env"))) {
             if (*v == '\0' || *v == '=') {
                 fprintf(stderr, "wasmd: invalid --env value \"%s\" (NAME=VALUE)\n", v);
@@ -189,6 +194,8 @@ static int wd_run_parse(int argc, char **argv, wd_run_opts_t *o)
     o->file = argv[i];
     o->args = argv + i;
     o->nargs = argc - i;
+    if (o->argv0)
+        argv[i] = (char *)o->argv0;         /* o->file keeps the path */
     if (o->invoke) {
         for (int k = i + 1; k < argc; k++) o->iargs[o->niargs++] = argv[k];
         o->nargs = 1;
@@ -409,6 +416,13 @@ static int wd_run_component(const wd_run_opts_t *o, const uint8_t *bytes, size_t
             && strcmp(n + strlen(n) - 4, "#run") == 0)
             li = i;
     }
+    int p3 = 0;
+    if (li == plan->nlifts) {
+        for (uint32_t i = 0; i < plan->nlifts; i++)
+            if (strncmp(plan->lifts[i].name, "wasi:cli/run@0.3.", 17) == 0
+                && strcmp(plan->lifts[i].name + strlen(plan->lifts[i].name) - 4, "#run") == 0)
+                li = i, p3 = 1;
+    }
     if (li == plan->nlifts) {
         fprintf(stderr, "wasmd: %s: component: no wasi:cli/run@0.2.x#run export (not a "
                 "wasi:cli/command; a wasi:http handler is served with wasm_handler)\n", o->file);
@@ -473,6 +487,24 @@ static int wd_run_component(const wd_run_opts_t *o, const uint8_t *bytes, size_t
     memset(res, 0, sizeof(res));
     if (o->fuel)
         wd_wasm_set_fuel(th, o->fuel);
+    if (p3) {                   /* WASI 0.3: an async task run with its callbacks to the end */
+        char msg[300];
+        int status = 0;
+        if (wd_host_p3_run(wd_host_comp_p3(hc), &plan->lifts[li], run, th, &status, msg,
+                           sizeof msg) == 0) {
+            rc = status;
+        } else {
+            const wd_wasm_trap_t *t = wd_wasm_last_trap(th);
+            if (t && t->kind == WD_TRAP_EXIT) {
+                rc = wd_wasm_exit_code(th);
+            } else {
+                fprintf(stderr, "wasmd: %s: trap: %s\n", o->file, msg);
+                rc = WD_RUN_EXIT_TRAP;
+            }
+        }
+        fflush(stdout);
+        goto done;
+    }
     wd_wasm_status_t st = wd_wasm_call(th, run->func, NULL, 0, res, 1);
     if (st == WD_WASM_OK) {
         rc = res[0].of.i32 == 0 ? 0 : 1;          /* result: ok / err */

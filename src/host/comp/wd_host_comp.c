@@ -34,7 +34,16 @@ static const char *const wd_hc_names[] = {
     "wasi:filesystem/types@0.2.8", "wasi:filesystem/preopens@0.2.8",
     /* src/host/kv (pre-releases: bound exactly) */
     "wasi:keyvalue/store@0.2.0-draft2", "wasi:keyvalue/atomics@0.2.0-draft2",
-    "wasi:keyvalue/batch@0.2.0-draft2", "wasi:config/store@0.2.0-draft"
+    "wasi:keyvalue/batch@0.2.0-draft2", "wasi:config/store@0.2.0-draft",
+    /* WASI 0.3 (src/host/p3: wd_host_p3_interfaces() lists the same) */
+    "wasi:cli/types@0.3.0", "wasi:cli/environment@0.3.0", "wasi:cli/exit@0.3.0",
+    "wasi:cli/stdin@0.3.0", "wasi:cli/stdout@0.3.0", "wasi:cli/stderr@0.3.0",
+    "wasi:cli/terminal-input@0.3.0", "wasi:cli/terminal-output@0.3.0",
+    "wasi:cli/terminal-stdin@0.3.0", "wasi:cli/terminal-stdout@0.3.0",
+    "wasi:cli/terminal-stderr@0.3.0",
+    "wasi:clocks/types@0.3.0", "wasi:clocks/monotonic-clock@0.3.0",
+    "wasi:clocks/system-clock@0.3.0",
+    "wasi:random/random@0.3.0", "wasi:random/insecure@0.3.0", "wasi:random/insecure-seed@0.3.0"
 };
 #define WD_HC_NNAMES (uint32_t)(sizeof wd_hc_names / sizeof wd_hc_names[0])
 
@@ -289,6 +298,13 @@ static wd_wasm_func_t *wd_hc_make(void *ud, wd_wasm_store_t *s, const wd_comp_ho
             goto oom;
         return f;
     }
+    if (hf->kind == WD_COMP_HOST_BUILTIN
+        || (hf->kind == WD_COMP_HOST_LOWER && iface && wd_host_p3_owns(iface))) {
+        f = wd_host_p3_make(hc ? hc->p3 : NULL, s, hf, iface, bound, msg, sizeof msg);
+        if (f == NULL)
+            wd_hc_err(err, "component imports %s", msg);
+        return f;
+    }
     if (iface == NULL) {
         wd_hc_err(err, "component imports the function \"%s\" by itself, which the host "
                   "does not provide", hf->name ? hf->name : "?");
@@ -444,7 +460,8 @@ int wd_host_comp_check(const wd_comp_t *c, wd_comp_error_t *err)
         return -1;
     for (uint32_t i = 0; i < p->nhostfuncs; i++) {
         const wd_comp_hostfunc_t *hf = &p->hostfuncs[i];
-        const char *want = hf->interface ? hf->interface : hf->resource < 0 ? hf->name : NULL;
+        const char *want = hf->kind == WD_COMP_HOST_BUILTIN ? NULL
+                           : hf->interface ? hf->interface : hf->resource < 0 ? hf->name : NULL;
         const char *matched = NULL;
         if (want) {
             int near, k = wd_comp_name_match(want, wd_hc_names, WD_HC_NNAMES, &near);
@@ -458,9 +475,10 @@ int wd_host_comp_check(const wd_comp_t *c, wd_comp_error_t *err)
             return -1;
     }
     const wd_comp_lift_t *l = wd_hc_find_export(c, "wasi:http/incoming-handler", "handle", NULL);
-    if (l == NULL && wd_hc_find_export(c, "wasi:cli/run", "run", NULL) == NULL) {
+    if (l == NULL && wd_hc_find_export(c, "wasi:cli/run", "run", NULL) == NULL
+        && wd_comp_find_lift(c, "wasi:cli/run@0.3.0#run") == NULL) {
         wd_hc_err(err, "component exports neither \"wasi:http/incoming-handler@0.2.x#handle\" "
-                  "nor \"wasi:cli/run@0.2.x#run\"");
+                  "nor \"wasi:cli/run@0.2.x#run\" nor \"wasi:cli/run@0.3.0#run\"");
         return -1;
     }
     if (l && (l->core_type.nparams != 2 || l->core_type.nresults != 0)) {
@@ -519,6 +537,21 @@ wd_host_comp_t *wd_host_comp_new(const wd_host_comp_conf_t *conf)
         return NULL;
     }
     wd_cabi_table_init(&hc->table);
+    wd_host_p3_conf_t p3c;
+    memset(&p3c, 0, sizeof p3c);
+    if (conf) {
+        p3c.args = conf->http.args;
+        p3c.nargs = conf->http.nargs;
+        p3c.env = conf->http.env;
+        p3c.nenv = conf->http.nenv;
+        p3c.stdio = conf->http.stdio;
+    }
+    if ((hc->p3 = wd_host_p3_new(&p3c, &hc->table)) == NULL) {
+        wd_host_kv_free(hc->kv);
+        wd_host_http_free(hc->http);
+        wd_wasm_free(hc);
+        return NULL;
+    }
     hc->table.impl = hc;
     hc->table.dtor = wd_hc_fs_dtor;      /* own handles of host resources dropped */
     hc->table.dtor_ud = hc;
@@ -541,6 +574,7 @@ void wd_host_comp_free(wd_host_comp_t *hc)
     wd_hc_fs_close_all(hc);
     wd_wasm_free(hc->fds);
     wd_host_kv_free(hc->kv);
+    wd_host_p3_free(hc->p3);
     wd_cabi_table_free(&hc->table);
     wd_cabi_arena_free(&hc->arena);
     wd_wasm_free(hc->res);
@@ -612,6 +646,8 @@ int wd_host_comp_attach(wd_host_comp_t *hc, const wd_comp_t *c, wd_comp_instance
     const wd_comp_lift_t *l = wd_hc_find_export(c, "wasi:http/incoming-handler", "handle", &idx);
     if (l == NULL)
         l = wd_hc_find_export(c, "wasi:cli/run", "run", &idx);
+    if (l == NULL && (l = wd_comp_find_lift(c, "wasi:cli/run@0.3.0#run")) != NULL)
+        idx = (uint32_t)(l - wd_comp_get_plan(c)->lifts);
     if (l == NULL) {
         wd_hc_err(err, "component exports no handler");
         return -1;
@@ -636,4 +672,9 @@ int wd_host_comp_attach(wd_host_comp_t *hc, const wd_comp_t *c, wd_comp_instance
         return -1;
     }
     return 0;
+}
+
+wd_host_p3_t *wd_host_comp_p3(wd_host_comp_t *hc)
+{
+    return hc->p3;
 }

@@ -12,6 +12,7 @@
 
 #include "wd_host_comp.h"
 #include "component/wd_cabi.h"
+#include "p3/wd_host_p3.h"
 
 
 /* One WIT-level host function of an interface described as data. */
@@ -58,6 +59,7 @@ struct wd_host_comp {
     wd_hc_fd_t *fds;              /* wasi:filesystem (wd_host_comp_fs.c) */
     uint32_t nfds;
     wd_host_kv_t *kv;             /* wasi:keyvalue / wasi:config (src/host/kv) */
+    wd_host_p3_t *p3;             /* WASI 0.3 interfaces and the async runtime (src/host/p3) */
     /* wd_host_comp_xcode.c: the scratch memory of transcoded wasi:http calls */
     wd_wasm_memory_t *scratch;
     uint32_t scratch_top;

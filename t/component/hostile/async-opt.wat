@@ -1,4 +1,4 @@
-;; expect: the async canonical option (component-model async) is not supported
+;; expect: canon lower: the async option needs an async function type
 (component
   (import "f" (func $f))
   (core func (canon lower (func $f) async))

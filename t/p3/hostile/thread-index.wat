@@ -1,0 +1,5 @@
+;; expect: canon thread.index (component-model threads) is not supported
+;; byte: 0x26
+(component
+  (core func (canon thread.index))
+)
