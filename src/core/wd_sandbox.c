@@ -24,6 +24,7 @@
  */
 #include "wd_sandbox.h"
 #include "wd_log.h"
+#include "wd_wasm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -658,6 +659,8 @@ wd_sandbox_seccomp(const wd_sandbox_t *sb, char *err, size_t errlen)
             goto failed;
         }
     }
+    /* modules compiled from now on would need PROT_EXEC: they stay interpreted */
+    wd_wasm_jit_seal();
     rc = seccomp_load(ctx);
     if (rc < 0) {
         snprintf(err, errlen, "seccomp_load() failed: %s", strerror(-rc));

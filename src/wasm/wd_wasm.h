@@ -94,7 +94,17 @@ typedef struct {
     size_t max_module_size;       /* bytes; 0 = default 256 MiB */
     uint32_t threads;             /* validate+translate threads for big modules; 0 = one per
                                      CPU (at most 8), 1 = none */
+    uint32_t engine;              /* WD_WASM_ENGINE_*: 0 = the environment's WD_WASM_ENGINE
+                                     (jit, interp, mixed:SEED), interpreter if unset */
 } wd_wasm_load_opts_t;
+#define WD_WASM_ENGINE_DEFAULT 0
+#define WD_WASM_ENGINE_INTERP  1
+#define WD_WASM_ENGINE_JIT     2  /* the baseline x86-64 compiler (interpreter elsewhere) */
+/* Functions of m that run compiled (0: all interpreted). */
+uint32_t wd_wasm_module_jit_count(const wd_wasm_module_t *m);
+/* From now on no module is compiled (they run interpreted): the worker sandbox calls
+ * this before its seccomp filter forbids executable mappings. */
+void wd_wasm_jit_seal(void);
 
 /* Decode, validate and translate. The bytes are not referenced after return. */
 wd_wasm_module_t *wd_wasm_module_load(const uint8_t *bytes, size_t len,

@@ -147,6 +147,7 @@ struct wd_wasm_module {
      * with atomics (pooled instances may live on other threads). */
     uint32_t refs;
     uint32_t compile_threads;     /* threads that validated+translated the bodies (1 = none) */
+    struct wd_wasm_jit *jit;      /* compiled code (wd_wasm_jit_x64.c), or NULL */
 };
 
 /* ---- pipeline stages (each returns 0 or -1 with *err filled) ---- */

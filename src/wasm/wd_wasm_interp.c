@@ -364,6 +364,12 @@ dispatch:
         NEXT();
     }
     CASE(WD_XOP_TRAP_UNREACHABLE) { TRAP(WD_TRAP_UNREACHABLE); }
+    CASE(WD_XOP_JIT) {    /* compiled code (wd_wasm_jit_x64.c): runs until it hands a cell back */
+        thread->fuel = fuel;
+        ip = wd_wasm_jit_enter(thread, inst, fp, (const void *)(uintptr_t)((uint64_t)ip[1] | (uint64_t)ip[2] << 32));
+        fuel = thread->fuel;
+        NEXT();
+    }
     CASE(WD_XOP_SELECT) { S(1) = U32(4) ? S(2) : S(3); ip += 5; NEXT(); }
     CASE(WD_XOP_GLOBAL_GET) { S(1) = globals[ip[2]]->val; ip += 3; NEXT(); }
     CASE(WD_XOP_GLOBAL_SET) { globals[ip[2]]->val = S(1); ip += 3; NEXT(); }

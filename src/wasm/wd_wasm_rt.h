@@ -122,6 +122,7 @@
     X(SELECT2)        /* dst a b cond: v128 operands */ \
     X(GLOBAL_GET2)    /* dst idx: a v128 global */ \
     X(GLOBAL_SET2)    /* src idx */ \
+    X(JIT)            /* lo hi: enter compiled code at this address (wd_wasm_jit_x64.c) */ \
     WD_WASM_MEMOPS(WD_WASM_XOP_LOADADD_, X) \
     WD_WASM_LDOPS(WD_WASM_XOP_LD_, X) \
     WD_WASM_LDOPS(WD_WASM_XOP_LDI_, X)
@@ -165,6 +166,8 @@ typedef struct wd_wasm_code {
     uint32_t nlocals;             /* params + declared locals */
     uint32_t max_slots;           /* frame size in slots (locals + operand stack + call scratch) */
     uint32_t func_index;
+    const uint32_t *jit_cells;    /* compiled (wd_wasm_jit_x64.c): [FUEL entry_fuel][JIT body]
+                                     run instead of cells; NULL: interpreted */
 #if WD_WASM_PROFILE
     uint64_t prof_ops, prof_calls, prof_incl;   /* see wd_wasm_profile_dump (make PROFILE=1) */
 #endif
@@ -367,6 +370,29 @@ static inline wd_wasm_code_t *wd_wasm_fn_code(const wd_wasm_func_t *f)
     const wd_wasm_module_t *m = f->inst->module;
     return m->funcs[f->index - m->nfuncs_imported].code;
 }
+
+/* The cells a call of this code runs: compiled code's entry, else the translated cells. */
+static inline const uint32_t *wd_wasm_code_entry(const wd_wasm_code_t *c)
+{
+    return c->jit_cells ? c->jit_cells : c->cells;
+}
+
+/* ---- the baseline compiler (wd_wasm_jit_x64.c) ----
+ * Compiles a module's translated functions to x86-64 code that runs on the
+ * interpreter's frames: cells it does not compile (and every call, return and
+ * slow path) are handed back to the interpreter through per-function "shadow"
+ * cells ending in a JIT cell that re-enters the code. */
+/* Compile m's functions when the engine selection asks for it (opts->engine, or
+ * WD_WASM_ENGINE=jit|interp|mixed:SEED when opts leave it at default). 0, or -1 with
+ * *err (out of memory); a function or module it cannot compile stays interpreted. */
+int wd_wasm_jit_compile(wd_wasm_module_t *m, const wd_wasm_load_opts_t *opts, wd_wasm_error_t *err);
+void wd_wasm_jit_release(wd_wasm_module_t *m);
+/* Enters compiled code at addr with fp as frame; returns the cell to interpret next. */
+typedef const uint32_t *(*wd_wasm_jit_enter_fn)(wd_wasm_instance_t *thread, wd_wasm_instance_t *inst,
+                                                 uint64_t *fp, const void *addr);
+extern wd_wasm_jit_enter_fn wd_wasm_jit_enter;
+/* Operand cells following an opcode cell (BR_TABLE: 2 + its label count + 1). */
+int wd_wasm_xop_operands(int op, const uint32_t *cell);
 
 /* Drop the memory's snapshot image (its own, or its reference to a shared one). */
 void wd_wasm_memory_image_drop(wd_wasm_memory_t *mem);

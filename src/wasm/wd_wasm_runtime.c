@@ -31,6 +31,7 @@
 void wd_wasm_module_release(wd_wasm_module_t *m)
 {
     if (m == NULL) return;
+    wd_wasm_jit_release(m);
     for (uint32_t i = 0; i < m->nimports; i++) {
         wd_wasm_free((void *)m->imports[i].module);
         wd_wasm_free((void *)m->imports[i].name);
@@ -85,7 +86,8 @@ wd_wasm_module_t *wd_wasm_module_load(const uint8_t *bytes, size_t len,
     }
     if (len) memcpy(m->bytes, bytes, len);
     m->len = len;
-    if (wd_wasm_decode(m, opts, err) < 0 || wd_wasm_compile(m, opts, err) < 0) {
+    if (wd_wasm_decode(m, opts, err) < 0 || wd_wasm_compile(m, opts, err) < 0 ||
+        wd_wasm_jit_compile(m, opts, err) < 0) {
         wd_wasm_module_release(m);
         return NULL;
     }
@@ -629,7 +631,7 @@ wd_wasm_instance_t *wd_wasm_instantiate(wd_wasm_store_t *s, const wd_wasm_module
         f->canon = m->type_canon[tix];
         f->inst = inst;
         f->index = m->nfuncs_imported + i;
-        f->body = code->cells + 2;
+        f->body = wd_wasm_code_entry(code) + 2;
         f->max_slots = code->max_slots;
         f->nparams = code->nparams;
         f->nlocals = code->nlocals;
@@ -818,7 +820,7 @@ static wd_wasm_status_t wd_wasm_call_raw(wd_wasm_instance_t *inst, wd_wasm_func_
     if (code->nlocals > code->nparams)
         memset(base + code->nparams, 0, (size_t)(code->nlocals - code->nparams) * sizeof(uint64_t));
     inst->host_exited = 0;
-    wd_wasm_status_t st = wd_wasm_interp_run(inst, code->cells, base, f);
+    wd_wasm_status_t st = wd_wasm_interp_run(inst, wd_wasm_code_entry(code), base, f);
     if (st == WD_WASM_SUSPENDED) inst->suspended = 1;
     return st;
 }

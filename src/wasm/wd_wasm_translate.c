@@ -1268,7 +1268,7 @@ static int wd_tr_xop_operands(int op)
     case WD_XOP_MOV: case WD_XOP_MOV2: case WD_XOP_CONST32: return 2;
     case WD_XOP_CONST128: return 5;
     case WD_XOP_SELECT2: return 4;
-    case WD_XOP_GLOBAL_GET2: case WD_XOP_GLOBAL_SET2: return 2;
+    case WD_XOP_GLOBAL_GET2: case WD_XOP_GLOBAL_SET2: case WD_XOP_JIT: return 2;
     case WD_XOP_CONST64: return 3;
     case WD_XOP_BR: case WD_XOP_FUEL: return 1;
     case WD_XOP_BRB: return 2;
@@ -1318,6 +1318,11 @@ static const char *wd_tr_xop_name(int op)
     if (op > WD_XOP_FIRST_ && op < WD_XOP_LIMIT_) return names[op - WD_XOP_FIRST_ - 1];
     if (op < WD_OP_LIMIT_ && wd_wasm_opinfo[op].name) return wd_wasm_opinfo[op].name;
     return "?";
+}
+
+int wd_wasm_xop_operands(int op, const uint32_t *cell)
+{
+    return op == WD_XOP_BR_TABLE ? 2 + (int)cell[2] + 1 : wd_tr_xop_operands(op);
 }
 
 void wd_wasm_code_dump(const wd_wasm_module_t *m, uint32_t func_index, void *outp)
