@@ -21,6 +21,7 @@
 #include "wd_wasm.h"
 #include "component/wd_comp.h"
 #include "wd_host_comp.h"
+#include "wd_wasm_rt.h"
 
 static int rd(void *be, uint8_t *b, size_t l, size_t *n) { (void)be; (void)b; (void)l; (void)n; return WD_HOST_HTTP_DONE; }
 static int ready(void *be) { (void)be; return 1; }
@@ -133,6 +134,12 @@ static uint64_t serve(inst_t *t)
     uint64_t fuel = wd_wasm_fuel_used(th);
     long f1 = minflt();
     double c1 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+    if (getenv("MICRO_DIRTY"))
+        for (uint32_t i = 0; i < wd_comp_instance_core_count(t->ci); i++) {
+            wd_wasm_memory_t *m = wd_comp_instance_core(t->ci, i)->mem;
+            if (m) fprintf(stderr, "core %u: size %llu dirty %u fresh %u kept %u overflow %d\n", i,
+                           (unsigned long long)m->size, m->ndirty, m->nfresh, m->nkept, m->dirty_overflow);
+        }
     wd_host_comp_reset(t->hc);
     if (getenv("MICRO_NO_RESTORE"))     /* diagnosis: what a warm instance costs */
         return fuel;
@@ -163,7 +170,10 @@ int main(int argc, char **argv)
     /* 1 */
     double t[5];
     wd_comp_t *c = NULL;
-    for (int i = 0; i < 5; i++) {
+    int nload = getenv("MICRO_LOADS") ? atoi(getenv("MICRO_LOADS")) : 5;  /* diagnosis: 1..5 */
+    if (nload < 1 || nload > 5)
+        nload = 5;
+    for (int i = 0; i < nload; i++) {
         wd_comp_error_t err;
         if (c)
             wd_comp_free(c);
@@ -172,9 +182,11 @@ int main(int argc, char **argv)
         t[i] = (now_s(CLOCK_MONOTONIC) - t0) * 1e3;
         if (!c) { fprintf(stderr, "%s: %s\n", argv[1], err.msg); return 1; }
     }
-    qsort(t, 5, sizeof t[0], cmp);
-    printf("load+compile %s (%.1f MB): %.1f ms wall (median of 5; min %.1f, max %.1f)\n",
-           argv[1], len / 1e6, t[2], t[0], t[4]);
+    qsort(t, nload, sizeof t[0], cmp);
+    printf("load+compile %s (%.1f MB): %.1f ms wall (median of %d; min %.1f, max %.1f)\n",
+           argv[1], len / 1e6, t[nload / 2], nload, t[0], t[nload - 1]);
+    if (getenv("MICRO_LOAD_ONLY"))      /* diagnosis: profile the load alone */
+        return 0;
 
     /* 2 */
     inst_t one;
@@ -196,7 +208,8 @@ int main(int argc, char **argv)
         fclose(null);
 #endif
     double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
-    while (reqs < 5 || (now_s(CLOCK_MONOTONIC) - w0 < 2.0 && reqs < 100000)) {
+    int maxreq = getenv("MICRO_REQS") ? atoi(getenv("MICRO_REQS")) : 100000; /* diagnosis */
+    while (reqs < 5 || (now_s(CLOCK_MONOTONIC) - w0 < 2.0 && reqs < maxreq)) {
         fuel = serve(&one);
         reqs++;
     }

@@ -117,6 +117,7 @@ END_TEST
 #define G 4096u                   /* a page (KEPT accounting); dirty granules are WD_WASM_DIRTY_GRANULE */
 #define GR ((uint32_t)WD_WASM_DIRTY_GRANULE)
 #define MEMP 4u                   /* memory pages at the snapshot (256 KiB) */
+#define OVER ((WD_WASM_DIRTY_MAX / (G / GR) + 4) * G)   /* a fill the dirty list cannot hold */
 
 /* An instance whose memory holds a pattern no write below repeats, snapshotted;
  * `pristine` keeps a copy of the snapshot's memory. */
@@ -464,7 +465,7 @@ START_TEST(test_dirty_grown)
 END_TEST
 
 static const char *MANY =
-    "(module (memory 4 8)"
+    "(module (memory 48 64)"                                     /* > WD_WASM_KEPT_MAX + 4 pages */
     " (func $touchs (export \"touchs\") (param $from i32) (param $n i32) (param $stride i32)"
     "   (block (loop (br_if 1 (i32.eqz (local.get $n)))"         /* one byte at each of n strides */
     "     (i32.store8 (i32.add (i32.mul (local.get $from) (local.get $stride)) (i32.const 77)) (i32.const 0xab))"
@@ -494,7 +495,7 @@ START_TEST(test_dirty_fallback)
         call_ok(&t, "touchs", a, 3);          /* more granules than the dirty list holds */
         ck_assert_uint_eq(t.mem->dirty_overflow, 1);
         snapt_restore(&t, 1, "dirty list overflow (stores)");
-        a[0] = v32(1000); a[1] = v32(60 * G);
+        a[0] = v32(1000); a[1] = v32(OVER);
         call_ok(&t, "fill", a, 2);
         snapt_restore(&t, 1, "dirty list overflow (memory.fill)");
         a[0] = v32(5 * G); a[1] = v32(10);
@@ -601,7 +602,7 @@ START_TEST(test_resnapshot)
     a[0] = v32(1000); a[1] = v32(3 * G);
     call_ok(&t, "fill", a, 2);
     snapt_restore(&t, 0, "copying restore after a second snapshot");
-    a[0] = v32(0); a[1] = v32(60 * G);
+    a[0] = v32(0); a[1] = v32(OVER);
     call_ok(&t, "fill", a, 2);
     snapt_restore(&t, 1, "full restore after a second snapshot");
     for (uint32_t i = 0; i < 4 * G; i++) ck_assert_uint_eq(mem->base[i], 0);
