@@ -579,6 +579,7 @@ wd_ao_dispatch(wd_ao_bind_t *b, wd_wasm_instance_t *caller, const uint64_t *args
     case WD_COMP_BI_ERROR_NEW: {
         wd_cabi_cx_t cx;
         wd_cabi_val_t v;
+        wd_cabi_arena_mark_t mark = wd_cabi_arena_mark(&a->arena);   /* keeps task.return's result */
         wd_ao_cx(a, &cx, b->bound.memory, NULL, hf->opts.string_encoding, caller);
         if (wd_cabi_lift_string(&cx, (uint32_t)args[0], (uint32_t)args[1], &v) < 0)
             return wd_ao_trap(a, "error-context.new: %s", cx.trap ? cx.trap : "trap");
@@ -589,7 +590,7 @@ wd_ao_dispatch(wd_ao_bind_t *b, wd_wasm_instance_t *caller, const uint64_t *args
         }
         memcpy(o->msg, v.str, v.n);
         o->msglen = v.n;
-        wd_cabi_arena_reset(&a->arena);
+        wd_cabi_arena_release(&a->arena, mark);
         if (wd_ao_add(a, o, &idx) < 0) {
             wd_ao_free(a, o);
             return -1;

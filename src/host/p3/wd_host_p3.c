@@ -54,8 +54,9 @@ struct wd_host_p3 {
     uint64_t seed[2];
     struct wd_p3_bind *binds;
     wd_p3_timer_t *timers;
-    /* stdout / stderr sinks */
+    /* stdout / stderr sinks, stdin sources */
     struct wd_p3_out *outs;
+    struct wd_p3_in *ins;
 };
 
 typedef struct wd_p3_bind wd_p3_bind_t;
@@ -288,7 +289,8 @@ wd_p3_write_via_stream(wd_p3_bind_t *b, wd_cabi_cx_t *cx, const wd_cabi_val_t *a
 
 /* ---- stdin: read-via-stream() -> tuple<stream<u8>, future<result<_, error-code>>> */
 
-typedef struct {
+typedef struct wd_p3_in {
+    struct wd_p3_in *next;
     wd_host_p3_t *p;
     wd_comp_shared_t *data, *result;
     uint8_t done;
@@ -345,12 +347,12 @@ wd_p3_read_via_stream(wd_p3_bind_t *b, wd_cabi_cx_t *cx, const wd_cabi_val_t *ar
     if (tt == NULL || tt->kind != WD_CT_TUPLE || tt->n != 2 || tt->fields[0].type->kind != WD_CT_STREAM
         || tt->fields[1].type->kind != WD_CT_FUTURE)
         return wd_cabi_trap(cx, "read-via-stream: not the WIT's type"), WD_CABI_TRAP;
-    in = wd_cabi_arena_alloc(&p->arena, sizeof *in, 8);
     v = wd_cabi_arena_alloc(cx->arena, 2 * sizeof *v, 8);
-    if (in == NULL || v == NULL)
+    if (v == NULL || (in = wd_wasm_calloc(1, sizeof *in)) == NULL)   /* outlives the call */
         return wd_cabi_trap(cx, "out of memory"), WD_CABI_TRAP;
-    memset(in, 0, sizeof *in);
     in->p = p;
+    in->next = p->ins;
+    p->ins = in;
     in->data = wd_comp_shared_new(p->async, tt->fields[0].type);
     in->result = wd_comp_shared_new(p->async, tt->fields[1].type);
     if (in->data == NULL || in->result == NULL)
@@ -624,6 +626,11 @@ wd_host_p3_free(wd_host_p3_t *p)
         wd_p3_out_t *o = p->outs;
         p->outs = o->next;
         wd_wasm_free(o);
+    }
+    while (p->ins) {
+        wd_p3_in_t *in = p->ins;
+        p->ins = in->next;
+        wd_wasm_free(in);
     }
     wd_comp_async_free(p->async);
     wd_cabi_arena_free(&p->arena);
