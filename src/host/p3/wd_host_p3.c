@@ -437,6 +437,8 @@ wd_p3_wait(wd_wasm_instance_t *caller, const uint64_t *args, uint64_t *results, 
     wd_p3_bind_t *b = ud;
     wd_host_p3_t *p = b->p;
     uint64_t now = wd_p3_mono_ns(), ns = b->arg ? args[0] : (args[0] > now ? args[0] - now : 0);
+    if (!p->loop_ok && b->hf->opts.async && ns > 0)     /* made at the first wait: an instance */
+        p->loop_ok = uv_loop_init(&p->loop) == 0;       /* that never waits costs no descriptor */
     if (!b->hf->opts.async) {                 /* a synchronous lower blocks this call */
         struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
@@ -594,7 +596,6 @@ wd_host_p3_new(const wd_host_p3_conf_t *conf, wd_cabi_table_t *table)
         wd_wasm_free(p);
         return NULL;
     }
-    p->loop_ok = uv_loop_init(&p->loop) == 0;
     if (getrandom(p->seed, sizeof p->seed, GRND_NONBLOCK) != (ssize_t)sizeof p->seed)
         p->seed[0] = wd_p3_mono_ns(), p->seed[1] = (uint64_t)getpid();
     return p;
