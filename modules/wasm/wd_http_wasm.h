@@ -77,16 +77,15 @@ typedef struct {
     size_t               config_n;
 } wd_http_wasm_loc_conf_t;
 
-/* keyvalue_store NAME lmdb PATH [max_size=SIZE] | NAME redis URL [pool=N] [timeout=TIME] */
+/* keyvalue_store NAME KIND LOCATION [PARAM=VALUE...]: one of src/host/kv's backends */
 typedef struct {
-    wd_str_t             name;
-    wd_str_t             path;          /* absolute directory */
-    size_t               max_size;
-    wd_str_t             file;
-    wd_uint_t            line;
-    void                *env;           /* worker: the open LMDB store */
-    void                *redis;         /* a redis store (wd_http_wasm_kv_redis.c), else NULL */
-    const wd_kv_ops_t   *redis_ops;     /* worker: its backend */
+    wd_str_t               name;
+    const wd_kv_backend_t *be;
+    void                  *conf;          /* be->conf_size bytes, filled by be->parse */
+    wd_str_t               file;
+    wd_uint_t              line;
+    void                  *data;          /* worker: the open store (be->open) */
+    unsigned               shut:1;        /* be->shutdown was called */
 } wd_http_wasm_kvstore_t;
 
 typedef struct {
@@ -260,9 +259,5 @@ char *wd_http_wasm_kv_merge(wd_conf_t *cf, wd_http_wasm_loc_conf_t *prev,
 int  wd_http_wasm_kv_init_master(wd_cycle_t *cycle, wd_http_wasm_main_conf_t *mcf);
 int  wd_http_wasm_kv_init_worker(wd_cycle_t *cycle, wd_http_wasm_main_conf_t *mcf);
 void wd_http_wasm_kv_exit_worker(wd_http_wasm_main_conf_t *mcf);
-/* wd_http_wasm_kv_redis.c */
-int  wd_http_wasm_kv_redis_parse(wd_pool_t *pool, const wd_str_t *url, const wd_str_t *params,
-                                 size_t nparams, void **out, char *msg, size_t msglen);
-const wd_kv_ops_t *wd_http_wasm_kv_redis_worker(void *conf, char *msg, size_t msglen);
 
 #endif /* WD_HTTP_WASM_H */

@@ -3,6 +3,7 @@
  *
  *   http {
  *       keyvalue_store  counters lmdb /var/lib/wasmd/counters [max_size=256m];
+ *       keyvalue_store  shared   redis redis://10.0.0.5:6379/0 [pool=2] [timeout=1s];
  *       location /count {
  *           wasm_handler         handlers/counter.wasm;
  *           wasm_keyvalue        counters;          # stores this route may open
@@ -16,19 +17,12 @@
  * works with no set-up. `open` of a store that exists but is not granted answers
  * access-denied, of an unknown one no-such-store.
  *
- * LMDB backend: one environment per store, a directory holding data.mdb and lock.mdb. The
- * master creates it (and gives it to the workers' user); every worker opens it in its
- * init_worker, after the fork (LMDB environments must not cross a fork), before the
- * sandbox closes (the directory is in the workers' Landlock set all the same). All workers
- * share the map; LMDB serialises writers across processes with its robust lock-file mutex,
- * so increments and compare-and-swap from several workers are exact, and a worker killed
- * inside a write transaction loses that transaction only. Commits use MDB_NOSYNC: a write
- * that returned is in the shared map (the page cache), so it survives kill -9 of a worker or
- * the master and a restart; it is not fsync'ed, so a power loss may undo the last writes.
- * Reads run on the worker's loop thread (memory accesses in the map, one copy out). Writes
- * run on libuv's thread pool (wd_kv_lmdb_submit): a write waits for LMDB's writer lock,
- * which another worker or server may hold, so the handler is suspended meanwhile and the
- * loop keeps serving. The Redis backend is wd_http_wasm_kv_redis.c.
+ * The kinds of store are src/host/kv's backends (wd_kv_backend_t: wd_host_kv_lmdb.c,
+ * wd_host_kv_redis.c); this file reads the directives and runs their life cycle: parse at
+ * configuration time, create in the master (LMDB: the directory and environment, given to
+ * the workers' user; a store whose location is a directory is in the workers' Landlock set),
+ * open in every worker after the fork on the worker's loop, shutdown from the loop's close
+ * hook, close at exit.
  */
 #include "wd_sandbox.h"
 #include <errno.h>
@@ -36,406 +30,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#include <lmdb.h>
 #include "wd_http_wasm.h"
 
-#define WD_KV_DEFAULT_MAX_SIZE  ((size_t) 256 << 20)
 #define WD_KV_DEFAULT_KEY_MAX   256
 #define WD_KV_DEFAULT_VALUE_MAX ((size_t) 1 << 20)
 #define WD_KV_LMDB_KEY_MAX      511     /* mdb_env_get_maxkeysize of the default build */
-
-typedef struct wd_kv_lmdb_job_s wd_kv_lmdb_job_t;
-
-typedef struct {
-    MDB_env *env;
-    MDB_dbi dbi;
-    size_t max_size;
-    /* worker: writes on libuv's thread pool, one job at a time (wd_kv_lmdb_submit) */
-    uv_work_t req;
-    wd_kv_lmdb_job_t *running;    /* in the pool now, oldest first */
-    wd_kv_lmdb_job_t *queue;      /* waiting for it, newest first */
-    int busy;
-} wd_kv_lmdb_t;
-
-/* ---------------------------------------------------------------- LMDB backend */
-
-static void
-wd_kv_lmdb_fail(wd_kv_op_t *op, const char *what, int rc, const wd_kv_lmdb_t *s)
-{
-    op->rc = -1;
-    if (rc == MDB_MAP_FULL) {
-        snprintf(op->err, sizeof(op->err), "store is full (max_size=%zu bytes)", s->max_size);
-    } else {
-        snprintf(op->err, sizeof(op->err), "%s: %s", what, mdb_strerror(rc));
-    }
-}
-
-static void
-wd_kv_lmdb_get(wd_kv_lmdb_t *s, wd_kv_op_t *op)
-{
-    MDB_txn *txn;
-    MDB_val key = { op->kl, (void *) op->key }, val;
-    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-    if (rc != 0) {
-        wd_kv_lmdb_fail(op, "read", rc, s);
-        return;
-    }
-    rc = mdb_get(txn, s->dbi, &key, &val);
-    if (rc == MDB_NOTFOUND) {
-        op->rc = 0;
-    } else if (rc != 0) {
-        wd_kv_lmdb_fail(op, "get", rc, s);
-    } else if ((op->v = malloc(val.mv_size ? val.mv_size : 1)) == NULL) {
-        op->rc = -1;
-        snprintf(op->err, sizeof(op->err), "out of memory");
-    } else {
-        /* one copy, out of the map (pages may be reused once the txn ends) */
-        memcpy(op->v, val.mv_data, val.mv_size);
-        op->rvl = val.mv_size;
-        op->rc = 1;
-    }
-    mdb_txn_abort(txn);
-}
-
-static void
-wd_kv_lmdb_list(wd_kv_lmdb_t *s, wd_kv_op_t *op)
-{
-    MDB_txn *txn;
-    MDB_cursor *c;
-    MDB_val key = { op->kl, (void *) op->key }, val;
-    size_t cap = 0, last = 0;
-    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-    if (rc != 0) {
-        wd_kv_lmdb_fail(op, "read", rc, s);
-        return;
-    }
-    if ((rc = mdb_cursor_open(txn, s->dbi, &c)) != 0) {
-        mdb_txn_abort(txn);
-        wd_kv_lmdb_fail(op, "cursor", rc, s);
-        return;
-    }
-    /* the cursor is the last key of the previous page */
-    if (op->key && op->kl > 0) {
-        rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
-        if (rc == 0 && key.mv_size == op->kl && memcmp(key.mv_data, op->key, op->kl) == 0) {
-            rc = mdb_cursor_get(c, &key, &val, MDB_NEXT);
-        }
-    } else {
-        rc = mdb_cursor_get(c, &key, &val, MDB_FIRST);
-    }
-    op->rc = 0;
-    while (rc == 0) {
-        if (op->nkeys == op->max) {
-            /* more follow: the next page starts after the last key given */
-            uint32_t l;
-            memcpy(&l, op->keys + last, 4);
-            if ((op->cursor = malloc(l ? l : 1)) == NULL) {
-                goto oom;
-            }
-            memcpy(op->cursor, op->keys + last + 4, l);
-            op->cursor_len = l;
-            break;
-        }
-        if (op->keys_len + 4 + key.mv_size > cap) {
-            size_t nc = cap ? cap * 2 : 4096;
-            while (nc < op->keys_len + 4 + key.mv_size) {
-                nc *= 2;
-            }
-            char *nk = realloc(op->keys, nc);
-            if (nk == NULL) {
-                goto oom;
-            }
-            op->keys = nk;
-            cap = nc;
-        }
-        uint32_t l = (uint32_t) key.mv_size;
-        last = op->keys_len;
-        memcpy(op->keys + op->keys_len, &l, 4);
-        memcpy(op->keys + op->keys_len + 4, key.mv_data, l);
-        op->keys_len += 4 + l;
-        op->nkeys++;
-        rc = mdb_cursor_get(c, &key, &val, MDB_NEXT);
-    }
-    mdb_cursor_close(c);
-    mdb_txn_abort(txn);
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-        wd_kv_lmdb_fail(op, "list", rc, s);
-    }
-    return;
-oom:
-    mdb_cursor_close(c);
-    mdb_txn_abort(txn);
-    op->rc = -1;
-    snprintf(op->err, sizeof(op->err), "out of memory");
-}
-
-/* ASCII decimal, as Redis INCRBY stores it: optional '-', 1..19 digits, no overflow */
-static int
-wd_kv_parse_i64(const char *p, size_t n, int64_t *out)
-{
-    size_t i = 0;
-    int neg = 0;
-    uint64_t v = 0;
-    if (n > 0 && p[0] == '-') {
-        neg = 1;
-        i = 1;
-    }
-    if (i == n || n > 20) {
-        return -1;
-    }
-    for (; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9') {
-            return -1;
-        }
-        v = v * 10 + (uint64_t) (p[i] - '0');
-        if (v > (uint64_t) INT64_MAX + (uint64_t) neg) {
-            return -1;
-        }
-    }
-    *out = neg ? (int64_t) (0 - v) : (int64_t) v;
-    return 0;
-}
-
-/* one write transaction: set, delete, increment or compare-and-swap */
-static void
-wd_kv_lmdb_write(wd_kv_lmdb_t *s, wd_kv_op_t *op)
-{
-    MDB_txn *txn;
-    MDB_val key = { op->kl, (void *) op->key }, val;
-    char buf[24];
-    int64_t cur = 0;
-    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    if (rc != 0) {
-        wd_kv_lmdb_fail(op, "write", rc, s);
-        return;
-    }
-    op->rc = 0;
-    switch (op->op) {
-    case WD_KV_OP_SET:
-        val.mv_size = op->vl;
-        val.mv_data = (void *) op->val;
-        rc = mdb_put(txn, s->dbi, &key, &val, 0);
-        break;
-    case WD_KV_OP_DEL:
-        rc = mdb_del(txn, s->dbi, &key, NULL);
-        rc = rc == MDB_NOTFOUND ? 0 : rc;
-        break;
-    case WD_KV_OP_INCR:
-        rc = mdb_get(txn, s->dbi, &key, &val);
-        if (rc == 0 && wd_kv_parse_i64(val.mv_data, val.mv_size, &cur) < 0) {
-            mdb_txn_abort(txn);
-            op->rc = -1;
-            snprintf(op->err, sizeof(op->err), "value is not an integer in ASCII decimal");
-            return;
-        }
-        if (rc != 0 && rc != MDB_NOTFOUND) {
-            break;
-        }
-        if (__builtin_add_overflow(cur, op->delta, &cur)) {
-            mdb_txn_abort(txn);
-            op->rc = -1;
-            snprintf(op->err, sizeof(op->err), "increment would overflow");
-            return;
-        }
-        val.mv_size = (size_t) snprintf(buf, sizeof(buf), "%lld", (long long) cur);
-        val.mv_data = buf;
-        rc = mdb_put(txn, s->dbi, &key, &val, 0);
-        op->out = cur;
-        break;
-    case WD_KV_OP_CAS:
-        rc = mdb_get(txn, s->dbi, &key, &val);
-        if (rc != 0 && rc != MDB_NOTFOUND) {
-            break;
-        }
-        if (op->had ? rc != 0 || val.mv_size != op->oldl
-                      || memcmp(val.mv_data, op->old, op->oldl) != 0
-                    : rc != MDB_NOTFOUND) {
-            mdb_txn_abort(txn);       /* changed since: nothing written */
-            return;
-        }
-        val.mv_size = op->vl;
-        val.mv_data = (void *) op->val;
-        rc = mdb_put(txn, s->dbi, &key, &val, 0);
-        op->rc = 1;
-        break;
-    default:
-        rc = EINVAL;
-        break;
-    }
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        wd_kv_lmdb_fail(op, "write", rc, s);
-        return;
-    }
-    if ((rc = mdb_txn_commit(txn)) != 0) {
-        wd_kv_lmdb_fail(op, "commit", rc, s);
-    }
-}
-
-static void
-wd_kv_lmdb_exec(void *sd, wd_kv_op_t *op)
-{
-    wd_kv_lmdb_t *s = sd;
-    switch (op->op) {
-    case WD_KV_OP_GET:
-        wd_kv_lmdb_get(s, op);
-        break;
-    case WD_KV_OP_LIST:
-        wd_kv_lmdb_list(s, op);
-        break;
-    default:
-        wd_kv_lmdb_write(s, op);
-        break;
-    }
-}
-
-/* Writes on libuv's thread pool (they wait for LMDB's writer lock, which another worker or
- * server may hold); reads at once, on the loop (memory accesses in the shared map). */
-/* One submit's writes. While the store's thread-pool job runs, later submits queue up and
- * go together in the next job: under load, one thread hand-off and one loop wake-up serve
- * many requests. */
-struct wd_kv_lmdb_job_s {
-    wd_kv_lmdb_job_t *next;
-    wd_kv_op_t *ops;
-    uint32_t n;
-    wd_kv_done_fn done;
-    void *u;
-};
-
-static void wd_kv_lmdb_start(wd_kv_lmdb_t *s);
-
-static void
-wd_kv_lmdb_work(uv_work_t *req)
-{
-    wd_kv_lmdb_t *s = req->data;
-    for (wd_kv_lmdb_job_t *j = s->running; j; j = j->next) {
-        for (uint32_t i = 0; i < j->n; i++) {
-            wd_kv_lmdb_exec(s, &j->ops[i]);
-        }
-    }
-}
-
-static void
-wd_kv_lmdb_after(uv_work_t *req, int status)
-{
-    wd_kv_lmdb_t *s = req->data;
-    wd_kv_lmdb_job_t *j = s->running, *next;
-    s->running = NULL;
-    s->busy = 0;
-    for (; j; j = next) {
-        next = j->next;
-        if (status != 0) {            /* cancelled (the loop is closing) */
-            for (uint32_t i = 0; i < j->n; i++) {
-                j->ops[i].rc = -1;
-                snprintf(j->ops[i].err, sizeof(j->ops[i].err), "cancelled");
-            }
-        }
-        j->done(j->u);
-        free(j);
-    }
-    if (s->queue && !s->busy && status == 0) {   /* (a callback may have started one) */
-        wd_kv_lmdb_start(s);
-    }
-}
-
-/* the queued jobs, in arrival order, to the thread pool */
-static void
-wd_kv_lmdb_start(wd_kv_lmdb_t *s)
-{
-    wd_kv_lmdb_job_t *rev = NULL, *j, *next;
-    for (j = s->queue; j; j = next) {     /* the queue is newest first */
-        next = j->next;
-        j->next = rev;
-        rev = j;
-    }
-    s->queue = NULL;
-    s->running = rev;
-    s->busy = 1;
-    s->req.data = s;
-    if (uv_queue_work(&wd_worker->loop, &s->req, wd_kv_lmdb_work, wd_kv_lmdb_after) != 0) {
-        wd_kv_lmdb_work(&s->req);         /* cannot happen with a live loop: run them here */
-        wd_kv_lmdb_after(&s->req, 0);
-    }
-}
-
-static int
-wd_kv_lmdb_submit(void *sd, wd_kv_op_t *ops, uint32_t n, wd_kv_done_fn done, void *u)
-{
-    wd_kv_lmdb_t *s = sd;
-    uint32_t writes = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        writes += ops[i].op != WD_KV_OP_GET && ops[i].op != WD_KV_OP_LIST;
-    }
-    wd_kv_lmdb_job_t *j = writes ? calloc(1, sizeof(*j)) : NULL;
-    if (j == NULL) {
-        /* reads (or no memory for a job: then the writes run here after all) */
-        for (uint32_t i = 0; i < n; i++) {
-            wd_kv_lmdb_exec(s, &ops[i]);
-        }
-        return 1;
-    }
-    j->ops = ops;
-    j->n = n;
-    j->done = done;
-    j->u = u;
-    j->next = s->queue;
-    s->queue = j;
-    if (!s->busy) {
-        wd_kv_lmdb_start(s);
-    }
-    return 0;
-}
-
-static const wd_kv_ops_t wd_kv_lmdb_ops = { wd_kv_lmdb_exec, wd_kv_lmdb_submit };
-
-/* open (creating) the environment; msg on failure */
-static wd_kv_lmdb_t *
-wd_kv_lmdb_open(const char *path, size_t max_size, char *msg, size_t msglen)
-{
-    wd_kv_lmdb_t *s = calloc(1, sizeof(*s));
-    MDB_txn *txn;
-    int rc;
-    if (s == NULL) {
-        snprintf(msg, msglen, "out of memory");
-        return NULL;
-    }
-    s->max_size = max_size;
-    if ((rc = mdb_env_create(&s->env)) != 0
-        || (rc = mdb_env_set_mapsize(s->env, max_size)) != 0
-        || (rc = mdb_env_set_maxreaders(s->env, 1024)) != 0
-        || (rc = mdb_env_open(s->env, path, MDB_NOSYNC | MDB_NOTLS | MDB_WRITEMAP, 0600)) != 0) {
-        snprintf(msg, msglen, "lmdb \"%s\": %s", path, mdb_strerror(rc));
-        goto fail;
-    }
-    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
-        snprintf(msg, msglen, "lmdb \"%s\": %s", path, mdb_strerror(rc));
-        goto fail;
-    }
-    if ((rc = mdb_dbi_open(txn, NULL, 0, &s->dbi)) != 0 || (rc = mdb_txn_commit(txn)) != 0) {
-        if (rc != 0) {
-            snprintf(msg, msglen, "lmdb \"%s\": %s", path, mdb_strerror(rc));
-        }
-        goto fail;
-    }
-    return s;
-fail:
-    if (s->env) {
-        mdb_env_close(s->env);
-    }
-    free(s);
-    return NULL;
-}
-
-static void
-wd_kv_lmdb_close(wd_kv_lmdb_t *s)
-{
-    if (s) {
-        mdb_env_close(s->env);
-        free(s);
-    }
-}
 
 /* ---------------------------------------------------------------- directives */
 
@@ -461,11 +61,14 @@ wd_http_wasm_kv_name_ok(const wd_str_t *n)
     return 1;
 }
 
+/* a store NAME of kind be at location with params (C strings): parsed now */
 static wd_http_wasm_kvstore_t *
 wd_http_wasm_kv_add(wd_conf_t *cf, wd_http_wasm_main_conf_t *mcf, const wd_str_t *name,
-                    wd_str_t path, size_t max_size, void *redis)
+                    const wd_kv_backend_t *be, wd_str_t location, const char *const *params,
+                    size_t nparams)
 {
     wd_http_wasm_kvstore_t *st = mcf->kv_stores.elts;
+    char msg[512];
     for (wd_uint_t i = 0; i < mcf->kv_stores.nelts; i++) {
         if (st[i].name.len == name->len && memcmp(st[i].name.data, name->data, name->len) == 0) {
             wd_conf_log_error(WD_LOG_EMERG, cf, 0, "keyvalue_store \"%.*s\" is already defined "
@@ -474,7 +77,12 @@ wd_http_wasm_kv_add(wd_conf_t *cf, wd_http_wasm_main_conf_t *mcf, const wd_str_t
             return NULL;
         }
     }
-    if (redis == NULL && wd_conf_full_name(cf->cycle, &path, 0) != WD_OK) {
+    if (location.len == 0 || memchr(location.data, '\0', location.len)) {
+        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "keyvalue_store \"%.*s\": %s needs %s",
+                          wd_str_pf(name), be->name, be->location);
+        return NULL;
+    }
+    if (be->is_path && wd_conf_full_name(cf->cycle, &location, 0) != WD_OK) {
         return NULL;
     }
     wd_http_wasm_kvstore_t *s = wd_array_push(&mcf->kv_stores);
@@ -484,18 +92,22 @@ wd_http_wasm_kv_add(wd_conf_t *cf, wd_http_wasm_main_conf_t *mcf, const wd_str_t
     memset(s, 0, sizeof(*s));
     s->name.data = (u_char *) wd_pstrdup(cf->pool, name);
     s->name.len = name->len;
-    s->path.data = (u_char *) wd_pstrdup(cf->pool, &path);
-    s->path.len = path.len;
-    s->max_size = max_size;
-    s->redis = redis;
+    s->be = be;
+    s->conf = wd_pcalloc(cf->pool, be->conf_size);
     s->file = cf->conf_file->name;
     s->line = cf->conf_file->line;
-    if (s->name.data == NULL || s->path.data == NULL) {
+    char *loc = (char *) wd_pstrdup(cf->pool, &location);
+    if (s->name.data == NULL || s->conf == NULL || loc == NULL) {
+        return NULL;
+    }
+    if (be->parse(s->conf, loc, params, nparams, msg, sizeof(msg)) != 0) {
+        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "keyvalue_store \"%.*s\": %s", wd_str_pf(name),
+                          msg);
+        mcf->kv_stores.nelts--;
         return NULL;
     }
     /* the workers' Landlock set: the store's directory, read-write */
-    if (redis == NULL && wd_sandbox_allow_path(cf->cycle, (const char *) s->path.data, WD_SANDBOX_MODIFY)
-        != WD_OK) {
+    if (be->is_path && wd_sandbox_allow_path(cf->cycle, loc, WD_SANDBOX_MODIFY) != WD_OK) {
         return NULL;
     }
     return s;
@@ -505,62 +117,31 @@ char *
 wd_http_wasm_kv_store_cmd(wd_conf_t *cf, const wd_command_t *cmd, void *conf)
 {
     wd_http_wasm_main_conf_t *mcf = conf;
-    wd_str_t *args = cf->args->elts;
-    size_t max_size = WD_KV_DEFAULT_MAX_SIZE;
+    wd_str_t *args = cf->args->elts, none = wd_null_string;
+    const char **params;
+    size_t np = cf->args->nelts > 4 ? cf->args->nelts - 4 : 0;
 
     if (!wd_http_wasm_kv_name_ok(&args[1])) {
         wd_conf_log_error(WD_LOG_EMERG, cf, 0, "keyvalue_store: invalid name \"%.*s\" "
                           "(1 to 64 of A-Z a-z 0-9 _ - .)", wd_str_pf(&args[1]));
         return WD_CONF_ERROR;
     }
-    if (wd_str_eq(&args[2], "redis")) {
-        char msg[300];
-        void *r = NULL;
-        if (cf->args->nelts < 4) {
-            wd_conf_log_error(WD_LOG_EMERG, cf, 0, "keyvalue_store \"%.*s\": redis needs a url "
-                              "(redis://[:password@]host:port[/db])", wd_str_pf(&args[1]));
-            return WD_CONF_ERROR;
-        }
-        if (wd_http_wasm_kv_redis_parse(cf->pool, &args[3], &args[4], cf->args->nelts - 4, &r,
-                                        msg, sizeof(msg)) < 0) {
-            wd_conf_log_error(WD_LOG_EMERG, cf, 0, "keyvalue_store \"%.*s\": %s",
-                              wd_str_pf(&args[1]), msg);
-            return WD_CONF_ERROR;
-        }
-        return wd_http_wasm_kv_add(cf, mcf, &args[1], args[3], 0, r) ? WD_CONF_OK
-                                                                     : WD_CONF_ERROR;
-    }
-    if (!wd_str_eq(&args[2], "lmdb")) {
+    const wd_kv_backend_t *be = wd_kv_backend_find((const char *) args[2].data, args[2].len);
+    if (be == NULL) {
         wd_conf_log_error(WD_LOG_EMERG, cf, 0, "keyvalue_store \"%.*s\": unknown backend "
                           "\"%.*s\" (lmdb, redis)", wd_str_pf(&args[1]), wd_str_pf(&args[2]));
         return WD_CONF_ERROR;
     }
-    if (cf->args->nelts < 4 || args[3].len == 0) {
-        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "keyvalue_store \"%.*s\": lmdb needs a directory",
-                          wd_str_pf(&args[1]));
+    if ((params = wd_pcalloc(cf->pool, (np + 1) * sizeof(char *))) == NULL) {
         return WD_CONF_ERROR;
     }
-    for (wd_uint_t i = 4; i < cf->args->nelts; i++) {
-        wd_str_t v = args[i];
-        if (v.len > 9 && memcmp(v.data, "max_size=", 9) == 0) {
-            v.data += 9;
-            v.len -= 9;
-            ssize_t n = wd_parse_size(&v);
-            if (n < (ssize_t) 1 << 20) {
-                wd_conf_log_error(WD_LOG_EMERG, cf, 0, "keyvalue_store \"%.*s\": invalid "
-                                  "max_size \"%.*s\" (a size of at least 1m)",
-                                  wd_str_pf(&args[1]), wd_str_pf(&v));
-                return WD_CONF_ERROR;
-            }
-            max_size = (size_t) n;
-            continue;
+    for (size_t i = 0; i < np; i++) {
+        if ((params[i] = (char *) wd_pstrdup(cf->pool, &args[4 + i])) == NULL) {
+            return WD_CONF_ERROR;
         }
-        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "keyvalue_store \"%.*s\": unknown parameter "
-                          "\"%.*s\" (max_size=SIZE)", wd_str_pf(&args[1]), wd_str_pf(&args[i]));
-        return WD_CONF_ERROR;
     }
-    return wd_http_wasm_kv_add(cf, mcf, &args[1], args[3], max_size, NULL) ? WD_CONF_OK
-                                                                       : WD_CONF_ERROR;
+    return wd_http_wasm_kv_add(cf, mcf, &args[1], be, cf->args->nelts > 3 ? args[3] : none,
+                               params, np) ? WD_CONF_OK : WD_CONF_ERROR;
 }
 
 char *
@@ -699,7 +280,7 @@ wd_http_wasm_kv_merge(wd_conf_t *cf, wd_http_wasm_loc_conf_t *prev, wd_http_wasm
     if (mcf->kv_stores.nelts == 0 && !mcf->kv_default && uses_kv) {
         wd_str_t name = wd_string("default"), path = wd_string("kv/default");
         mcf->kv_default = 1;
-        if (wd_http_wasm_kv_add(cf, mcf, &name, path, WD_KV_DEFAULT_MAX_SIZE, NULL) == NULL) {
+        if (wd_http_wasm_kv_add(cf, mcf, &name, &wd_kv_lmdb_backend, path, NULL, 0) == NULL) {
             return WD_CONF_ERROR;
         }
     }
@@ -742,50 +323,44 @@ wd_http_wasm_kv_merge(wd_conf_t *cf, wd_http_wasm_loc_conf_t *prev, wd_http_wasm
 
 /* ---------------------------------------------------------------- processes */
 
-/* master: create every store's directory and environment, owned by the workers' user */
+static void
+wd_http_wasm_kv_log(void *ud, const char *msg)
+{
+    wd_log_error(WD_LOG_ALERT, ((wd_cycle_t *) ud)->log, 0, "%s", msg);
+}
+
+/* the worker's loop (it exists once the workers' init is over) */
+static uv_loop_t *
+wd_http_wasm_kv_loop(void *ud)
+{
+    (void) ud;
+    return wd_worker ? &wd_worker->loop : NULL;
+}
+
+/* master: what every store needs before a worker opens it (LMDB: created, given to the
+   workers' user) */
 int
 wd_http_wasm_kv_init_master(wd_cycle_t *cycle, wd_http_wasm_main_conf_t *mcf)
 {
     wd_http_wasm_kvstore_t *st = mcf->kv_stores.elts;
     wd_sandbox_conf_t *sc = cycle->sandbox;
-    char msg[512], f[PATH_MAX];
+    wd_kv_env_t env = { NULL, wd_http_wasm_kv_log, cycle };     /* (no loop in the master) */
+    char msg[512];
+    long uid = -1, gid = -1;
 
+    /* workers switch to their user; a single process (master_process off) keeps its
+       identity (without the capability to ignore file modes), so keeps the files */
+    if (sc && sc->change_user && geteuid() == 0 && cycle->master_process) {
+        uid = (long) sc->uid;
+        gid = (long) sc->gid;
+    }
     for (wd_uint_t i = 0; i < mcf->kv_stores.nelts; i++) {
-        char *p = (char *) st[i].path.data;
-        if (st[i].redis) {
-            continue;                 /* nothing to create; workers connect when used */
-        }
-        /* parents of the implicit default store (PREFIX/kv) */
-        char *slash = strrchr(p, '/');
-        if (slash && slash != p) {
-            *slash = '\0';
-            (void) mkdir(p, 0755);
-            *slash = '/';
-        }
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            wd_log_error(WD_LOG_EMERG, cycle->log, errno, "keyvalue_store \"%s\" (%.*s:%lu): "
-                         "cannot create \"%s\"", (const char *) st[i].name.data,
-                         wd_str_pf(&st[i].file), (unsigned long) st[i].line, p);
-            return WD_ERROR;
-        }
-        wd_kv_lmdb_t *s = wd_kv_lmdb_open(p, st[i].max_size, msg, sizeof(msg));
-        if (s == NULL) {
+        if (st[i].be->create
+            && st[i].be->create(st[i].conf, uid, gid, &env, msg, sizeof(msg)) != 0) {
             wd_log_error(WD_LOG_EMERG, cycle->log, 0, "keyvalue_store \"%s\" (%.*s:%lu): %s",
                          (const char *) st[i].name.data, wd_str_pf(&st[i].file),
                          (unsigned long) st[i].line, msg);
             return WD_ERROR;
-        }
-        wd_kv_lmdb_close(s);
-        /* workers switch to their user; a single process (master_process off) keeps its
-           identity (without the capability to ignore file modes), so keeps the files */
-        if (sc && sc->change_user && geteuid() == 0 && cycle->master_process) {
-            static const char *const names[] = { "", "/data.mdb", "/lock.mdb" };
-            for (int k = 0; k < 3; k++) {
-                snprintf(f, sizeof(f), "%s%s", p, names[k]);
-                if (chown(f, sc->uid, sc->gid) != 0) {
-                    wd_log_error(WD_LOG_ALERT, cycle->log, errno, "chown(\"%s\") failed", f);
-                }
-            }
         }
     }
     return WD_OK;
@@ -798,40 +373,54 @@ wd_http_wasm_kv_patch(wd_http_wasm_main_conf_t *mcf)
     wd_http_wasm_kvstore_t *st = mcf->kv_stores.elts;
     for (wd_uint_t r = 0; r < mcf->routes.nelts; r++) {
         for (size_t i = 0; i < routes[r]->kv_nstores && i < mcf->kv_stores.nelts; i++) {
-            if (st[i].redis) {
-                routes[r]->kv_stores[i].ops = st[i].redis_ops;
-                routes[r]->kv_stores[i].data = st[i].redis_ops ? st[i].redis : NULL;
-                continue;
-            }
-            routes[r]->kv_stores[i].ops = st[i].env ? &wd_kv_lmdb_ops : NULL;
-            routes[r]->kv_stores[i].data = st[i].env;
+            routes[r]->kv_stores[i].ops = st[i].data ? st[i].be->ops : NULL;
+            routes[r]->kv_stores[i].data = st[i].data;
         }
     }
 }
 
-/* worker, after the fork: open every environment (shared map, own handle) */
+static wd_http_wasm_main_conf_t *wd_http_wasm_kv_open_mcf;   /* (the close hook's) */
+
+/* the worker's loop is closing: backends close their handles, fail what is in flight */
+static void
+wd_http_wasm_kv_shutdown(void *data)
+{
+    wd_http_wasm_main_conf_t *mcf = wd_http_wasm_kv_open_mcf;
+    wd_http_wasm_kvstore_t *st = mcf ? mcf->kv_stores.elts : NULL;
+    (void) data;
+    for (wd_uint_t i = 0; mcf && i < mcf->kv_stores.nelts; i++) {
+        if (st[i].data && st[i].be->shutdown && !st[i].shut) {
+            st[i].be->shutdown(st[i].data);
+            st[i].shut = 1;
+        }
+    }
+}
+
+/* worker, after the fork: open every store on the worker's loop */
 int
 wd_http_wasm_kv_init_worker(wd_cycle_t *cycle, wd_http_wasm_main_conf_t *mcf)
 {
     wd_http_wasm_kvstore_t *st = mcf->kv_stores.elts;
+    wd_kv_env_t env = { wd_http_wasm_kv_loop, wd_http_wasm_kv_log, cycle };
+    static int hooked;
     char msg[512];
 
     for (wd_uint_t i = 0; i < mcf->kv_stores.nelts; i++) {
-        if (st[i].redis) {
-            st[i].redis_ops = wd_http_wasm_kv_redis_worker(st[i].redis, msg, sizeof(msg));
-            if (st[i].redis_ops == NULL) {
-                wd_log_error(WD_LOG_ALERT, cycle->log, 0, "keyvalue_store \"%s\": %s",
-                             (const char *) st[i].name.data, msg);
-            }
-            continue;
-        }
-        st[i].env = wd_kv_lmdb_open((const char *) st[i].path.data, st[i].max_size, msg,
-                                    sizeof(msg));
-        if (st[i].env == NULL) {
+        st[i].shut = 0;
+        st[i].data = st[i].be->open(st[i].conf, &env, msg, sizeof(msg));
+        if (st[i].data == NULL) {
             /* the routes still run: open answers other("store is not available ...") */
             wd_log_error(WD_LOG_ALERT, cycle->log, 0, "keyvalue_store \"%s\": %s",
                          (const char *) st[i].name.data, msg);
         }
+    }
+    wd_http_wasm_kv_open_mcf = mcf;
+    if (mcf->kv_stores.nelts && !hooked) {
+        if (wd_event_add_close_hook(wd_http_wasm_kv_shutdown, NULL) != WD_OK) {
+            wd_log_error(WD_LOG_ALERT, cycle->log, 0, "keyvalue: no room for a close hook");
+            return WD_ERROR;
+        }
+        hooked = 1;
     }
     wd_http_wasm_kv_patch(mcf);
     return WD_OK;
@@ -842,11 +431,10 @@ wd_http_wasm_kv_exit_worker(wd_http_wasm_main_conf_t *mcf)
 {
     wd_http_wasm_kvstore_t *st = mcf->kv_stores.elts;
     for (wd_uint_t i = 0; i < mcf->kv_stores.nelts; i++) {
-        if (st[i].redis == NULL) {
-            wd_kv_lmdb_close(st[i].env);
+        if (st[i].data) {
+            st[i].be->close(st[i].data);
         }
-        st[i].env = NULL;
-        st[i].redis_ops = NULL;
+        st[i].data = NULL;
     }
     wd_http_wasm_kv_patch(mcf);
 }

@@ -12,6 +12,13 @@
  * A v128 argument is four comma-separated i32 lanes ("1,2,0x3,-4", lane 0
  * first). Results are printed one per line: integers signed decimal, f32 with
  * %.9g, f64 with %.17g, v128 as "i32x4 0x........ x4" (lane 0 first). --fuel N gives N units to instantiation and N to the call.
+ *
+ * wasi:keyvalue and wasi:config (core modules and components): `--keyvalue 'NAME KIND
+ * LOCATION [PARAM=VALUE...]'` names a store the guest may open, with keyvalue_store's
+ * arguments (lmdb DIR [max_size=SIZE], redis redis://... [pool=N] [timeout=TIME]);
+ * `--config KEY=VALUE` feeds wasi:config/store. The stores run on a libuv loop of this
+ * process: a call that waits for its store suspends the guest, the loop runs until the
+ * store answers, and the call resumes (as in the server, without other requests to serve).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +36,7 @@
 #include "component/wd_comp.h"
 #include "wd_host_comp.h"
 #include "p3/wd_host_p3.h"
+#include "kv/wd_host_kv.h"
 
 int (*wd_run_sandbox)(int n, const char *const *paths, const int *rw);
 
@@ -52,7 +60,25 @@ typedef struct {
     char **args;               /* argv for the guest: FILE then ARGS */
     int nargs;
     const char *argv0;         /* --argv0: the guest's argv[0] instead of FILE */
+    const char **kv;           /* --keyvalue 'NAME KIND LOCATION [PARAM=VALUE...]' */
+    int nkv;
+    const char **config;       /* --config KEY=VALUE */
+    int nconfig;
 } wd_run_opts_t;
+
+/* the stores of --keyvalue, on this process's loop */
+typedef struct {
+    uv_loop_t loop;
+    int loop_ok;
+    size_t n;
+    const wd_kv_backend_t **be;
+    void **conf;
+    wd_host_kv_store_t *stores;
+    char **words;              /* the split --keyvalue arguments */
+    const char **paths;        /* LMDB directories (the sandbox keeps them writable) */
+    int npaths;
+    wd_host_kv_conf_t kvc;
+} wd_run_kv_t;
 
 static void wd_run_usage(FILE *f)
 {
@@ -65,6 +91,11 @@ static void wd_run_usage(FILE *f)
         "  --dir-rw HOST[::GUEST]   preopen a host directory read-write\n"
         "  --argv0 NAME             the guest's first argument (default: FILE)\n"
         "  --no-sandbox             do not confine the process (seccomp, Landlock, capabilities)\n"
+        "  --keyvalue 'NAME KIND LOCATION [PARAM=VALUE...]'\n"
+        "                           a wasi:keyvalue store the guest may open: lmdb DIR\n"
+        "                           [max_size=SIZE] | redis redis://[:pw@]host:port[/db]\n"
+        "                           [pool=N] [timeout=TIME] (as keyvalue_store)\n"
+        "  --config KEY=VALUE       a wasi:config/store value\n"
         "  --invoke NAME [ARGS...]  call export NAME with ARGS (parsed by its parameter types)\n"
         "                           instead of _start; prints the results one per line\n"
         "exit status: the program's exit code; %d after a trap; %d on load/link/usage errors\n",
@@ -124,7 +155,9 @@ static int wd_run_parse(int argc, char **argv, wd_run_opts_t *o)
     o->env = calloc((size_t)argc + 1, sizeof(char *));
     o->dirs = calloc((size_t)argc + 1, sizeof(wd_run_dir_t));
     o->iargs = calloc((size_t)argc + 1, sizeof(char *));
-    if (!o->env || !o->dirs || !o->iargs) return -1;
+    o->kv = calloc((size_t)argc + 1, sizeof(char *));
+    o->config = calloc((size_t)argc + 1, sizeof(char *));
+    if (!o->env || !o->dirs || !o->iargs || !o->kv || !o->config) return -1;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) { i++; break; }
@@ -172,6 +205,15 @@ static int wd_run_parse(int argc, char **argv, wd_run_opts_t *o)
                 d->guest = v;
             }
             o->ndirs++;
+        } else if ((v = wd_run_optval(argc, argv, &i, "--keyvalue"))) {
+            if (*v == '\0') { fprintf(stderr, "wasmd: --keyvalue needs 'NAME KIND LOCATION'\n"); return -1; }
+            o->kv[o->nkv++] = v;
+        } else if ((v = wd_run_optval(argc, argv, &i, "--config"))) {
+            if (*v == '\0' || *v == '=' || strchr(v, '=') == NULL) {
+                fprintf(stderr, "wasmd: invalid --config value \"%s\" (KEY=VALUE)\n", v);
+                return -1;
+            }
+            o->config[o->nconfig++] = v;
         } else if ((v = wd_run_optval(argc, argv, &i, "--invoke"))) {
             if (*v == '\0') { fprintf(stderr, "wasmd: --invoke needs an export name\n"); return -1; }
             o->invoke = v;
@@ -359,13 +401,14 @@ static int wd_run_report_trap(wd_wasm_instance_t *inst)
     return WD_RUN_EXIT_TRAP;
 }
 
-/* The sandbox of wasmd run: the preopened trees only (see wd_host_run.h). */
-static int wd_run_confine(const wd_run_opts_t *o)
+/* The sandbox of wasmd run: the preopened trees only (see wd_host_run.h), and the
+ * directories of LMDB stores (read-write). */
+static int wd_run_confine(const wd_run_opts_t *o, const wd_run_kv_t *rk)
 {
     if (o->no_sandbox || !wd_run_sandbox)
         return 0;
-    const char **paths = calloc((size_t)o->ndirs + 1, sizeof(char *));
-    int *rw = calloc((size_t)o->ndirs + 1, sizeof(int));
+    const char **paths = calloc((size_t)(o->ndirs + rk->npaths) + 1, sizeof(char *));
+    int *rw = calloc((size_t)(o->ndirs + rk->npaths) + 1, sizeof(int));
     if (paths == NULL || rw == NULL) {
         free(paths);
         free(rw);
@@ -376,17 +419,144 @@ static int wd_run_confine(const wd_run_opts_t *o)
         paths[i] = o->dirs[i].host;
         rw[i] = o->dirs[i].flags == WD_HOST_WASI_READWRITE;
     }
-    int r = wd_run_sandbox(o->ndirs, paths, rw);
+    for (int i = 0; i < rk->npaths; i++) {
+        paths[o->ndirs + i] = rk->paths[i];
+        rw[o->ndirs + i] = 1;
+    }
+    int r = wd_run_sandbox(o->ndirs + rk->npaths, paths, rw);
     free(paths);
     free(rw);
     return r;
+}
+
+/* ---------------------------------------------------------------- wasi:keyvalue stores */
+
+static uv_loop_t *wd_run_kv_loop(void *ud)
+{
+    wd_run_kv_t *rk = ud;
+    return rk->loop_ok ? &rk->loop : NULL;
+}
+
+/* parse, create and open every --keyvalue store; -1 after printing why */
+static int wd_run_kv_open(const wd_run_opts_t *o, wd_run_kv_t *rk)
+{
+    char msg[512];
+    wd_kv_env_t env = { wd_run_kv_loop, NULL, rk };
+    size_t n = (size_t)o->nkv;
+    rk->n = 0;
+    rk->be = calloc(n + 1, sizeof(*rk->be));
+    rk->conf = calloc(n + 1, sizeof(*rk->conf));
+    rk->stores = calloc(n + 1, sizeof(*rk->stores));
+    rk->words = calloc(n + 1, sizeof(*rk->words));
+    rk->paths = calloc(n + 1, sizeof(*rk->paths));
+    if (!rk->be || !rk->conf || !rk->stores || !rk->words || !rk->paths) {
+        fprintf(stderr, "wasmd: out of memory\n");
+        return -1;
+    }
+    rk->kvc.stores = rk->stores;
+    rk->kvc.config = o->config;
+    rk->kvc.nconfig = (size_t)o->nconfig;
+    if (n == 0)
+        return 0;
+    if (uv_loop_init(&rk->loop) != 0) {
+        fprintf(stderr, "wasmd: cannot make an event loop\n");
+        return -1;
+    }
+    rk->loop_ok = 1;
+    for (size_t i = 0; i < n; i++) {
+        /* NAME KIND LOCATION [PARAM=VALUE...], separated by spaces */
+        const char *w[64];
+        size_t nw = 0;
+        char *p = rk->words[i] = strdup(o->kv[i]);
+        if (p == NULL) {
+            fprintf(stderr, "wasmd: out of memory\n");
+            return -1;
+        }
+        for (char *t = strtok(p, " \t"); t && nw < 64; t = strtok(NULL, " \t"))
+            w[nw++] = t;
+        const wd_kv_backend_t *be = nw >= 2 ? wd_kv_backend_find(w[1], strlen(w[1])) : NULL;
+        if (nw < 3 || be == NULL) {
+            fprintf(stderr, "wasmd: --keyvalue \"%s\": expected 'NAME lmdb DIR [max_size=SIZE]'"
+                    " or 'NAME redis redis://HOST:PORT[/DB] [pool=N] [timeout=TIME]'\n", o->kv[i]);
+            return -1;
+        }
+        for (size_t j = 0; j < rk->n; j++)
+            if (strcmp(rk->stores[j].name, w[0]) == 0) {
+                fprintf(stderr, "wasmd: --keyvalue: store \"%s\" is given twice\n", w[0]);
+                return -1;
+            }
+        if ((rk->conf[i] = calloc(1, be->conf_size)) == NULL) {
+            fprintf(stderr, "wasmd: out of memory\n");
+            return -1;
+        }
+        rk->be[i] = be;
+        rk->stores[i].name = w[0];
+        rk->stores[i].granted = 1;
+        rk->n++;
+        if (be->parse(rk->conf[i], w[2], w + 3, nw - 3, msg, sizeof(msg)) != 0
+            || (be->create && be->create(rk->conf[i], -1, -1, &env, msg, sizeof(msg)) != 0)
+            || (rk->stores[i].data = be->open(rk->conf[i], &env, msg, sizeof(msg))) == NULL) {
+            fprintf(stderr, "wasmd: --keyvalue \"%s\": %s\n", w[0], msg);
+            return -1;
+        }
+        rk->stores[i].ops = be->ops;
+        if (be->is_path)
+            rk->paths[rk->npaths++] = w[2];
+    }
+    rk->kvc.nstores = rk->n;
+    return 0;
+}
+
+static void wd_run_kv_close(wd_run_kv_t *rk)
+{
+    for (size_t i = 0; i < rk->n; i++)
+        if (rk->stores[i].data && rk->be[i]->shutdown)
+            rk->be[i]->shutdown(rk->stores[i].data);
+    if (rk->loop_ok)
+        uv_run(&rk->loop, UV_RUN_DEFAULT);        /* closes what the backends closed */
+    for (size_t i = 0; i < rk->n; i++) {
+        if (rk->stores[i].data)
+            rk->be[i]->close(rk->stores[i].data);
+        free(rk->conf[i]);
+        free(rk->words[i]);
+    }
+    if (rk->loop_ok && uv_loop_close(&rk->loop) != 0) {
+        uv_run(&rk->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&rk->loop);
+    }
+    free(rk->be);
+    free(rk->conf);
+    free(rk->stores);
+    free(rk->words);
+    free(rk->paths);
+}
+
+static void wd_run_kv_wake(void *ud)
+{
+    (void)ud;                 /* the loop returns to wd_run_call, which sees the call is done */
+}
+
+/* wd_wasm_call, and while the guest waits for a store: the loop, then wd_wasm_resume */
+static wd_wasm_status_t wd_run_call(wd_run_kv_t *rk, wd_host_kv_t *kv, wd_wasm_instance_t *inst,
+                                    wd_wasm_func_t *f, const wd_wasm_val_t *params, uint32_t np,
+                                    wd_wasm_val_t *results, uint32_t nr)
+{
+    wd_wasm_status_t st = wd_wasm_call(inst, f, params, np, results, nr);
+    while (st == WD_WASM_SUSPENDED && kv && rk->loop_ok) {
+        while (wd_host_kv_waiting(kv))
+            if (uv_run(&rk->loop, UV_RUN_ONCE) == 0 && wd_host_kv_waiting(kv))
+                return st;    /* nothing left that could wake it (cannot happen) */
+        st = wd_wasm_resume(inst, results, nr);
+    }
+    return st;
 }
 
 /* A wasi:cli/command component: its wasi:cli/run@0.2.x#run export called once, with the
  * arguments, --env and --dir preopens, the process's stdio (src/host/wd_host_comp.h, stdio
  * mode). Exit status: 0 when run returns ok, 1 when it returns err, the code of exit /
  * exit-with-code, 134 after a trap. */
-static int wd_run_component(const wd_run_opts_t *o, const uint8_t *bytes, size_t len)
+static int wd_run_component(const wd_run_opts_t *o, const uint8_t *bytes, size_t len,
+                            wd_run_kv_t *rk)
 {
     wd_comp_error_t cerr;
     wd_comp_t *c = NULL;
@@ -466,6 +636,7 @@ static int wd_run_component(const wd_run_opts_t *o, const uint8_t *bytes, size_t
     conf.http.stdio = 1;
     conf.dirs = dirs;
     conf.ndirs = (size_t)o->ndirs;
+    conf.kv = &rk->kvc;
     hc = wd_host_comp_new(&conf);
     s = wd_wasm_store_new();
     if (hc == NULL || s == NULL)
@@ -479,7 +650,10 @@ static int wd_run_component(const wd_run_opts_t *o, const uint8_t *bytes, size_t
         fprintf(stderr, "wasmd: %s: component: %s\n", o->file, cerr.msg);
         goto done;
     }
-    if (wd_run_confine(o) < 0)
+    wd_host_kv_t *kv = rk->loop_ok ? wd_host_comp_kv(hc) : NULL;
+    if (kv)
+        wd_host_kv_set_wake(kv, wd_run_kv_wake, NULL);
+    if (wd_run_confine(o, rk) < 0)
         goto done;
     const wd_comp_bound_lift_t *run = wd_comp_instance_lift(ci, li);
     wd_wasm_instance_t *th = wd_host_comp_thread(hc);
@@ -505,7 +679,7 @@ static int wd_run_component(const wd_run_opts_t *o, const uint8_t *bytes, size_t
         fflush(stdout);
         goto done;
     }
-    wd_wasm_status_t st = wd_wasm_call(th, run->func, NULL, 0, res, 1);
+    wd_wasm_status_t st = wd_run_call(rk, kv, th, run->func, NULL, 0, res, 1);
     if (st == WD_WASM_OK) {
         rc = res[0].of.i32 == 0 ? 0 : 1;          /* result: ok / err */
         if (run->post_return
@@ -546,6 +720,8 @@ int wd_run_main(int argc, char **argv)
     wd_wasm_module_t *m = NULL;
     wd_wasm_store_t *s = NULL;
     wd_host_wasi_t *w = NULL;
+    wd_host_kv_t *kv = NULL;
+    wd_run_kv_t rk;
     wd_wasm_extern_t *imports = NULL;
     wd_wasm_instance_t *inst = NULL;
     wd_wasm_val_t *params = NULL, *results = NULL;
@@ -555,8 +731,10 @@ int wd_run_main(int argc, char **argv)
 
     memset(&o, 0, sizeof(o));
     memset(&err, 0, sizeof(err));
+    memset(&rk, 0, sizeof(rk));
     int pr = wd_run_parse(argc, argv, &o);
     if (pr != 0) { rc = pr > 0 ? 0 : WD_RUN_EXIT_ERROR; goto done; }
+    if (wd_run_kv_open(&o, &rk) != 0) goto done;
 
     bytes = wd_run_read_file(o.file, &len);
     if (bytes == NULL) {
@@ -564,7 +742,7 @@ int wd_run_main(int argc, char **argv)
         goto done;
     }
     if (wd_comp_is_component(bytes, len)) {
-        rc = wd_run_component(&o, bytes, len);
+        rc = wd_run_component(&o, bytes, len, &rk);
         free(bytes);
         bytes = NULL;
         goto done;
@@ -611,6 +789,12 @@ int wd_run_main(int argc, char **argv)
         fprintf(stderr, "wasmd: %s: %s\n", o.file, err.msg);
         goto done;
     }
+    /* wasi:keyvalue / wasi:config imports: the --keyvalue stores, --config values */
+    if ((kv = wd_host_kv_new(&rk.kvc)) == NULL) goto oom;
+    if (wd_host_kv_link(kv, s, m, imports, err.msg, sizeof(err.msg)) < 0) {
+        fprintf(stderr, "wasmd: %s: %s\n", o.file, err.msg);
+        goto done;
+    }
     for (uint32_t i = 0; i < nimp; i++) {
         if (imports[i].kind == WD_WASM_EXTERN_FUNC && imports[i].of.func != NULL) continue;
         const wd_wasm_import_desc_t *d = wd_wasm_module_import(m, i);
@@ -628,8 +812,14 @@ int wd_run_main(int argc, char **argv)
         fprintf(stderr, "wasmd: %s: %s\n", o.file, err.msg);
         goto done;
     }
+    if (wd_host_kv_attach(kv, inst, err.msg, sizeof(err.msg)) < 0) {
+        fprintf(stderr, "wasmd: %s: %s\n", o.file, err.msg);
+        goto done;
+    }
+    if (rk.loop_ok)
+        wd_host_kv_set_wake(kv, wd_run_kv_wake, NULL);
 
-    if (wd_run_confine(&o) < 0)
+    if (wd_run_confine(&o, &rk) < 0)
         goto done;
 
     const char *fname = o.invoke ? o.invoke : "_start";
@@ -653,7 +843,7 @@ int wd_run_main(int argc, char **argv)
         if (wd_wasm_instance_export(inst, "_initialize", 11, &init) == 0 &&
             init.kind == WD_WASM_EXTERN_FUNC) {
             if (o.fuel) wd_wasm_set_fuel(inst, o.fuel);
-            if (wd_wasm_call(inst, init.of.func, NULL, 0, NULL, 0) != WD_WASM_OK) {
+            if (wd_run_call(&rk, kv, inst, init.of.func, NULL, 0, NULL, 0) != WD_WASM_OK) {
                 rc = wd_run_report_trap(inst);
                 goto done;
             }
@@ -670,7 +860,8 @@ int wd_run_main(int argc, char **argv)
         }
     }
     if (o.fuel) wd_wasm_set_fuel(inst, o.fuel);
-    wd_wasm_status_t st = wd_wasm_call(inst, ex.of.func, params, ft->nparams, results, ft->nresults);
+    wd_wasm_status_t st = wd_run_call(&rk, kv, inst, ex.of.func, params, ft->nparams, results,
+                                      ft->nresults);
     if (st == WD_WASM_OK) {
         rc = 0;
         if (o.invoke) {
@@ -695,11 +886,15 @@ done:
     free(imports);
     if (s) wd_wasm_store_free(s);
     wd_host_wasi_free(w);
+    wd_host_kv_free(kv);
+    wd_run_kv_close(&rk);
     if (m) wd_wasm_module_free(m);
     for (int i = 0; i < o.ndirs; i++)
         if (o.dirs[i].host != o.dirs[i].guest) free((char *)o.dirs[i].host);
     free(o.env);
     free(o.dirs);
     free(o.iargs);
+    free(o.kv);
+    free(o.config);
     return rc;
 }

@@ -17,7 +17,7 @@ COMP_HANDLERS := $(patsubst wasm-handlers/examples/%.c,objs/handlers/%.wasm,$(wi
 # t/handlers' test handlers that test_serve.py serves as components (mkcomp.sh wraps them)
 COMP_HANDLERS += $(patsubst %,objs/handlers/test-%.wasm,trapmid loop grow hello-std state stdio cgi-cmd)
 # t/kv's handler, wrapped with wasi:keyvalue / wasi:config imports (t/component/test_kv_comp.py)
-COMP_HANDLERS += objs/handlers/kv-test.wasm
+COMP_HANDLERS += objs/handlers/kv-test.wasm objs/handlers/kv-cmd.wasm
 # t/component/enc/enc.c: a handler with UTF-16 (1) / latin1+UTF-16 (2) strings
 COMP_HANDLERS += objs/handlers/comp-enc1.wasm objs/handlers/comp-enc2.wasm
 objs/handlers/comp-enc%.wasm: t/component/enc/enc.c

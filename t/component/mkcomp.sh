@@ -12,6 +12,9 @@
 #   OUT/counter.comp.wasm, OUT/kv-test.comp.wasm  the keyvalue handlers (examples/counter.c,
 #                        t/kv/kv-test.c) wrapped with a world adding wasi:keyvalue@0.2.0-draft2
 #                        (store, atomics, batch) and wasi:config@0.2.0-draft (store) imports
+#   OUT/kv-cmd.cmd.wasm  t/kv/kv-cmd.c (a WASI command importing wasi:keyvalue / wasi:config;
+#                        `wasmd run --keyvalue`, t/kv/test_kv_run.py) by jco embed (a world of
+#                        those imports) + jco new --wasi-command
 #   OUT/enc-utf16.comp.wasm, OUT/enc-latin1.comp.wasm  t/component/enc/enc.c (objs/handlers/
 #                        comp-enc{1,2}.wasm) by jco embed --string-encoding utf16 |
 #                        compact-utf16 (a world adding wasi:cli/environment) + jco new
@@ -56,6 +59,11 @@ mkdir -p "$OUT/wit-kv/deps/keyvalue" "$OUT/wit-kv/deps/config"
 cp "$KVREF"/*.wit "$OUT/wit-kv/deps/keyvalue/"; cp "$CFGREF"/*.wit "$OUT/wit-kv/deps/config/"
 chmod -R u+w "$OUT/wit-kv"
 printf 'package wasmd:handler;\n\nworld handler {\n  include wasi:http/proxy@0.2.0;\n  import wasi:keyvalue/store@0.2.0-draft2;\n  import wasi:keyvalue/atomics@0.2.0-draft2;\n  import wasi:keyvalue/batch@0.2.0-draft2;\n  import wasi:config/store@0.2.0-draft;\n}\n' > "$OUT/wit-kv/world.wit"
+# a command's world: the wasi:keyvalue and wasi:config imports (the adapter adds wasi:cli)
+rm -rf "$OUT/wit-kv-cmd"; mkdir -p "$OUT/wit-kv-cmd/deps/keyvalue" "$OUT/wit-kv-cmd/deps/config"
+cp "$KVREF"/*.wit "$OUT/wit-kv-cmd/deps/keyvalue/"; cp "$CFGREF"/*.wit "$OUT/wit-kv-cmd/deps/config/"
+chmod -R u+w "$OUT/wit-kv-cmd"
+printf 'package wasmd:cmd;\n\nworld cmd {\n  import wasi:keyvalue/store@0.2.0-draft2;\n  import wasi:keyvalue/atomics@0.2.0-draft2;\n  import wasi:keyvalue/batch@0.2.0-draft2;\n  import wasi:config/store@0.2.0-draft;\n}\n' > "$OUT/wit-kv-cmd/world.wit"
 # the wasi:http world plus wasi:cli/environment (t/component/enc/enc.c reads it)
 rm -rf "$OUT/wit-enc"; cp -r "$OUT/wit-0.2.0" "$OUT/wit-enc"
 printf 'package wasmd:handler;\n\nworld handler {\n  include wasi:http/proxy@0.2.0;\n  import wasi:cli/environment@0.2.0;\n}\n' > "$OUT/wit-enc/world.wit"
@@ -81,6 +89,10 @@ for w in objs/handlers/*.wasm; do
     counter|kv-test|shorten)    # import wasi:keyvalue / wasi:config
         jco embed --wit "$OUT/wit-kv" "$w" -o "$OUT/$n.embed.wasm"
         jco new "$OUT/$n.embed.wasm" --wasi-reactor -o "$OUT/$n.comp.wasm"
+        rm -f "$OUT/$n.embed.wasm" ;;
+    kv-cmd)     # wasmd run --keyvalue (a command)
+        jco embed --wit "$OUT/wit-kv-cmd" "$w" -o "$OUT/$n.embed.wasm"
+        jco new "$OUT/$n.embed.wasm" --wasi-command -o "$OUT/kv-cmd.cmd.wasm"
         rm -f "$OUT/$n.embed.wasm" ;;
     kv-*) ;;
     comp-enc1|comp-enc2)   # strings in UTF-16 / latin1+UTF-16

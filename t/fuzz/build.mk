@@ -65,7 +65,7 @@ $(FUZZ_DIR)/fuzz_load $(FUZZ_DIR)/fuzz_run: $(FUZZ_DIR)/fuzz_%: t/fuzz/fuzz_%.c 
 
 $(FUZZ_DIR)/fuzz_host: t/fuzz/fuzz_host.c $(FUZZ_HOST_OBJS) $(FUZZ_WASM_OBJS)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -Isrc/host/http -Isrc/host/wasi -fsanitize=fuzzer -o $@ $^ -lm -luv
+	clang $(FUZZ_CFLAGS) -Isrc/host/http -Isrc/host/wasi -fsanitize=fuzzer -o $@ $^ $(UV_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) -lm
 
 $(FUZZ_DIR)/fuzz_cabi: t/fuzz/fuzz_cabi.c $(filter $(FUZZ_DIR)/src/component/wd_cabi% $(FUZZ_DIR)/src/component/wd_comp_types.o,$(FUZZ_HOST_OBJS)) $(FUZZ_WASM_OBJS)
 	@mkdir -p $(dir $@)

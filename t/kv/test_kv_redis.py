@@ -117,6 +117,7 @@ http {
         location /none/ { wasm_handler @H@/kv-test.wasm; wasm_keyvalue off; }
         location /slow/ { wasm_handler @H@/kv-test.wasm; wasm_keyvalue quick;
                           wasm_timeout 5s; }
+        location /tight/ { wasm_handler @H@/kv-test.wasm; wasm_timeout 300ms; }
     }
 }
 '''.replace("@H@", H).replace("@RP@", str(R.port))
@@ -258,6 +259,30 @@ def test_redis_stopped_times_out(s):
             break
         time.sleep(0.05)
     check(r.status == 200, "recovers when redis runs again", r.status, r.body)
+
+
+def test_route_timeout_bounds_the_wait(s):
+    """Redis stopped, the store's timeout (1 s) longer than the route's wasm_timeout (300 ms):
+    the request waiting on Redis gets 504 at the route's limit; its operation, still in
+    flight, fails later on its own (the orphaned batch is freed) and the worker serves on."""
+    check(body(s, "/tight/set?k=t&v=1") == "ok")
+    R.proc.send_signal(signal.SIGSTOP)
+    try:
+        t0 = time.time()
+        r = get(s, "/tight/get?k=t")
+        took = time.time() - t0
+        check(r.status == 504, "the route's wasm_timeout answers", r.status, r.body)
+        check(0.25 <= took < 0.9, "at the route's limit, not the store's", took)
+        time.sleep(1.2)               # the store's timeout drops the connection meanwhile
+    finally:
+        R.proc.send_signal(signal.SIGCONT)
+    end = time.time() + 3
+    while time.time() < end:
+        r = get(s, "/tight/get?k=t")
+        if r.status == 200:
+            break
+        time.sleep(0.05)
+    check(r.status == 200 and r.body == b"1", "served again", r.status, r.body)
 
 
 class harness_conn_server:

@@ -36,7 +36,7 @@ wasi-tests: $(WASI_RUNNER) $(WASI_PROG_WASMS) $(WASI_PROG_NATIVES) $(WASI_WAT_WA
 
 $(WASI_RUNNER): t/wasi/wd_run_test.c $(WASI_HOST_OBJS) $(WASM_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lm -luv
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(UV_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) -lm
 
 define WASI_VARIANT_RULE
 $(WASI_TEST_DIR)/progs/%.$(1).wasm: t/wasi/progs/%.c

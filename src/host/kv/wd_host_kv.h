@@ -12,10 +12,10 @@
  *     ud = the wd_host_kv_t of the instance (cx->table is the component's table; reps of
  *     bucket/cas are this context's).
  *
- * Storage is behind wd_kv_ops_t (the server's backends: modules/wasm/wd_http_wasm_kv.c for
- * LMDB, wd_http_wasm_kv_redis.c for Redis). Every call may suspend (see wd_host_kv_set_wake);
- * swap, which takes an own<cas>, puts the handle back before suspending, so the engine's
- * re-invocation lifts it again.
+ * Storage is behind wd_kv_ops_t, given by a backend (wd_kv_backend_t: wd_host_kv_lmdb.c,
+ * wd_host_kv_redis.c), which modules/wasm (keyvalue_store) and `wasmd run` (--keyvalue)
+ * use. Every call may suspend (see wd_host_kv_set_wake); swap, which takes an own<cas>,
+ * puts the handle back before suspending, so the engine's re-invocation lifts it again.
  * Resources: bucket rep = store index + 1 (no state: opening a store 100,000 times only
  * fills the bounded handle table); cas rep = slot + 1 of WD_HOST_KV_MAX_CAS slots (key and
  * the value seen), freed by swap, drop or reset.
@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 #include "wd_wasm.h"
 #include "component/wd_cabi.h"
 
@@ -76,6 +77,54 @@ typedef struct {
     void (*exec)(void *sd, wd_kv_op_t *op);
     int (*submit)(void *sd, wd_kv_op_t *ops, uint32_t n, wd_kv_done_fn done, void *u);
 } wd_kv_ops_t;
+
+/* ---------------------------------------------------------------- backends
+ * A kind of store: how `keyvalue_store NAME KIND LOCATION [PARAM=VALUE...]` (and `wasmd run
+ * --keyvalue`) is read, what must exist before any process uses the store, and what each
+ * process opens on its loop. One file each: wd_host_kv_lmdb.c, wd_host_kv_redis.c. The
+ * embedder (modules/wasm's directives, `wasmd run`) holds a store as (backend, conf, data)
+ * and gives wd_host_kv_store_t { ops, data } to the host functions. */
+typedef struct {
+    /* the process's loop, asked for when needed (a worker's exists only after its init);
+       NULL, or NULL returned: none (synchronous exec only) */
+    uv_loop_t *(*loop)(void *ud);
+    void (*log)(void *ud, const char *msg);   /* NULL: stderr */
+    void *ud;
+} wd_kv_env_t;
+/* the loop of env, or NULL */
+uv_loop_t *wd_kv_env_loop(const wd_kv_env_t *env);
+/* a line for the error log (stderr without a log hook) */
+void wd_kv_env_log(const wd_kv_env_t *env, const char *msg);
+
+typedef struct {
+    const char *name;             /* "lmdb", "redis" */
+    const char *location;         /* what LOCATION is, for messages: "a directory", ... */
+    unsigned is_path:1;           /* LOCATION is a directory the store's processes must be
+                                     able to read and write (relative: the embedder resolves it) */
+    size_t conf_size;             /* bytes of conf (zeroed by the embedder, filled by parse) */
+    /* LOCATION and the PARAM=VALUE words: 0, or -1 with msg */
+    int (*parse)(void *conf, const char *location, const char *const *params, size_t nparams,
+                 char *msg, size_t msglen);
+    /* before any process opens the store (the master, once): create what must exist and,
+       when uid >= 0, give it to uid:gid. NULL: nothing to do. 0, or -1 with msg. */
+    int (*create)(void *conf, long uid, long gid, const wd_kv_env_t *env, char *msg,
+                  size_t msglen);
+    /* in the process that uses the store (a worker after the fork): its data for ops */
+    void *(*open)(void *conf, const wd_kv_env_t *env, char *msg, size_t msglen);
+    /* before the loop closes: its handles closed, operations in flight failed (or NULL) */
+    void (*shutdown)(void *data);
+    void (*close)(void *data);
+    const wd_kv_ops_t *ops;
+} wd_kv_backend_t;
+
+extern const wd_kv_backend_t wd_kv_lmdb_backend;
+extern const wd_kv_backend_t wd_kv_redis_backend;
+/* by name ("lmdb", "redis"), or NULL */
+const wd_kv_backend_t *wd_kv_backend_find(const char *name, size_t len);
+/* SIZE (k/m/g suffixes) and TIME (ms, s, m, h, d; a bare number is seconds) as the
+   configuration writes them: -1 if malformed */
+int64_t wd_kv_parse_size(const char *s);
+int64_t wd_kv_parse_ms(const char *s);
 
 typedef struct {
     const char *name;

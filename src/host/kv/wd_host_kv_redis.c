@@ -1,11 +1,12 @@
 /*
- * wd_http_wasm_kv_redis.c -- the Redis backend of wasi:keyvalue stores:
+ * wd_host_kv_redis.c -- the Redis backend of wasi:keyvalue stores:
  *
  *   keyvalue_store NAME redis redis://[:password@]host:port[/db] [pool=N] [timeout=TIME];
+ *   (wasmd run: --keyvalue 'NAME redis redis://...')
  *
  * One Redis database is one store; any number of wasmd servers pointed at it share it.
- * Each worker keeps a small pool of connections (hiredis's asynchronous API on the worker's
- * libuv loop, through hiredis's libuv adapter). A host call's operations go, in order, on
+ * Each process (worker, `wasmd run`) keeps a small pool of connections (hiredis's
+ * asynchronous API on its libuv loop, through hiredis's libuv adapter). A host call's operations go, in order, on
  * one connection, written at once behind whatever that connection has in flight
  * (pipelining: many requests share one round trip), and the guest is suspended until
  * every reply is in; the worker serves other requests meanwhile. Commands: GET, SET, DEL,
@@ -21,6 +22,7 @@
  * resolved once, at configuration time.
  */
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +31,7 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
 #include <hiredis/adapters/libuv.h>
-#include "wd_http_wasm.h"
+#include "wd_host_kv.h"
 
 #define WD_KV_REDIS_POOL_MAX      64
 #define WD_KV_REDIS_RETRY_MS      100
@@ -45,14 +47,17 @@ typedef struct {
     char                err[160];     /* why the last connection failed */
 } wd_kv_redis_conn_t;
 
+/* conf (filled by parse) and, once opened, the process's connections */
 struct wd_kv_redis_s {
     char                addr[INET6_ADDRSTRLEN];
     int                 port;
     int                 db;
-    char               *password;
+    char                password[512];    /* "" : none */
     uint32_t            pool;
     uint64_t            timeout;      /* ms */
-    /* worker */
+    /* open */
+    wd_kv_env_t         env;
+    uv_loop_t          *loop;         /* env's, from the first operation on */
     wd_kv_redis_conn_t *conns;
     uint32_t            next;
     uv_timer_t          timer;
@@ -76,9 +81,6 @@ typedef struct {
     uint32_t            first, count;
 } wd_kv_redis_cmd_t;
 
-static wd_kv_redis_t **wd_kv_redis_all;  /* this worker's stores (close hook) */
-static size_t wd_kv_redis_n;
-
 /* Compare-and-swap on the server. KEYS[1]; ARGV: had ("1"/"0"), old, new. 1 swapped. */
 static const char wd_kv_redis_cas_lua[] =
     "local v = redis.call('GET', KEYS[1]) "
@@ -88,38 +90,29 @@ static const char wd_kv_redis_cas_lua[] =
 /* ---------------------------------------------------------------- configuration */
 
 /* redis://[:password@]host[:port][/db]: 0, or -1 with msg */
-int
-wd_http_wasm_kv_redis_parse(wd_pool_t *pool, const wd_str_t *url, const wd_str_t *params,
-                            size_t nparams, void **out, char *msg, size_t msglen)
+static int
+wd_kv_redis_parse(void *conf, const char *url, const char *const *params, size_t nparams,
+                  char *msg, size_t msglen)
 {
     char buf[512], *p, *host, *port = NULL, *db = NULL, *at;
-    wd_kv_redis_t *r = wd_pcalloc(pool, sizeof(*r));
+    wd_kv_redis_t *r = conf;
+    size_t ul = strlen(url);
 
-    if (r == NULL) {
-        snprintf(msg, msglen, "out of memory");
+    if (ul < 8 || ul >= sizeof(buf) || memcmp(url, "redis://", 8) != 0) {
+        snprintf(msg, msglen, "invalid url \"%s\" (redis://[:password@]host:port[/db])", url);
         return -1;
     }
-    if (url->len < 8 || url->len >= sizeof(buf) || memcmp(url->data, "redis://", 8) != 0
-        || memchr(url->data, '\0', url->len)) {
-        snprintf(msg, msglen, "invalid url \"%.*s\" (redis://[:password@]host:port[/db])",
-                 wd_str_pf(url));
-        return -1;
-    }
-    memcpy(buf, url->data + 8, url->len - 8);
-    buf[url->len - 8] = '\0';
+    memcpy(buf, url + 8, ul - 8);
+    buf[ul - 8] = '\0';
     p = buf;
     if ((at = strrchr(p, '@')) != NULL) {
         *at = '\0';
         if (*p != ':' || p[1] == '\0') {
-            snprintf(msg, msglen, "invalid url \"%.*s\": the password is given as "
-                     "redis://:PASSWORD@host", wd_str_pf(url));
+            snprintf(msg, msglen, "invalid url \"%s\": the password is given as "
+                     "redis://:PASSWORD@host", url);
             return -1;
         }
-        if ((r->password = wd_pnalloc(pool, strlen(p))) == NULL) {
-            snprintf(msg, msglen, "out of memory");
-            return -1;
-        }
-        memcpy(r->password, p + 1, strlen(p));
+        snprintf(r->password, sizeof(r->password), "%s", p + 1);
         p = at + 1;
     }
     host = p;
@@ -129,7 +122,7 @@ wd_http_wasm_kv_redis_parse(wd_pool_t *pool, const wd_str_t *url, const wd_str_t
     if (*host == '[') {                       /* [v6]:port */
         char *e = strchr(host, ']');
         if (e == NULL) {
-            snprintf(msg, msglen, "invalid url \"%.*s\"", wd_str_pf(url));
+            snprintf(msg, msglen, "invalid url \"%s\"", url);
             return -1;
         }
         *e = '\0';
@@ -143,7 +136,7 @@ wd_http_wasm_kv_redis_parse(wd_pool_t *pool, const wd_str_t *url, const wd_str_t
         char *end;
         long v = strtol(port, &end, 10);
         if (*port == '\0' || *end != '\0' || v < 1 || v > 65535) {
-            snprintf(msg, msglen, "invalid port in \"%.*s\"", wd_str_pf(url));
+            snprintf(msg, msglen, "invalid port in \"%s\"", url);
             return -1;
         }
         r->port = (int) v;
@@ -152,16 +145,16 @@ wd_http_wasm_kv_redis_parse(wd_pool_t *pool, const wd_str_t *url, const wd_str_t
         char *end;
         long v = strtol(db, &end, 10);
         if (*end != '\0' || v < 0 || v > 1000000) {
-            snprintf(msg, msglen, "invalid database number in \"%.*s\"", wd_str_pf(url));
+            snprintf(msg, msglen, "invalid database number in \"%s\"", url);
             return -1;
         }
         r->db = (int) v;
     }
     if (*host == '\0') {
-        snprintf(msg, msglen, "no host in \"%.*s\"", wd_str_pf(url));
+        snprintf(msg, msglen, "no host in \"%s\"", url);
         return -1;
     }
-    /* resolved now, once: workers never wait on a resolver */
+    /* resolved now, once: the processes using the store never wait on a resolver */
     struct addrinfo hints, *ai;
     memset(&hints, 0, sizeof(hints));
     hints.ai_socktype = SOCK_STREAM;
@@ -181,43 +174,44 @@ wd_http_wasm_kv_redis_parse(wd_pool_t *pool, const wd_str_t *url, const wd_str_t
     r->pool = 2;
     r->timeout = 1000;
     for (size_t i = 0; i < nparams; i++) {
-        wd_str_t v = params[i];
-        if (v.len > 5 && memcmp(v.data, "pool=", 5) == 0) {
-            v.data += 5;
-            v.len -= 5;
-            wd_int_t n = wd_atoi(v.data, v.len);
-            if (n < 1 || n > WD_KV_REDIS_POOL_MAX) {
-                snprintf(msg, msglen, "invalid pool \"%.*s\" (1 to %d connections per worker)",
-                         wd_str_pf(&v), WD_KV_REDIS_POOL_MAX);
+        const char *v = params[i];
+        if (strncmp(v, "pool=", 5) == 0) {
+            char *end;
+            long n = strtol(v + 5, &end, 10);
+            if (v[5] < '0' || v[5] > '9' || *end != '\0' || n < 1 || n > WD_KV_REDIS_POOL_MAX) {
+                snprintf(msg, msglen, "invalid pool \"%s\" (1 to %d connections per worker)",
+                         v + 5, WD_KV_REDIS_POOL_MAX);
                 return -1;
             }
             r->pool = (uint32_t) n;
-        } else if (v.len > 8 && memcmp(v.data, "timeout=", 8) == 0) {
-            v.data += 8;
-            v.len -= 8;
-            wd_int_t t = wd_parse_time(&v, 0);
-            if (t == WD_ERROR || t < 1) {
-                snprintf(msg, msglen, "invalid timeout \"%.*s\" (a time, e.g. 500ms or 2s)",
-                         wd_str_pf(&v));
+        } else if (strncmp(v, "timeout=", 8) == 0) {
+            int64_t t = wd_kv_parse_ms(v + 8);
+            if (t < 1) {
+                snprintf(msg, msglen, "invalid timeout \"%s\" (a time, e.g. 500ms or 2s)",
+                         v + 8);
                 return -1;
             }
             r->timeout = (uint64_t) t;
         } else {
-            snprintf(msg, msglen, "unknown parameter \"%.*s\" (pool=N, timeout=TIME)",
-                     wd_str_pf(&params[i]));
+            snprintf(msg, msglen, "unknown parameter \"%s\" (pool=N, timeout=TIME)", v);
             return -1;
         }
     }
-    *out = r;
     return 0;
 }
 
 /* ---------------------------------------------------------------- connections */
 
 static uint64_t
-wd_kv_redis_now(void)
+wd_kv_redis_now(const wd_kv_redis_t *r)
 {
-    return uv_now(&wd_worker->loop);
+    return uv_now(r->loop);
+}
+
+static void
+wd_kv_redis_log(const wd_kv_redis_t *r, const char *m)
+{
+    wd_kv_env_log(&r->env, m);
 }
 
 static void
@@ -225,7 +219,7 @@ wd_kv_redis_lost(wd_kv_redis_conn_t *c, const char *why)
 {
     c->ac = NULL;
     c->inflight = 0;
-    c->retry_at = wd_kv_redis_now() + WD_KV_REDIS_RETRY_MS;
+    c->retry_at = wd_kv_redis_now(c->r) + WD_KV_REDIS_RETRY_MS;
     snprintf(c->err, sizeof(c->err), "%s", why);
 }
 
@@ -257,9 +251,11 @@ static void
 wd_kv_redis_setup_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     redisReply *rr = reply;
-    if (rr && rr->type == REDIS_REPLY_ERROR) {
-        wd_log_error(WD_LOG_ERR, wd_cycle->log, 0, "keyvalue redis: %s: %s",
-                     (const char *) priv, rr->str);
+    wd_kv_redis_conn_t *c = ac->data;
+    if (rr && rr->type == REDIS_REPLY_ERROR && c) {
+        char m[300];
+        snprintf(m, sizeof(m), "keyvalue redis: %s: %s", (const char *) priv, rr->str);
+        wd_kv_redis_log(c->r, m);
     }
 }
 
@@ -309,7 +305,7 @@ wd_kv_redis_connect(wd_kv_redis_conn_t *c)
     if (c->ac) {
         return c->ac;
     }
-    if (r->closed || wd_kv_redis_now() < c->retry_at) {
+    if (r->closed || wd_kv_redis_now(r) < c->retry_at) {
         return NULL;
     }
     redisAsyncContext *ac = redisAsyncConnect(r->addr, r->port);
@@ -319,13 +315,13 @@ wd_kv_redis_connect(wd_kv_redis_conn_t *c)
         if (ac) {
             redisAsyncFree(ac);
         }
-        c->retry_at = wd_kv_redis_now() + WD_KV_REDIS_RETRY_MS;
+        c->retry_at = wd_kv_redis_now(r) + WD_KV_REDIS_RETRY_MS;
         return NULL;
     }
-    if (redisLibuvAttach(ac, &wd_worker->loop) != REDIS_OK) {
+    if (redisLibuvAttach(ac, r->loop) != REDIS_OK) {
         snprintf(c->err, sizeof(c->err), "redis: cannot attach to the loop");
         redisAsyncFree(ac);
-        c->retry_at = wd_kv_redis_now() + WD_KV_REDIS_RETRY_MS;
+        c->retry_at = wd_kv_redis_now(r) + WD_KV_REDIS_RETRY_MS;
         return NULL;
     }
     ac->ev.addRead = wd_kv_redis_add_read;
@@ -338,7 +334,7 @@ wd_kv_redis_connect(wd_kv_redis_conn_t *c)
     c->ac = ac;
     c->inflight = 0;
     /* queued before anything else on this connection */
-    if (r->password) {
+    if (r->password[0]) {
         const char *argv[2] = { "AUTH", r->password };
         redisAsyncCommandArgv(ac, wd_kv_redis_setup_reply, "AUTH", 2, argv, NULL);
     }
@@ -348,7 +344,7 @@ wd_kv_redis_connect(wd_kv_redis_conn_t *c)
         redisAsyncCommandArgv(ac, wd_kv_redis_setup_reply, "SELECT", 2, argv, NULL);
     }
     if (!r->timer_init) {
-        uv_timer_init(&wd_worker->loop, &r->timer);
+        uv_timer_init(r->loop, &r->timer);
         r->timer.data = r;
         r->timer_init = 1;
     }
@@ -365,7 +361,7 @@ static void
 wd_kv_redis_timer_cb(uv_timer_t *t)
 {
     wd_kv_redis_t *r = t->data;
-    uint64_t now = wd_kv_redis_now();
+    uint64_t now = wd_kv_redis_now(r);
     int open = 0;
     for (uint32_t i = 0; i < r->pool; i++) {
         wd_kv_redis_conn_t *c = &r->conns[i];
@@ -386,25 +382,23 @@ wd_kv_redis_timer_cb(uv_timer_t *t)
     }
 }
 
+/* before the loop closes: every connection dropped (its commands fail), the timer closed */
 static void
-wd_kv_redis_close(void *data)
+wd_kv_redis_shutdown(void *data)
 {
-    (void) data;
-    for (size_t k = 0; k < wd_kv_redis_n; k++) {
-        wd_kv_redis_t *r = wd_kv_redis_all[k];
-        r->closed = 1;
-        for (uint32_t i = 0; r->conns && i < r->pool; i++) {
-            redisAsyncContext *ac = r->conns[i].ac;
-            if (ac) {
-                wd_kv_redis_lost(&r->conns[i], "redis: the worker is exiting");
-                ac->data = NULL;
-                redisAsyncFree(ac);
-            }
+    wd_kv_redis_t *r = data;
+    r->closed = 1;
+    for (uint32_t i = 0; r->conns && i < r->pool; i++) {
+        redisAsyncContext *ac = r->conns[i].ac;
+        if (ac) {
+            wd_kv_redis_lost(&r->conns[i], "redis: the process is exiting");
+            ac->data = NULL;
+            redisAsyncFree(ac);
         }
-        if (r->timer_init) {
-            uv_close((uv_handle_t *) &r->timer, NULL);
-            r->timer_init = 0;
-        }
+    }
+    if (r->timer_init) {
+        uv_close((uv_handle_t *) &r->timer, NULL);
+        r->timer_init = 0;
     }
 }
 
@@ -554,7 +548,7 @@ wd_kv_redis_reply(redisAsyncContext *ac, void *reply, void *priv)
             if (c->inflight) {
                 c->inflight--;
             }
-            c->progress = wd_kv_redis_now();
+            c->progress = wd_kv_redis_now(c->r);
         }
     }
     wd_kv_redis_result(cmd, reply);
@@ -653,7 +647,7 @@ wd_kv_redis_send(wd_kv_redis_conn_t *c, wd_kv_redis_job_t *job, uint32_t first,
         return -1;
     }
     if (c->inflight++ == 0) {
-        c->progress = wd_kv_redis_now();
+        c->progress = wd_kv_redis_now(c->r);
     }
     return 0;
 fail_oom:
@@ -685,6 +679,12 @@ wd_kv_redis_submit(void *sd, wd_kv_op_t *ops, uint32_t n, wd_kv_done_fn done, vo
     wd_kv_redis_conn_t *c = NULL;
     uint32_t sent = 0;
 
+    if (r->loop == NULL && (r->loop = wd_kv_env_loop(&r->env)) == NULL) {
+        for (uint32_t i = 0; i < n; i++) {
+            wd_kv_redis_fail(&ops[i], "this store needs the server's event loop");
+        }
+        return 1;
+    }
     /* the next connection of the pool that is (or can be) open */
     for (uint32_t k = 0; k < r->pool; k++) {
         wd_kv_redis_conn_t *cand = &r->conns[r->next++ % r->pool];
@@ -749,13 +749,18 @@ wd_kv_redis_submit(void *sd, wd_kv_op_t *ops, uint32_t n, wd_kv_done_fn done, vo
 
 static const wd_kv_ops_t wd_kv_redis_ops = { NULL, wd_kv_redis_submit };
 
-/* ---------------------------------------------------------------- worker */
+/* ---------------------------------------------------------------- the backend */
 
-const wd_kv_ops_t *
-wd_http_wasm_kv_redis_worker(void *conf, char *msg, size_t msglen)
+/* in the process that uses the store: its connections (none open yet) on env's loop */
+static void *
+wd_kv_redis_open(void *conf, const wd_kv_env_t *env, char *msg, size_t msglen)
 {
     wd_kv_redis_t *r = conf;
-    static int hooked;
+    if (env == NULL || env->loop == NULL) {
+        snprintf(msg, msglen, "a redis store needs an event loop");
+        return NULL;
+    }
+    r->loop = NULL;
     if (r->conns == NULL && (r->conns = calloc(r->pool, sizeof(*r->conns))) == NULL) {
         snprintf(msg, msglen, "out of memory");
         return NULL;
@@ -763,20 +768,34 @@ wd_http_wasm_kv_redis_worker(void *conf, char *msg, size_t msglen)
     for (uint32_t i = 0; i < r->pool; i++) {
         r->conns[i].r = r;
     }
+    r->env = *env;
     r->closed = 0;
-    wd_kv_redis_t **all = realloc(wd_kv_redis_all, (wd_kv_redis_n + 1) * sizeof(*all));
-    if (all == NULL) {
-        snprintf(msg, msglen, "out of memory");
-        return NULL;
-    }
-    wd_kv_redis_all = all;
-    all[wd_kv_redis_n++] = r;
-    if (!hooked) {
-        if (wd_event_add_close_hook(wd_kv_redis_close, NULL) != WD_OK) {
-            snprintf(msg, msglen, "no room for a close hook");
-            return NULL;
-        }
-        hooked = 1;
-    }
-    return &wd_kv_redis_ops;
+    return r;
 }
+
+static void
+wd_kv_redis_close(void *data)
+{
+    wd_kv_redis_t *r = data;
+    if (r == NULL) {
+        return;
+    }
+    if (!r->closed) {
+        wd_kv_redis_shutdown(r);
+    }
+    free(r->conns);
+    r->conns = NULL;
+}
+
+const wd_kv_backend_t wd_kv_redis_backend = {
+    .name = "redis",
+    .location = "a url (redis://[:password@]host:port[/db])",
+    .is_path = 0,
+    .conf_size = sizeof(wd_kv_redis_t),
+    .parse = wd_kv_redis_parse,
+    .create = NULL,
+    .open = wd_kv_redis_open,
+    .shutdown = wd_kv_redis_shutdown,
+    .close = wd_kv_redis_close,
+    .ops = &wd_kv_redis_ops,
+};
