@@ -22,7 +22,7 @@ SHORTEN = os.path.join(C, "shorten.js.wasm")
 R = rb.R
 # a JS request costs ~40 ms of CPU here (x3-5 under the sanitizers): few of them
 SAN = os.environ.get("SANITIZE") == "1"
-N = 16 if SAN else 36                  # counter increments
+N = 18 if SAN else 36                  # counter increments (a multiple of the 6 connections)
 CONNS, PER = (2, 3) if SAN else (4, 5)  # shortener links made concurrently
 body, get, post = base.body, base.get, base.post
 
