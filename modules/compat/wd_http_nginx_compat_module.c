@@ -40,7 +40,6 @@ static const wd_command_t wd_http_compat_commands[] = {
     REFUSE("output_buffers", NULL),
     REFUSE("postpone_output", NULL),
     REFUSE("read_ahead", NULL),
-    REFUSE("sendfile_max_chunk", NULL),
     REFUSE("open_file_cache_events", NULL),
     REFUSE("random_index", NULL),
     REFUSE("limit_rate", NULL),

@@ -97,6 +97,8 @@ typedef struct wd_http_open_file_s {
     off_t          size;
     time_t         mtime;
     ino_t          ino;
+    uint64_t       resident_ms; /* loop time the whole file was last found in the page
+                                   cache (0: never): sendfile skips its check for 1 s */
     /* cache bookkeeping */
     unsigned       cached:1;
     unsigned       refs;

@@ -55,6 +55,7 @@ typedef struct {
     unsigned             busy:1;    /* a read is in flight */
     unsigned             use_sf:1;  /* `sendfile on` and a plain, unfiltered, unchunked body */
     unsigned             sf_on:1;   /* sf is initialized (closed by wd_http_static_io_free) */
+    unsigned             sf_whole:1;/* the sendfile running covers the whole cached file */
     wd_sendfile_t        sf;
     size_t               max_chunk; /* sendfile_max_chunk */
     unsigned             nopush:1;  /* tcp_nopush on */
@@ -366,6 +367,11 @@ wd_http_static_sf_done(wd_sendfile_t *sf, int status)
     wd_http_request_t *r = io->r;
     size_t len = io->segs[io->seg].len - io->done;
 
+    if (io->sf_whole && sf->found_resident && status == 0) {
+        uint64_t now = uv_now(&wd_worker->loop);
+        io->of->resident_ms = now ? now : 1;
+    }
+    io->sf_whole = 0;
     if (r == NULL) {
         return;
     }
@@ -429,8 +435,18 @@ wd_http_static_sendfile(wd_http_request_t *r, wd_http_static_io_t *io, wd_http_s
         io->sf_on = 1;
     }
     wd_http_set_timer(hc, wd_http_filter_clcf(r)->send_timeout);
-    wd_sendfile_start(&io->sf, io->of->fd, s->off + io->done, s->len - io->done,
-                      wd_http_static_sf_done);
+    {
+        /* a cached file found resident less than a second ago is trusted to still be */
+        wd_http_open_file_t *of = io->of;
+        uint64_t now = uv_now(&hc->c->worker->loop);
+        int whole = s->off + io->done == 0 && (off_t) (s->len - io->done) == of->size;
+        io->sf.assume_resident = of->cached && of->resident_ms && now - of->resident_ms < 1000;
+        io->sf.found_resident = 0;
+        io->sf_whole = whole && of->cached;     /* sf_done records a residency found */
+        /* io may be gone when this returns (done runs at once for a resident file) */
+        wd_sendfile_start(&io->sf, of->fd, s->off + io->done, s->len - io->done,
+                          wd_http_static_sf_done);
+    }
     return 1;
 }
 

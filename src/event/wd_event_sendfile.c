@@ -195,7 +195,8 @@ wd_sendfile_go(wd_sendfile_t *sf)
 
     sf->chunk = n;
     sf->req.data = sf;
-    if (depth < 8 && wd_sendfile_cached(sf->in_fd, sf->off, n)) {
+    if (depth < 8 && (sf->assume_resident || (sf->found_resident =
+                                                  wd_sendfile_cached(sf->in_fd, sf->off, n)))) {
         sf->use_fd = sf->sock_fd;       /* on the loop: the connection is open */
         depth++;
         sf->busy = 1;

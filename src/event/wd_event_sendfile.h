@@ -47,6 +47,11 @@ struct wd_sendfile_s {
     unsigned            polling:1;  /* poll handle initialized */
     unsigned            waiting:1;  /* waiting for writability */
     unsigned            closing:1;  /* wd_sendfile_close() called */
+    /* the caller knows the file's pages were resident a moment ago (it saw found_resident
+     * for the whole file less than a second before): no residency check, sendfile runs on
+     * the loop as nginx's always does (an eviction since costs one wait for the disk) */
+    unsigned            assume_resident:1;
+    unsigned            found_resident:1;   /* out: a check found [off, off+chunk) resident */
 };
 
 /* Prepares sf (allocated by the caller) for c. WD_OK or WD_ERROR (TLS connection). */

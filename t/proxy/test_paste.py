@@ -5,7 +5,7 @@
 rewrite, access, auth, real-ip, charset, sub, ssi, fastcgi/uwsgi/scgi/grpc/memcached and
 core modules that wasmd lacks; where the Debian nginx binary is installed, each name is
 also checked to be a real nginx directive (it appears in the binary), so the list cannot
-drift into made-up names. Port 18790 (never listened on: -t only).
+drift into made-up names. Port 18895 (never listened on: -t only).
 """
 import os
 import re
@@ -40,7 +40,7 @@ REFUSED = {
     # static / output
     "aio": "on", "aio_write": "on", "directio": "4m", "directio_alignment": "512",
     "output_buffers": "2 32k", "postpone_output": "1460", "read_ahead": "0",
-    "sendfile_max_chunk": "1m", "open_file_cache_events": "on", "random_index": "on",
+    "open_file_cache_events": "on", "random_index": "on",
     "limit_rate": "1k", "limit_rate_after": "1m", "gunzip": "on", "gunzip_buffers": "4 8k",
     "gzip_static": "on", "charset": "utf-8", "charset_types": "text/html",
     "source_charset": "koi8-r", "override_charset": "on", "sub_filter": "a b",
@@ -85,8 +85,8 @@ NOT_IN_122 = {"http2", "keepalive_time", "proxy_ssl_conf_command", "auth_request
 
 
 def conf_run(lines):
-    s = harness.Server(("http {\n server {\n listen 127.0.0.1:18790;\n location / {\n%s\n }\n"
-                        " }\n}\n" % lines).replace("%", "%%"), 18790)
+    s = harness.Server(("http {\n server {\n listen 127.0.0.1:18895;\n location / {\n%s\n }\n"
+                        " }\n}\n" % lines).replace("%", "%%"), 18895)
     try:
         r = s.run_cli("-t", "-p", s.prefix + "/", "-c", s.conf_path)
         return r.returncode, (r.stdout + r.stderr).decode()

@@ -13,7 +13,7 @@ own fields), what the upstream received, byte-exact transfer of 48 MiB each way 
 back-pressure both ways (a reader that stops stalls the writer within bounded memory), a
 clean close from either side (all data delivered first), proxy_read_timeout as the tunnel's
 idle time, a request without Upgrade answered 101 by the upstream (502), and the worker
-unharmed. Ports 18500-18599.
+unharmed. Ports 18800-18894.
 """
 import base64
 import hashlib
@@ -33,8 +33,8 @@ from harness import check                       # noqa: E402
 import sbs                                       # noqa: E402
 import upstreams                                 # noqa: E402
 
-W, N = 18500, 18550
-U = 18510
+W, N = 18800, 18850
+U = 18810
 MIB = 1 << 20
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -356,8 +356,8 @@ def test_map(e):
 
 
 def conf_test(body):
-    s = harness.Server(("http {\n%s\n server {\n listen 127.0.0.1:18590;\n }\n}\n" % body)
-                       .replace("%", "%%"), 18590)
+    s = harness.Server(("http {\n%s\n server {\n listen 127.0.0.1:18890;\n }\n}\n" % body)
+                       .replace("%", "%%"), 18890)
     try:
         r = s.run_cli("-t", "-p", s.prefix + "/", "-c", s.conf_path)
         return r.returncode, (r.stdout + r.stderr).decode()
