@@ -19,7 +19,7 @@ WRK = shutil.which("wrk")
 RUNS = int(os.environ.get("RUNS", "7"))
 CONNS = [int(c) for c in os.environ.get("CONNS", "50").split()]
 DURATION = os.environ.get("DURATION", "3s")
-WASMD_PORT, NGINX_PORT = 18520, 18521
+WASMD_PORT, NGINX_PORT = 18540, 18541    # not bench/outbound's (run at the same time by others)
 
 # the same http{} body for both; sendfile on for nginx (Debian's default configuration)
 BODY = """
