@@ -490,11 +490,21 @@ wd_http_body_filter_pt   wd_http_top_body_filter;
 
 static int wd_http_write_out(wd_http_request_t *r, const void *data, size_t len);
 static int wd_http_finish_out(wd_http_request_t *r);
+static int wd_http_write_last(wd_http_request_t *r, const void *data, size_t len);
 
 int
 wd_http_body_filter_end(wd_http_request_t *r, const u_char *data, size_t len, int last)
 {
     int rc = WD_OK;
+
+    if (last && len && !r->response_done && !r->hc->closed && !r->aborted
+        && (r->content_length_out < 0 || r->header_only
+            || r->body_bytes_sent + len == (uint64_t) r->content_length_out))
+    {
+        /* the last bytes and the end of the response (a filter's final output, e.g.
+         * gzip's) leave with one write */
+        return wd_http_write_last(r, data, len);
+    }
 
     if (len) {
         rc = wd_http_write_out(r, data, len);
