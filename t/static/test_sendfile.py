@@ -31,6 +31,7 @@ http {
         location /chunk/ { sendfile_max_chunk 256k; alias ROOT/; }
         location /nopush/ { tcp_nopush on; alias ROOT/; }
         location /gz/ { gzip on; gzip_min_length 1; alias ROOT/; }
+        location /ofc/ { open_file_cache max=10; alias ROOT/; }
     }
 }
 '''
@@ -170,6 +171,40 @@ def test_cached_on_loop_uncached_on_pool(s, data):
     on_pool = strace_sendfiles(s, "/big.bin", pids=True)
     check(on_pool and on_pool - {s.proc.pid}, "uncached: sendfile on the thread pool (then "
           "on the loop for what the pool read into the cache)", on_pool, s.proc.pid)
+
+
+def test_residency_trusted_for_cached_files(s, data):
+    """with open_file_cache, a file found entirely in the page cache is trusted to stay
+    there for 1 s: the page-cache check (mmap + mincore + munmap) is made once, not per
+    response; without the cache it is made for every response"""
+    if not shutil.which("strace"):
+        print("skip test_sendfile.py no strace: residency checks not observed")
+        return
+    counts = {}
+    for path in ("/ofc/big.bin", "/big.bin"):
+        get(s, path)                    # cached (and, for /ofc/, checked) now
+        out = os.path.join(s.prefix, "strace-mincore.txt")
+        p = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=mincore", "-o", out,
+                              "-p", str(s.proc.pid)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        time.sleep(0.5)
+        if p.poll() is not None:
+            print("skip test_sendfile.py strace cannot attach: residency checks not observed")
+            return
+        try:
+            for i in range(5):
+                r = get(s, path)
+                check(r.status == 200 and r.body == data, path, i)
+        finally:
+            p.send_signal(signal.SIGINT)
+            p.wait(10)
+        with open(out) as f:
+            counts[path] = sum(1 for line in f if "mincore(" in line)
+    per = -(-SIZE // 4096) // 256 + 1      # mincore calls of one check (256 pages each)
+    check(counts["/big.bin"] >= 5 * (per - 1), "no open_file_cache: a check per response",
+          counts)
+    check(counts["/ofc/big.bin"] <= per, "open_file_cache: at most one check in 5 responses",
+          counts)
 
 
 TEXT = b"".join(b"line %d of a text file that compresses well\n" % i for i in range(40000))
