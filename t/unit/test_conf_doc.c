@@ -137,6 +137,31 @@ START_TEST(test_every_directive_has_a_setter)
 }
 END_TEST
 
+/* The parser takes the first module whose table has the name for the context it is in,
+ * and modules are sorted by name: a name two modules declare for one context means the
+ * second one's directive can never be used (modules/compat once refused
+ * sendfile_max_chunk, which modules/static implements). */
+START_TEST(test_no_directive_declared_twice)
+{
+    wd_uint_t i, j;
+    const wd_command_t *a, *b;
+
+    wd_modules_init();
+    for (i = 0; wd_modules[i]; i++) {
+        for (a = wd_modules[i]->commands; a && a->name; a++) {
+            for (j = i + 1; wd_modules[j]; j++) {
+                for (b = wd_modules[j]->commands; b && b->name; b++) {
+                    ck_assert_msg(strcmp(a->name, b->name) != 0
+                                  || (a->type & b->type & WD_ANY_CONF) == 0,
+                                  "\"%s\" is declared by %s and by %s for the same context",
+                                  a->name, wd_modules[i]->name, wd_modules[j]->name);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
 int
 main(int argc, char **argv)
 {
@@ -153,6 +178,7 @@ main(int argc, char **argv)
     tc = tcase_create("doc");
     tcase_add_test(tc, test_readme_in_sync);
     tcase_add_test(tc, test_every_directive_has_a_setter);
+    tcase_add_test(tc, test_no_directive_declared_twice);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
