@@ -779,6 +779,29 @@ static int compile_func(wd_jc_t *c, wd_wasm_code_t *code, size_t *entry_sh)
                     sh_jit(c, b->n);
                     break;
                 }
+                {
+                    /* float LD_/LDI_ forms: xmm0 = [a] op mem */
+                    static const struct { int ld, ldi; uint32_t code; int dbl; } lf[] = {
+                        { WD_XOP_LD_F64_ADD, WD_XOP_LDI_F64_ADD, 0x58, 1 }, { WD_XOP_LD_F64_SUB, WD_XOP_LDI_F64_SUB, 0x5c, 1 },
+                        { WD_XOP_LD_F64_MUL, WD_XOP_LDI_F64_MUL, 0x59, 1 }, { WD_XOP_LD_F64_DIV, WD_XOP_LDI_F64_DIV, 0x5e, 1 },
+                        { WD_XOP_LD_F32_ADD, WD_XOP_LDI_F32_ADD, 0x58, 0 }, { WD_XOP_LD_F32_SUB, WD_XOP_LDI_F32_SUB, 0x5c, 0 },
+                        { WD_XOP_LD_F32_MUL, WD_XOP_LDI_F32_MUL, 0x59, 0 }, { WD_XOP_LD_F32_DIV, WD_XOP_LDI_F32_DIV, 0x5e, 0 },
+                    };
+                    int fdone = 0;
+                    for (size_t i = 0; i < sizeof(lf) / sizeof(lf[0]); i++) {
+                        if (op != lf[i].ld && op != lf[i].ldi) continue;
+                        int fi = op == lf[i].ldi;
+                        uint32_t pre = lf[i].dbl ? 0xf2 : 0xf3;
+                        emit_ea(c, fi ? 2 : 0, ip, 3, fi ? ip[5] : ip[4], lf[i].dbl ? 8 : 4, STUB_ORIG, pos);
+                        e8(b, pre); op_mem(b, 0, 0x0f10, 2, 0, R_FP, NOIDX, SLOT(ip[2]));
+                        e8(b, pre); op_mem(b, 0, 0x0f00 | lf[i].code, 2, 0, R_MB, RDX, 0);
+                        if (lf[i].dbl) { e8(b, pre); op_mem(b, 0, 0x0f11, 2, 0, R_FP, NOIDX, SLOT(ip[1])); }
+                        else { e8(b, 0x66); e8(b, 0x0f); e8(b, 0x7e); e8(b, 0xc0); st64(b, ip[1], RAX); }
+                        fdone = 1;
+                        break;
+                    }
+                    if (fdone) break;
+                }
                 if (ld_op(op, &form, &alu, &w64)) {
                     /* [LD_op dst a addr off] ea = addr + off; [LDI_op dst a base imm off] */
                     uint32_t w = w64 ? 8 : 4;
