@@ -143,6 +143,7 @@ typedef struct {
     wd_comp_coredef_t func;
     wd_wasm_functype_t core_type; /* flatten_functype(type, 'lift') */
     wd_comp_canonopts_t opts;
+    int64_t offset;               /* of the root export that names it */
 } wd_comp_lift_t;
 
 typedef struct {

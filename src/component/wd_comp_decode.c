@@ -1702,6 +1702,21 @@ wd_comp_section_imports(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *sc
         }
         it->name = name;
         it->type = t;
+        if (sc->parent == NULL && t->kind == WD_DT_INSTANCE) {
+            /* the resources of a root instance import come from that interface (the host
+               checks them by it): the first root import exporting one defines it (a later
+               one can only re-export it by an outer alias, as wasi:clocks does pollable) */
+            for (uint32_t j = 0; j < t->nexports; j++) {
+                const wd_comp_deftype_t *et = t->exports[j].type;
+                if (t->exports[j].sort == WD_SORT_TYPE && et && et->kind == WD_DT_RESOURCE
+                    && !et->local) {
+                    wd_comp_resource_t *res = et->resource;
+                    if (res->iface == NULL) {
+                        res->iface = name;
+                    }
+                }
+            }
+        }
         if (wd_comp_grow(&x->c->arena, (void **) &sc->imports, &sc->imports_cap, sc->nimports,
                          sizeof(*sc->imports)) != 0) {
             wd_comp_err(x->err, off, "out of memory");

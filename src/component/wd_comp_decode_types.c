@@ -1077,6 +1077,10 @@ wd_comp_decode_decls(wd_comp_pctx_t *x, wd_comp_rd_t *r, wd_comp_static_t *ts, i
                 goto oom;
             }
             names[nn++] = name;
+            if (sort == WD_SORT_TYPE && t->kind == WD_DT_RESOURCE && !t->local
+                && t->resource->name == NULL) {
+                t->resource->name = name;         /* (export "descriptor" (type (sub resource))) */
+            }
             e->name = name;
             e->sort = sort;
             e->type = t;

@@ -553,6 +553,7 @@ wd_comp_add_lift(wd_comp_planner_t *p, const char *iface, const char *name, cons
     }
     l = &pl->lifts[pl->nlifts++];
     *l = *v->lift;
+    l->offset = off;
     if (iface) {
         size_t n = strlen(iface) + strlen(name) + 2;
         char *s = wd_comp_alloc(&c->arena, n);

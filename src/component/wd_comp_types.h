@@ -74,7 +74,12 @@ typedef enum {
    definition of its plan (so all pooled instances of a plan share them), the host one per
    host resource (wasi:http fields, streams, ...). */
 typedef struct wd_comp_resource_s {
-    const char *name;            /* for messages, e.g. "wasi:http/types#fields" */
+    const char *name;            /* for messages, e.g. "wasi:http/types#fields"; an imported
+                                    (sub resource) gets the name it is exported under in
+                                    its instance type ("descriptor") */
+    const char *iface;           /* imported resource: the root import (instance) it comes
+                                    from ("wasi:filesystem/types@0.2.0"): the first one
+                                    exporting it; NULL otherwise */
     uint32_t id;                 /* the definer's index (plan slot / host enum), free use */
     uint8_t host;                /* 1: defined by the host (rep is the host's), 0: a guest's */
     uint8_t has_dtor;            /* guest resource with a destructor (dtor_func meaningful) */

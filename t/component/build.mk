@@ -8,7 +8,7 @@ PREVIEW2_SHIM_VERSION := 0.26.1
 JCO_STAMP := objs/npm/.stamp-jco-$(JCO_VERSION)
 COMP_OUT := objs/component
 COMP_STAMP := $(COMP_OUT)/.stamp
-COMP_INPUTS := $(wildcard t/component/js/*.js t/component/hostile/*.wat t/component/ok/*.wat)
+COMP_INPUTS := $(wildcard t/component/js/*.js t/component/hostile/*.wat t/component/ok/*.wat t/component/hostile-host/*.wat)
 # the JS example handlers (wasm-handlers/examples/*.js: componentized with wasi:keyvalue/config)
 COMP_INPUTS += $(wildcard wasm-handlers/examples/*.js)
 COMP_OBJS := $(filter $(B)/src/component/%,$(HOST_OBJS))

@@ -115,9 +115,9 @@ for j in wasm-handlers/examples/*.js; do
     [ -f "$OUT/$n.js.wasm" ] && [ "$OUT/$n.js.wasm" -nt "$j" ] && continue
     jco componentize "$j" --wit "$OUT/wit-kv-js" -n handler -o "$OUT/$n.js.wasm"
 done
-rm -rf "$OUT/hostile" "$OUT/ok"
-mkdir -p "$OUT/hostile" "$OUT/ok"
-for d in hostile ok; do
+rm -rf "$OUT/hostile" "$OUT/ok" "$OUT/hostile-host"
+mkdir -p "$OUT/hostile" "$OUT/ok" "$OUT/hostile-host"
+for d in hostile ok hostile-host; do
     for h in t/component/$d/*.wat; do
         jco parse "$h" -o "$OUT/$d/$(basename "$h" .wat).wasm"
     done

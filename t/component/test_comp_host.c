@@ -340,7 +340,7 @@ static const uint8_t mini_wasm[] = {
   0x41, 0xff, 0xff, 0x03, 0x0b
 };
 
-static wd_comp_resource_t r_desc = { .name = "descriptor" };
+static wd_comp_resource_t r_desc = { .name = "descriptor", .iface = "wasi:filesystem/types@0.2.8" };
 static const char *const ec_labels[] = { "access", "would-block", "already", "bad-descriptor",
     "busy", "deadlock", "quota", "exist", "file-too-large", "illegal-byte-sequence",
     "in-progress", "interrupted", "invalid", "io", "is-directory", "loop", "too-many-links",
@@ -376,13 +376,13 @@ static wd_comp_type_t t_read_res = WD_CT_RESULT_OF(&t_rd, &t_ec);
 static wd_comp_field_t read_p[] = { { "self", &t_borrow }, { "length", WD_CT_P(U64) },
     { "offset", WD_CT_P(U64) } };
 static wd_comp_func_type_t f_read = WD_CT_FUNC_OF(read_p, &t_read_res);
-static wd_comp_resource_t r_in = { .name = "input-stream" };
+static wd_comp_resource_t r_in = { .name = "input-stream", .iface = "wasi:io/streams@0.2.8" };
 static wd_comp_type_t t_own_in = WD_CT_OWN_OF(&r_in);
 static wd_comp_type_t t_borrow_in = WD_CT_BORROW_OF(&r_in);
 static wd_comp_type_t t_rvs_res = WD_CT_RESULT_OF(&t_own_in, &t_ec);
 static wd_comp_field_t rvs_p[] = { { "self", &t_borrow }, { "offset", WD_CT_P(U64) } };
 static wd_comp_func_type_t f_rvs = WD_CT_FUNC_OF(rvs_p, &t_rvs_res);
-static wd_comp_resource_t r_err = { .name = "error" };
+static wd_comp_resource_t r_err = { .name = "error", .iface = "wasi:io/error@0.2.8" };
 static wd_comp_type_t t_own_err = WD_CT_OWN_OF(&r_err);
 static wd_comp_field_t se_f[] = { { "last-operation-failed", &t_own_err }, { "closed", NULL } };
 static wd_comp_type_t t_se = WD_CT_VARIANT_OF(se_f);

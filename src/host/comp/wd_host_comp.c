@@ -279,6 +279,44 @@ static int wd_hc_is_http_iface(const char *iface)
     return wd_host_http_has(iface, "", &(wd_wasm_functype_t){ 0 }, (char[8]){ 0 }, 8) != 0;
 }
 
+/* the own/borrow handles of a keyvalue function (same shape as the host's type, checked
+   by wd_comp_func_type_match) name resources the component imported from wasi:keyvalue
+   under the host's names (bucket, cas) */
+static int wd_hc_kv_res(const wd_comp_type_t *a, const wd_comp_type_t *b, int depth)
+{
+    if (a == NULL || b == NULL || depth > WD_COMP_MAX_TYPE_DEPTH)
+        return a == b;
+    if (!a->has_resource)
+        return 1;
+    switch (a->kind) {
+    case WD_CT_OWN: case WD_CT_BORROW: {
+        const wd_comp_resource_t *r = a->resource;
+        return r && b->resource && r->name && r->iface && b->resource->name
+               && strncmp(r->iface, "wasi:keyvalue/", 14) == 0
+               && strcmp(r->name, b->resource->name) == 0;
+    }
+    case WD_CT_LIST: case WD_CT_OPTION:
+        return wd_hc_kv_res(a->elem, b->elem, depth + 1);
+    case WD_CT_RESULT:
+        return wd_hc_kv_res(a->elem, b->elem, depth + 1) && wd_hc_kv_res(a->err, b->err, depth + 1);
+    case WD_CT_RECORD: case WD_CT_TUPLE: case WD_CT_VARIANT:
+        for (uint32_t i = 0; i < a->n && i < b->n; i++)
+            if (!wd_hc_kv_res(a->fields[i].type, b->fields[i].type, depth + 1))
+                return 0;
+        return 1;
+    default:
+        return 1;
+    }
+}
+
+static int wd_hc_kv_resources_match(const wd_comp_func_type_t *a, const wd_comp_func_type_t *b)
+{
+    for (uint32_t i = 0; i < a->nparams && i < b->nparams; i++)
+        if (!wd_hc_kv_res(a->params[i].type, b->params[i].type, 0))
+            return 0;
+    return wd_hc_kv_res(a->result, b->result, 0);
+}
+
 static wd_wasm_func_t *wd_hc_make(void *ud, wd_wasm_store_t *s, const wd_comp_hostfunc_t *hf,
                                   const char *iface, const wd_comp_bound_opts_t *bound,
                                   wd_comp_error_t *err)
@@ -308,6 +346,28 @@ static wd_wasm_func_t *wd_hc_make(void *ud, wd_wasm_store_t *s, const wd_comp_ho
     if (iface == NULL) {
         wd_hc_err(err, "component imports the function \"%s\" by itself, which the host "
                   "does not provide", hf->name ? hf->name : "?");
+        return NULL;
+    }
+    int is_kv = wd_host_kv_owns(iface, strlen(iface));
+    if (!is_kv && hf->kind == WD_COMP_HOST_LOWER) {     /* the WIT's type, exactly */
+        int known = 0;
+        char why[256];
+        const char *sig = wd_hc_sig_find(iface, hf->name, &known);
+        if (sig == NULL) {
+            wd_hc_err(err, "component imports \"%s#%s\", which the host does not provide",
+                      hf->interface ? hf->interface : iface, hf->name);
+            return NULL;
+        }
+        if (!wd_hc_sig_match(hf->type, sig, why, sizeof why)) {
+            wd_hc_err(err, "component imports \"%s#%s\" with the wrong type: %s",
+                      hf->interface ? hf->interface : iface, hf->name, why);
+            return NULL;
+        }
+    }
+    if (!is_kv && hf->kind == WD_COMP_HOST_RESOURCE_DROP
+        && !wd_hc_sig_has_resource(iface, hf->name)) {
+        wd_hc_err(err, "component imports the resource \"%s#%s\", which the host does not "
+                  "provide", hf->interface ? hf->interface : iface, hf->name);
         return NULL;
     }
     if (wd_hc_is_http_iface(iface)) {
@@ -340,7 +400,6 @@ static wd_wasm_func_t *wd_hc_make(void *ud, wd_wasm_store_t *s, const wd_comp_ho
         return f;
     }
     /* interfaces described as WIT data */
-    int is_kv = wd_host_kv_owns(iface, strlen(iface));
     if (hf->kind == WD_COMP_HOST_RESOURCE_DROP) {
         if (is_kv && strcmp(hf->name, "bucket") != 0 && strcmp(hf->name, "cas") != 0) {
             wd_hc_err(err, "component imports the resource \"%s#%s\", which the host does "
@@ -364,7 +423,8 @@ static wd_wasm_func_t *wd_hc_make(void *ud, wd_wasm_store_t *s, const wd_comp_ho
                       iface, hf->name);
             return NULL;
         }
-        if (hf->type == NULL || !wd_comp_func_type_match(hf->type, kft)) {
+        if (hf->type == NULL || !wd_comp_func_type_match(hf->type, kft)
+            || !wd_hc_kv_resources_match(hf->type, kft)) {
             wd_hc_err(err, "component imports \"%s#%s\" with a type that is not the WIT's",
                       iface, hf->name);
             return NULL;
@@ -471,8 +531,12 @@ int wd_host_comp_check(const wd_comp_t *c, wd_comp_error_t *err)
             }
             matched = wd_hc_names[k];
         }
-        if (wd_hc_make(NULL, NULL, hf, matched, NULL, err) == NULL)
+        if (wd_hc_make(NULL, NULL, hf, matched, NULL, err) == NULL) {
+            for (uint32_t j = 0; err && hf->interface && j < p->nimports; j++)
+                if (strcmp(p->imports[j].name, hf->interface) == 0)
+                    err->offset = p->imports[j].offset;
             return -1;
+        }
     }
     const wd_comp_lift_t *l = wd_hc_find_export(c, "wasi:http/incoming-handler", "handle", NULL);
     if (l == NULL && wd_hc_find_export(c, "wasi:cli/run", "run", NULL) == NULL
@@ -484,6 +548,24 @@ int wd_host_comp_check(const wd_comp_t *c, wd_comp_error_t *err)
     if (l && (l->core_type.nparams != 2 || l->core_type.nresults != 0)) {
         wd_hc_err(err, "\"%s\" has the wrong type", l->name);
         return -1;
+    }
+    /* the exports the host calls (lift side) have the WIT's type exactly: handle takes the
+       request and outparam of the wasi:http/types the component imported, not u32s or
+       resources of its own the host's handles would be read as */
+    static const struct { const char *iface, *fn; } called[] = {
+        { "wasi:http/incoming-handler", "handle" }, { "wasi:cli/run", "run" } };
+    for (uint32_t i = 0; i < 2; i++) {
+        uint32_t idx;
+        const wd_comp_lift_t *e = wd_hc_find_export(c, called[i].iface, called[i].fn, &idx);
+        int known;
+        char why[256];
+        const char *sig = e ? wd_hc_sig_find(called[i].iface, called[i].fn, &known) : NULL;
+        if (e && sig && !wd_hc_sig_match(e->type, sig, why, sizeof why)) {
+            wd_hc_err(err, "component exports \"%s\" with the wrong type: %s", e->name, why);
+            if (err)
+                err->offset = e->offset;
+            return -1;
+        }
     }
     return 0;
 }

@@ -99,6 +99,25 @@ wd_wasm_func_t *wd_hc_xcode_make(wd_host_comp_t *hc, wd_wasm_store_t *s,
                                  const char *name, const wd_comp_bound_opts_t *bound,
                                  char *msg, size_t msglen);
 
+/* wd_host_comp_sig.c + wd_host_comp_sigs.c (generated): the WIT function types of the
+   interfaces we bind, checked against every import at load */
+typedef struct {
+    const char *iface;            /* "wasi:filesystem/types" (no version) */
+    const char *name;             /* "[method]descriptor.read"; resources: the resource */
+    const char *sig;              /* see wd_host_comp_sig.c; NULL for resources */
+} wd_hc_sig_t;
+extern const char *const wd_hc_sig_defs[];
+extern const uint32_t wd_hc_sig_ndefs;
+extern const wd_hc_sig_t wd_hc_sigs[], wd_hc_sig_resources[];
+extern const uint32_t wd_hc_nsigs, wd_hc_sig_nresources;
+/* the WIT signature of iface (any version) # name, or NULL (*iface_known: the table has
+   that interface) */
+const char *wd_hc_sig_find(const char *iface, const char *name, int *iface_known);
+/* 1 if ft is exactly the WIT's type sig, else 0 with why (what differs) */
+int wd_hc_sig_match(const wd_comp_func_type_t *ft, const char *sig, char *why, size_t cap);
+/* 1 if the WIT's interface iface (any version) defines resource name */
+int wd_hc_sig_has_resource(const char *iface, const char *name);
+
 /* The WIT-level function for iface (matched host name, with version) # name, or NULL. */
 wd_cabi_host_fn wd_hc_wit_find(const char *iface, const char *name, int *iface_known);
 /* Answers with the "nothing here" value of the function's result type: err(unsupported)
