@@ -103,6 +103,14 @@ void wd_host_comp_reset(wd_host_comp_t *hc);
  * wasmd run drives a wasi:cli/run@0.3.x command with wd_host_p3_run. */
 struct wd_host_p3;
 struct wd_host_p3 *wd_host_comp_p3(wd_host_comp_t *hc);
+/* What the host holds for this instance: live handles of every kind (wasi:http objects and
+ * the Canonical ABI table's: guest resources, descriptors, buckets) and open wasi:filesystem
+ * descriptors in *fds. 0 and 0 after wd_host_comp_reset. (Tests, wasm_status.)
+ * Guest resource destructors do not run at reset: every handle is dropped by the host, and
+ * what a destructor would free lives in the guest's memories, globals and tables, which the
+ * restore returns to the snapshot; its only other effects would be host calls on handles
+ * the reset drops anyway (t/component/test_comp_host.c test_reset_no_leak). */
+uint32_t wd_host_comp_live_handles(wd_host_comp_t *hc, uint32_t *fds);
 /* The core instance the export runs in (fuel, interrupt, yield, traps). */
 wd_wasm_instance_t *wd_host_comp_thread(wd_host_comp_t *hc);
 

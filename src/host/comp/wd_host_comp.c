@@ -327,7 +327,9 @@ static wd_wasm_func_t *wd_hc_make(void *ud, wd_wasm_store_t *s, const wd_comp_ho
     char msg[200];
 
     if (hf->kind != WD_COMP_HOST_LOWER && hf->resource >= 0) {       /* local resource */
-        if (hc == NULL || (b = wd_hc_bind_new(hc, hf, NULL)) == NULL
+        if (hc == NULL)         /* checking only: nothing to check */
+            return (wd_wasm_func_t *)hf;
+        if ((b = wd_hc_bind_new(hc, hf, NULL)) == NULL
             || wd_hc_local_res(hc, (uint32_t)hf->resource) == NULL)
             goto oom;
         b->resource = (uint32_t)hf->resource;
@@ -681,6 +683,16 @@ wd_host_kv_t *wd_host_comp_kv(wd_host_comp_t *hc)
 wd_wasm_instance_t *wd_host_comp_thread(wd_host_comp_t *hc)
 {
     return hc->thread;
+}
+
+uint32_t wd_host_comp_live_handles(wd_host_comp_t *hc, uint32_t *fds)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < hc->nfds; i++)
+        n += hc->fds[i].kind != 0;
+    if (fds)
+        *fds = n;
+    return wd_host_http_live_handles(hc->http);
 }
 
 void wd_host_comp_reset(wd_host_comp_t *hc)
