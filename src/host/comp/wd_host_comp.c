@@ -366,7 +366,7 @@ static wd_wasm_func_t *wd_hc_make(void *ud, wd_wasm_store_t *s, const wd_comp_ho
             return NULL;
         }
     }
-    if (!is_kv && hf->kind == WD_COMP_HOST_RESOURCE_DROP
+    if (!is_kv && hf->kind == WD_COMP_HOST_RESOURCE_DROP && !wd_host_p3_owns(iface)
         && !wd_hc_sig_has_resource(iface, hf->name)) {
         wd_hc_err(err, "component imports the resource \"%s#%s\", which the host does not "
                   "provide", hf->interface ? hf->interface : iface, hf->name);
