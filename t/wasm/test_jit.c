@@ -15,35 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "wd_wasm.h"
-
-static uint8_t *wat(const char *text, size_t *len)
-{
-    char dir[] = "/tmp/wdjitXXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char in[128], out[128], cmd[512];
-    snprintf(in, sizeof in, "%s/m.wat", dir);
-    snprintf(out, sizeof out, "%s/m.wasm", dir);
-    FILE *f = fopen(in, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "wat2wasm %s -o %s", in, out);
-    ck_assert_int_eq(system(cmd), 0);
-    f = fopen(out, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n);
-    ck_assert_int_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    unlink(in);
-    unlink(out);
-    rmdir(dir);
-    *len = (size_t)n;
-    return b;
-}
+#define WD_TEST_WAT_FLAGS ""
+#include "wd_test_wat.h"
 
 static wd_wasm_module_t *load(const char *text, uint32_t engine)
 {
